@@ -1,0 +1,1 @@
+"""Pure domain logic of duijie: eligibility, duplicates, fairness and fragmentation figures."""

@@ -1,0 +1,1 @@
+"""The weekly allocation optimizer (model v1) on OR-Tools."""

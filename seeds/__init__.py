@@ -1,0 +1,1 @@
+"""Hezhou reference data and the deterministic demo data set."""
