@@ -105,6 +105,13 @@ def village_units() -> tuple[VillageUnit, ...]:
     )
 
 
+def village_short_name(unit_name: str) -> str:
+    """Turn a committee name like 厦良村村委会 into the village's name, 厦良村."""
+    if unit_name.endswith("村村委会"):
+        return unit_name.removesuffix("村委会")
+    return unit_name.removesuffix("委会")
+
+
 def county_outlines() -> dict[str, Any]:
     """Return a fresh copy of the district outlines GeoJSON with `code` added to each feature."""
     data: dict[str, Any] = json.loads(_outlines_text())

@@ -1,0 +1,69 @@
+"""The deterministic demo data set: 267 synthetic poor villages with their actors, offers, needs."""
+
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+
+from seeds.checklist import CHECKLIST_CODES, CHECKLIST_ITEMS
+from seeds.demo_model import (
+    WEEK,
+    WEEK_END,
+    WEEK_START,
+    DemoData,
+    DemoHousehold,
+    DemoNeed,
+    DemoOffer,
+    DemoOrganization,
+    DemoUser,
+    PoorVillage,
+)
+from seeds.demo_needs import make_needs
+from seeds.demo_offers import make_offers
+from seeds.demo_org_specs import ALL_SPECS
+from seeds.demo_orgs import DEMO_LOGINS, make_organizations, make_users, primary_village
+from seeds.demo_villages import district_boxes, make_villages, township_centres
+from seeds.hezhou import village_short_name, village_units
+
+DEFAULT_SEED = 2026
+
+
+@lru_cache(maxsize=4)
+def demo_data(seed: int = DEFAULT_SEED) -> DemoData:
+    """Build the whole demo data set; the same seed always gives the same records."""
+    rng = random.Random(seed)
+    centres = township_centres(rng, district_boxes())
+    villages = make_villages(rng, village_units(), centres)
+    first = primary_village(villages)
+    organizations = make_organizations(rng, villages, first)
+    names = {u.code: village_short_name(u.name) for u in village_units()}
+    households, needs = make_needs(rng, villages, names)
+    offers = make_offers(rng, organizations, ALL_SPECS, centres, needs)
+    return DemoData(
+        villages=villages,
+        organizations=organizations,
+        users=make_users(organizations, first),
+        offers=offers,
+        households=households,
+        needs=needs,
+        week=WEEK,
+    )
+
+
+__all__ = [
+    "CHECKLIST_CODES",
+    "CHECKLIST_ITEMS",
+    "DEFAULT_SEED",
+    "DEMO_LOGINS",
+    "WEEK",
+    "WEEK_END",
+    "WEEK_START",
+    "DemoData",
+    "DemoHousehold",
+    "DemoNeed",
+    "DemoOffer",
+    "DemoOrganization",
+    "DemoUser",
+    "PoorVillage",
+    "demo_data",
+]
