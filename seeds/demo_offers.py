@@ -47,7 +47,7 @@ def dispatch(
     home = spec.home or CITY_SEAT
     options = [t.code for t in townships() if t.county_code == home]
     lon, lat = centres[rng.choice(options)]
-    return round(lat, 5), round(lon, 5)
+    return lat, lon
 
 
 def lots(rng: random.Random, category: str, quantity: int) -> tuple[int | None, int | None, bool]:

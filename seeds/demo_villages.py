@@ -71,7 +71,7 @@ def _random_inside(rng: random.Random, county: str, box: Box) -> tuple[float, fl
     """Draw a uniform point inside the district's bounding box until it falls inside."""
     west, south, east, north = box
     while True:
-        lon, lat = rng.uniform(west, east), rng.uniform(south, north)
+        lon, lat = round(rng.uniform(west, east), 5), round(rng.uniform(south, north), 5)
         if point_in_county(county, lon, lat):
             return lon, lat
 
