@@ -18,7 +18,7 @@ from seeds.demo_model import (
     DemoUser,
     PoorVillage,
 )
-from seeds.demo_needs import make_needs
+from seeds.demo_needs import ensure_pending, make_needs
 from seeds.demo_offers import make_offers
 from seeds.demo_org_specs import ALL_SPECS
 from seeds.demo_orgs import DEMO_LOGINS, make_organizations, make_users, primary_village
@@ -45,7 +45,7 @@ def demo_data(seed: int = DEFAULT_SEED) -> DemoData:
         users=make_users(organizations, first),
         offers=offers,
         households=households,
-        needs=needs,
+        needs=ensure_pending(needs, first.code),
         week=WEEK,
     )
 

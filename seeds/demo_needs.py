@@ -117,7 +117,7 @@ def wish(rng: random.Random, hh: DemoHousehold, frivolous: bool) -> DemoNeed:
         village_code=hh.village_code,
         category="goods",
         title=f"微心愿：{item}",
-        description=f"{hh.display_name}家{reason}，希望得到{item}{quantity}{measure}"
+        description=f"{hh.display_name}户：{reason}，希望得到{item}{quantity}{measure}"
         f"（估价约{price * quantity}元）。",
         quantity=quantity,
         urgency=rng.randint(2, 4),
@@ -165,3 +165,17 @@ def make_needs(
     ordered = sorted(needs + wishes, key=lambda n: n.village_code)
     keyed = tuple(replace(n, key=f"need-{i:05d}") for i, n in enumerate(ordered, start=1))
     return households, keyed
+
+
+def ensure_pending(
+    needs: Sequence[DemoNeed], village_code: str, count: int = 3
+) -> tuple[DemoNeed, ...]:
+    """Mark the demo village's first needs pending so the township journey has work to verify."""
+    marked = 0
+    result = []
+    for need in needs:
+        if need.village_code == village_code and marked < count and need.verification != "rejected":
+            need = replace(need, verification="pending")
+            marked += 1
+        result.append(need)
+    return tuple(result)
