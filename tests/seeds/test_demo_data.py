@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from dataclasses import fields
@@ -186,3 +189,19 @@ def test_records_are_frozen(data: DemoData) -> None:
         except AttributeError:
             continue
         raise AssertionError("record is mutable")
+
+
+def test_independent_of_hash_seed() -> None:
+    code = "import hashlib; from seeds.demo import demo_data; "
+    code += "print(hashlib.sha256(repr(demo_data()).encode()).hexdigest())"
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
