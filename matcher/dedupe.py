@@ -1,0 +1,156 @@
+"""Duplicate needs and offers: the same asker wanting the same thing twice, in other words."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from rapidfuzz import fuzz
+
+from matcher.normalize import different_things, objects, tokens
+
+# Score (0..100) from which two texts of the same asker are taken for the same need; chosen
+# on the dev split of tests/matcher/data/dedupe_pairs.json (benchmarks/dedupe_bench.py).
+DUPLICATE_THRESHOLD = 70.0
+
+
+@dataclass(frozen=True)
+class NeedText:
+    """A need as entered: who asks (village, household), what, and for when."""
+
+    id: str
+    village: str
+    category: str
+    title: str
+    description: str = ""
+    quantity: int | None = None
+    household: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class OfferText:
+    """An offer as posted by a donor."""
+
+    id: str
+    donor: str
+    category: str
+    title: str
+    description: str = ""
+    quantity: int | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """An existing record that is likely the same as the candidate, with its score (0..100)."""
+
+    id: str
+    score: float
+
+
+def _overlap(a_start: date | None, a_end: date | None, b_start: date | None,
+             b_end: date | None) -> bool:
+    """True when two periods overlap; an open end overlaps everything on that side."""
+    return (a_end is None or b_start is None or b_start <= a_end) and (
+        b_end is None or a_start is None or a_start <= b_end
+    )
+
+
+def text_similarity(title_a: str, desc_a: str, title_b: str, desc_b: str) -> float:
+    """How alike two need or offer texts are, 0..100, after normalisation; 0 if different things."""
+    ta, tb = tokens(title_a), tokens(title_b)
+    fa, fb = ta + tokens(desc_a), tb + tokens(desc_b)
+    if different_things(objects(ta), objects(tb)) or different_things(objects(fa), objects(fb)):
+        return 0.0
+    title = fuzz.token_set_ratio(" ".join(ta), " ".join(tb))
+    full = fuzz.token_set_ratio(" ".join(fa), " ".join(fb))
+    # The title says what is asked for; the description mostly says why, so it only tips.
+    return max(title, full) if min(len(ta), len(tb)) < 2 else 0.6 * title + 0.4 * full
+
+
+def need_score(a: NeedText, b: NeedText) -> float:
+    """Duplicate score of two needs: 0 unless the same asker, category and overlapping period."""
+    if a.village != b.village or a.category != b.category:
+        return 0.0
+    if a.household is not None and b.household is not None and a.household != b.household:
+        return 0.0
+    if not _overlap(a.start, a.end, b.start, b.end):
+        return 0.0
+    return text_similarity(a.title, a.description, b.title, b.description)
+
+
+def offer_score(a: OfferText, b: OfferText) -> float:
+    """Duplicate score of two offers: 0 unless the same donor, category and overlapping period."""
+    if a.donor != b.donor or a.category != b.category:
+        return 0.0
+    if not _overlap(a.start, a.end, b.start, b.end):
+        return 0.0
+    return text_similarity(a.title, a.description, b.title, b.description)
+
+
+def likely_duplicates(
+    candidate: NeedText,
+    existing: Sequence[NeedText],
+    *,
+    threshold: float = DUPLICATE_THRESHOLD,
+) -> tuple[DuplicateMatch, ...]:
+    """The existing needs the candidate likely repeats, best first (for the entry-time warning)."""
+    found = [
+        DuplicateMatch(n.id, round(s, 1))
+        for n in existing
+        if n.id != candidate.id and (s := need_score(candidate, n)) >= threshold
+    ]
+    return tuple(sorted(found, key=lambda m: (-m.score, m.id)))
+
+
+def _groups(ids: Sequence[str], linked: list[tuple[int, int]]) -> list[list[str]]:
+    """Connected groups (size >= 2) of linked items, in input order."""
+    parent = list(range(len(ids)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in linked:
+        parent[root(i)] = root(j)
+    by_root: dict[int, list[str]] = {}
+    for i, item in enumerate(ids):
+        by_root.setdefault(root(i), []).append(item)
+    # Dicts keep insertion order, so groups come in the order of their first member.
+    return [g for g in by_root.values() if len(g) > 1]
+
+
+def duplicate_need_groups(
+    needs: Sequence[NeedText], *, threshold: float = DUPLICATE_THRESHOLD
+) -> list[list[str]]:
+    """Groups of needs that duplicate one another (only same village and category compared)."""
+    blocks: dict[tuple[str, str], list[int]] = {}
+    for i, n in enumerate(needs):
+        blocks.setdefault((n.village, n.category), []).append(i)
+    linked = [
+        (i, j)
+        for block in blocks.values()
+        for k, i in enumerate(block)
+        for j in block[k + 1 :]
+        if need_score(needs[i], needs[j]) >= threshold
+    ]
+    return _groups([n.id for n in needs], linked)
+
+
+def duplicate_offer_groups(
+    offers: Sequence[OfferText], *, threshold: float = DUPLICATE_THRESHOLD
+) -> list[list[str]]:
+    """Groups of offers one donor posted more than once."""
+    linked = [
+        (i, j)
+        for i, a in enumerate(offers)
+        for j in range(i + 1, len(offers))
+        if offer_score(a, offers[j]) >= threshold
+    ]
+    return _groups([o.id for o in offers], linked)
