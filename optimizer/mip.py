@@ -1,0 +1,124 @@
+"""The exact model as a MILP on SCIP (bundled with OR-Tools), for instances small enough."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.linear_solver import pywraplp
+
+from optimizer.lp import pair_upper
+from optimizer.problem import Problem
+
+BOUND_MARGIN = 1e-7  # SCIP's bound holds up to its tolerances; widen it by this, relatively
+
+
+@dataclass(frozen=True)
+class MipOutcome:
+    """SCIP's best solution (rounded to units), its dual bound, and whether it finished."""
+
+    x: list[int] | None
+    bound: float | None
+    finished: bool
+
+
+def _build(
+    problem: Problem, solver: pywraplp.Solver, chosen: list[int]
+) -> dict[int, pywraplp.Variable]:
+    """The model over the groups in `chosen` (all pairs of other groups stay at 0)."""
+    instance, policy = problem.instance, problem.instance.policy
+    upper = pair_upper(problem)
+    pairs = [j for g in chosen for j in problem.groups[g].pairs]
+    x = {j: solver.IntVar(0, upper[j], f"x{j}") for j in pairs}
+    y = {g: solver.BoolVar(f"y{g}") for g in chosen}
+    objective = solver.Objective()
+    for j, var in x.items():
+        objective.SetCoefficient(var, problem.pair_value[j])
+        solver.Add(var <= upper[j] * y[problem.pair_group[j]])  # no units without the link
+    offer_groups: list[list[int]] = [[] for _ in instance.offers]
+    for g in chosen:
+        group = problem.groups[g]
+        objective.SetCoefficient(y[g], -policy.fragmentation_penalty)
+        offer = instance.offers[group.offer]
+        offer_groups[group.offer].append(g)
+        total = solver.Sum([x[j] for j in group.pairs])
+        if offer.indivisible:  # the whole quantity to one village, or none
+            solver.Add(total == offer.quantity * y[g])
+        else:  # a served village gets at least one lot
+            solver.Add(total <= group.capacity * y[g])
+            solver.Add(total >= offer.min_lot * y[g])
+    for o, offer in enumerate(instance.offers):
+        groups = offer_groups[o]
+        if not groups:
+            continue
+        solver.Add(solver.Sum([x[j] for g in groups for j in problem.groups[g].pairs]) <= offer.quantity)
+        cap = 1 if offer.indivisible else offer.max_villages
+        if cap is not None and cap < len(groups):  # the village cap
+            solver.Add(solver.Sum([y[g] for g in groups]) <= cap)
+    by_need: list[list[int]] = [[] for _ in instance.needs]
+    for j in x:
+        by_need[problem.pair_need[j]].append(j)
+    for n, need in enumerate(instance.needs):  # demand
+        if by_need[n]:
+            solver.Add(solver.Sum([x[j] for j in by_need[n]]) <= need.quantity)
+    for v, reachable in enumerate(problem.reachable):  # fairness shortfall
+        if not reachable or policy.fairness_penalty <= 0:
+            continue
+        count = len(problem.village_needs[v])
+        short = solver.NumVar(0.0, policy.fairness_floor, f"s{v}")
+        objective.SetCoefficient(short, -policy.fairness_penalty)
+        if not any(by_need[n] for n in problem.village_needs[v]):
+            continue
+        covered = [
+            x[j] * (1.0 / (count * instance.needs[n].quantity))
+            for n in problem.village_needs[v]
+            for j in by_need[n]
+        ]
+        solver.Add(short + solver.Sum(covered) >= policy.fairness_floor)
+    objective.SetMaximization()
+    return x
+
+
+def solve_mip(
+    problem: Problem,
+    time_limit: float,
+    seed: int,
+    hint: list[int] | None,
+    should_stop: Callable[[], bool] | None,
+    groups: list[int] | None = None,
+) -> MipOutcome:
+    """Solve the model (restricted to `groups` if given) with SCIP to a relative gap of 1e-7,
+    or until time is up; the bound is proven only for the unrestricted model."""
+    solver = pywraplp.Solver.CreateSolver("SCIP")
+    chosen = list(range(len(problem.groups))) if groups is None else sorted(set(groups))
+    x = _build(problem, solver, chosen)
+    if hint is not None:
+        solver.SetHint(list(x.values()), [float(hint[j]) for j in x])
+    solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+    solver.SetSolverSpecificParametersAsString(
+        f"limits/gap = 1e-7\nrandomization/randomseedshift = {seed}\n"
+    )
+    done = threading.Event()
+    if should_stop is not None:
+        threading.Thread(target=_watch, args=(solver, should_stop, done), daemon=True).start()
+    status = solver.Solve()
+    done.set()
+    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        return MipOutcome(None, None, False)
+    units = [0] * len(problem.pair_offer)
+    for j, var in x.items():
+        units[j] = max(0, round(var.solution_value()))
+    if groups is not None:
+        return MipOutcome(units, None, status == pywraplp.Solver.OPTIMAL)
+    bound = solver.Objective().BestBound()
+    bound += BOUND_MARGIN * max(1.0, abs(bound))
+    return MipOutcome(units, bound, status == pywraplp.Solver.OPTIMAL)
+
+
+def _watch(solver: pywraplp.Solver, should_stop: Callable[[], bool], done: threading.Event) -> None:
+    """Interrupt SCIP when the caller asks the solve to stop."""
+    while not done.wait(0.1):
+        if should_stop():
+            solver.InterruptSolve()
+            return

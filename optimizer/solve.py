@@ -1,0 +1,95 @@
+"""The solve: exact MILP for small instances; LP, LP-guided construction and LNS for large."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from optimizer.construct import best_gain, lp_guided
+from optimizer.evaluate import evaluate
+from optimizer.lns import improve
+from optimizer.lp import solve_relaxation
+from optimizer.mip import solve_mip
+from optimizer.model import Instance, Progress, Result
+from optimizer.problem import Problem, build_problem
+from optimizer.result import make_result
+from optimizer.solution import allocations, objective
+
+EXACT_PAIRS = 5000  # up to this many eligible pairs, SCIP solves the whole model
+
+
+def solve(
+    instance: Instance,
+    *,
+    time_limit: float = 30.0,
+    workers: int = 2,
+    seed: int = 0,
+    progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Result:
+    """Solve the weekly allocation model within `time_limit` seconds (model building included)."""
+    start = time.perf_counter()
+    deadline = start + max(0.1, time_limit)
+    problem = build_problem(instance)
+    settings = {"time_limit": time_limit, "workers": workers, "seed": seed}
+
+    def report(best: float | None, bound: float | None) -> None:
+        if progress is not None:
+            progress(Progress(time.perf_counter() - start, best, bound))
+
+    if len(problem.pair_offer) <= EXACT_PAIRS:
+        x, bound, method = _exact(problem, deadline, seed, report, should_stop)
+    else:
+        x, bound, method = _large(problem, deadline, workers, seed, report, should_stop)
+    result = make_result(problem, x, bound, time.perf_counter() - start, method, settings)
+    report(result.objective, result.bound)
+    return result
+
+
+Reporter = Callable[[float | None, float | None], None]
+
+
+def _exact(
+    problem: Problem,
+    deadline: float,
+    seed: int,
+    report: Reporter,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[list[int], float | None, str]:
+    """SCIP on the whole model, started from the best-gain construction."""
+    start_x = best_gain(problem)
+    report(objective(problem, start_x), None)
+    outcome = solve_mip(problem, deadline - time.perf_counter(), seed, start_x, should_stop)
+    if outcome.x is None or not _feasible(problem, outcome.x):
+        return start_x, None, "best-gain"
+    if objective(problem, outcome.x) < objective(problem, start_x):
+        return start_x, outcome.bound, "best-gain"
+    return outcome.x, outcome.bound, "scip-milp"
+
+
+def _large(
+    problem: Problem,
+    deadline: float,
+    workers: int,
+    seed: int,
+    report: Reporter,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[list[int], float | None, str]:
+    """LP bound, LP-guided construction, then large-neighbourhood search until the deadline."""
+    relaxation = solve_relaxation(problem, max(1.0, deadline - time.perf_counter()))
+    bound = relaxation.bound
+    if relaxation.bound is None:
+        x = best_gain(problem)
+    else:
+        x = lp_guided(problem, relaxation.units)
+    report(objective(problem, x), bound)
+    x = improve(
+        problem, x, deadline, workers=workers, seed=seed,
+        on_improve=lambda _, best: report(best, bound), should_stop=should_stop,
+    )
+    return x, bound, "lp-guided+lns"
+
+
+def _feasible(problem: Problem, x: list[int]) -> bool:
+    """Whether units read back from a MILP solver hold every hard constraint."""
+    return evaluate(problem.instance, allocations(problem, x)).feasible
