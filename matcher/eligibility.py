@@ -116,7 +116,7 @@ def check(
     policy: Policy | None = None,
     on: date | None = None,
 ) -> Verdict:
-    """Judge an offer for a need; village_needs are all the village's needs (for absorption)."""
+    """Judge an offer for a need; village_needs are the village's needs (for what it absorbs)."""
     policy = policy or Policy()
     reasons = model_reasons(offer, need, village, policy)
     if on is not None and offer.valid_until is not None and offer.valid_until < on:
@@ -124,10 +124,11 @@ def check(
         reasons.append(Ineligibility(Reason.EXPIRED, window))
     if not need.verified:
         reasons.append(Ineligibility(Reason.UNVERIFIED))
-    # Absorption is about the need's own category; for another category it says nothing new.
-    if offer.category == need.category:
-        pool = {n.id: n for n in village_needs} | {need.id: need}
-        room = absorbable(offer, village, list(pool.values()), policy)
+    # Absorption only matters when the model's rules let the offer reach the village at all;
+    # the need itself counts even if unverified, so each reason stands on its own.
+    if not reasons or all(r.reason not in MODEL_REASONS for r in reasons):
+        others = [n for n in village_needs if n.id != need.id]
+        room = need.quantity + absorbable(offer, village, others, policy)
         if offer.min_lot > room:
             reasons.append(Ineligibility(Reason.MIN_LOT, {"min_lot": offer.min_lot, "room": room}))
         if offer.indivisible and offer.quantity > room:
