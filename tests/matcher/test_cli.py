@@ -63,7 +63,7 @@ def test_output_keeps_chinese_ids_readable(tmp_path: Path) -> None:
 
 
 def test_xlsx_with_numbers_as_cells(tmp_path: Path) -> None:
-    rows: list[list[object]] = [HEADER, *[[*r[:5], int(r[5])] for r in ROWS]]
+    rows: list[list[object]] = [list(HEADER), *[[*r[:5], int(r[5])] for r in ROWS]]
     rows[3][5] = 20.0  # Excel keeps whole numbers as floats
     code, out, err = run(write_xlsx(tmp_path, rows))
     assert (code, err) == (0, "")

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from matcher.dedupe import (
+    DUPLICATE_THRESHOLD,
     NeedText,
     OfferText,
     duplicate_need_groups,
@@ -78,6 +79,11 @@ def test_duplicate_offers_of_one_donor() -> None:
 def test_labelled_set_precision_and_recall_do_not_regress() -> None:
     pairs = dedupe_bench.load()
     assert len(pairs) >= 300
+    overall = dedupe_bench.scores(pairs, DUPLICATE_THRESHOLD)
+    assert overall["precision"] >= 0.9 and overall["recall"] >= 0.85, overall
     for split in ("dev", "test"):
-        s = dedupe_bench.scores([p for p in pairs if p["split"] == split], 70.0)
+        s = dedupe_bench.scores([p for p in pairs if p["split"] == split], DUPLICATE_THRESHOLD)
         assert s["precision"] >= 0.9 and s["recall"] >= 0.85, (split, s)
+    # Unseen vocabulary does worse (0.884 / 0.950 when written); keep it from getting worse.
+    fresh = dedupe_bench.scores([p for p in pairs if p["split"] == "fresh"], DUPLICATE_THRESHOLD)
+    assert fresh["precision"] >= 0.85 and fresh["recall"] >= 0.9, fresh

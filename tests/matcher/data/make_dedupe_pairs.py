@@ -7,7 +7,8 @@ when a household is named) asking for the same thing in an overlapping period, h
 Only-the-quantity-differs counts as a duplicate: a second entry of the same thing is a revision
 or a double count, and the administrator should merge it. Different villages, different
 households, different things, other categories or periods that do not overlap are not duplicates.
-Bases with an even index form the dev split, odd ones the held-out test split.
+Bases with an even index form the dev split, odd ones the held-out test split; FRESH_BASES,
+written after the vocabulary was frozen, form the `fresh` split.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from tests.matcher.data.bases import BASES, Base, Text
+from tests.matcher.data.bases import BASES, FRESH_BASES, Base, Text
 
 VILLAGES = (
     "451123108210", "451122108204", "451102103204", "451102106209", "451123104202",
@@ -89,15 +90,19 @@ def record(base: Base, text: Text, village: str, household: str | None, qty: int
             "start": start, "end": end}
 
 
-def pairs_for(i: int, base: Base, rng: random.Random) -> list[dict[str, Any]]:
+def pairs_for(i: int, base: Base, rng: random.Random, split: str = "") -> list[dict[str, Any]]:
     """Positives and hard negatives built around one base need."""
     village = rng.choice(VILLAGES)
     other_village = rng.choice([v for v in VILLAGES if v != village])
     hh = rng.sample(HOUSEHOLDS, 2) if base.household else [None, None]
     n = base.n
     orig = render(base.forms[0], n, "digits")
-    rec = lambda text, **kw: record(base, text, kw.pop("v", village), kw.pop("h", hh[0]),  # noqa: E731
-                                    kw.pop("q", n), **kw)
+
+    def rec(text: Text, v: str = village, h: str | None = hh[0], q: int = n,
+            **period: str) -> dict[str, Any]:
+        """A record of this base in the pair's village, by default."""
+        return record(base, text, v, h, q, **period)
+
     out: list[tuple[str, int, dict[str, Any], dict[str, Any]]] = []
     for form in base.forms[1:]:
         style = rng.choice(["digits", "chinese", "fullwidth"])
@@ -119,11 +124,11 @@ def pairs_for(i: int, base: Base, rng: random.Random) -> list[dict[str, Any]]:
         out.append(("other_household", 0, rec(orig), rec(orig, h=hh[1])))
     out.append(("other_period", 0, rec(orig),
                 rec(render(base.forms[-1], n, "digits"), start="2026-03-01", end="2026-04-30")))
-    far = BASES[(i + 7) % len(BASES)]
+    far = BASES[(i + 7) % len(BASES)]  # a base of another category, for an easy negative
     if far.category != base.category:
         out.append(("other_category", 0, rec(orig),
                     record(far, render(far.forms[0], far.n, "digits"), village, hh[0], far.n)))
-    split = "dev" if i % 2 == 0 else "test"
+    split = split or ("dev" if i % 2 == 0 else "test")
     return [{"kind": k, "label": y, "split": split, "base": i, "a": a, "b": b}
             for k, y, a, b in out]
 
@@ -132,6 +137,8 @@ def main() -> None:
     """Build every pair and write the JSON next to this script."""
     rng = random.Random(20261125)
     pairs = [p for i, base in enumerate(BASES) for p in pairs_for(i, base, rng)]
+    pairs += [p for i, base in enumerate(FRESH_BASES, start=len(BASES))
+              for p in pairs_for(i, base, rng, split="fresh")]
     for k, p in enumerate(pairs):
         p["id"] = f"P{k:04d}"
         p["a"]["id"], p["b"]["id"] = f"P{k:04d}a", f"P{k:04d}b"
