@@ -45,9 +45,12 @@ class _State:
         count = len(problem.village_needs[v])
         fair = policy.fairness_penalty if problem.reachable[v] else 0.0
         deficit = max(0.0, policy.fairness_floor - self.sums[v] / count)
+        needs = instance.needs
         ranked = sorted(
             group.pairs,
-            key=lambda j: -(problem.pair_value[j] + fair / (count * instance.needs[problem.pair_need[j]].quantity)),
+            key=lambda j: -(
+                problem.pair_value[j] + fair / (count * needs[problem.pair_need[j]].quantity)
+            ),
         )
         total = min(supply, sum(self.room[problem.pair_need[j]] for j in ranked))
         need_total = offer.quantity if offer.indivisible else max(1, offer.min_lot)
@@ -82,7 +85,9 @@ class _State:
         self.links[group.offer] += 1
 
 
-def best_gain(problem: Problem, x: list[int] | None = None, groups: list[int] | None = None) -> list[int]:
+def best_gain(
+    problem: Problem, x: list[int] | None = None, groups: list[int] | None = None
+) -> list[int]:
     """Extend `x` (default: nothing given) by opening links in order of gain while any gains."""
     state = _State(problem, x or [0] * len(problem.pair_offer))
     candidates = range(len(problem.groups)) if groups is None else groups

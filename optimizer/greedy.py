@@ -24,7 +24,9 @@ def greedy_vector(problem: Problem) -> list[int]:
     for o, offer in enumerate(instance.offers):
         order = sorted(
             (j for g in groups_of[o] for j in problem.groups[g].pairs),
-            key=lambda j: (-instance.needs[problem.pair_need[j]].urgency, -problem.pair_value[j], j),
+            key=lambda j: (
+                -instance.needs[problem.pair_need[j]].urgency, -problem.pair_value[j], j
+            ),
         )
         supply, served, done = offer.quantity, 0, set()
         for first in order:

@@ -83,7 +83,8 @@ def _rows(problem: Problem) -> _Rows:
     for o, offer in enumerate(instance.offers):  # village cap, with y = T / capacity
         groups = {problem.pair_group[j] for j in by_offer[o]}
         if offer.max_villages is not None and offer.max_villages < len(groups):
-            entries = [(j, 1.0 / problem.groups[problem.pair_group[j]].capacity) for j in by_offer[o]]
+            groups_ = problem.groups
+            entries = [(j, 1.0 / groups_[problem.pair_group[j]].capacity) for j in by_offer[o]]
             add(entries, offer.max_villages)
     for k, v in enumerate(villages):  # fairness: -s_v - coverage_v <= -floor
         count = len(problem.village_needs[v])
@@ -102,7 +103,8 @@ def _rows(problem: Problem) -> _Rows:
 def proven_bound(rows: _Rows, duals: np.ndarray) -> float:
     """Weak duality: for any duals >= 0, max over the box of the Lagrangian bounds the LP."""
     lam = np.maximum(duals, 0.0)
-    reduced = rows.cost - np.bincount(rows.col, weights=rows.coef * lam[rows.row], minlength=len(rows.cost))
+    used = np.bincount(rows.col, weights=rows.coef * lam[rows.row], minlength=len(rows.cost))
+    reduced = rows.cost - used
     terms = np.concatenate([rows.rhs * lam, np.maximum(reduced, 0.0) * rows.upper])
     total = math.fsum(terms.tolist())
     return total + 1e-9 * math.fsum(np.abs(terms).tolist()) + 1e-9

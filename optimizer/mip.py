@@ -52,7 +52,8 @@ def _build(
         groups = offer_groups[o]
         if not groups:
             continue
-        solver.Add(solver.Sum([x[j] for g in groups for j in problem.groups[g].pairs]) <= offer.quantity)
+        given = [x[j] for g in groups for j in problem.groups[g].pairs]
+        solver.Add(solver.Sum(given) <= offer.quantity)  # supply
         cap = 1 if offer.indivisible else offer.max_villages
         if cap is not None and cap < len(groups):  # the village cap
             solver.Add(solver.Sum([y[g] for g in groups]) <= cap)
@@ -68,8 +69,6 @@ def _build(
         count = len(problem.village_needs[v])
         short = solver.NumVar(0.0, policy.fairness_floor, f"s{v}")
         objective.SetCoefficient(short, -policy.fairness_penalty)
-        if not any(by_need[n] for n in problem.village_needs[v]):
-            continue
         covered = [
             x[j] * (1.0 / (count * instance.needs[n].quantity))
             for n in problem.village_needs[v]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 from typing import Any
 
 from optimizer.model import Instance, Need, Offer, Policy, Village
@@ -62,7 +61,7 @@ class _Item:
 
     def number(self, key: str, low: float, high: float | None = None) -> float | None:
         value = self.raw.get(key)
-        if not _is_number(value):
+        if not isinstance(value, int | float) or isinstance(value, bool):
             self.problem(key, f"must be a number, got {_show(value)}")
             return None
         number = float(value)
@@ -101,10 +100,6 @@ class _Item:
         if lat is None or lon is None:
             return None, None
         return lat, lon
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _show(value: object) -> str:
@@ -265,15 +260,11 @@ def parse_instance(data: object) -> Instance:
     )
 
 
-def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a valid JSON number")
-
-
 def loads_instance(text: str | bytes) -> Instance:
-    """Decode JSON text (NaN and Infinity refused) and validate it into an Instance."""
-    decode: Callable[[str], float] = _refuse_constant
+    """Decode JSON text and validate it into an Instance (NaN and Infinity are refused there,
+    naming the field, rather than failing the whole document)."""
     try:
-        data = json.loads(text, parse_constant=decode)
+        data = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise InvalidInstance([f"instance: not valid JSON: {error}"]) from None
     return parse_instance(data)

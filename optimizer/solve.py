@@ -78,10 +78,8 @@ def _large(
     """LP bound, LP-guided construction, then large-neighbourhood search until the deadline."""
     relaxation = solve_relaxation(problem, max(1.0, deadline - time.perf_counter()))
     bound = relaxation.bound
-    if relaxation.bound is None:
-        x = best_gain(problem)
-    else:
-        x = lp_guided(problem, relaxation.units)
+    # Without an LP solution, build from scratch by gain alone.
+    x = best_gain(problem) if bound is None else lp_guided(problem, relaxation.units)
     report(objective(problem, x), bound)
     x = improve(
         problem, x, deadline, workers=workers, seed=seed,

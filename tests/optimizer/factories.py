@@ -1,0 +1,81 @@
+"""Builders of instance dicts for tests: hand-made tiny cases and random small ones."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+INSTANCES = SHARED / "instances"
+
+
+def village(id: str, county: str = "c1", **extra: Any) -> dict[str, Any]:
+    return {"id": id, "county": county, **extra}
+
+
+def need(id: str, village: str, quantity: int, urgency: int = 1, category: str = "goods") -> dict[str, Any]:
+    return {"id": id, "village": village, "category": category, "quantity": quantity, "urgency": urgency}
+
+
+def offer(id: str, quantity: int, category: str = "goods", donor: str = "d1", **extra: Any) -> dict[str, Any]:
+    return {"id": id, "donor": donor, "category": category, "quantity": quantity, **extra}
+
+
+def instance(
+    villages: list[dict[str, Any]],
+    needs: list[dict[str, Any]],
+    offers: list[dict[str, Any]],
+    **policy: float,
+) -> dict[str, Any]:
+    """An instance dict; the policy defaults to no penalties so values are easy to see."""
+    base = {
+        "fragmentation_penalty": 0,
+        "distance_discount_per_km": 0,
+        "fairness_floor": 0,
+        "fairness_penalty": 0,
+    }
+    return {"villages": villages, "needs": needs, "offers": offers, "policy": {**base, **policy}}
+
+
+def random_instance(seed: int) -> dict[str, Any]:
+    """A random small instance exercising every rule of the model."""
+    rng = random.Random(seed)
+    counties = ["c1", "c2"]
+    categories = ["goods", "funds"][: rng.randint(1, 2)]
+    villages = []
+    for v in range(rng.randint(2, 5)):
+        item = village(f"V{v}", rng.choice(counties), poverty_weight=rng.choice([1, 1.2, 1.5, 2]))
+        if rng.random() < 0.8:
+            item.update(lat=24 + rng.random() * 0.8, lon=111 + rng.random() * 0.8)
+        villages.append(item)
+    needs = [
+        need(f"N{n}", rng.choice(villages)["id"], rng.randint(1, 12), rng.randint(1, 5),
+             rng.choice(categories))
+        for n in range(rng.randint(2, 8))
+    ]
+    offers = []
+    for o in range(rng.randint(1, 5)):
+        item = offer(f"O{o}", rng.randint(1, 20), rng.choice(categories), f"d{rng.randint(1, 3)}")
+        roll = rng.random()
+        if roll < 0.2:
+            item["indivisible"] = True
+            item["quantity"] = rng.randint(1, 8)
+        elif roll < 0.45:
+            item["min_lot"] = rng.randint(2, 6)
+        if rng.random() < 0.3:
+            item["max_villages"] = rng.randint(1, 2)
+        if rng.random() < 0.2:
+            item["counties"] = [rng.choice(counties)]
+        if rng.random() < 0.15:
+            item["villages"] = [rng.choice(villages)["id"]]
+        if rng.random() < 0.8:
+            item.update(lat=24 + rng.random() * 0.8, lon=111 + rng.random() * 0.8)
+        offers.append(item)
+    policy = {
+        "fragmentation_penalty": rng.choice([0, 5, 20, 60]),
+        "distance_discount_per_km": rng.choice([0, 0.001, 0.004, 0.02]),
+        "fairness_floor": rng.choice([0, 0.3, 0.5, 1]),
+        "fairness_penalty": rng.choice([0, 200, 400]),
+    }
+    return {"villages": villages, "needs": needs, "offers": offers, "policy": policy}
