@@ -60,34 +60,65 @@ def _overlap(a_start: date | None, a_end: date | None, b_start: date | None,
     )
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A text normalised once: title tokens, all tokens, and the things each names."""
+
+    title: str
+    full: str
+    title_size: int
+    title_objects: frozenset[str]
+    full_objects: frozenset[str]
+
+
+def _prepare(title: str, description: str) -> _Prepared:
+    """Normalise a title and description for comparison."""
+    t = tokens(title)
+    f = t + tokens(description)
+    return _Prepared(" ".join(t), " ".join(f), len(t), objects(t), objects(f))
+
+
+def _similarity(a: _Prepared, b: _Prepared) -> float:
+    """How alike two prepared texts are, 0..100; 0 if they name different things."""
+    if different_things(a.title_objects, b.title_objects) or different_things(
+        a.full_objects, b.full_objects
+    ):
+        return 0.0
+    title = fuzz.token_set_ratio(a.title, b.title)
+    full = fuzz.token_set_ratio(a.full, b.full)
+    # The title says what is asked for; the description mostly says why, so it only tips.
+    return max(title, full) if min(a.title_size, b.title_size) < 2 else 0.6 * title + 0.4 * full
+
+
 def text_similarity(title_a: str, desc_a: str, title_b: str, desc_b: str) -> float:
     """How alike two need or offer texts are, 0..100, after normalisation; 0 if different things."""
-    ta, tb = tokens(title_a), tokens(title_b)
-    fa, fb = ta + tokens(desc_a), tb + tokens(desc_b)
-    if different_things(objects(ta), objects(tb)) or different_things(objects(fa), objects(fb)):
-        return 0.0
-    title = fuzz.token_set_ratio(" ".join(ta), " ".join(tb))
-    full = fuzz.token_set_ratio(" ".join(fa), " ".join(fb))
-    # The title says what is asked for; the description mostly says why, so it only tips.
-    return max(title, full) if min(len(ta), len(tb)) < 2 else 0.6 * title + 0.4 * full
+    return _similarity(_prepare(title_a, desc_a), _prepare(title_b, desc_b))
+
+
+def _same_asker(a: NeedText, b: NeedText) -> bool:
+    """Same village, category, household (when both name one) and overlapping periods."""
+    if a.village != b.village or a.category != b.category:
+        return False
+    if a.household is not None and b.household is not None and a.household != b.household:
+        return False
+    return _overlap(a.start, a.end, b.start, b.end)
+
+
+def _same_donor(a: OfferText, b: OfferText) -> bool:
+    """Same donor and category, overlapping periods."""
+    return a.donor == b.donor and a.category == b.category and _overlap(a.start, a.end, b.start, b.end)
 
 
 def need_score(a: NeedText, b: NeedText) -> float:
     """Duplicate score of two needs: 0 unless the same asker, category and overlapping period."""
-    if a.village != b.village or a.category != b.category:
-        return 0.0
-    if a.household is not None and b.household is not None and a.household != b.household:
-        return 0.0
-    if not _overlap(a.start, a.end, b.start, b.end):
+    if not _same_asker(a, b):
         return 0.0
     return text_similarity(a.title, a.description, b.title, b.description)
 
 
 def offer_score(a: OfferText, b: OfferText) -> float:
     """Duplicate score of two offers: 0 unless the same donor, category and overlapping period."""
-    if a.donor != b.donor or a.category != b.category:
-        return 0.0
-    if not _overlap(a.start, a.end, b.start, b.end):
+    if not _same_donor(a, b):
         return 0.0
     return text_similarity(a.title, a.description, b.title, b.description)
 
@@ -99,10 +130,13 @@ def likely_duplicates(
     threshold: float = DUPLICATE_THRESHOLD,
 ) -> tuple[DuplicateMatch, ...]:
     """The existing needs the candidate likely repeats, best first (for the entry-time warning)."""
+    mine = _prepare(candidate.title, candidate.description)
     found = [
         DuplicateMatch(n.id, round(s, 1))
         for n in existing
-        if n.id != candidate.id and (s := need_score(candidate, n)) >= threshold
+        if n.id != candidate.id
+        and _same_asker(candidate, n)
+        and (s := _similarity(mine, _prepare(n.title, n.description))) >= threshold
     ]
     return tuple(sorted(found, key=lambda m: (-m.score, m.id)))
 
@@ -133,12 +167,13 @@ def duplicate_need_groups(
     blocks: dict[tuple[str, str], list[int]] = {}
     for i, n in enumerate(needs):
         blocks.setdefault((n.village, n.category), []).append(i)
+    texts = [_prepare(n.title, n.description) for n in needs]
     linked = [
         (i, j)
         for block in blocks.values()
         for k, i in enumerate(block)
         for j in block[k + 1 :]
-        if need_score(needs[i], needs[j]) >= threshold
+        if _same_asker(needs[i], needs[j]) and _similarity(texts[i], texts[j]) >= threshold
     ]
     return _groups([n.id for n in needs], linked)
 
@@ -147,10 +182,11 @@ def duplicate_offer_groups(
     offers: Sequence[OfferText], *, threshold: float = DUPLICATE_THRESHOLD
 ) -> list[list[str]]:
     """Groups of offers one donor posted more than once."""
+    texts = [_prepare(o.title, o.description) for o in offers]
     linked = [
         (i, j)
         for i, a in enumerate(offers)
         for j in range(i + 1, len(offers))
-        if offer_score(a, offers[j]) >= threshold
+        if _same_donor(a, offers[j]) and _similarity(texts[i], texts[j]) >= threshold
     ]
     return _groups([o.id for o in offers], linked)

@@ -139,9 +139,10 @@ def test_invalid_xlsx(tmp_path: Path) -> None:
 
 def test_python_dash_m(tmp_path: Path) -> None:
     path = write_csv(tmp_path, [HEADER, *ROWS])
-    done = subprocess.run([sys.executable, "-m", "matcher", "dedupe", str(path)],
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "matcher", "dedupe", str(path)], cwd=root,
                           capture_output=True, text=True, encoding="utf-8", check=False)
     assert done.returncode == 0 and json.loads(done.stdout)["groups"] == [["n1", "n2", "n5"]]
-    usage = subprocess.run([sys.executable, "-m", "matcher"], capture_output=True, text=True,
-                           check=False)
+    usage = subprocess.run([sys.executable, "-m", "matcher"], cwd=root, capture_output=True,
+                           text=True, check=False)
     assert usage.returncode == 2 and "usage" in usage.stderr
