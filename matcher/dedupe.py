@@ -106,7 +106,8 @@ def _same_asker(a: NeedText, b: NeedText) -> bool:
 
 def _same_donor(a: OfferText, b: OfferText) -> bool:
     """Same donor and category, overlapping periods."""
-    return a.donor == b.donor and a.category == b.category and _overlap(a.start, a.end, b.start, b.end)
+    same = a.donor == b.donor and a.category == b.category
+    return same and _overlap(a.start, a.end, b.start, b.end)
 
 
 def need_score(a: NeedText, b: NeedText) -> float:
