@@ -68,7 +68,8 @@ def gini(values: Iterable[float]) -> float:
     if n == 0 or total == 0:
         return 0.0
     ranked = sum((i + 1) * x for i, x in enumerate(xs))
-    return (2 * ranked) / (n * total) - (n + 1) / n
+    # Rounding can take equal values a hair below 0.
+    return max(0.0, (2 * ranked) / (n * total) - (n + 1) / n)
 
 
 def coverage_gini(week: Week) -> float:

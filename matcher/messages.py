@@ -33,13 +33,13 @@ _TEMPLATES: dict[Reason, dict[str, str]] = {
         "en": "The need has not been verified by the township",
     },
     Reason.MIN_LOT: {
-        "zh": "起捐量 {min_lot} 大于本村同类已审核需求的剩余总量 {room}",
+        "zh": "起捐量 {min_lot} 大于本村可承接的同类需求剩余总量 {room}",
         "en": "The minimum lot {min_lot} is larger than the village can absorb ({room})",
     },
     Reason.INDIVISIBLE: {
-        "zh": "捐赠不可拆分，数量 {quantity} 大于本村同类已审核需求的剩余总量 {room}",
-        "en": "The offer is indivisible and its {quantity} exceed what the village can "
-        "absorb ({room})",
+        "zh": "捐赠不可拆分，数量 {quantity} 大于本村可承接的同类需求剩余总量 {room}",
+        "en": "The offer is indivisible and its quantity {quantity} exceeds what the village "
+        "can absorb ({room})",
     },
 }
 
