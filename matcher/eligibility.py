@@ -126,7 +126,7 @@ def check(
         reasons.append(Ineligibility(Reason.UNVERIFIED))
     # Absorption only matters when the model's rules let the offer reach the village at all;
     # the need itself counts even if unverified, so each reason stands on its own.
-    if not reasons or all(r.reason not in MODEL_REASONS for r in reasons):
+    if not any(r.reason in MODEL_REASONS for r in reasons):
         others = [n for n in village_needs if n.id != need.id]
         room = need.quantity + absorbable(offer, village, others, policy)
         if offer.min_lot > room:
