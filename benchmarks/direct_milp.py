@@ -7,8 +7,6 @@ reachable village (continuous shortfall). Used for "HiGHS MILP" and for the LP r
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
@@ -17,7 +15,9 @@ from optimizer.lp import pair_upper
 from optimizer.problem import Problem
 
 
-def solve_direct(problem: Problem, time_limit: float, relax: bool) -> tuple[list[int] | None, float | None]:
+def solve_direct(
+    problem: Problem, time_limit: float, relax: bool
+) -> tuple[list[int] | None, float | None]:
     """HiGHS on the direct model: (units per pair or None, objective value reported by HiGHS)."""
     instance, policy = problem.instance, problem.instance.policy
     upper = pair_upper(problem)
@@ -61,7 +61,8 @@ def solve_direct(problem: Problem, time_limit: float, relax: bool) -> tuple[list
     for o, offer in enumerate(instance.offers):
         groups = offer_groups[o]
         if groups:
-            row([(j, 1.0) for g in groups for j in problem.groups[g].pairs], -np.inf, offer.quantity)
+            given = [(j, 1.0) for g in groups for j in problem.groups[g].pairs]
+            row(given, -np.inf, offer.quantity)
             cap = 1 if offer.indivisible else offer.max_villages
             if cap is not None and cap < len(groups):
                 row([(nx + g, 1.0) for g in groups], -np.inf, cap)
@@ -83,7 +84,6 @@ def solve_direct(problem: Problem, time_limit: float, relax: bool) -> tuple[list
         row(entries, policy.fairness_floor, np.inf)
     matrix = coo_matrix((vals, (rows, cols)), shape=(len(lower_b), size)).tocsr()
     options = {"time_limit": max(0.1, time_limit), "disp": False}
-    start = time.perf_counter()
     result = milp(
         -cost,
         constraints=LinearConstraint(matrix, lower_b, upper_b),
@@ -91,7 +91,6 @@ def solve_direct(problem: Problem, time_limit: float, relax: bool) -> tuple[list
         integrality=np.zeros(size) if relax else integral,
         options=options,
     )
-    del start
     if result.x is None:
         return None, None
     units = [max(0, round(float(u))) for u in result.x[:nx]]

@@ -14,11 +14,18 @@ def village(id: str, county: str = "c1", **extra: Any) -> dict[str, Any]:
     return {"id": id, "county": county, **extra}
 
 
-def need(id: str, village: str, quantity: int, urgency: int = 1, category: str = "goods") -> dict[str, Any]:
-    return {"id": id, "village": village, "category": category, "quantity": quantity, "urgency": urgency}
+def need(
+    id: str, village: str, quantity: int, urgency: int = 1, category: str = "goods"
+) -> dict[str, Any]:
+    return {
+        "id": id, "village": village, "category": category, "quantity": quantity,
+        "urgency": urgency,
+    }
 
 
-def offer(id: str, quantity: int, category: str = "goods", donor: str = "d1", **extra: Any) -> dict[str, Any]:
+def offer(
+    id: str, quantity: int, category: str = "goods", donor: str = "d1", **extra: Any
+) -> dict[str, Any]:
     return {"id": id, "donor": donor, "category": category, "quantity": quantity, **extra}
 
 
