@@ -4,12 +4,14 @@ Each step frees k offers that compete for the same villages (same category, over
 villages) or that can all reach one village (any category, for fairness), keeps every other
 offer's units fixed, and solves the freed offers' part of the model exactly, starting from the
 current units. Better solutions are kept. k grows while steps finish quickly and shrinks when
-they time out.
+they time out. With `workers` >= 2, that many threads run single-worker steps on a shared
+incumbent; a step's result is merged only if it is still feasible and better.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,24 +85,61 @@ def _village_offers(
     return offers[:k]
 
 
-def improve(
-    problem: Problem,
-    x: list[int],
+class _Search:
+    """The shared state of the search threads: the incumbent and its objective."""
+
+    def __init__(
+        self, problem: Problem, x: list[int], on_improve: Callable[[list[int], float], None]
+    ) -> None:
+        self.problem = problem
+        self.near = _neighbours(problem)
+        self.need_pairs: list[list[int]] = [[] for _ in problem.instance.needs]
+        for j, n in enumerate(problem.pair_need):
+            self.need_pairs[n].append(j)
+        self.x, self.best = x, objective(problem, x)
+        self.on_improve = on_improve
+        self.lock = threading.Lock()
+        self.scale = min(LNS_SCALE, objective_scale(problem))
+
+    def merge(self, free: list[int], units: dict[int, int]) -> None:
+        """Put the freed offers' new units into the incumbent if it is still feasible and better.
+
+        Another thread may have changed other offers meanwhile, so demand is checked again.
+        """
+        with self.lock:
+            trial = list(self.x)
+            touched = set()
+            for o in free:
+                for j in self.near.pairs[o]:
+                    trial[j] = 0
+            for j, units_j in units.items():
+                trial[j] = units_j
+                if units_j:
+                    touched.add(self.problem.pair_need[j])
+            needs = self.problem.instance.needs
+            for n in touched:
+                if sum(trial[j] for j in self.need_pairs[n]) > needs[n].quantity:
+                    return
+            value = objective(self.problem, trial)
+            if value > self.best + 1e-9 * max(1.0, abs(self.best)):
+                self.x, self.best = trial, value
+                self.on_improve(trial, value)
+
+
+def _steps(
+    search: _Search,
     deadline: float,
-    *,
-    workers: int,
     seed: int,
-    on_improve: Callable[[list[int], float], None],
-    should_stop: Callable[[], bool] | None = None,
-) -> list[int]:
-    """Improve `x` by large-neighbourhood steps until `deadline` (perf_counter seconds)."""
-    near = _neighbours(problem)
-    if not near.by_category:
-        return x
+    workers: int,
+    should_stop: Callable[[], bool] | None,
+) -> None:
+    """One thread's loop of neighbourhood steps until the deadline."""
+    problem, near = search.problem, search.near
     rng = random.Random(seed)
-    scale = min(LNS_SCALE, objective_scale(problem))
-    best, k = objective(problem, x), 8
+    k = 8
     while time.perf_counter() < deadline - 0.05 and not (should_stop and should_stop()):
+        with search.lock:
+            x = search.x
         draw = rng.random()
         if draw < RANDOM:
             free = _random_offers(near, problem, rng, k)
@@ -108,7 +147,7 @@ def improve(
             free = _related_offers(near, problem, rng, k)
         else:
             free = _village_offers(near, problem, x, rng, k)
-        sub = build_submodel(problem, free, near.pairs.__getitem__, x, scale)
+        sub = build_submodel(problem, free, near.pairs.__getitem__, x, search.scale)
         for j, var in sub.x.items():
             sub.model.add_hint(var, x[j])
         solver = cp_model.CpSolver()
@@ -119,16 +158,37 @@ def improve(
         solver.parameters.random_seed = rng.randrange(1 << 30)
         status = solver.solve(sub.model)
         k = min(KMAX, k + 1) if status == cp_model.OPTIMAL else max(3, k - 2)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            continue
-        trial = list(x)
-        for o in free:
-            for j in near.pairs[o]:
-                trial[j] = 0
-        for j, var in sub.x.items():
-            trial[j] = solver.value(var)
-        value = objective(problem, trial)
-        if value > best + 1e-9 * max(1.0, abs(best)):
-            x, best = trial, value
-            on_improve(x, best)
-    return x
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            search.merge(free, {j: solver.value(var) for j, var in sub.x.items()})
+
+
+def improve(
+    problem: Problem,
+    x: list[int],
+    deadline: float,
+    *,
+    workers: int,
+    seed: int,
+    on_improve: Callable[[list[int], float], None],
+    should_stop: Callable[[], bool] | None = None,
+) -> list[int]:
+    """Improve `x` by large-neighbourhood steps until `deadline` (perf_counter seconds).
+
+    With several workers, that many threads each run single-worker CP-SAT steps (CP-SAT
+    releases the GIL while it searches); with one worker, the steps run in this thread.
+    """
+    search = _Search(problem, x, on_improve)
+    if not search.near.by_category:
+        return x
+    if workers <= 1:
+        _steps(search, deadline, seed, 1, should_stop)
+        return search.x
+    threads = [
+        threading.Thread(target=_steps, args=(search, deadline, seed + i, 1, should_stop))
+        for i in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return search.x
