@@ -1,0 +1,170 @@
+"""Fixtures for web tests: a fresh app and database per test, on SQLite and on PostgreSQL.
+
+PostgreSQL runs when DUIJIE_TEST_DATABASE_URL names a server (CI sets it). Each xdist worker
+gets its own databases; a seeded template is built once and cloned per test, so tests that need
+the demo week stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from web import create_app
+from web.extensions import db
+from web.services.seeding import seed
+
+PG_URL = os.environ.get("DUIJIE_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _make_app(url: str, instance: Path) -> Flask:
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+
+def _build(url: str, instance: Path, *, demo: bool) -> None:
+    app = _make_app(url, instance)
+    with app.app_context():
+        db.create_all()
+        seed(db.session, demo=demo)
+        db.engine.dispose()
+
+
+class PgDatabases:
+    """Creates per-worker PostgreSQL databases and clones them from templates."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin = make_url(admin_url).set(drivername="postgresql+psycopg")
+        self.engine = create_engine(self.admin, isolation_level="AUTOCOMMIT")
+
+    def url(self, name: str) -> str:
+        return self.admin.set(database=name).render_as_string(hide_password=False)
+
+    def recreate(self, name: str, template: str | None = None) -> str:
+        with self.engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            suffix = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+        return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PgDatabases]:
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need DUIJIE_TEST_DATABASE_URL (CI sets it)")
+    databases = PgDatabases(PG_URL)
+    yield databases
+    databases.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Any:
+    """Lazily built empty and demo-seeded template databases, per backend."""
+    built: dict[tuple[str, bool], str] = {}
+    root = tmp_path_factory.mktemp("db-templates")
+
+    def get(backend: str, demo: bool) -> str:
+        key = (backend, demo)
+        if key not in built:
+            name = f"duijie_tpl_{'demo' if demo else 'empty'}_{_worker()}"
+            if backend == "sqlite":
+                path = root / f"{name}.sqlite3"
+                _build(f"sqlite:///{path}", root, demo=demo)
+                built[key] = str(path)
+            else:
+                pg = request.getfixturevalue("pg")
+                url = pg.recreate(name)
+                _build(url, root, demo=demo)
+                built[key] = name
+        return built[key]
+
+    return get
+
+
+def _app_for(backend: str, demo: bool, templates: Any, tmp_path: Path, request: Any) -> Iterator[Flask]:
+    template = templates(backend, demo)
+    if backend == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(template, path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg").recreate(f"duijie_test_{_worker()}", template)
+    app = _make_app(url, tmp_path)
+    yield app
+    # Requests must not share a long-lived app context (g would leak between them), so tests
+    # that touch the database push their own; here only the pooled connections are closed.
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        request.getfixturevalue("pg")
+    return str(request.param)
+
+
+@pytest.fixture
+def app(backend: str, templates: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """An app on an empty database with the schema (no rows)."""
+    yield from _app_for(backend, False, templates, tmp_path, request)
+
+
+@pytest.fixture
+def demo_app(backend: str, templates: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """An app on a database seeded with the Hezhou demo week."""
+    yield from _app_for(backend, True, templates, tmp_path, request)
+
+
+@pytest.fixture
+def demo_db(demo_app: Flask) -> Iterator[Flask]:
+    """The demo app with an app context pushed, for tests that query the database directly."""
+    with demo_app.app_context():
+        yield demo_app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(demo_app: Flask) -> FlaskClient:
+    return demo_app.test_client()
+
+
+class Auth:
+    """Signs a test client in and out as a demo user."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, username: str, password: str | None = None) -> Any:
+        return self.client.post(
+            "/login",
+            data={"username": username, "password": password or f"demo-{username}-2026"},
+        )
+
+    def logout(self) -> Any:
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)

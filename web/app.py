@@ -1,0 +1,91 @@
+"""The application factory: reads as a table of contents of the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from web.config import Settings, engine_options, normalise_database_url
+from web.extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the duijie app; `overrides` replaces configuration keys (tests use it)."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = Settings.from_env(Path(app.instance_path))
+    app.config.update(settings.flask_config())
+    if overrides:
+        app.config.update(overrides)
+    # Derived after the overrides, so a test's or caller's database URL gets matching options.
+    url = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(url)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions of web.extensions to this app."""
+    from web import models  # noqa: F401  (the models must be known before migrate binds)
+    from web.auth import load_user
+    from web.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(load_user)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the pages, the API and the health check."""
+    from web.views.api import api
+    from web.views.auth import auth
+    from web.views.health import health
+    from web.views.public import public
+
+    app.register_blueprint(public)
+    app.register_blueprint(auth)
+    app.register_blueprint(health)
+    app.register_blueprint(api, url_prefix="/api/v1")
+    csrf.exempt(api)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Render errors as pages for people and as problem+json for the API."""
+    from web.errors import handle_http_error
+
+    for code in (400, 401, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, handle_http_error)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send a strict Content-Security-Policy and the usual hardening headers on every response."""
+    from web.security import add_security_headers
+
+    app.after_request(add_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Expose the locale and category names to every template."""
+    from web.i18n import template_globals
+
+    app.context_processor(template_globals)
+
+
+def register_commands(app: Flask) -> None:
+    """Add duijie's own commands next to Flask-Migrate's `db` group."""
+    from web.commands import register
+
+    register(app)

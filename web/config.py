@@ -1,0 +1,78 @@
+"""Configuration read from the environment, with defaults that make the demo work."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return DUIJIE_SECRET_KEY, or a key generated once and kept in the instance folder."""
+    from_env = os.environ.get("DUIJIE_SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created with owner-only permissions: the key signs every session cookie.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from the environment, resolved once at start-up."""
+
+    database_url: str
+    secret_key: str
+    redis_url: str | None
+    map_tile_url: str | None
+
+    @classmethod
+    def from_env(cls, instance_path: Path) -> Settings:
+        """Read the DUIJIE_* variables, falling back to the embedded SQLite default."""
+        default_db = f"sqlite:///{instance_path / 'duijie.sqlite3'}"
+        return cls(
+            database_url=os.environ.get("DUIJIE_DATABASE_URL") or default_db,
+            secret_key=_secret_key(instance_path),
+            redis_url=os.environ.get("DUIJIE_REDIS_URL") or None,
+            map_tile_url=os.environ.get("DUIJIE_MAP_TILE_URL") or None,
+        )
+
+    def flask_config(self) -> dict[str, Any]:
+        """Map the settings onto Flask and extension configuration keys."""
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "DUIJIE_REDIS_URL": self.redis_url,
+            "DUIJIE_MAP_TILE_URL": self.map_tile_url,
+            "BABEL_DEFAULT_LOCALE": "zh_CN",
+            "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "WTF_CSRF_TIME_LIMIT": None,
+            "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+            "JSON_SORT_KEYS": False,
+        }
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain postgresql:// URLs at psycopg 3, the driver duijie ships with."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Engine options per backend: SQLite waits on locks instead of failing at once."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}

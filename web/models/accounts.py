@@ -1,0 +1,94 @@
+"""Who acts: organizations that give aid and the users who sign in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Column, CheckConstraint, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from web.extensions import db
+from web.models.base import Timestamped
+
+if TYPE_CHECKING:
+    from web.models.places import Township, Village
+
+ORGANIZATION_KINDS = ("enterprise", "ngo", "paired_unit", "individual", "government")
+VETTING_STATES = ("pending", "approved", "suspended", "rejected")
+ROLES = ("admin", "township", "village", "donor", "auditor")
+
+# A paired unit (帮扶单位) supports its named villages first.
+organization_villages = Table(
+    "organization_village",
+    db.metadata,
+    Column("organization_id", ForeignKey("organization.id"), primary_key=True),
+    Column("village_id", ForeignKey("village.id"), primary_key=True),
+)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL text of a CHECK that keeps a column within a fixed vocabulary."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Organization(Timestamped, db.Model):
+    """An aid giver: enterprise, NGO, paired unit, individual donor or government body."""
+
+    __tablename__ = "organization"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", ORGANIZATION_KINDS), name="kind_known"),
+        CheckConstraint(_one_of("vetting", VETTING_STATES), name="vetting_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    vetting: Mapped[str] = mapped_column(String(16), default="pending")
+    contact_name: Mapped[str | None] = mapped_column(String(64))
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+
+    paired_villages: Mapped[list[Village]] = relationship(secondary=organization_villages)
+    members: Mapped[list[User]] = relationship(back_populates="organization")
+
+
+class User(Timestamped, db.Model):
+    """A person who signs in, with one role and the organization, village or township it acts for."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"), index=True)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped at logout and password change: sessions carrying an older value are ended.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    organization: Mapped[Organization | None] = relationship(back_populates="members")
+    village: Mapped[Village | None] = relationship()
+    township: Mapped[Township | None] = relationship()
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"

@@ -1,0 +1,159 @@
+"""What moves: aid categories, offers of aid, village and household needs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from web.extensions import db
+from web.models.accounts import _one_of
+from web.models.base import Timestamped
+
+if TYPE_CHECKING:
+    from web.models.accounts import Organization
+    from web.models.places import County, Village
+
+ITEM_STATES = ("open", "withdrawn", "closed")
+VERIFICATION_STATES = ("pending", "verified", "rejected")
+
+offer_counties = Table(
+    "offer_county",
+    db.metadata,
+    Column("offer_id", ForeignKey("offer.id"), primary_key=True),
+    Column("county_id", ForeignKey("county.id"), primary_key=True),
+)
+offer_villages = Table(
+    "offer_village",
+    db.metadata,
+    Column("offer_id", ForeignKey("offer.id"), primary_key=True),
+    Column("village_id", ForeignKey("village.id"), primary_key=True),
+)
+
+
+class Category(db.Model):
+    """A kind of aid and its integer unit (see matcher.categories for the taxonomy)."""
+
+    __tablename__ = "category"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(32))
+    name_en: Mapped[str] = mapped_column(String(32))
+    unit_zh: Mapped[str] = mapped_column(String(16))
+    unit_en: Mapped[str] = mapped_column(String(16))
+
+
+class Offer(Timestamped, db.Model):
+    """An aid offer: how much of one category a donor gives, where it may go, until when."""
+
+    __tablename__ = "offer"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("allocated >= 0", name="allocated_nonnegative"),
+        CheckConstraint("allocated <= quantity", name="not_over_allocated"),
+        CheckConstraint("min_lot >= 1", name="min_lot_positive"),
+        CheckConstraint("max_villages IS NULL OR max_villages >= 1", name="max_villages_positive"),
+        CheckConstraint(_one_of("status", ITEM_STATES), name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    min_lot: Mapped[int] = mapped_column(Integer, default=1)
+    max_villages: Mapped[int | None] = mapped_column(Integer)
+    indivisible: Mapped[bool] = mapped_column(Boolean, default=False)
+    dispatch_lat: Mapped[float | None] = mapped_column(Float)
+    dispatch_lon: Mapped[float | None] = mapped_column(Float)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+
+    organization: Mapped[Organization] = relationship()
+    category: Mapped[Category] = relationship()
+    counties: Mapped[list[County]] = relationship(secondary=offer_counties)
+    villages: Mapped[list[Village]] = relationship(secondary=offer_villages)
+
+    @property
+    def remaining(self) -> int:
+        """Units not yet pledged to any need."""
+        return self.quantity - self.allocated
+
+
+class Household(Timestamped, db.Model):
+    """A registered poor household (建档立卡户), kept to the minimum: masked name and size."""
+
+    __tablename__ = "household"
+    __table_args__ = (CheckConstraint("people >= 1", name="people_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(32))
+    people: Mapped[int] = mapped_column(Integer, default=1)
+    # For contact by the committee only; never shown on a public page or in a log.
+    phone: Mapped[str | None] = mapped_column(String(32))
+
+    village: Mapped[Village] = relationship()
+
+
+class Need(Timestamped, db.Model):
+    """A village's need, or a household's micro-wish (微心愿) posted by its committee."""
+
+    __tablename__ = "need"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("allocated >= 0", name="allocated_nonnegative"),
+        CheckConstraint("allocated <= quantity", name="not_over_filled"),
+        CheckConstraint("urgency BETWEEN 1 AND 5", name="urgency_range"),
+        CheckConstraint(_one_of("status", ITEM_STATES), name="status_known"),
+        CheckConstraint(_one_of("verification", VERIFICATION_STATES), name="verification_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    urgency: Mapped[int] = mapped_column(Integer, default=3)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    checklist_item: Mapped[str | None] = mapped_column(String(32))
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    verification: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    verification_note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+
+    village: Mapped[Village] = relationship(back_populates="needs")
+    household: Mapped[Household | None] = relationship()
+    category: Mapped[Category] = relationship()
+
+    @property
+    def remaining(self) -> int:
+        """Units still wanted."""
+        return self.quantity - self.allocated
+
+    @property
+    def is_wish(self) -> bool:
+        """True for a household micro-wish (微心愿)."""
+        return self.household_id is not None

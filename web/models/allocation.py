@@ -1,0 +1,79 @@
+"""A week's allocation run and the pledges it makes, followed until receipt is confirmed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from web.extensions import db
+from web.models.accounts import _one_of
+from web.models.base import Timestamped
+
+if TYPE_CHECKING:
+    from web.models.accounts import User
+    from web.models.aid import Need, Offer
+
+RUN_STATES = ("queued", "running", "preview", "committed", "published", "failed", "cancelled")
+DELIVERY_STATES = ("pledged", "dispatched", "received", "confirmed", "cancelled")
+
+
+class AllocationRun(Timestamped, db.Model):
+    """One solve of a week: its policy, exact input and output, and what became of it."""
+
+    __tablename__ = "allocation_run"
+    __table_args__ = (CheckConstraint(_one_of("status", RUN_STATES), name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(10), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    # Set to the week when committed: the unique constraint lets a week be committed only once.
+    committed_week: Mapped[str | None] = mapped_column(String(10), unique=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    solver_status: Mapped[str | None] = mapped_column(String(16))
+    objective: Mapped[float | None] = mapped_column(Float)
+    bound: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    input: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    output: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    created_by: Mapped[User | None] = relationship()
+    allocations: Mapped[list[Allocation]] = relationship(back_populates="run")
+
+
+class Allocation(Timestamped, db.Model):
+    """A pledge of some units of one offer to one need, and its delivery state."""
+
+    __tablename__ = "allocation"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        CheckConstraint(_one_of("status", DELIVERY_STATES), name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("allocation_run.id"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    km: Mapped[float] = mapped_column(Float, default=0.0)
+    value: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(16), default="pledged", index=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    receipt_note: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    photo_path: Mapped[str | None] = mapped_column(String(128))
+
+    run: Mapped[AllocationRun] = relationship(back_populates="allocations")
+    offer: Mapped[Offer] = relationship()
+    need: Mapped[Need] = relationship()

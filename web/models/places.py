@@ -1,0 +1,75 @@
+"""Where aid goes: counties (districts), townships and villages with their official codes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from web.extensions import db
+
+if TYPE_CHECKING:
+    from web.models.aid import Need
+
+
+class County(db.Model):
+    """A county-level district (区/县) with its 6-digit statistical code."""
+
+    __tablename__ = "county"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    label_lon: Mapped[float | None] = mapped_column(Float)
+    label_lat: Mapped[float | None] = mapped_column(Float)
+
+    townships: Mapped[list[Township]] = relationship(back_populates="county")
+
+
+class Township(db.Model):
+    """A township (乡镇/街道) with its 9-digit statistical code."""
+
+    __tablename__ = "township"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+
+    county: Mapped[County] = relationship(back_populates="townships")
+    villages: Mapped[list[Village]] = relationship(back_populates="township")
+
+
+class Village(db.Model):
+    """A poor village (贫困村) the platform serves, keyed by its 12-digit statistical code."""
+
+    __tablename__ = "village"
+    __table_args__ = (
+        CheckConstraint("population >= 0", name="population_nonnegative"),
+        CheckConstraint("poor_households >= 0", name="poor_households_nonnegative"),
+        CheckConstraint("poverty_weight >= 1", name="poverty_weight_at_least_one"),
+        CheckConstraint("status IN ('poor', 'exited')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    population: Mapped[int] = mapped_column(Integer, default=0)
+    poor_households: Mapped[int] = mapped_column(Integer, default=0)  # 建档立卡户数
+    poor_population: Mapped[int] = mapped_column(Integer, default=0)
+    poverty_incidence: Mapped[float] = mapped_column(Float, default=0.0)
+    poverty_weight: Mapped[float] = mapped_column(Float, default=1.0)
+    ethnic_minority: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="poor")
+    exit_year: Mapped[int | None] = mapped_column(Integer)
+    # 十一有一低于: checklist item code -> met; the codes live in seeds.demo.CHECKLIST_ITEMS.
+    checklist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    township: Mapped[Township] = relationship(back_populates="villages")
+    county: Mapped[County] = relationship()
+    needs: Mapped[list[Need]] = relationship(back_populates="village")

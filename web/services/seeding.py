@@ -1,0 +1,233 @@
+"""Writing the Hezhou reference data and the demo set into the database, idempotently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.categories import CATEGORIES
+from seeds.demo import demo_data
+from seeds.demo_model import DemoData
+from seeds.hezhou import counties, townships, village_short_name, village_units
+from web.models import (
+    Category,
+    County,
+    Household,
+    Need,
+    Offer,
+    Organization,
+    Township,
+    User,
+    Village,
+)
+from web.services.accounts import hash_password
+
+
+@dataclass
+class SeedReport:
+    """How many rows of each kind a seeding call added."""
+
+    added: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, n: int) -> None:
+        """Record that `n` rows of `kind` were added."""
+        self.added[kind] = self.added.get(kind, 0) + n
+
+
+def _existing(session: Session, column: object) -> set[str]:
+    """The values of a unique key column already stored."""
+    return {value for value in session.scalars(select(column)) if value is not None}  # type: ignore[call-overload]
+
+
+def _ids(session: Session, key: object, id_column: object) -> dict[str, int]:
+    """Map each stored key to its row id."""
+    return {k: i for k, i in session.execute(select(key, id_column))}  # type: ignore[call-overload]
+
+
+def seed_reference(session: Session, data: DemoData, report: SeedReport) -> None:
+    """Add categories, counties, townships and the poor villages that are missing."""
+    have = _existing(session, Category.code)
+    new_categories = [
+        Category(code=c.code, name_zh=c.name_zh, name_en=c.name_en, unit_zh=c.unit_zh, unit_en=c.unit_en)
+        for c in CATEGORIES
+        if c.code not in have
+    ]
+    session.add_all(new_categories)
+    report.count("categories", len(new_categories))
+
+    have = _existing(session, County.code)
+    new_counties = [
+        County(code=c.code, name=c.name, label_lon=c.label_lon, label_lat=c.label_lat)
+        for c in counties()
+        if c.code not in have
+    ]
+    session.add_all(new_counties)
+    session.flush()
+    county_ids = _ids(session, County.code, County.id)
+    report.count("counties", len(new_counties))
+
+    have = _existing(session, Township.code)
+    new_townships = [
+        Township(code=t.code, name=t.name, county_id=county_ids[t.county_code])
+        for t in townships()
+        if t.code not in have
+    ]
+    session.add_all(new_townships)
+    session.flush()
+    township_ids = _ids(session, Township.code, Township.id)
+    report.count("townships", len(new_townships))
+
+    units = {u.code: u for u in village_units()}
+    have = _existing(session, Village.code)
+    new_villages = []
+    for poor in data.villages:
+        if poor.code in have:
+            continue
+        unit = units[poor.code]
+        new_villages.append(
+            Village(
+                code=poor.code,
+                name=village_short_name(unit.name),
+                township_id=township_ids[unit.township_code],
+                county_id=county_ids[unit.county_code],
+                lat=poor.lat,
+                lon=poor.lon,
+                population=poor.population,
+                poor_households=poor.poor_households,
+                poor_population=poor.poor_population,
+                poverty_incidence=poor.poverty_incidence,
+                poverty_weight=poor.poverty_weight,
+                ethnic_minority=poor.ethnic_minority,
+                status=poor.status,
+                exit_year=poor.exit_year,
+                checklist=dict(poor.checklist),
+            )
+        )
+    session.add_all(new_villages)
+    session.flush()
+    report.count("villages", len(new_villages))
+
+
+def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
+    """Add the demo organizations, users, households, offers and needs that are missing."""
+    villages = _ids(session, Village.code, Village.id)
+    townships = _ids(session, Township.code, Township.id)
+    counties_by_code = {c.code: c for c in session.scalars(select(County))}
+
+    have = _existing(session, Organization.key)
+    village_rows = {v.code: v for v in session.scalars(select(Village))}
+    for org in data.organizations:
+        if org.key in have:
+            continue
+        session.add(
+            Organization(
+                key=org.key,
+                name=org.name,
+                kind=org.kind,
+                vetting=org.vetting,
+                contact_name=org.contact_name,
+                phone_masked=org.phone_masked,
+                paired_villages=[village_rows[code] for code in org.paired_villages],
+            )
+        )
+        report.count("organizations", 1)
+    session.flush()
+    orgs = _ids(session, Organization.key, Organization.id)
+
+    have = _existing(session, User.username)
+    for user in data.users:
+        if user.username in have:
+            continue
+        session.add(
+            User(
+                username=user.username,
+                password_hash=hash_password(user.password),
+                role=user.role,
+                display_name=user.display_name,
+                organization_id=orgs.get(user.organization_key) if user.organization_key else None,
+                village_id=villages.get(user.village_code) if user.village_code else None,
+                township_id=townships.get(user.township_code) if user.township_code else None,
+            )
+        )
+        report.count("users", 1)
+
+    have = _existing(session, Household.key)
+    new_households = [
+        Household(
+            key=h.key,
+            village_id=villages[h.village_code],
+            display_name=h.display_name,
+            people=h.people,
+            phone=h.phone_masked,
+        )
+        for h in data.households
+        if h.key not in have
+    ]
+    session.add_all(new_households)
+    session.flush()
+    report.count("households", len(new_households))
+    households = _ids(session, Household.key, Household.id)
+
+    have = _existing(session, Offer.key)
+    for o in data.offers:
+        if o.key in have:
+            continue
+        session.add(
+            Offer(
+                key=o.key,
+                organization_id=orgs[o.organization_key],
+                category_code=o.category,
+                title=o.title,
+                description=o.description,
+                quantity=o.quantity,
+                min_lot=o.min_lot or 1,
+                max_villages=o.max_villages,
+                indivisible=o.indivisible,
+                dispatch_lat=o.dispatch_lat,
+                dispatch_lon=o.dispatch_lon,
+                valid_from=o.valid_from,
+                valid_until=o.valid_until,
+                counties=[counties_by_code[c] for c in o.county_codes],
+                villages=[village_rows[c] for c in o.village_codes],
+            )
+        )
+        report.count("offers", 1)
+
+    have = _existing(session, Need.key)
+    new_needs = [
+        Need(
+            key=n.key,
+            village_id=villages[n.village_code],
+            household_id=households[n.household_key] if n.household_key else None,
+            category_code=n.category,
+            title=n.title,
+            description=n.description,
+            quantity=n.quantity,
+            urgency=n.urgency,
+            deadline=n.deadline,
+            checklist_item=n.checklist_item,
+            evidence=n.evidence or "",
+            verification=n.verification,
+        )
+        for n in data.needs
+        if n.key not in have
+    ]
+    session.add_all(new_needs)
+    report.count("needs", len(new_needs))
+
+
+def seed(session: Session, *, demo: bool) -> SeedReport:
+    """Seed the villages (and with `demo` the demo actors and open week) in one transaction."""
+    data = demo_data()
+    report = SeedReport()
+    try:
+        seed_reference(session, data, report)
+        if demo:
+            seed_demo(session, data, report)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return report

@@ -1,0 +1,56 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from web.extensions import db
+from web.forms import LoginForm
+from web.services.accounts import authenticate, end_sessions
+
+auth = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Return `target` if it is a path on this site, else the home page."""
+    if target:
+        parts = urlsplit(target)
+        on_site = not parts.scheme and not parts.netloc
+        if on_site and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("public.home")
+
+
+@auth.route("/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    """Show the login form; sign in on valid credentials."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(db.session, form.username.data or "", form.password.data or "")
+        if user is None:
+            flash(_("Wrong username or password."), "error")
+        else:
+            session.clear()  # a fresh session at login: nothing carried over from before
+            user.last_login_at = datetime.now(UTC)
+            db.session.commit()
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("login.html", form=form)
+
+
+@auth.post("/logout")
+@login_required
+def logout() -> Response:
+    """Sign out here and end this user's other sessions."""
+    end_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("public.home"))
