@@ -71,6 +71,8 @@ class PgDatabases:
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PgDatabases]:
     if not PG_URL:
+        if os.environ.get("DUIJIE_REQUIRE_SERVICES"):
+            pytest.fail("DUIJIE_REQUIRE_SERVICES is set but DUIJIE_TEST_DATABASE_URL is not")
         pytest.skip("PostgreSQL tests need DUIJIE_TEST_DATABASE_URL (CI sets it)")
     databases = PgDatabases(PG_URL)
     yield databases
@@ -101,7 +103,9 @@ def templates(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
     return get
 
 
-def _app_for(backend: str, demo: bool, templates: Any, tmp_path: Path, request: Any) -> Iterator[Flask]:
+def _app_for(
+    backend: str, demo: bool, templates: Any, tmp_path: Path, request: Any
+) -> Iterator[Flask]:
     template = templates(backend, demo)
     if backend == "sqlite":
         path = tmp_path / "test.sqlite3"
@@ -125,13 +129,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def app(backend: str, templates: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+def app(
+    backend: str, templates: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Flask]:
     """An app on an empty database with the schema (no rows)."""
     yield from _app_for(backend, False, templates, tmp_path, request)
 
 
 @pytest.fixture
-def demo_app(backend: str, templates: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+def demo_app(
+    backend: str, templates: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Flask]:
     """An app on a database seeded with the Hezhou demo week."""
     yield from _app_for(backend, True, templates, tmp_path, request)
 

@@ -23,9 +23,15 @@ def test_demo_has_267_villages_in_five_counties(demo_db: Flask) -> None:
 
 
 def test_seeding_twice_adds_nothing(demo_db: Flask) -> None:
-    before = {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in (Village, Offer, Need, User, Organization)}
+    before = {
+        m.__name__: db.session.scalar(select(func.count()).select_from(m))
+        for m in (Village, Offer, Need, User, Organization)
+    }
     report = seed(db.session, demo=True)
-    after = {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in (Village, Offer, Need, User, Organization)}
+    after = {
+        m.__name__: db.session.scalar(select(func.count()).select_from(m))
+        for m in (Village, Offer, Need, User, Organization)
+    }
     assert sum(report.added.values()) == 0
     assert before == after
     assert after["Village"] == 267 and after["Offer"] >= 450 and after["Need"] >= 1800

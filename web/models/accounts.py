@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, CheckConstraint, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from web.extensions import db
@@ -55,7 +55,7 @@ class Organization(Timestamped, db.Model):
 
 
 class User(Timestamped, db.Model):
-    """A person who signs in, with one role and the organization, village or township it acts for."""
+    """A person who signs in, with one role and the organization, village or township behind it."""
 
     __tablename__ = "user_account"
     __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role_known"),)

@@ -10,7 +10,7 @@ from web.models import User
 from web.models.accounts import ROLES
 
 # werkzeug's default is scrypt; named here so a change is a decision, not an accident.
-PASSWORD_METHOD = "scrypt"
+PASSWORD_METHOD = "scrypt"  # noqa: S105  (a hashing scheme name, not a password)
 # Compared against when the username is unknown, so both paths cost the same time.
 _DUMMY_HASH = generate_password_hash("duijie-timing-equaliser", method=PASSWORD_METHOD)
 

@@ -50,7 +50,9 @@ def seed_reference(session: Session, data: DemoData, report: SeedReport) -> None
     """Add categories, counties, townships and the poor villages that are missing."""
     have = _existing(session, Category.code)
     new_categories = [
-        Category(code=c.code, name_zh=c.name_zh, name_en=c.name_en, unit_zh=c.unit_zh, unit_en=c.unit_en)
+        Category(
+            code=c.code, name_zh=c.name_zh, name_en=c.name_en, unit_zh=c.unit_zh, unit_en=c.unit_en
+        )
         for c in CATEGORIES
         if c.code not in have
     ]

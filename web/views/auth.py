@@ -22,7 +22,12 @@ def safe_next(target: str | None) -> str:
     if target:
         parts = urlsplit(target)
         on_site = not parts.scheme and not parts.netloc
-        if on_site and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        if (
+            on_site
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
             return target
     return url_for("public.home")
 

@@ -1,0 +1,110 @@
+"""Migrations match the models; the duijie command line works on a fresh database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, func, select, text
+
+from web import create_app
+from web.extensions import db
+from web.models import Village
+
+from .conftest import _worker
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+
+
+@pytest.fixture
+def empty_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A database with no tables at all."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    return request.getfixturevalue("pg").recreate(f"duijie_mig_{_worker()}")
+
+
+def test_migrations_from_empty_produce_exactly_the_models(empty_url: str) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_url, "SECRET_KEY": "t"})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        db.engine.dispose()
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def duijie(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the installed `duijie` console script."""
+    exe = Path(sys.executable).with_name("duijie")
+    return subprocess.run(
+        [str(exe), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_upgrade_and_demo_seed_twice_leave_267_villages(empty_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "DUIJIE_DATABASE_URL": empty_url, "DUIJIE_SECRET_KEY": "t"}
+    for _ in range(2):
+        assert duijie("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+        seeded = duijie("seed", "--demo", env=env, cwd=tmp_path)
+        assert seeded.returncode == 0, seeded.stderr
+        assert "admin" in seeded.stdout and "demo-admin-2026" in seeded.stdout
+    engine = create_engine(empty_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count(Village.id))) == 267
+        assert conn.scalar(text("SELECT count(DISTINCT county_id) FROM village")) == 5
+    engine.dispose()
+
+
+def test_create_admin_refuses_a_taken_name(empty_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "DUIJIE_DATABASE_URL": empty_url, "DUIJIE_SECRET_KEY": "t"}
+    assert duijie("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    args = ("create-admin", "chief", "--password", "long-enough-pw")
+    assert duijie(*args, env=env, cwd=tmp_path).returncode == 0
+    again = duijie(*args, env=env, cwd=tmp_path)
+    assert again.returncode != 0
+    assert "taken" in again.stderr and "Traceback" not in again.stderr
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/instances is not beside this clone")
+def test_solve_command_writes_the_spec_output(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    done = duijie(
+        "solve", str(SHARED / "instances" / "tiny-1.json"), "--output", str(out),
+        env=dict(os.environ), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["status"] == "optimal"
+    assert result["objective"] == pytest.approx(498.382, abs=1e-3)
+
+
+def test_solve_command_refuses_invalid_input_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"villages": [], "needs": [], "offers": [{"id": "o1"}]}))
+    out = tmp_path / "result.json"
+    done = duijie("solve", str(bad), "--output", str(out), env=dict(os.environ), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "o1" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_dedupe_command_groups_duplicates(tmp_path: Path) -> None:
+    listing = tmp_path / "needs.csv"
+    listing.write_text(
+        "id,village,category,title,description,quantity\n"
+        "a,451102100201,goods,棉被50套,冬季困难户需要,50\n"
+        "b,451102100201,goods,五十套棉被,给困难户过冬,50\n"
+        "c,451102100202,goods,棉被50套,冬季困难户需要,50\n",
+        encoding="utf-8",
+    )
+    done = duijie("dedupe", str(listing), env=dict(os.environ), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"groups": [["a", "b"]]}
