@@ -28,7 +28,9 @@ BACKENDS = ["sqlite", "postgresql"]
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """A database-name suffix unique to this worker of this run (parallel runs don't collide)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))[:8]
+    return f"{run}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def _make_app(url: str, instance: Path) -> Flask:
@@ -56,6 +58,7 @@ class PgDatabases:
     def __init__(self, admin_url: str) -> None:
         self.admin = make_url(admin_url).set(drivername="postgresql+psycopg")
         self.engine = create_engine(self.admin, isolation_level="AUTOCOMMIT")
+        self.created: set[str] = set()
 
     def url(self, name: str) -> str:
         return self.admin.set(database=name).render_as_string(hide_password=False)
@@ -65,7 +68,14 @@ class PgDatabases:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             suffix = f' TEMPLATE "{template}"' if template else ""
             conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+        self.created.add(name)
         return self.url(name)
+
+    def drop_all(self) -> None:
+        """Drop every database this worker created."""
+        with self.engine.connect() as conn:
+            for name in sorted(self.created):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +86,7 @@ def pg() -> Iterator[PgDatabases]:
         pytest.skip("PostgreSQL tests need DUIJIE_TEST_DATABASE_URL (CI sets it)")
     databases = PgDatabases(PG_URL)
     yield databases
+    databases.drop_all()
     databases.engine.dispose()
 
 
