@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -34,8 +35,11 @@ def seed_command(demo: bool) -> None:
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Serve the app with the development server (production: gunicorn, see README)."""
+    from werkzeug.serving import run_simple
+
     click.echo(f"duijie at http://{host}:{port}/  (Ctrl+C stops it)")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask refuses app.run() inside its own CLI, so the development server is started directly.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @click.command("create-admin")
@@ -75,6 +79,47 @@ def dedupe_command(file: str) -> None:
     sys.exit(run_dedupe(file, stdout=sys.stdout, stderr=sys.stderr))
 
 
+@click.command("allocate")
+@click.option("--week", required=True, help="ISO week, e.g. 2026-W48.")
+@click.option("--commit", "do_commit", is_flag=True, help="Commit the previewed allocation.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
+@click.option("--as", "username", default="admin", show_default=True, help="Acting administrator.")
+@with_appcontext
+def allocate_command(week: str, do_commit: bool, time_limit: float, username: str) -> None:
+    """Preview the week's allocation (and with --commit commit it as pledges)."""
+    from sqlalchemy import select
+
+    from web.models import User
+    from web.services.week import WeekError, commit_run, preview_week
+
+    actor = db.session.scalar(select(User).where(User.username == username))
+    if actor is None:
+        raise click.ClickException(f"no user {username!r}")
+    try:
+        run = preview_week(db.session, week, None, actor, time_limit=time_limit)
+        click.echo(_run_summary(run))
+        if do_commit:
+            run = commit_run(db.session, run.id, actor)
+            click.echo(f"Committed run {run.id}: {len(run.allocations)} pledges for week {week}.")
+    except WeekError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _run_summary(run: Any) -> str:
+    """A few lines on a previewed run: objective against bound and greedy, villages, links."""
+    figures = run.metrics["figures"]
+    ratio = f"{run.objective / run.bound:.2%} of bound" if run.bound else "no bound"
+    return "\n".join(
+        (
+            f"Preview run {run.id} for week {run.week} ({run.solver_status}, {run.seconds:.1f} s)",
+            f"  objective {run.objective:,.1f} ({ratio} {run.bound or 0:,.1f})",
+            f"  greedy (first come, first served) {run.metrics['greedy']['objective']:,.1f}",
+            f"  villages served / reachable {figures['served']} / {figures['reachable']}",
+            f"  links {figures['links']}, allocations {len(run.output['allocations'])}",
+        )
+    )
+
+
 def register(app: Flask) -> None:
     """Add every duijie command to the app's CLI."""
     for command in (
@@ -83,5 +128,6 @@ def register(app: Flask) -> None:
         create_admin_command,
         solve_command,
         dedupe_command,
+        allocate_command,
     ):
         app.cli.add_command(command)

@@ -108,3 +108,34 @@ def test_dedupe_command_groups_duplicates(tmp_path: Path) -> None:
     done = duijie("dedupe", str(listing), env=dict(os.environ), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"groups": [["a", "b"]]}
+
+
+def test_serve_answers_health_checks(empty_url: str, tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    env = {**os.environ, "DUIJIE_DATABASE_URL": empty_url, "DUIJIE_SECRET_KEY": "t"}
+    assert duijie("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    exe = Path(sys.executable).with_name("duijie")
+    server = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port)], env=env, cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                url = f"http://127.0.0.1:{port}/healthz"
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    assert json.load(response) == {"status": "ok", "database": "ok"}
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "duijie serve never answered"
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
