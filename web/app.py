@@ -50,15 +50,21 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the pages, the API and the health check."""
+    from web.views.admin import admin
     from web.views.api import api
     from web.views.auth import auth
+    from web.views.donor import donor
     from web.views.health import health
     from web.views.public import public
+    from web.views.village import village
 
     app.register_blueprint(public)
     app.register_blueprint(auth)
     app.register_blueprint(health)
     app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(donor)
+    app.register_blueprint(village)
+    app.register_blueprint(admin)
     csrf.exempt(api)
 
 

@@ -1,0 +1,174 @@
+"""Village needs and household micro-wishes: posting with a duplicate check, verification."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.dedupe import NeedText, likely_duplicates
+from web.models import Household, Need, User, Village
+
+# A micro-wish (微心愿) is a small thing: its estimated value may not exceed this (元).
+WISH_VALUE_CAP = 500
+
+
+class NeedError(ValueError):
+    """A need change was refused; `code` names the reason."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class NeedInput:
+    """A need or micro-wish as entered, already checked field by field."""
+
+    category: str
+    title: str
+    description: str
+    quantity: int
+    urgency: int
+    deadline: date | None
+    checklist_item: str | None = None
+    household_id: int | None = None
+    evidence: str = ""
+
+
+def _text(need_id: str, village_id: int, data: NeedInput | Need) -> NeedText:
+    """The matcher's view of a need or of a need being entered."""
+    category = data.category if isinstance(data, NeedInput) else data.category_code
+    household = str(data.household_id) if data.household_id else None
+    return NeedText(
+        need_id, str(village_id), category, data.title, data.description, data.quantity,
+        household, None, data.deadline,
+    )  # fmt: skip
+
+
+def village_needs(session: Session, village_id: int) -> Sequence[Need]:
+    """The village's needs and wishes, newest first."""
+    query = select(Need).where(Need.village_id == village_id).order_by(Need.id.desc())
+    return session.scalars(query).all()
+
+
+def get_village_need(session: Session, user: User, need_id: int) -> Need:
+    """The need if it belongs to the user's village; LookupError otherwise."""
+    need = session.get(Need, need_id)
+    if need is None or user.village_id is None or need.village_id != user.village_id:
+        raise LookupError(need_id)
+    return need
+
+
+def duplicate_needs(
+    session: Session, user: User, data: NeedInput, exclude_id: int | None = None
+) -> list[Need]:
+    """Open needs of the user's village that the entered one likely repeats, best first."""
+    assert user.village_id is not None
+    open_needs = {n.id: n for n in village_needs(session, user.village_id) if n.status == "open"}
+    existing = [_text(str(i), user.village_id, n) for i, n in open_needs.items()]
+    matches = likely_duplicates(_text("new", user.village_id, data), existing)
+    return [open_needs[int(m.id)] for m in matches if int(m.id) != exclude_id]
+
+
+def households(session: Session, village_id: int) -> Sequence[Household]:
+    """The village's registered households, by name."""
+    query = select(Household).where(Household.village_id == village_id).order_by(Household.id)
+    return session.scalars(query).all()
+
+
+def _household(session: Session, user: User, household_id: int | None) -> Household | None:
+    """The user's village's household, or NeedError."""
+    if household_id is None:
+        return None
+    household = session.get(Household, household_id)
+    if household is None or household.village_id != user.village_id:
+        raise NeedError("household")
+    return household
+
+
+def create_need(
+    session: Session,
+    user: User,
+    data: NeedInput,
+    *,
+    new_household: tuple[str, int] | None = None,
+) -> Need:
+    """Post a need (or with a household a micro-wish) for the user's village; commits."""
+    if user.village_id is None:
+        raise NeedError("no_village")
+    household = _household(session, user, data.household_id)
+    if new_household is not None:
+        name, people = new_household
+        household = Household(village_id=user.village_id, display_name=name, people=people)
+        session.add(household)
+    need = Need(
+        village_id=user.village_id,
+        household=household,
+        category_code=data.category,
+        title=data.title.strip(),
+        description=data.description.strip(),
+        quantity=data.quantity,
+        allocated=0,
+        urgency=data.urgency,
+        deadline=data.deadline,
+        checklist_item=data.checklist_item or None,
+        evidence=data.evidence.strip(),
+        verification="pending",
+        status="open",
+    )
+    session.add(need)
+    session.commit()
+    return need
+
+
+def update_need(session: Session, user: User, need: Need, data: NeedInput) -> Need:
+    """Change an own need while nothing is allocated; it goes back to pending verification."""
+    if need.allocated != 0 or need.status != "open":
+        raise NeedError("locked")
+    need.category_code = data.category
+    need.title = data.title.strip()
+    need.description = data.description.strip()
+    need.quantity = data.quantity
+    need.urgency = data.urgency
+    need.deadline = data.deadline
+    need.checklist_item = data.checklist_item or None
+    need.verification = "pending"
+    session.commit()
+    return need
+
+
+def township_pending(session: Session, user: User) -> Sequence[Need]:
+    """Pending open needs of the villages in the officer's township, most urgent first."""
+    query = (
+        select(Need)
+        .join(Village, Need.village_id == Village.id)
+        .where(
+            Village.township_id == user.township_id,
+            Need.verification == "pending",
+            Need.status == "open",
+        )
+        .order_by(Need.urgency.desc(), Need.id)
+    )
+    return session.scalars(query).all()
+
+
+def get_township_need(session: Session, user: User, need_id: int) -> Need:
+    """The need if its village lies in the officer's township; LookupError otherwise."""
+    need = session.get(Need, need_id)
+    if need is None or user.township_id is None or need.village.township_id != user.township_id:
+        raise LookupError(need_id)
+    return need
+
+
+def verify_need(session: Session, need: Need, *, approve: bool, reason: str) -> Need:
+    """Verify or reject a need; a rejection needs a reason; commits."""
+    if not approve and not reason.strip():
+        raise NeedError("reason")
+    need.verification = "verified" if approve else "rejected"
+    need.verification_note = reason.strip()
+    session.commit()
+    return need

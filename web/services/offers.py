@@ -1,0 +1,158 @@
+"""Donor offers: posting with a duplicate check, listing, editing and withdrawing one's own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.dedupe import DUPLICATE_THRESHOLD, OfferText, offer_score
+from web.models import County, Offer, User
+from web.services.organizations import can_post_offers
+
+
+class OfferError(ValueError):
+    """An offer change was refused; `code` names the reason (not_approved, allocated, ...)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class OfferInput:
+    """An offer as entered in the form, already checked field by field."""
+
+    category: str
+    title: str
+    description: str
+    quantity: int
+    min_lot: int
+    max_villages: int | None
+    indivisible: bool
+    county_codes: tuple[str, ...]
+    dispatch_lat: float | None
+    dispatch_lon: float | None
+    valid_from: date
+    valid_until: date
+
+
+@dataclass(frozen=True)
+class OfferDuplicate:
+    """An open offer of the same organization that the new one likely repeats."""
+
+    offer: Offer
+    score: float
+
+
+def _text(offer_id: str, donor: str, data: OfferInput | Offer) -> OfferText:
+    """The matcher's view of an offer or of an offer being entered."""
+    category = data.category if isinstance(data, OfferInput) else data.category_code
+    return OfferText(
+        offer_id, donor, category, data.title, data.description, data.quantity,
+        data.valid_from, data.valid_until,
+    )  # fmt: skip
+
+
+def own_offers(session: Session, user: User) -> Sequence[Offer]:
+    """The offers of the user's organization, newest first."""
+    query = (
+        select(Offer)
+        .where(Offer.organization_id == user.organization_id)
+        .order_by(Offer.created_at.desc(), Offer.id.desc())
+    )
+    return session.scalars(query).all()
+
+
+def get_own_offer(session: Session, user: User, offer_id: int) -> Offer:
+    """The offer if it belongs to the user's organization; LookupError otherwise."""
+    offer = session.get(Offer, offer_id)
+    if (
+        offer is None
+        or user.organization_id is None
+        or offer.organization_id != user.organization_id
+    ):
+        raise LookupError(offer_id)
+    return offer
+
+
+def likely_duplicate_offers(
+    session: Session, user: User, data: OfferInput, exclude_id: int | None = None
+) -> list[OfferDuplicate]:
+    """Open offers of the same organization that look like the one being entered, best first."""
+    donor = str(user.organization_id)
+    candidate = _text("new", donor, data)
+    found = []
+    for offer in own_offers(session, user):
+        if offer.status != "open" or offer.id == exclude_id:
+            continue
+        score = offer_score(candidate, _text(str(offer.id), donor, offer))
+        if score >= DUPLICATE_THRESHOLD:
+            found.append(OfferDuplicate(offer, round(score, 1)))
+    return sorted(found, key=lambda d: -d.score)
+
+
+def _apply(session: Session, offer: Offer, data: OfferInput) -> None:
+    """Copy the entered fields onto the offer, with its destinations."""
+    offer.category_code = data.category
+    offer.title = data.title.strip()
+    offer.description = data.description.strip()
+    offer.quantity = data.quantity
+    offer.min_lot = data.min_lot
+    offer.max_villages = data.max_villages
+    offer.indivisible = data.indivisible
+    offer.dispatch_lat = data.dispatch_lat
+    offer.dispatch_lon = data.dispatch_lon
+    offer.valid_from = data.valid_from
+    offer.valid_until = data.valid_until
+    codes = list(data.county_codes)
+    offer.counties = list(session.scalars(select(County).where(County.code.in_(codes))))
+
+
+def create_offer(session: Session, user: User, data: OfferInput) -> Offer:
+    """Post an offer for the user's approved organization; commits."""
+    if not can_post_offers(user):
+        raise OfferError("not_approved")
+    assert user.organization is not None
+    offer = Offer(organization=user.organization, allocated=0, status="open")
+    _apply(session, offer, data)
+    # A paired unit's offer goes to its paired villages unless it names counties.
+    if user.organization.kind == "paired_unit" and not data.county_codes:
+        offer.villages = list(user.organization.paired_villages)
+    session.add(offer)
+    session.commit()
+    return offer
+
+
+def _check_changeable(user: User, offer: Offer) -> None:
+    """Refuse changes once anything is allocated, or when the offer is not open."""
+    if not can_post_offers(user):
+        raise OfferError("not_approved")
+    if offer.allocated != 0:
+        raise OfferError("allocated")
+    if offer.status != "open":
+        raise OfferError("not_open")
+
+
+def update_offer(session: Session, user: User, offer: Offer, data: OfferInput) -> Offer:
+    """Change an own offer while nothing of it is allocated; commits."""
+    _check_changeable(user, offer)
+    _apply(session, offer, data)
+    session.commit()
+    return offer
+
+
+def withdraw_offer(session: Session, user: User, offer: Offer) -> Offer:
+    """Withdraw an own offer while nothing of it is allocated; commits."""
+    _check_changeable(user, offer)
+    offer.status = "withdrawn"
+    session.commit()
+    return offer
+
+
+def county_choices(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of every county, for the destination checkboxes."""
+    return [(c.code, c.name) for c in session.scalars(select(County).order_by(County.code))]

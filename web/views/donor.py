@@ -1,0 +1,175 @@
+"""Journey 1, donor: register an organization, post, list, edit and withdraw offers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from matcher.categories import CATEGORIES
+from web.auth import roles_required
+from web.extensions import db
+from web.forms import DecisionForm, OfferForm, RegisterOrganizationForm
+from web.i18n import category_name
+from web.models import Offer
+from web.services import offers as service
+from web.services.organizations import OrganizationError, can_post_offers, register_organization
+
+donor = Blueprint("donor", __name__)
+
+
+def _refusal(code: str) -> str:
+    """The message shown when the offer service refuses a change."""
+    messages = {
+        "not_approved": _(
+            "Your organization has not been approved yet; offers open after vetting."
+        ),
+        "allocated": _("Part of this offer is already allocated; it can no longer be changed."),
+        "not_open": _("This offer is no longer open."),
+    }
+    return str(messages.get(code, code))
+
+
+def _offer_form(offer: Offer | None = None) -> OfferForm:
+    """The offer form with its choices filled in (and the offer's values on a first GET)."""
+    form = OfferForm(obj=offer) if offer is not None else OfferForm()
+    form.category.choices = [(c.code, category_name(c.code)) for c in CATEGORIES]
+    form.counties.choices = service.county_choices(db.session)
+    if offer is not None and not form.is_submitted():
+        form.category.data = offer.category_code
+        form.counties.data = [c.code for c in offer.counties]
+        for name in ("quantity", "min_lot", "max_villages", "dispatch_lat", "dispatch_lon"):
+            value = getattr(offer, name)
+            getattr(form, name).data = "" if value is None else str(value)
+    return form
+
+
+def _input(form: OfferForm) -> service.OfferInput:
+    """The validated form as the service's input."""
+
+    def number(raw: str | None) -> str:
+        return (raw or "").strip()
+
+    lat, lon = number(form.dispatch_lat.data), number(form.dispatch_lon.data)
+    max_villages = number(form.max_villages.data)
+    return service.OfferInput(
+        category=form.category.data or "",
+        title=form.title.data or "",
+        description=form.description.data or "",
+        quantity=int(number(form.quantity.data)),
+        min_lot=int(number(form.min_lot.data) or 1),
+        max_villages=int(max_villages) if max_villages else None,
+        indivisible=bool(form.indivisible.data),
+        county_codes=tuple(form.counties.data or ()),
+        dispatch_lat=float(lat) if lat else None,
+        dispatch_lon=float(lon) if lon else None,
+        valid_from=form.valid_from.data,
+        valid_until=form.valid_until.data,
+    )
+
+
+def _own_offer(offer_id: int) -> Offer:
+    """The current user's organization's offer, or 404 (never reveal another's)."""
+    try:
+        return service.get_own_offer(db.session, current_user, offer_id)
+    except LookupError:
+        abort(404)
+
+
+@donor.route("/register", methods=["GET", "POST"])
+def register() -> Response | str:
+    """Let an organization register itself; it then waits for vetting."""
+    form = RegisterOrganizationForm()
+    if form.validate_on_submit():
+        try:
+            register_organization(
+                db.session, form.name.data or "", form.kind.data or "",
+                form.username.data or "", form.password.data or "",
+            )  # fmt: skip
+        except OrganizationError as error:
+            if error.code == "account":
+                form.username.errors.append(_("This username is taken or not allowed."))
+            else:
+                form.name.errors.append(_("Please check the organization name and kind."))
+        else:
+            flash(
+                _("Registered. An administrator will vet your organization; sign in to follow it."),
+                "info",
+            )
+            return redirect(url_for("auth.login"))
+    return render_template("donor/register.html", form=form)
+
+
+@donor.get("/donor/offers")
+@roles_required("donor")
+def offers() -> str:
+    """The organization's offers with what remains of each."""
+    return render_template(
+        "donor/offers.html",
+        offers=service.own_offers(db.session, current_user),
+        organization=current_user.organization,
+        can_post=can_post_offers(current_user),
+        form=DecisionForm(),
+    )
+
+
+def _save(form: OfferForm, offer: Offer | None) -> Response | None:
+    """Save the offer unless a likely duplicate needs confirming first; None to re-show the form."""
+    data = _input(form)
+    duplicates = service.likely_duplicate_offers(
+        db.session, current_user, data, exclude_id=offer.id if offer else None
+    )
+    if duplicates and not form.confirm_duplicate.data:
+        form.duplicates = duplicates
+        return None
+    try:
+        if offer is None:
+            service.create_offer(db.session, current_user, data)
+            flash(_("Offer saved."), "info")
+        else:
+            service.update_offer(db.session, current_user, offer, data)
+            flash(_("Offer updated."), "info")
+    except service.OfferError as error:
+        flash(_refusal(error.code), "error")
+    return redirect(url_for("donor.offers"))
+
+
+@donor.route("/donor/offers/new", methods=["GET", "POST"])
+@roles_required("donor")
+def new_offer() -> Response | str:
+    """Post an offer, warning first about a near-identical open one."""
+    if not can_post_offers(current_user):
+        return render_template("donor/not_approved.html", message=_refusal("not_approved"))
+    form = _offer_form()
+    if form.validate_on_submit() and (done := _save(form, None)) is not None:
+        return done
+    return render_template("donor/offer_form.html", form=form, offer=None)
+
+
+@donor.route("/donor/offers/<int:offer_id>/edit", methods=["GET", "POST"])
+@roles_required("donor")
+def edit_offer(offer_id: int) -> Response | str:
+    """Edit an own offer while nothing of it is allocated."""
+    offer = _own_offer(offer_id)
+    if offer.allocated != 0 or offer.status != "open":
+        flash(_refusal("allocated" if offer.allocated else "not_open"), "error")
+        return redirect(url_for("donor.offers"))
+    form = _offer_form(offer)
+    if form.validate_on_submit() and (done := _save(form, offer)) is not None:
+        return done
+    return render_template("donor/offer_form.html", form=form, offer=offer)
+
+
+@donor.post("/donor/offers/<int:offer_id>/withdraw")
+@roles_required("donor")
+def withdraw_offer(offer_id: int) -> Response:
+    """Withdraw an own offer while nothing of it is allocated."""
+    offer = _own_offer(offer_id)
+    if DecisionForm().validate_on_submit():
+        try:
+            service.withdraw_offer(db.session, current_user, offer)
+            flash(_("Offer withdrawn."), "info")
+        except service.OfferError as error:
+            flash(_refusal(error.code), "error")
+    return redirect(url_for("donor.offers"))

@@ -1,0 +1,183 @@
+"""Journey 2: a village committee posts needs and micro-wishes; its township verifies them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from matcher.categories import CATEGORIES
+from seeds.checklist import CHECKLIST_ITEMS
+from web.auth import roles_required
+from web.extensions import db
+from web.forms import NeedForm, VerifyForm, WishForm
+from web.i18n import category_name, is_english
+from web.models import Need
+from web.services import needs as service
+
+village = Blueprint("village", __name__)
+
+
+def _need_form(need: Need | None = None) -> NeedForm:
+    """The need form with its choices (and the need's values on a first GET)."""
+    form = NeedForm(obj=need) if need is not None else NeedForm()
+    form.category.choices = [(c.code, category_name(c.code)) for c in CATEGORIES]
+    form.checklist_item.choices = [("", _("None"))] + [
+        (code, en if is_english() else zh) for code, zh, en in CHECKLIST_ITEMS
+    ]
+    if need is not None and not form.is_submitted():
+        form.category.data = need.category_code
+        form.quantity.data = str(need.quantity)
+        form.urgency.data = str(need.urgency)
+        form.checklist_item.data = need.checklist_item or ""
+    return form
+
+
+def _need_input(form: NeedForm) -> service.NeedInput:
+    """The validated need form as the service's input."""
+    return service.NeedInput(
+        category=form.category.data or "",
+        title=form.title.data or "",
+        description=form.description.data or "",
+        quantity=int((form.quantity.data or "").strip()),
+        urgency=int(form.urgency.data or 3),
+        deadline=form.deadline.data,
+        checklist_item=form.checklist_item.data or None,
+    )
+
+
+def _own_need(need_id: int) -> Need:
+    """The village's own need, or 404."""
+    try:
+        return service.get_village_need(db.session, current_user, need_id)
+    except LookupError:
+        abort(404)
+
+
+@village.get("/village/needs")
+@roles_required("village")
+def needs() -> str:
+    """The village's needs and wishes with their verification state."""
+    return render_template(
+        "village/needs.html",
+        needs=service.village_needs(db.session, current_user.village_id),
+        village=current_user.village,
+    )
+
+
+@village.route("/village/needs/new", methods=["GET", "POST"])
+@roles_required("village")
+def new_need() -> Response | str:
+    """Post a village need, warning first about a near-identical open one."""
+    form = _need_form()
+    if form.validate_on_submit():
+        data = _need_input(form)
+        duplicates = service.duplicate_needs(db.session, current_user, data)
+        if duplicates and not form.confirm_duplicate.data:
+            return render_template(
+                "village/need_form.html", form=form, need=None, duplicates=duplicates
+            )
+        service.create_need(db.session, current_user, data)
+        flash(_("Need saved; it waits for the township to verify it."), "info")
+        return redirect(url_for("village.needs"))
+    return render_template("village/need_form.html", form=form, need=None, duplicates=[])
+
+
+@village.route("/village/needs/<int:need_id>/edit", methods=["GET", "POST"])
+@roles_required("village")
+def edit_need(need_id: int) -> Response | str:
+    """Edit the village's own need while nothing is allocated to it."""
+    need = _own_need(need_id)
+    if need.allocated != 0 or need.status != "open":
+        flash(_("Aid is already allocated to this need; it can no longer be changed."), "error")
+        return redirect(url_for("village.needs"))
+    form = _need_form(need)
+    if form.validate_on_submit():
+        data = _need_input(form)
+        duplicates = service.duplicate_needs(db.session, current_user, data, exclude_id=need.id)
+        if duplicates and not form.confirm_duplicate.data:
+            return render_template(
+                "village/need_form.html", form=form, need=need, duplicates=duplicates
+            )
+        service.update_need(db.session, current_user, need, data)
+        flash(_("Need updated; it waits for the township to verify it again."), "info")
+        return redirect(url_for("village.needs"))
+    return render_template("village/need_form.html", form=form, need=need, duplicates=[])
+
+
+@village.route("/village/wishes/new", methods=["GET", "POST"])
+@roles_required("village")
+def new_wish() -> Response | str:
+    """Post a household micro-wish (微心愿) with evidence and a value within the cap."""
+    form = WishForm()
+    form.household.choices = [("new", _("A new household"))] + [
+        (str(h.id), f"{h.display_name} ({h.people})")
+        for h in service.households(db.session, current_user.village_id)
+    ]
+    if form.validate_on_submit():
+        chosen = form.household.data or "new"
+        data = service.NeedInput(
+            category="goods",
+            title=form.title.data or "",
+            description=form.description.data or "",
+            quantity=int((form.quantity.data or "1").strip()),
+            urgency=3,
+            deadline=form.deadline.data,
+            household_id=None if chosen == "new" else int(chosen),
+            evidence=_(
+                "%(evidence)s (estimated value %(value)s yuan)",
+                evidence=form.evidence.data or "",
+                value=form.value.data,
+            ),
+        )
+        new_household = None
+        if chosen == "new":
+            new_household = (form.household_name.data or "", int(form.household_people.data or 1))
+        duplicates = (
+            [] if chosen == "new" else service.duplicate_needs(db.session, current_user, data)
+        )
+        if duplicates and not form.confirm_duplicate.data:
+            return render_template("village/wish_form.html", form=form, duplicates=duplicates)
+        try:
+            service.create_need(db.session, current_user, data, new_household=new_household)
+        except service.NeedError:
+            abort(404)
+        flash(_("Micro-wish saved; it waits for the township to verify it."), "info")
+        return redirect(url_for("village.needs"))
+    return render_template("village/wish_form.html", form=form, duplicates=[])
+
+
+@village.get("/township/needs")
+@roles_required("township")
+def review() -> str:
+    """The pending needs of the villages in this township."""
+    return render_template(
+        "village/review.html",
+        needs=service.township_pending(db.session, current_user),
+        form=VerifyForm(),
+    )
+
+
+@village.post("/township/needs/<int:need_id>/verify")
+@roles_required("township")
+def verify(need_id: int) -> Response | str:
+    """Verify or reject one need of this township; a rejection needs a reason."""
+    try:
+        need = service.get_township_need(db.session, current_user, need_id)
+    except LookupError:
+        abort(404)
+    form = VerifyForm()
+    if form.validate_on_submit():
+        try:
+            service.verify_need(
+                db.session,
+                need,
+                approve=form.decision.data == "verify",
+                reason=form.reason.data or "",
+            )
+        except service.NeedError:
+            flash(_("Please give a reason when rejecting a need."), "error")
+        else:
+            flash(_("Verified.") if need.verification == "verified" else _("Rejected."), "info")
+    return redirect(url_for("village.review"))
