@@ -1,0 +1,64 @@
+"""Helpers shared by the week and delivery tests: demo users, previews, a solve memo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from optimizer import Instance, Result, solve, solve_greedy
+from seeds.demo import WEEK
+from web.extensions import db
+from web.models import Allocation, AllocationRun, Need, Offer, User
+from web.services import week
+from web.services.week import commit_run, preview_week
+
+FAST = 1.0  # seconds per solve: the tests check the rules of the week, not the solver's quality
+_SOLVED: dict[tuple[str, Instance], Result] = {}
+
+
+@pytest.fixture
+def memo_solver(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Solve each distinct instance once per test session (the demo week recurs in every test)."""
+
+    def remember(kind: str, solver: Any) -> Any:
+        def run(instance: Instance, **options: Any) -> Result:
+            key = (kind, instance)
+            if key not in _SOLVED:
+                _SOLVED[key] = solver(instance, **options)
+            return _SOLVED[key]
+
+        return run
+
+    monkeypatch.setattr(week, "solve", remember("solve", solve))
+    monkeypatch.setattr(week, "solve_greedy", remember("greedy", solve_greedy))
+    yield
+
+
+def user(username: str) -> User:
+    """A demo user by name."""
+    return db.session.scalars(select(User).where(User.username == username)).one()
+
+
+def preview() -> AllocationRun:
+    """A fresh preview of the demo week by the demo administrator."""
+    return preview_week(db.session, WEEK, None, user("admin"), time_limit=FAST)
+
+
+def committed() -> AllocationRun:
+    """A committed run of the demo week."""
+    return commit_run(db.session, preview().id, user("admin"))
+
+
+def allocation_count() -> int:
+    """Allocation rows in the database."""
+    return db.session.scalar(select(func.count(Allocation.id))) or 0
+
+
+def allocated_totals() -> tuple[dict[int, int], dict[int, int]]:
+    """The allocated counters of every offer and need."""
+    offers = {i: n for i, n in db.session.execute(select(Offer.id, Offer.allocated))}
+    needs = {i: n for i, n in db.session.execute(select(Need.id, Need.allocated))}
+    return offers, needs
