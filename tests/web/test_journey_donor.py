@@ -218,3 +218,38 @@ def test_access_rules(
         auth.logout()
         auth.login("donor-ngo")
         assert call(url).status_code == 404
+
+
+def test_paired_unit_offer_goes_to_its_paired_villages(
+    client: FlaskClient, auth: Any, demo_app: Flask
+) -> None:
+    auth.login("donor-unit")
+    client.post("/donor/offers/new", data=offer_form(counties=[], title="结对村春耕化肥"))
+    with demo_app.app_context():
+        offer = db.session.scalar(select(Offer).where(Offer.title == "结对村春耕化肥"))
+        assert offer is not None
+        paired = {v.id for v in offer.organization.paired_villages}
+        assert paired and {v.id for v in offer.villages} == paired
+        assert offer.counties == []
+        db.session.remove()
+
+
+def test_suspended_organization_cannot_post(
+    client: FlaskClient, auth: Any, demo_app: Flask
+) -> None:
+    with demo_app.app_context():
+        org_id = db.session.scalar(select(User.organization_id).where(User.username == "donor"))
+        db.session.remove()
+    auth.login("admin")
+    listing = client.post(
+        f"/admin/organizations/{org_id}/vetting",
+        data={"decision": "suspend"},
+        follow_redirects=True,
+    )
+    assert "已暂停" in listing.text
+    auth.logout()
+    auth.login("donor")
+    assert "尚未通过审核" in client.get("/donor/offers/new").text
+    auth.logout()
+    auth.login("donor-pending")
+    assert "尚未通过审核" in client.get("/donor/offers").text

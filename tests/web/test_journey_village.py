@@ -1,0 +1,225 @@
+"""Journey 2, village committee and township: needs, micro-wishes, verification, access rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from web.extensions import db
+from web.models import Household, Need, User, Village
+
+
+def need_form(**changes: Any) -> dict[str, Any]:
+    """A valid need form, with some fields changed."""
+    data = {
+        "category": "infrastructure",
+        "title": "修建村屯硬化路",
+        "description": "通往三组的土路雨天无法通行",
+        "quantity": "1",
+        "urgency": "4",
+        "deadline": "2027-03-01",
+        "checklist_item": "road",
+    }
+    data.update(changes)
+    return data
+
+
+def wish_form(**changes: Any) -> dict[str, Any]:
+    """A valid micro-wish form for a new household."""
+    data = {
+        "household": "new",
+        "household_name": "黄**",
+        "household_people": "4",
+        "title": "给上学的孩子一个书包",
+        "quantity": "1",
+        "value": "120",
+        "evidence": "村两委入户核实，孩子在读三年级",
+    }
+    data.update(changes)
+    return data
+
+
+def ids(app: Flask) -> dict[str, int]:
+    """Ids of a need of the demo village, of another township's village and of a household."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "village"))
+        assert user is not None and user.village is not None
+        own = db.session.scalar(select(Need.id).where(Need.village_id == user.village_id).limit(1))
+        other = db.session.scalar(
+            select(Need.id)
+            .join(Village, Need.village_id == Village.id)
+            .where(Village.township_id != user.village.township_id)
+            .limit(1)
+        )
+        if own is None:
+            need = Need(
+                village_id=user.village_id, category_code="goods", title="旧需求", quantity=1
+            )
+            db.session.add(need)
+            db.session.commit()
+            own = need.id
+        result = {"own": own, "other": other, "village": user.village_id}
+        db.session.remove()
+    assert result["other"] is not None
+    return result  # type: ignore[return-value]
+
+
+def test_village_posts_a_need_and_sees_it_pending(client: FlaskClient, auth: Any) -> None:
+    auth.login("village")
+    assert "发布需求" in client.get("/village/needs/new").text
+    response = client.post("/village/needs/new", data=need_form(), follow_redirects=True)
+    assert "等待乡镇核实" in response.text
+    assert "修建村屯硬化路" in response.text
+    assert "待乡镇核实" in response.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"quantity": "-3"}, "数量必须是大于0的整数"),
+        ({"title": ""}, "请填写标题"),
+    ],
+)
+def test_need_validation_names_the_field(
+    client: FlaskClient, auth: Any, changes: dict[str, str], message: str
+) -> None:
+    auth.login("village")
+    response = client.post("/village/needs/new", data=need_form(**changes))
+    assert message in response.text
+
+
+def test_duplicate_need_needs_confirmation(client: FlaskClient, auth: Any, demo_app: Flask) -> None:
+    auth.login("village")
+    client.post("/village/needs/new", data=need_form())
+    again = client.post("/village/needs/new", data=need_form(description="三组土路 雨天不通"))
+    assert "可能重复" in again.text
+    client.post("/village/needs/new", data=need_form(confirm_duplicate="y"))
+    with demo_app.app_context():
+        count = db.session.scalar(select(db.func.count()).where(Need.title == "修建村屯硬化路"))
+        db.session.remove()
+    assert count == 2
+
+
+def test_micro_wish_with_new_household(client: FlaskClient, auth: Any, demo_app: Flask) -> None:
+    auth.login("village")
+    assert "微心愿" in client.get("/village/wishes/new").text
+    response = client.post("/village/wishes/new", data=wish_form(), follow_redirects=True)
+    assert "微心愿已保存" in response.text
+    with demo_app.app_context():
+        wish = db.session.scalar(select(Need).where(Need.title == "给上学的孩子一个书包"))
+        assert wish is not None and wish.household is not None
+        assert wish.household.display_name == "黄**" and wish.household.people == 4
+        assert "120" in wish.evidence
+        db.session.remove()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"value": "800"}, "估计价值必须是1到500元之间的整数"),
+        ({"evidence": ""}, "请写明谁核实了这个心愿"),
+        ({"household_name": ""}, "请填写新增贫困户的脱敏姓名"),
+        ({"household_people": "0"}, "人口数必须是大于0的整数"),
+    ],
+)
+def test_micro_wish_validation(
+    client: FlaskClient, auth: Any, changes: dict[str, str], message: str
+) -> None:
+    auth.login("village")
+    response = client.post("/village/wishes/new", data=wish_form(**changes))
+    assert message in response.text
+
+
+def test_micro_wish_for_another_village_household_is_refused(
+    client: FlaskClient, auth: Any, demo_app: Flask
+) -> None:
+    with demo_app.app_context():
+        village_id = db.session.scalar(select(User.village_id).where(User.username == "village"))
+        stranger = db.session.scalar(
+            select(Household.id).where(Household.village_id != village_id).limit(1)
+        )
+        db.session.remove()
+    auth.login("village")
+    response = client.post("/village/wishes/new", data=wish_form(household=str(stranger)))
+    assert response.status_code == 200  # not one of the choices: the form refuses it
+    with demo_app.app_context():
+        assert db.session.scalar(select(Need).where(Need.title == "给上学的孩子一个书包")) is None
+        db.session.remove()
+
+
+def test_village_edits_its_own_need(client: FlaskClient, auth: Any, demo_app: Flask) -> None:
+    own = ids(demo_app)["own"]
+    auth.login("village")
+    assert client.get(f"/village/needs/{own}/edit").status_code == 200
+    response = client.post(
+        f"/village/needs/{own}/edit",
+        data=need_form(title="改过的需求", confirm_duplicate="y"),
+        follow_redirects=True,
+    )
+    assert "改过的需求" in response.text
+
+
+def test_township_verifies_and_rejects_with_reason(
+    client: FlaskClient, auth: Any, demo_app: Flask
+) -> None:
+    auth.login("village")
+    client.post("/village/needs/new", data=need_form())
+    client.post("/village/needs/new", data=need_form(title="村卫生室设备", category="medical"))
+    auth.logout()
+    auth.login("township")
+    page = client.get("/township/needs")
+    assert "修建村屯硬化路" in page.text and "村卫生室设备" in page.text
+    with demo_app.app_context():
+        road = db.session.scalar(select(Need.id).where(Need.title == "修建村屯硬化路"))
+        clinic = db.session.scalar(select(Need.id).where(Need.title == "村卫生室设备"))
+        db.session.remove()
+    response = client.post(
+        f"/township/needs/{road}/verify", data={"decision": "verify"}, follow_redirects=True
+    )
+    assert "已核实" in response.text
+    response = client.post(
+        f"/township/needs/{clinic}/verify", data={"decision": "reject"}, follow_redirects=True
+    )
+    assert "驳回需求时请填写理由" in response.text
+    client.post(
+        f"/township/needs/{clinic}/verify", data={"decision": "reject", "reason": "已有项目覆盖"}
+    )
+    auth.logout()
+    auth.login("village")
+    listing = client.get("/village/needs").text
+    assert "已核实" in listing
+    assert "已驳回：已有项目覆盖" in listing
+
+
+VILLAGE_ROUTES = [
+    ("get", "/village/needs"),
+    ("get", "/village/needs/new"),
+    ("get", "/village/wishes/new"),
+    ("get", "/village/needs/{other}/edit"),
+]
+TOWNSHIP_ROUTES = [
+    ("get", "/township/needs"),
+    ("post", "/township/needs/{other}/verify"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), VILLAGE_ROUTES + TOWNSHIP_ROUTES)
+def test_access_rules(
+    client: FlaskClient, auth: Any, demo_app: Flask, method: str, path: str
+) -> None:
+    url = path.format(other=ids(demo_app)["other"])
+    call = getattr(client, method)
+    anonymous = call(url)
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    owner = "village" if path.startswith("/village") else "township"
+    for wrong in ("donor", "auditor", "village" if owner == "township" else "township"):
+        auth.login(wrong)
+        assert call(url).status_code == 403, wrong
+        auth.logout()
+    if "{other}" in path:
+        auth.login(owner)
+        assert call(url).status_code == 404
