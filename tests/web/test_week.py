@@ -12,6 +12,7 @@ from optimizer import parse_instance
 from seeds.demo import WEEK
 from web.extensions import db
 from web.models import Allocation, AllocationRun, Need, Notification, Offer, Organization, User
+from web.services import week
 from web.services.week import (
     AlreadyCommitted,
     NotAllowed,
@@ -220,3 +221,23 @@ def test_allocate_command_previews_commits_and_refuses_a_second_commit(demo_app:
         runs = db.session.scalars(select(AllocationRun).order_by(AllocationRun.id)).all()
         assert [r.status for r in runs] == ["preview", "committed"]
         assert allocation_count() == len(runs[1].output["allocations"])  # type: ignore[index]
+
+
+def test_a_racing_commit_of_the_same_week_is_refused_by_the_database(
+    demo_db: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = committed()
+    # A run that passed its checks before the first commit finished: only the unique key is left.
+    racer = AllocationRun(
+        week=WEEK, status="preview", input=first.input, output={"allocations": []}, policy={}
+    )
+    db.session.add(racer)
+    db.session.commit()
+    monkeypatch.setattr(week, "ensure_not_committed", lambda session, week: None)
+    before = allocation_count(), allocated_totals()
+
+    with pytest.raises(AlreadyCommitted, match="committed meanwhile"):
+        commit_run(db.session, racer.id, user("admin"))
+
+    assert (allocation_count(), allocated_totals()) == before
+    assert db.session.get(AllocationRun, racer.id).status == "preview"  # type: ignore[union-attr]
