@@ -10,6 +10,7 @@ from wtforms import (
     Field,
     HiddenField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -65,10 +66,10 @@ class RegisterOrganizationForm(FlaskForm):
     kind = SelectField(
         _l("Kind of organization"),
         choices=[
-            ("enterprise", _l("Enterprise")),
-            ("ngo", _l("Social organization / NGO")),
-            ("paired_unit", _l("Paired unit")),
-            ("individual", _l("Individual donor")),
+            SelectChoice("enterprise", _l("Enterprise")),
+            SelectChoice("ngo", _l("Social organization / NGO")),
+            SelectChoice("paired_unit", _l("Paired unit")),
+            SelectChoice("individual", _l("Individual donor")),
         ],
     )
     username = StringField(
@@ -154,9 +155,9 @@ class StaffAccountForm(FlaskForm):
     role = SelectField(
         _l("Role"),
         choices=[
-            ("village", _l("Village committee")),
-            ("township", _l("Township officer")),
-            ("auditor", _l("Auditor")),
+            SelectChoice("village", _l("Village committee")),
+            SelectChoice("township", _l("Township officer")),
+            SelectChoice("auditor", _l("Auditor")),
         ],
     )
     username = StringField(
@@ -176,11 +177,11 @@ class StaffAccountForm(FlaskForm):
 
 
 URGENCY_CHOICES = [
-    ("5", _l("5 - very urgent")),
-    ("4", _l("4 - urgent")),
-    ("3", _l("3 - normal")),
-    ("2", _l("2 - can wait a little")),
-    ("1", _l("1 - can wait")),
+    SelectChoice("5", _l("5 - very urgent")),
+    SelectChoice("4", _l("4 - urgent")),
+    SelectChoice("3", _l("3 - normal")),
+    SelectChoice("2", _l("2 - can wait a little")),
+    SelectChoice("1", _l("1 - can wait")),
 ]
 
 

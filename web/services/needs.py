@@ -125,7 +125,7 @@ def create_need(
     return need
 
 
-def update_need(session: Session, user: User, need: Need, data: NeedInput) -> Need:
+def update_need(session: Session, need: Need, data: NeedInput) -> Need:
     """Change an own need while nothing is allocated; it goes back to pending verification."""
     if need.allocated != 0 or need.status != "open":
         raise NeedError("locked")

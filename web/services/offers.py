@@ -110,6 +110,10 @@ def _apply(session: Session, offer: Offer, data: OfferInput) -> None:
     offer.valid_until = data.valid_until
     codes = list(data.county_codes)
     offer.counties = list(session.scalars(select(County).where(County.code.in_(codes))))
+    # A paired unit's offer goes to its paired villages unless it names counties.
+    organization = offer.organization
+    if organization.kind == "paired_unit":
+        offer.villages = [] if codes else list(organization.paired_villages)
 
 
 def create_offer(session: Session, user: User, data: OfferInput) -> Offer:
@@ -119,9 +123,6 @@ def create_offer(session: Session, user: User, data: OfferInput) -> Offer:
     assert user.organization is not None
     offer = Offer(organization=user.organization, allocated=0, status="open")
     _apply(session, offer, data)
-    # A paired unit's offer goes to its paired villages unless it names counties.
-    if user.organization.kind == "paired_unit" and not data.county_codes:
-        offer.villages = list(user.organization.paired_villages)
     session.add(offer)
     session.commit()
     return offer

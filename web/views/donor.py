@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from matcher.categories import CATEGORIES
 from web.auth import roles_required
@@ -34,8 +35,10 @@ def _refusal(code: str) -> str:
 def _offer_form(offer: Offer | None = None) -> OfferForm:
     """The offer form with its choices filled in (and the offer's values on a first GET)."""
     form = OfferForm(obj=offer) if offer is not None else OfferForm()
-    form.category.choices = [(c.code, category_name(c.code)) for c in CATEGORIES]
-    form.counties.choices = service.county_choices(db.session)
+    form.category.choices = [SelectChoice(c.code, category_name(c.code)) for c in CATEGORIES]
+    form.counties.choices = [
+        SelectChoice(code, name) for code, name in service.county_choices(db.session)
+    ]
     if offer is not None and not form.is_submitted():
         form.category.data = offer.category_code
         form.counties.data = [c.code for c in offer.counties]

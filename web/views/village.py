@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from matcher.categories import CATEGORIES
 from seeds.checklist import CHECKLIST_ITEMS
@@ -22,9 +23,9 @@ village = Blueprint("village", __name__)
 def _need_form(need: Need | None = None) -> NeedForm:
     """The need form with its choices (and the need's values on a first GET)."""
     form = NeedForm(obj=need) if need is not None else NeedForm()
-    form.category.choices = [(c.code, category_name(c.code)) for c in CATEGORIES]
-    form.checklist_item.choices = [("", _("None"))] + [
-        (code, en if is_english() else zh) for code, zh, en in CHECKLIST_ITEMS
+    form.category.choices = [SelectChoice(c.code, category_name(c.code)) for c in CATEGORIES]
+    form.checklist_item.choices = [SelectChoice("", _("None"))] + [
+        SelectChoice(code, en if is_english() else zh) for code, zh, en in CHECKLIST_ITEMS
     ]
     if need is not None and not form.is_submitted():
         form.category.data = need.category_code
@@ -100,7 +101,7 @@ def edit_need(need_id: int) -> Response | str:
             return render_template(
                 "village/need_form.html", form=form, need=need, duplicates=duplicates
             )
-        service.update_need(db.session, current_user, need, data)
+        service.update_need(db.session, need, data)
         flash(_("Need updated; it waits for the township to verify it again."), "info")
         return redirect(url_for("village.needs"))
     return render_template("village/need_form.html", form=form, need=need, duplicates=[])
@@ -111,8 +112,8 @@ def edit_need(need_id: int) -> Response | str:
 def new_wish() -> Response | str:
     """Post a household micro-wish (微心愿) with evidence and a value within the cap."""
     form = WishForm()
-    form.household.choices = [("new", _("A new household"))] + [
-        (str(h.id), f"{h.display_name} ({h.people})")
+    form.household.choices = [SelectChoice("new", _("A new household"))] + [
+        SelectChoice(str(h.id), f"{h.display_name} ({h.people})")
         for h in service.households(db.session, current_user.village_id)
     ]
     if form.validate_on_submit():
