@@ -78,6 +78,10 @@ def test_instance_holds_only_open_approved_offers_and_open_verified_needs(demo_d
 def test_unknown_policy_and_bad_week_are_refused(demo_db: Flask) -> None:
     with pytest.raises(WeekError, match="unknown policy setting"):
         build_week_instance(db.session, WEEK, {"speed": 1.0})
+    with pytest.raises(WeekError, match="must be numbers"):
+        build_week_instance(db.session, WEEK, {"fairness_floor": "high"})  # type: ignore[dict-item]
+    with pytest.raises(WeekError, match="fairness_floor"):
+        preview_week(db.session, WEEK, {"fairness_floor": 2.0}, user("admin"), time_limit=FAST)
     with pytest.raises(WeekError, match="ISO week"):
         build_week_instance(db.session, "2026-48", None)
     with pytest.raises(NotAllowed):
@@ -236,7 +240,7 @@ def test_a_racing_commit_of_the_same_week_is_refused_by_the_database(
     monkeypatch.setattr(week, "ensure_not_committed", lambda session, week: None)
     before = allocation_count(), allocated_totals()
 
-    with pytest.raises(AlreadyCommitted, match="committed meanwhile"):
+    with pytest.raises(AlreadyCommitted, match="committed meanwhile by another run"):
         commit_run(db.session, racer.id, user("admin"))
 
     assert (allocation_count(), allocated_totals()) == before

@@ -194,12 +194,22 @@ def commit_run(session: Session, run_id: int, actor: User) -> AllocationRun:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise AlreadyCommitted(f"week of run {run_id} was committed meanwhile") from None
+        raise _refusal(session, run_id) from None
     except Exception:
         session.rollback()
         raise
     session.commit()
     return run
+
+
+def _refusal(session: Session, run_id: int) -> WeekError:
+    """Why the database refused a commit: the week was committed meanwhile, or the data moved."""
+    week = session.scalar(select(AllocationRun.week).where(AllocationRun.id == run_id))
+    if week is not None and session.scalar(
+        select(AllocationRun.id).where(AllocationRun.committed_week == week)
+    ):
+        return AlreadyCommitted(f"week {week} was committed meanwhile by another run")
+    return StaleRun(f"the database refused the pledges of run {run_id}; preview the week again")
 
 
 def _notify_run(session: Session, run: AllocationRun) -> None:

@@ -186,8 +186,11 @@ def effective_policy(policy: Mapping[str, float] | None) -> dict[str, float]:
     unknown = sorted(set(policy or {}) - set(POLICY_KEYS))
     if unknown:
         raise WeekError(f"unknown policy setting: {', '.join(unknown)}")
-    default = Policy()
-    return {key: float((policy or {}).get(key, getattr(default, key))) for key in POLICY_KEYS}
+    default, given = Policy(), dict(policy or {})
+    try:
+        return {key: float(given.get(key, getattr(default, key))) for key in POLICY_KEYS}
+    except (TypeError, ValueError):
+        raise WeekError("policy settings must be numbers") from None
 
 
 def matcher_week(instance: Instance, allocations: Iterable[Mapping[str, Any]]) -> mm.Week:
