@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -11,6 +12,13 @@ from sqlalchemy import select
 
 from web.extensions import db
 from web.models import Offer, Organization, User
+from web.services.offers import (
+    OfferError,
+    OfferInput,
+    create_offer,
+    get_own_offer,
+    withdraw_offer,
+)
 
 
 def offer_form(**changes: Any) -> dict[str, Any]:
@@ -253,3 +261,42 @@ def test_suspended_organization_cannot_post(
     auth.logout()
     auth.login("donor-pending")
     assert "尚未通过审核" in client.get("/donor/offers").text
+
+
+# The offer service's rules, one test each, without the pages.
+
+
+def _offer_input(**changes: Any) -> OfferInput:
+    values: dict[str, Any] = {
+        "category": "goods", "title": "爱心棉被", "description": "", "quantity": 10,
+        "min_lot": 1, "max_villages": None, "indivisible": False, "county_codes": (),
+        "dispatch_lat": None, "dispatch_lon": None,
+        "valid_from": date(2026, 11, 1), "valid_until": date(2026, 12, 31),
+    }  # fmt: skip
+    values.update(changes)
+    return OfferInput(**values)
+
+
+def _user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    assert user is not None
+    return user
+
+
+def test_service_refuses_offers_of_unapproved_organizations(demo_db: Flask) -> None:
+    with pytest.raises(OfferError, match="not_approved"):
+        create_offer(db.session, _user("donor-pending"), _offer_input())
+
+
+def test_service_refuses_to_withdraw_an_allocated_offer(demo_db: Flask) -> None:
+    user = _user("donor")
+    offer = create_offer(db.session, user, _offer_input())
+    offer.allocated = 3
+    with pytest.raises(OfferError, match="allocated"):
+        withdraw_offer(db.session, user, offer)
+
+
+def test_service_hides_other_organizations_offers(demo_db: Flask) -> None:
+    offer = create_offer(db.session, _user("donor"), _offer_input())
+    with pytest.raises(LookupError):
+        get_own_offer(db.session, _user("donor-ngo"), offer.id)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from web.extensions import db
 from web.models import Household, Need, User, Village
+from web.services.needs import NeedError, township_pending, verify_need
 
 
 def need_form(**changes: Any) -> dict[str, Any]:
@@ -223,3 +224,22 @@ def test_access_rules(
     if "{other}" in path:
         auth.login(owner)
         assert call(url).status_code == 404
+
+
+# The need service's rules, one test each, without the pages.
+
+
+def test_service_rejection_needs_a_reason(demo_db: Flask) -> None:
+    need = db.session.scalar(select(Need).limit(1))
+    assert need is not None
+    with pytest.raises(NeedError, match="reason"):
+        verify_need(db.session, need, approve=False, reason="  ")
+
+
+def test_service_township_sees_only_its_own_villages(demo_db: Flask) -> None:
+    officer = db.session.scalar(select(User).where(User.username == "township"))
+    assert officer is not None
+    pending = township_pending(db.session, officer)
+    assert pending
+    assert all(n.village.township_id == officer.township_id for n in pending)
+    assert all(n.verification == "pending" for n in pending)
