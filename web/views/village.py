@@ -48,6 +48,13 @@ def _need_input(form: NeedForm) -> service.NeedInput:
     )
 
 
+def _village_id() -> int:
+    """The signed-in committee's village; 403 for an account not tied to a village."""
+    if current_user.village_id is None:
+        abort(403)
+    return int(current_user.village_id)
+
+
 def _own_need(need_id: int) -> Need:
     """The village's own need, or 404."""
     try:
@@ -62,7 +69,7 @@ def needs() -> str:
     """The village's needs and wishes with their verification state."""
     return render_template(
         "village/needs.html",
-        needs=service.village_needs(db.session, current_user.village_id),
+        needs=service.village_needs(db.session, _village_id()),
         village=current_user.village,
     )
 
@@ -71,6 +78,7 @@ def needs() -> str:
 @roles_required("village")
 def new_need() -> Response | str:
     """Post a village need, warning first about a near-identical open one."""
+    _village_id()
     form = _need_form()
     if form.validate_on_submit():
         data = _need_input(form)
@@ -114,7 +122,7 @@ def new_wish() -> Response | str:
     form = WishForm()
     form.household.choices = [SelectChoice("new", _("A new household"))] + [
         SelectChoice(str(h.id), f"{h.display_name} ({h.people})")
-        for h in service.households(db.session, current_user.village_id)
+        for h in service.households(db.session, _village_id())
     ]
     if form.validate_on_submit():
         chosen = form.household.data or "new"
