@@ -53,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views.admin import admin
     from web.views.api import api
     from web.views.auth import auth
+    from web.views.dashboard import dashboard_pages
     from web.views.donor import donor
     from web.views.health import health
     from web.views.public import public
@@ -65,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(donor)
     app.register_blueprint(village)
     app.register_blueprint(admin)
+    app.register_blueprint(dashboard_pages)
     csrf.exempt(api)
 
 

@@ -1,0 +1,230 @@
+"""The command map (挂图作战): coverage per village, per county, unmet need, who contributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from web.models import Allocation, AllocationRun, County, Need, Offer, Organization, Village
+from web.models.accounts import ORGANIZATION_KINDS
+from web.services.mapping import Outline, Projection, district_map
+
+LIVE_RUNS = ("committed", "published")
+# Coverage bands, lowest first: (at least this share, colour).
+BANDS = ((0.0, "#d73027"), (0.25, "#fc8d59"), (0.5, "#fee08b"), (0.75, "#91cf60"), (1.0, "#1a9850"))
+NO_DATA = "#bdbdbd"
+
+
+@dataclass(frozen=True)
+class DashboardFilter:
+    """What the map shows: one county's code and one category's code, or all."""
+
+    county: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Dot:
+    """A village on the map with its coverage (None when it has no verified need)."""
+
+    village_id: int
+    name: str
+    county: str
+    x: float
+    y: float
+    coverage: float | None
+    colour: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart: a label, a value and its share of the chart's longest bar."""
+
+    label: str
+    value: float
+    share: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the dashboard page draws."""
+
+    week: str | None
+    run_status: str | None
+    projection: Projection
+    outlines: tuple[Outline, ...]
+    dots: list[Dot]
+    coverage_by_county: list[Bar]
+    unmet_by_category: list[Bar]
+    contributions_by_kind: list[Bar]
+
+
+def colour(coverage: float | None) -> str:
+    """The dot colour of a coverage share."""
+    if coverage is None:
+        return NO_DATA
+    chosen = BANDS[0][1]
+    for floor, hex_colour in BANDS:
+        if coverage >= floor:
+            chosen = hex_colour
+    return chosen
+
+
+def latest_run(session: Session) -> AllocationRun | None:
+    """The committed or published run of the latest week."""
+    return session.scalars(
+        select(AllocationRun)
+        .where(AllocationRun.status.in_(LIVE_RUNS))
+        .order_by(AllocationRun.week.desc(), AllocationRun.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _need_filter(query: Select, filters: DashboardFilter) -> Select:  # type: ignore[type-arg]
+    """Restrict a query over Need (joined to Village) by the filters."""
+    if filters.category:
+        query = query.where(Need.category_code == filters.category)
+    if filters.county:
+        query = query.where(County.code == filters.county)
+    return query
+
+
+def _village_coverage(
+    session: Session, run_id: int | None, filters: DashboardFilter
+) -> dict[int, tuple[int, int]]:
+    """Per village: (units of verified needs, units the run pledged to them); none without a run."""
+    wanted = _need_filter(
+        select(Need.village_id, func.sum(Need.quantity))
+        .join(Village, Village.id == Need.village_id)
+        .join(County, County.id == Village.county_id)
+        .where(Need.verification == "verified", Need.status != "withdrawn")
+        .group_by(Need.village_id),
+        filters,
+    )
+    if run_id is None:
+        return {}
+    totals = {v: (int(q or 0), 0) for v, q in session.execute(wanted)}
+    met = _need_filter(
+        select(Need.village_id, func.sum(Allocation.quantity))
+        .join(Allocation, Allocation.need_id == Need.id)
+        .join(Village, Village.id == Need.village_id)
+        .join(County, County.id == Village.county_id)
+        .where(
+            Allocation.run_id == run_id,
+            Allocation.status != "cancelled",
+            Need.verification == "verified",
+            Need.status != "withdrawn",
+        )
+        .group_by(Need.village_id),
+        filters,
+    )
+    for village_id, quantity in session.execute(met):
+        wanted_units = totals.get(village_id, (0, 0))[0]
+        totals[village_id] = (wanted_units, int(quantity or 0))
+    return totals
+
+
+def _bars(values: list[tuple[str, float, str]]) -> list[Bar]:
+    """Bars scaled to the largest value."""
+    top = max((v for _, v, _ in values), default=0.0)
+    return [Bar(label, value, value / top if top else 0.0, note) for label, value, note in values]
+
+
+def _dots(
+    session: Session,
+    projection: Projection,
+    coverage: dict[int, tuple[int, int]],
+    county: str | None,
+) -> list[Dot]:
+    """The villages with coordinates, in the county asked for, as coloured dots."""
+    query = (
+        select(Village.id, Village.name, County.code, Village.lon, Village.lat)
+        .join(County, County.id == Village.county_id)
+        .where(Village.lon.is_not(None), Village.lat.is_not(None))
+        .order_by(Village.code)
+    )
+    if county:
+        query = query.where(County.code == county)
+    dots = []
+    for village_id, name, code, lon, lat in session.execute(query):
+        wanted, met = coverage.get(village_id, (0, 0))
+        share = min(met / wanted, 1.0) if wanted else None
+        x, y = projection.point(lon, lat)
+        dots.append(Dot(village_id, name, code, x, y, share, colour(share)))
+    return dots
+
+
+def _county_bars(
+    session: Session, coverage: dict[int, tuple[int, int]], filters: DashboardFilter
+) -> list[Bar]:
+    """Coverage of verified need units per county."""
+    rows = session.execute(
+        select(Village.id, County.name, County.code).join(County, County.id == Village.county_id)
+    ).all()
+    counties: dict[str, list[int]] = {}
+    for village_id, name, code in rows:
+        if filters.county and code != filters.county:
+            continue
+        pair = counties.setdefault(name, [0, 0])
+        wanted, met = coverage.get(village_id, (0, 0))
+        pair[0] += wanted
+        pair[1] += met
+    values = [
+        (name, met / wanted if wanted else 0.0, f"{met}/{wanted}")
+        for name, (wanted, met) in sorted(counties.items())
+    ]
+    return [Bar(label, value, value, note) for label, value, note in values]
+
+
+def _unmet_bars(session: Session, filters: DashboardFilter) -> list[Bar]:
+    """Units still wanted by open verified needs, per category (the label is the code)."""
+    query = _need_filter(
+        select(Need.category_code, func.sum(Need.quantity - Need.allocated))
+        .join(Village, Village.id == Need.village_id)
+        .join(County, County.id == Village.county_id)
+        .where(Need.verification == "verified", Need.status == "open")
+        .group_by(Need.category_code)
+        .order_by(Need.category_code),
+        filters,
+    )
+    return _bars([(code, float(units or 0), "") for code, units in session.execute(query)])
+
+
+def _kind_bars(session: Session, filters: DashboardFilter) -> list[Bar]:
+    """Estimated value and count of live pledges per kind of actor (the label is the kind)."""
+    query = _need_filter(
+        select(Organization.kind, func.sum(Allocation.value), func.count(Allocation.id))
+        .join(Offer, Offer.organization_id == Organization.id)
+        .join(Allocation, Allocation.offer_id == Offer.id)
+        .join(AllocationRun, AllocationRun.id == Allocation.run_id)
+        .join(Need, Need.id == Allocation.need_id)
+        .join(Village, Village.id == Need.village_id)
+        .join(County, County.id == Village.county_id)
+        .where(AllocationRun.status.in_(LIVE_RUNS), Allocation.status != "cancelled")
+        .group_by(Organization.kind),
+        filters,
+    )
+    found = {kind: (float(value or 0), int(count)) for kind, value, count in session.execute(query)}
+    return _bars(
+        [(k, found.get(k, (0.0, 0))[0], str(found.get(k, (0.0, 0))[1])) for k in ORGANIZATION_KINDS]
+    )
+
+
+def dashboard(session: Session, filters: DashboardFilter) -> Dashboard:
+    """The map and charts for the latest committed or published week, under the filters."""
+    run = latest_run(session)
+    projection, outlines = district_map()
+    coverage = _village_coverage(session, run.id if run else None, filters)
+    return Dashboard(
+        week=run.week if run else None,
+        run_status=run.status if run else None,
+        projection=projection,
+        outlines=outlines,
+        dots=_dots(session, projection, coverage, filters.county),
+        coverage_by_county=_county_bars(session, coverage, filters),
+        unmet_by_category=_unmet_bars(session, filters),
+        contributions_by_kind=_kind_bars(session, filters),
+    )

@@ -1,0 +1,29 @@
+"""The command map (挂图作战) for administrators, townships and auditors."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from web.auth import roles_required
+from web.extensions import db
+from web.services.dashboard import BANDS, NO_DATA, DashboardFilter, dashboard
+from web.services.villages import list_counties
+
+dashboard_pages = Blueprint("dashboard", __name__)
+
+
+@dashboard_pages.get("/dashboard")
+@roles_required("admin", "township", "auditor")
+def index() -> str:
+    """The map of villages coloured by the latest week's coverage, and the summary charts."""
+    filters = DashboardFilter(
+        county=request.args.get("county") or None, category=request.args.get("category") or None
+    )
+    return render_template(
+        "dashboard/index.html",
+        board=dashboard(db.session, filters),
+        filters=filters,
+        counties=list_counties(db.session),
+        bands=BANDS,
+        no_data=NO_DATA,
+    )
