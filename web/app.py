@@ -57,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views.donor import donor
     from web.views.health import health
     from web.views.public import public
+    from web.views.transparency import transparency
     from web.views.village import village
 
     app.register_blueprint(public)
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(village)
     app.register_blueprint(admin)
     app.register_blueprint(dashboard_pages)
+    app.register_blueprint(transparency)
     csrf.exempt(api)
 
 

@@ -1,0 +1,246 @@
+"""The ledger (台账) of pledges, and the public summary of published allocations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from web.models import (
+    Allocation,
+    AllocationRun,
+    County,
+    Need,
+    Offer,
+    Organization,
+    Township,
+    User,
+    Village,
+)
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    """Which pledges to list: by county code, category code, delivery state and week."""
+
+    county: str | None = None
+    category: str | None = None
+    state: str | None = None
+    week: str | None = None
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One pledge as the ledger shows it."""
+
+    id: int
+    week: str
+    run_status: str
+    offer: str
+    donor: str
+    donor_kind: str
+    county: str
+    township: str
+    village: str
+    need: str
+    is_wish: bool
+    category: str
+    quantity: int
+    state: str
+    pledged_at: datetime
+    dispatched_at: datetime | None
+    received_at: datetime | None
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+def _ledger_query(filters: LedgerFilter, township_id: int | None) -> Select:  # type: ignore[type-arg]
+    """The pledges of committed and published runs under the filters, oldest first."""
+    town = aliased(Township)
+    query = (
+        select(
+            Allocation,
+            AllocationRun.week,
+            AllocationRun.status.label("run_status"),
+            Offer.title.label("offer"),
+            Organization.name.label("donor"),
+            Organization.kind.label("donor_kind"),
+            County.name.label("county"),
+            town.name.label("township"),
+            Village.name.label("village"),
+            Need.title.label("need"),
+            Need.household_id,
+            Need.category_code,
+        )
+        .join(AllocationRun, AllocationRun.id == Allocation.run_id)
+        .join(Offer, Offer.id == Allocation.offer_id)
+        .join(Organization, Organization.id == Offer.organization_id)
+        .join(Need, Need.id == Allocation.need_id)
+        .join(Village, Village.id == Need.village_id)
+        .join(town, town.id == Village.township_id)
+        .join(County, County.id == Village.county_id)
+        .where(AllocationRun.status.in_(("committed", "published")))
+        .order_by(AllocationRun.week, Allocation.id)
+    )
+    if township_id is not None:
+        query = query.where(Village.township_id == township_id)
+    if filters.county:
+        query = query.where(County.code == filters.county)
+    if filters.category:
+        query = query.where(Need.category_code == filters.category)
+    if filters.state:
+        query = query.where(Allocation.status == filters.state)
+    if filters.week:
+        query = query.where(AllocationRun.week == filters.week)
+    return query
+
+
+def ledger_scope(actor: User) -> int | None:
+    """The township a user's ledger is limited to; None for the whole city."""
+    if actor.role == "township":
+        # A township account without a township sees nothing rather than everything.
+        return actor.township_id if actor.township_id is not None else -1
+    return None
+
+
+def ledger_rows(session: Session, filters: LedgerFilter, actor: User) -> list[LedgerRow]:
+    """Every pledge the actor may see under the filters, in one query."""
+    rows = session.execute(_ledger_query(filters, ledger_scope(actor)))
+    return [
+        LedgerRow(
+            id=r.Allocation.id,
+            week=r.week,
+            run_status=r.run_status,
+            offer=r.offer,
+            donor=r.donor,
+            donor_kind=r.donor_kind,
+            county=r.county,
+            township=r.township,
+            village=r.village,
+            need=r.need,
+            is_wish=r.household_id is not None,
+            category=r.category_code,
+            quantity=r.Allocation.quantity,
+            state=r.Allocation.status,
+            pledged_at=r.Allocation.created_at,
+            dispatched_at=r.Allocation.dispatched_at,
+            received_at=r.Allocation.received_at,
+            confirmed_at=r.Allocation.confirmed_at,
+            cancelled_at=r.Allocation.cancelled_at,
+        )
+        for r in rows
+    ]
+
+
+def ledger_weeks(session: Session) -> list[str]:
+    """Weeks that have a committed or published run, latest first."""
+    query = (
+        select(AllocationRun.week)
+        .where(AllocationRun.status.in_(("committed", "published")))
+        .distinct()
+        .order_by(AllocationRun.week.desc())
+    )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class PublicPledge:
+    """A published pledge as anyone may see it: no household is named."""
+
+    week: str
+    donor: str
+    donor_kind: str
+    village: str
+    county: str
+    need: str | None  # None for a micro-wish: shown only as 微心愿
+    category: str
+    quantity: int
+    state: str
+
+
+@dataclass
+class PublicSummary:
+    """Published allocations grouped by village and by donor, with totals."""
+
+    pledges: int = 0
+    villages_reached: int = 0
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_village: dict[str, list[PublicPledge]] = field(default_factory=dict)
+    by_donor: dict[str, list[PublicPledge]] = field(default_factory=dict)
+
+
+def _public_donor(name: str, kind: str) -> str:
+    """An individual donor stays anonymous in public (爱心人士); organizations are named."""
+    return "" if kind == "individual" else name
+
+
+def public_summary(session: Session) -> PublicSummary:
+    """What published runs pledged, never naming a household; cancelled pledges left out."""
+    query = (
+        select(
+            AllocationRun.week,
+            Organization.name,
+            Organization.kind,
+            Village.name,
+            County.name,
+            Need.title,
+            Need.household_id,
+            Need.category_code,
+            Allocation.quantity,
+            Allocation.status,
+            Need.village_id,
+        )
+        .join(AllocationRun, AllocationRun.id == Allocation.run_id)
+        .join(Offer, Offer.id == Allocation.offer_id)
+        .join(Organization, Organization.id == Offer.organization_id)
+        .join(Need, Need.id == Allocation.need_id)
+        .join(Village, Village.id == Need.village_id)
+        .join(County, County.id == Village.county_id)
+        .where(AllocationRun.status == "published", Allocation.status != "cancelled")
+        .order_by(County.name, Village.name, AllocationRun.week, Allocation.id)
+    )
+    summary = PublicSummary()
+    by_category: dict[str, int] = defaultdict(int)
+    villages: set[int] = set()
+    for (
+        week,
+        donor,
+        kind,
+        village,
+        county,
+        title,
+        household_id,
+        category,
+        qty,
+        state,
+        vid,
+    ) in session.execute(query):
+        pledge = PublicPledge(
+            week=week,
+            donor=_public_donor(donor, kind),
+            donor_kind=kind,
+            village=village,
+            county=county,
+            need=None if household_id is not None else title,
+            category=category,
+            quantity=qty,
+            state=state,
+        )
+        summary.by_village.setdefault(f"{county} {village}", []).append(pledge)
+        summary.by_donor.setdefault(pledge.donor or kind, []).append(pledge)
+        by_category[category] += qty
+        villages.add(vid)
+        summary.pledges += 1
+    summary.villages_reached = len(villages)
+    summary.by_category = dict(sorted(by_category.items()))
+    summary.by_donor = dict(sorted(summary.by_donor.items()))
+    return summary
+
+
+def published_count(session: Session) -> int:
+    """Number of published runs."""
+    query = select(func.count(AllocationRun.id)).where(AllocationRun.status == "published")
+    return session.scalar(query) or 0
