@@ -54,11 +54,13 @@ def register_blueprints(app: Flask) -> None:
     from web.views.api import api
     from web.views.auth import auth
     from web.views.dashboard import dashboard_pages
+    from web.views.deliveries import deliveries
     from web.views.donor import donor
     from web.views.health import health
     from web.views.public import public
     from web.views.transparency import transparency
     from web.views.village import village
+    from web.views.week import week
 
     app.register_blueprint(public)
     app.register_blueprint(auth)
@@ -67,6 +69,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(donor)
     app.register_blueprint(village)
     app.register_blueprint(admin)
+    app.register_blueprint(week)
+    app.register_blueprint(deliveries)
     app.register_blueprint(dashboard_pages)
     app.register_blueprint(transparency)
     csrf.exempt(api)

@@ -8,7 +8,9 @@ from wtforms import (
     BooleanField,
     DateField,
     Field,
+    FloatField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -17,7 +19,15 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 
 class LoginForm(FlaskForm):
@@ -260,3 +270,53 @@ class VerifyForm(FlaskForm):
 
     decision = HiddenField()
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
+
+
+class WeekPolicyForm(FlaskForm):
+    """The week to allocate, the four policy weights of the objective and the solver's time."""
+
+    week = StringField(
+        _l("Week (e.g. 2026-W48)"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^\d{4}-W\d{2}$", message=_l("Write the week as 2026-W48.")),
+        ],
+    )
+    fragmentation_penalty = FloatField(
+        _l("Fragmentation penalty"),
+        validators=[InputRequired(), NumberRange(min=0, max=10000)],
+        description=_l("Cost of each extra donor-village link: higher keeps shipments whole."),
+    )
+    distance_discount_per_km = FloatField(
+        _l("Distance discount per km"),
+        validators=[InputRequired(), NumberRange(min=0, max=1)],
+        description=_l("Value lost per kilometre travelled: higher prefers nearby villages."),
+    )
+    fairness_floor = FloatField(
+        _l("Fairness floor"),
+        validators=[InputRequired(), NumberRange(min=0, max=1)],
+        description=_l("Share of its need every reachable village should get at least (0 to 1)."),
+    )
+    fairness_penalty = FloatField(
+        _l("Fairness penalty"),
+        validators=[InputRequired(), NumberRange(min=0, max=100000)],
+        description=_l("Cost of leaving a village below the floor: higher spreads aid wider."),
+    )
+    time_limit = IntegerField(
+        _l("Time limit (seconds)"),
+        default=10,
+        validators=[InputRequired(), NumberRange(min=1, max=120)],
+    )
+    submit = SubmitField(_l("Preview allocation"))
+
+
+class ReceiptForm(FlaskForm):
+    """A village committee confirming receipt of a pledge, with a note and a rating."""
+
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+    rating = SelectField(
+        _l("Rating"),
+        choices=[SelectChoice(str(n), str(n)) for n in range(5, 0, -1)],
+        default="5",
+    )
+    submit = SubmitField(_l("Confirm receipt"))

@@ -1,0 +1,237 @@
+"""Journey 3, administrator: preview a week's allocation, compare, commit, publish, cancel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from optimizer import Policy
+from seeds.demo import WEEK
+from web.auth import roles_required
+from web.extensions import db
+from web.forms import DecisionForm, WeekPolicyForm
+from web.models import Allocation, AllocationRun, Need, Offer
+from web.services.delivery import cancel
+from web.services.week import (
+    AlreadyCommitted,
+    StaleRun,
+    WeekError,
+    commit_run,
+    preview_week,
+    publish_run,
+)
+from web.services.week_instance import POLICY_KEYS, row_id
+
+week = Blueprint("week", __name__)
+SHOWN = 200  # allocation rows shown on a run's page; the total is counted
+
+
+@dataclass(frozen=True)
+class Row:
+    """One allocation line of a run's table."""
+
+    offer: Offer
+    need: Need
+    quantity: int
+    km: float
+    value: float
+    allocation: Allocation | None = None
+
+
+def status_labels() -> dict[str, Any]:
+    """Template helpers naming run and delivery states in the user's language."""
+    runs = {
+        "queued": _("Queued"),
+        "running": _("Running"),
+        "preview": _("Preview"),
+        "committed": _("Committed"),
+        "published": _("Published"),
+        "failed": _("Failed"),
+        "cancelled": _("Cancelled"),
+    }
+    deliveries = {
+        "pledged": _("Pledged"),
+        "dispatched": _("Dispatched"),
+        "received": _("Received"),
+        "confirmed": _("Receipt confirmed"),
+        "cancelled": _("Cancelled"),
+    }
+    return {
+        "run_status": lambda code: runs.get(code, code),
+        "delivery_status": lambda code: deliveries.get(code, code),
+    }
+
+
+week.context_processor(status_labels)
+
+
+def _policy_form(run: AllocationRun | None = None) -> WeekPolicyForm:
+    """The policy form, filled on a GET with the run's weights or the spec's defaults."""
+    form = WeekPolicyForm()
+    if not form.is_submitted():
+        policy = run.policy if run is not None else {}
+        default = Policy()
+        form.week.data = run.week if run is not None else WEEK
+        for key in POLICY_KEYS:
+            getattr(form, key).data = float(policy.get(key, getattr(default, key)))
+    return form
+
+
+def _refusal(error: WeekError) -> str:
+    """The message shown when the week service refuses."""
+    if isinstance(error, AlreadyCommitted):
+        return _("This week is already committed; it cannot be committed again.")
+    if isinstance(error, StaleRun):
+        return _("Offers or needs changed since this preview; preview the week again.")
+    return _("The allocation could not be done: %(reason)s", reason=str(error))
+
+
+def _rows(run: AllocationRun) -> tuple[list[Row], int]:
+    """The run's first allocation lines (committed ones from the database) and their count."""
+    if run.status != "preview":
+        query = (
+            select(Allocation)
+            .where(Allocation.run_id == run.id)
+            .order_by(Allocation.id)
+            .options(selectinload(Allocation.offer), selectinload(Allocation.need))
+        )
+        allocations = list(db.session.scalars(query))
+        rows = [Row(a.offer, a.need, a.quantity, a.km, a.value, a) for a in allocations]
+        return rows[:SHOWN], len(rows)
+    items = (run.output or {}).get("allocations", [])
+    shown = items[:SHOWN]
+    offers = _by_id(Offer, {row_id(a["offer"]) for a in shown})
+    needs = _by_id(Need, {row_id(a["need"]) for a in shown})
+    rows = [
+        Row(
+            offers[row_id(a["offer"])],
+            needs[row_id(a["need"])],
+            int(a["quantity"]),
+            float(a["km"]),
+            float(a["value"]),
+        )
+        for a in shown
+    ]
+    return rows, len(items)
+
+
+def _by_id(model: Any, ids: set[int]) -> dict[int, Any]:
+    """Rows of `model` by id."""
+    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+@week.route("/admin/week", methods=["GET", "POST"])
+@roles_required("admin")
+def plan() -> Response | str:
+    """Choose the week and the policy weights, and preview an allocation."""
+    form = _policy_form()
+    if form.validate_on_submit():
+        return _preview(form)
+    runs = db.session.scalars(
+        select(AllocationRun).order_by(AllocationRun.id.desc()).limit(20)
+    ).all()
+    return render_template("week/plan.html", form=form, runs=runs)
+
+
+def _preview(form: WeekPolicyForm) -> Response:
+    """Solve the week with the form's weights and go to the new run, or back with the reason."""
+    policy = {key: float(getattr(form, key).data) for key in POLICY_KEYS}
+    try:
+        run = preview_week(
+            db.session,
+            form.week.data or WEEK,
+            policy,
+            current_user,
+            time_limit=float(form.time_limit.data or 1),
+        )
+    except WeekError as error:
+        flash(_refusal(error), "error")
+        return redirect(url_for("week.plan"))
+    flash(_("Preview ready: nothing is pledged until you commit it."), "info")
+    return redirect(url_for("week.run", run_id=run.id))
+
+
+@week.get("/admin/runs/<int:run_id>")
+@roles_required("admin")
+def run(run_id: int) -> str:
+    """A run's figures, the greedy comparison, its allocations and the next step."""
+    found = db.session.get(AllocationRun, run_id)
+    if found is None:
+        abort(404)
+    rows, total = _rows(found)
+    return render_template(
+        "week/run.html",
+        run=found,
+        rows=rows,
+        total=total,
+        form=_policy_form(found),
+        decision=DecisionForm(),
+    )
+
+
+@week.post("/admin/runs/<int:run_id>/rerun")
+@roles_required("admin")
+def rerun(run_id: int) -> Response | str:
+    """Preview the week again with changed weights."""
+    form = _policy_form()
+    if form.validate_on_submit():
+        return _preview(form)
+    flash(_("Please check the policy weights."), "error")
+    return redirect(url_for("week.run", run_id=run_id))
+
+
+@week.post("/admin/runs/<int:run_id>/commit")
+@roles_required("admin")
+def commit(run_id: int) -> Response:
+    """Turn the preview into pledges."""
+    try:
+        commit_run(db.session, run_id, current_user)
+    except WeekError as error:
+        flash(_refusal(error), "error")
+    else:
+        flash(
+            _("Committed: the allocations are now pledges. Publish to tell donors and villages."),
+            "info",
+        )
+    return redirect(url_for("week.run", run_id=run_id))
+
+
+@week.post("/admin/runs/<int:run_id>/publish")
+@roles_required("admin")
+def publish(run_id: int) -> Response:
+    """Publish the committed run and notify donors and villages."""
+    try:
+        publish_run(db.session, run_id, current_user)
+    except WeekError as error:
+        flash(_refusal(error), "error")
+    else:
+        flash(_("Published: donors and villages have been notified."), "info")
+    return redirect(url_for("week.run", run_id=run_id))
+
+
+@week.post("/admin/allocations/<int:allocation_id>/cancel")
+@roles_required("admin")
+def cancel_allocation(allocation_id: int) -> Response:
+    """Cancel an undelivered pledge with a reason; its units return to the offer and the need."""
+    allocation = db.session.get(Allocation, allocation_id)
+    if allocation is None:
+        abort(404)
+    run_id = allocation.run_id
+    reason = request.form.get("reason", "")
+    try:
+        cancel(db.session, allocation_id, current_user, reason)
+    except WeekError as error:
+        if not reason.strip():
+            flash(_("Please give a reason when cancelling a pledge."), "error")
+        else:
+            flash(_refusal(error), "error")
+    else:
+        flash(_("Pledge cancelled."), "info")
+    return redirect(url_for("week.run", run_id=run_id))
