@@ -57,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views.deliveries import deliveries
     from web.views.donor import donor
     from web.views.health import health
+    from web.views.ledger import ledger
     from web.views.public import public
     from web.views.transparency import transparency
     from web.views.village import village
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(deliveries)
     app.register_blueprint(dashboard_pages)
     app.register_blueprint(transparency)
+    app.register_blueprint(ledger)
     csrf.exempt(api)
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from openpyxl import Workbook
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from matcher.categories import BY_CODE
 from web.models import (
     Allocation,
     AllocationRun,
@@ -244,3 +248,72 @@ def published_count(session: Session) -> int:
     """Number of published runs."""
     query = select(func.count(AllocationRun.id)).where(AllocationRun.status == "published")
     return session.scalar(query) or 0
+
+
+STATE_NAMES = {
+    "pledged": "已认捐",
+    "dispatched": "已发货",
+    "received": "已收到",
+    "confirmed": "已确认收货",
+    "cancelled": "已取消",
+}
+EXPORT_HEADERS = (
+    "编号", "周次", "捐赠方", "主体类型", "捐赠项目", "县区", "乡镇", "村", "需求", "类别",
+    "数量", "单位", "状态", "认捐时间", "发货时间", "收到时间", "确认时间", "取消时间",
+)  # fmt: skip
+
+
+def _when(moment: datetime | None) -> str:
+    """A timestamp as the ledger prints it (UTC, to the minute)."""
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def export_table(rows: list[LedgerRow]) -> list[list[str | int]]:
+    """The ledger as a header row and one row per pledge, for CSV and Excel."""
+    table: list[list[str | int]] = [list(EXPORT_HEADERS)]
+    for r in rows:
+        category = BY_CODE.get(r.category)
+        table.append(
+            [
+                r.id,
+                r.week,
+                r.donor,
+                r.donor_kind,
+                r.offer,
+                r.county,
+                r.township,
+                r.village,
+                f"微心愿：{r.need}" if r.is_wish else r.need,
+                category.name_zh if category else r.category,
+                r.quantity,
+                category.unit_zh if category else "",
+                STATE_NAMES.get(r.state, r.state),
+                _when(r.pledged_at),
+                _when(r.dispatched_at),
+                _when(r.received_at),
+                _when(r.confirmed_at),
+                _when(r.cancelled_at),
+            ]
+        )
+    return table
+
+
+def ledger_csv(rows: list[LedgerRow]) -> bytes:
+    """The ledger as CSV in UTF-8 with a byte-order mark, so Excel reads the Chinese."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(export_table(rows))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def ledger_xlsx(rows: list[LedgerRow]) -> bytes:
+    """The ledger as an Excel workbook with one sheet."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "台账"
+    for line in export_table(rows):
+        sheet.append(line)
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
