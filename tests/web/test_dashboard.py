@@ -63,6 +63,7 @@ def test_map_shows_villages_and_outlines_and_colours_follow_a_committed_week(
     assert len(colours_after) == 267
     assert len(set(colours_after) - {NO_DATA}) >= 2
     assert 'class="bar"' in after
+    assert re.search(r"<title>[^<]+：满足率 \d+%</title></circle>", after)
 
     one_county = client.get("/dashboard?county=451123&category=").get_data(as_text=True)
     assert 0 < len(_dot_colours(one_county)) < 267

@@ -11,6 +11,7 @@ from web.extensions import db
 from web.models import Allocation, Household, Need
 from web.services.week import publish_run
 
+from .conftest import Auth
 from .week_support import committed, memo_solver, user  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.usefixtures("memo_solver")
@@ -61,3 +62,14 @@ def test_public_page_shows_published_allocations_and_no_household(
         assert not phone or phone not in html
     for title in wish_titles:
         assert f"<td>{title}</td>" not in html
+
+
+@pytest.mark.parametrize("username", [None, "donor", "village", "township", "auditor", "admin"])
+def test_public_page_is_open_to_everyone(
+    client: FlaskClient, auth: Auth, username: str | None
+) -> None:
+    if username:
+        auth.login(username)
+    response = client.get("/public")
+    assert response.status_code == 200
+    assert "style=" not in response.get_data(as_text=True)
