@@ -1,22 +1,43 @@
 """SQLAlchemy models of duijie, one module per part of the domain."""
 
-from web.models.accounts import Organization, User, organization_villages
-from web.models.aid import Category, Household, Need, Offer, offer_counties, offer_villages
+from web.models.accounts import ApiToken, Organization, User, organization_villages
+from web.models.aid import (
+    Category,
+    HelpRequest,
+    Household,
+    Need,
+    Offer,
+    offer_counties,
+    offer_villages,
+)
 from web.models.allocation import Allocation, AllocationRun
-from web.models.events import AuditEvent, Notification
+from web.models.events import (
+    AuditEvent,
+    HouseholdEvent,
+    IdempotencyRecord,
+    Notification,
+    OutboxEmail,
+    ThrottleEvent,
+)
 from web.models.places import County, Township, Village
 
 __all__ = [
     "Allocation",
     "AllocationRun",
+    "ApiToken",
     "AuditEvent",
     "Category",
     "County",
+    "HelpRequest",
     "Household",
+    "HouseholdEvent",
+    "IdempotencyRecord",
     "Need",
     "Notification",
     "Offer",
     "Organization",
+    "OutboxEmail",
+    "ThrottleEvent",
     "Township",
     "User",
     "Village",

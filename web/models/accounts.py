@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from web.extensions import db
-from web.models.base import Timestamped
+from web.models.base import Timestamped, utcnow
 
 if TYPE_CHECKING:
     from web.models.places import Township, Village
@@ -72,6 +72,8 @@ class User(Timestamped, db.Model):
     # Bumped at logout and password change: sessions carrying an older value are ended.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where the e-mail outbox sends this user's notices, when mail is configured.
+    email: Mapped[str | None] = mapped_column(String(254))
 
     organization: Mapped[Organization | None] = relationship(back_populates="members")
     village: Mapped[Village | None] = relationship()
@@ -92,3 +94,21 @@ class User(Timestamped, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
+
+
+class ApiToken(db.Model):
+    """A personal access token: only its SHA-256 is stored; it acts with its user's role."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # The first characters of the token, shown in lists so a user can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()

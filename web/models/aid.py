@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 ITEM_STATES = ("open", "withdrawn", "closed")
 VERIFICATION_STATES = ("pending", "verified", "rejected")
+HELP_REQUEST_STATES = ("received", "accepted", "merged", "declined", "withdrawn")
 
 offer_counties = Table(
     "offer_county",
@@ -110,6 +112,14 @@ class Household(Timestamped, db.Model):
     people: Mapped[int] = mapped_column(Integer, default=1)
     # For contact by the committee only; never shown on a public page or in a log.
     phone: Mapped[str | None] = mapped_column(String(32))
+    # The household's own sign-in (issue 10): a one-time invitation code, then a short PIN.
+    # Only hashes are stored; bumping session_version ends the household's sessions.
+    invite_hash: Mapped[str | None] = mapped_column(String(256))
+    invite_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pin_hash: Mapped[str | None] = mapped_column(String(256))
+    sign_in_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     village: Mapped[Village] = relationship()
 
@@ -143,6 +153,8 @@ class Need(Timestamped, db.Model):
     verification: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     verification_note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    # A micro-wish's estimated value in yuan, held under the per-wish cap.
+    estimated_value: Mapped[float | None] = mapped_column(Float)
 
     village: Mapped[Village] = relationship(back_populates="needs")
     household: Mapped[Household | None] = relationship()
@@ -157,3 +169,35 @@ class Need(Timestamped, db.Model):
     def is_wish(self) -> bool:
         """True for a household micro-wish (微心愿)."""
         return self.household_id is not None
+
+
+class HelpRequest(Timestamped, db.Model):
+    """A household's own request for help, waiting for its committee to accept, merge or decline.
+
+    Nothing here enters an allocation: the committee turns it into a micro-wish (``need_id``) or
+    merges it into a village need, and the township verifies that need as any other.
+    """
+
+    __tablename__ = "help_request"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(_one_of("status", HELP_REQUEST_STATES), name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), index=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    what: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    photo_path: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("need.id"), index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    household: Mapped[Household] = relationship()
+    village: Mapped[Village] = relationship()
+    category: Mapped[Category] = relationship()
+    need: Mapped[Need | None] = relationship()

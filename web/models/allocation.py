@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from web.extensions import db
@@ -43,6 +53,13 @@ class AllocationRun(Timestamped, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Background job (issue 8): the queue's job id, live progress (stage, elapsed seconds, best
+    # objective, bound), and a flag the solver polls to stop early.
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     created_by: Mapped[User | None] = relationship()
     allocations: Mapped[list[Allocation]] = relationship(back_populates="run")
@@ -73,6 +90,9 @@ class Allocation(Timestamped, db.Model):
     receipt_note: Mapped[str] = mapped_column(Text, default="")
     rating: Mapped[int | None] = mapped_column(Integer)
     photo_path: Mapped[str | None] = mapped_column(String(128))
+    # A problem the village reported with this delivery (wrong goods, short, damaged, late).
+    problem_note: Mapped[str | None] = mapped_column(Text)
+    problem_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     run: Mapped[AllocationRun] = relationship(back_populates="allocations")
     offer: Mapped[Offer] = relationship()
