@@ -34,6 +34,7 @@ class Settings:
     secret_key: str
     redis_url: str | None
     map_tile_url: str | None
+    upload_dir: str | None = None
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -44,6 +45,7 @@ class Settings:
             secret_key=_secret_key(instance_path),
             redis_url=os.environ.get("DUIJIE_REDIS_URL") or None,
             map_tile_url=os.environ.get("DUIJIE_MAP_TILE_URL") or None,
+            upload_dir=os.environ.get("DUIJIE_UPLOAD_DIR") or None,
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -53,6 +55,7 @@ class Settings:
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "DUIJIE_REDIS_URL": self.redis_url,
             "DUIJIE_MAP_TILE_URL": self.map_tile_url,
+            "DUIJIE_UPLOAD_DIR": self.upload_dir,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

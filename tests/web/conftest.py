@@ -40,6 +40,7 @@ def _make_app(url: str, instance: Path) -> Flask:
             "SECRET_KEY": "test-secret",
             "TESTING": True,
             "WTF_CSRF_ENABLED": False,
+            "DUIJIE_UPLOAD_DIR": str(instance / "uploads"),
         }
     )
 
