@@ -34,6 +34,7 @@ __all__ = [
     "preview_week",
     "publish_run",
     "require_admin",
+    "solve_week",
 ]
 
 
@@ -67,35 +68,56 @@ def preview_week(
     """Solve the week and store a preview run with its input, output and figures; no pledges."""
     require_admin(actor, "preview a week's allocation")
     ensure_not_committed(session, week)
+    fields = solve_week(session, week, policy, time_limit=time_limit, progress=progress)
+    run = AllocationRun(week=week, status="preview", created_by_id=actor.id, **fields)
+    session.add(run)
+    session.commit()
+    return run
+
+
+def solve_week(
+    session: Session,
+    week: str,
+    policy: Mapping[str, float] | None,
+    *,
+    time_limit: float = 30.0,
+    progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    stage: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Build and solve the week (optimizer and greedy): a preview run's fields, nothing stored.
+
+    `stage` hears "solving", "greedy" and "figures" as the work moves on (background jobs show it).
+    """
     data, _maps = build_week_instance(session, week, policy)
     try:
         instance = parse_instance(data)
     except InvalidInstance as error:
         problems = "; ".join(error.problems[:5])
         raise WeekError(f"the week's data is not a valid instance: {problems}") from None
-    result = solve(instance, time_limit=time_limit, progress=progress)
+    if stage is not None:
+        stage("solving")
+    result = solve(instance, time_limit=time_limit, progress=progress, should_stop=should_stop)
+    if stage is not None:
+        stage("greedy")
     greedy = solve_greedy(instance)
+    if stage is not None:
+        stage("figures")
     output = result_to_json(result)
-    run = AllocationRun(
-        week=week,
-        status="preview",
-        policy=data["policy"],
-        solver_status=result.status,
-        objective=result.objective,
-        bound=result.bound,
-        seconds=result.seconds,
-        input=data,
-        output=output,
-        metrics={
+    return {
+        "policy": data["policy"],
+        "solver_status": result.status,
+        "objective": result.objective,
+        "bound": result.bound,
+        "seconds": result.seconds,
+        "input": data,
+        "output": output,
+        "metrics": {
             "optimizer": dict(result.metrics),
             "figures": figures_summary(matcher_week(data, output["allocations"])),
             "greedy": {"objective": greedy.objective, "metrics": dict(greedy.metrics)},
         },
-        created_by_id=actor.id,
-    )
-    session.add(run)
-    session.commit()
-    return run
+    }
 
 
 def ensure_not_committed(session: Session, week: str) -> None:
