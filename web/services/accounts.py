@@ -1,6 +1,10 @@
-"""Accounts: creating users, checking passwords, ending sessions."""
+"""Accounts: creating users, checking passwords, changing them, ending sessions; sign-in limits."""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -8,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.models import User
 from web.models.accounts import ROLES
+from web.services import throttle
 
 # werkzeug's default is scrypt; named here so a change is a decision, not an accident.
 PASSWORD_METHOD = "scrypt"  # noqa: S105  (a hashing scheme name, not a password)
@@ -15,8 +20,21 @@ PASSWORD_METHOD = "scrypt"  # noqa: S105  (a hashing scheme name, not a password
 _DUMMY_HASH = generate_password_hash("duijie-timing-equaliser", method=PASSWORD_METHOD)
 
 
+MIN_PASSWORD_LENGTH = 8
+# Failed sign-ins allowed within the window: per username from one address, and per address.
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_LIMIT_PER_USER = 5
+LOGIN_LIMIT_PER_IP = 30
+# A plain address check: one @, no spaces, a dot in the domain. Delivery proves the rest.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
 class AccountError(ValueError):
-    """An account could not be created or changed; the message says why."""
+    """An account could not be created or changed; the message says why, `code` names it."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def hash_password(password: str) -> str:
@@ -43,8 +61,8 @@ def create_user(
         raise AccountError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     if not username or len(username) > 64:
         raise AccountError("username must be 1 to 64 characters")
-    if len(password) < 8:
-        raise AccountError("password must be at least 8 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"username {username!r} is taken")
     user = User(
@@ -60,3 +78,73 @@ def create_user(
 def end_sessions(user: User) -> None:
     """Invalidate every session of this user (logout, password change)."""
     user.session_version += 1
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; ends every session; commits.
+
+    Codes: ``current`` (the current password is wrong), ``short`` (the new one is too short),
+    ``same`` (the new one equals the current one).
+    """
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError("the current password is wrong", "current")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters", "short")
+    if new == current:
+        raise AccountError("the new password equals the current one", "same")
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    session.commit()
+
+
+def normalise_email(address: str) -> str | None:
+    """The address trimmed (None when blank); AccountError("...", "email") when malformed."""
+    address = address.strip()
+    if not address:
+        return None
+    if len(address) > 254 or not EMAIL_PATTERN.match(address):
+        raise AccountError(f"not an e-mail address: {address!r}", "email")
+    return address
+
+
+def set_email(session: Session, user: User, address: str) -> None:
+    """Set (or with a blank address clear) where the user's notices are mailed; commits."""
+    user.email = normalise_email(address)
+    session.commit()
+
+
+@dataclass(frozen=True)
+class LoginBuckets:
+    """The two rate-limit buckets a sign-in attempt counts against."""
+
+    user: str
+    ip: str
+
+
+def login_buckets(username: str, ip: str | None) -> LoginBuckets:
+    """Buckets for this username from this address, and for the address alone."""
+    address = (ip or "unknown")[:45]
+    return LoginBuckets(
+        user=f"login:user:{address}:{username.strip().lower()[:64]}", ip=f"login:ip:{address}"
+    )
+
+
+def login_wait(session: Session, buckets: LoginBuckets) -> int:
+    """Seconds to wait before another sign-in attempt is allowed; 0 when allowed now."""
+    verdicts = (
+        throttle.check(session, buckets.user, LOGIN_LIMIT_PER_USER, LOGIN_WINDOW),
+        throttle.check(session, buckets.ip, LOGIN_LIMIT_PER_IP, LOGIN_WINDOW),
+    )
+    return max((v.retry_after for v in verdicts if not v.allowed), default=0)
+
+
+def record_failed_login(session: Session, buckets: LoginBuckets) -> None:
+    """Count a failed sign-in against both buckets; commits."""
+    throttle.record(session, buckets.user)
+    throttle.record(session, buckets.ip)
+    session.commit()
+
+
+def clear_failed_logins(session: Session, buckets: LoginBuckets) -> None:
+    """Forget this username's failures from this address (it signed in); the caller commits."""
+    throttle.clear(session, buckets.user)

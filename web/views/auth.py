@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from web.extensions import db
 from web.forms import LoginForm
-from web.services.accounts import authenticate, end_sessions
+from web.services.accounts import (
+    authenticate,
+    clear_failed_logins,
+    end_sessions,
+    login_buckets,
+    login_wait,
+    record_failed_login,
+)
 
 auth = Blueprint("auth", __name__)
 
@@ -34,14 +51,33 @@ def safe_next(target: str | None) -> str:
 
 @auth.route("/login", methods=["GET", "POST"])
 def login() -> Response | str:
-    """Show the login form; sign in on valid credentials."""
+    """Show the login form; sign in on valid credentials, unless too many attempts failed.
+
+    Failed sign-ins count per username from one address and per address; once either limit is
+    reached the form answers 429 without looking at the password.
+    """
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, form.username.data or "", form.password.data or "")
+        username = form.username.data or ""
+        buckets = login_buckets(username, request.remote_addr)
+        wait = login_wait(db.session, buckets)
+        if wait:
+            minutes = max(1, math.ceil(wait / 60))
+            message = _(
+                "Too many failed sign-ins. Please wait %(minutes)s minutes and try again.",
+                minutes=minutes,
+            )
+            response = make_response(render_template("login.html", form=form, limited=message))
+            response.status_code = 429
+            response.headers["Retry-After"] = str(wait)
+            return response
+        user = authenticate(db.session, username, form.password.data or "")
         if user is None:
+            record_failed_login(db.session, buckets)
             flash(_("Wrong username or password."), "error")
         else:
             session.clear()  # a fresh session at login: nothing carried over from before
+            clear_failed_logins(db.session, buckets)
             user.last_login_at = datetime.now(UTC)
             db.session.commit()
             login_user(user)
