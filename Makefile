@@ -24,6 +24,7 @@ demo: install
 	$(BIN)/duijie serve --host $(HOST) --port $(PORT)
 
 test: install
+	@test -x /usr/bin/chromium || echo "NOTE: /usr/bin/chromium not found: the browser tests (tests/browser) will be SKIPPED. Install it with: apt-get install -y chromium fonts-wqy-microhei"
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: install
