@@ -35,6 +35,8 @@ class Settings:
     redis_url: str | None
     map_tile_url: str | None
     upload_dir: str | None = None
+    smtp_url: str | None = None
+    mail_from: str | None = None
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -46,6 +48,8 @@ class Settings:
             redis_url=os.environ.get("DUIJIE_REDIS_URL") or None,
             map_tile_url=os.environ.get("DUIJIE_MAP_TILE_URL") or None,
             upload_dir=os.environ.get("DUIJIE_UPLOAD_DIR") or None,
+            smtp_url=os.environ.get("DUIJIE_SMTP_URL") or None,
+            mail_from=os.environ.get("DUIJIE_MAIL_FROM") or None,
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -56,6 +60,8 @@ class Settings:
             "DUIJIE_REDIS_URL": self.redis_url,
             "DUIJIE_MAP_TILE_URL": self.map_tile_url,
             "DUIJIE_UPLOAD_DIR": self.upload_dir,
+            "DUIJIE_SMTP_URL": self.smtp_url,
+            "DUIJIE_MAIL_FROM": self.mail_from,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,
