@@ -1,22 +1,40 @@
-"""In-app notifications: added in the caller's transaction, read on the user's pages."""
+"""In-app notifications: added in the caller's transaction, read on the user's pages.
+
+When mail is configured, each notice to a user with an e-mail address is also queued in the
+outbox in the same transaction (``duijie send-mail`` sends it).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.models import Notification, User
+from web.services.outbox import queue_email
 
 
 def notify(
     session: Session, user: User, kind: str, message: str, link: str | None = None
 ) -> Notification:
-    """Add a notification for one user; the caller commits."""
+    """Add a notification for one user (and its e-mail when mail is on); the caller commits."""
     note = Notification(user_id=user.id, kind=kind, message=message, link=link)
     session.add(note)
+    queue_email(session, user, message, _mail_body(message, link))
     return note
+
+
+def _mail_body(message: str, link: str | None) -> str:
+    """The e-mail text of a notice: the message, where to see it, and why it was sent."""
+    lines = [message, ""]
+    if link:
+        base = request.host_url.rstrip("/") if has_request_context() else ""
+        lines += [f"查看详情：{base}{link}", ""]
+    lines.append("这是贺州市社会扶贫资源对接平台（对接）自动发送的通知；")
+    lines.append("不想再收到邮件，可在平台“我的账户”页面删除电子邮箱。")
+    return "\n".join(lines)
 
 
 def organization_members(session: Session, organization_ids: Iterable[int]) -> list[User]:

@@ -1,0 +1,127 @@
+"""Commands moving data in and out: `duijie import`, `duijie export`, `duijie send-mail`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from web.extensions import db
+from web.models import User
+
+
+def _actor(username: str | None) -> User | None:
+    if username is None:
+        return None
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    return user
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(["accounts", "offers", "needs"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--as",
+    "username",
+    default="admin",
+    show_default=True,
+    help="Who imports: an administrator (accounts, needs), a vetted donor (its offers), "
+    "a village committee (its needs).",
+)
+@with_appcontext
+def import_command(kind: str, file: Path, username: str) -> None:
+    """Import KIND from an XLSX or UTF-8 CSV FILE: every row checked, all or nothing.
+
+    Exit 1 with one line per problem (row, column, what is wrong) when any row is invalid.
+    """
+    from web.services.imports import ImportDenied, ImportFileError, import_file
+
+    actor = _actor(username)
+    assert actor is not None
+    try:
+        report = import_file(db.session, kind, file.read_bytes(), actor)
+    except (ImportDenied, ImportFileError) as error:
+        raise click.ClickException(str(error)) from None
+    for name in report.ignored_columns:
+        click.echo(f"已忽略不在模板中的列：{name}", err=True)
+    if not report.ok:
+        for error in report.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"{len(report.errors)} 处问题，什么也没有导入。", err=True)
+        sys.exit(1)
+    click.echo(f"{report.rows} 行全部有效，已导入 {report.created} 条记录。")
+    if report.households_created:
+        click.echo(f"新登记贫困户 {report.households_created} 户。")
+    for account, password in report.passwords:
+        click.echo(f"初始密码 {account}\t{password}")
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(["offers", "needs", "accounts", "ledger"]))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--as",
+    "username",
+    default=None,
+    help="Export what this user may see (a committee: its needs with masked household "
+    "names). Without it offers and needs are exported for the public: no household.",
+)
+@with_appcontext
+def export_command(kind: str, file: Path, username: str | None) -> None:
+    """Export KIND to FILE; .csv or .xlsx by the file's suffix."""
+    from web.services.imports import (
+        KIND_NAMES,
+        ImportDenied,
+        ImportFileError,
+        export_table_of,
+        table_bytes,
+    )
+
+    suffix = file.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise click.ClickException("FILE must end in .csv or .xlsx")
+    try:
+        table = export_table_of(db.session, kind, _actor(username))
+    except (ImportDenied, ImportFileError) as error:
+        raise click.ClickException(str(error)) from None
+    file.write_bytes(table_bytes(table, suffix, KIND_NAMES[kind]))
+    click.echo(f"Exported {len(table) - 1} {kind} to {file}.")
+
+
+@click.command("send-mail")
+@click.option("--limit", type=click.IntRange(min=1), default=500, show_default=True)
+@with_appcontext
+def send_mail_command(limit: int) -> None:
+    """Send pending outbox e-mail; a message that fails stays pending with its error.
+
+    Exit 1 when any message failed (run it again later, e.g. from cron).
+    """
+    from web.services.outbox import MailConfigError, mail_settings, pending_count, send_pending
+
+    settings = mail_settings(current_app.config)
+    if settings is None:
+        raise click.ClickException(
+            "mail is not configured: set DUIJIE_SMTP_URL and DUIJIE_MAIL_FROM"
+        )
+    try:
+        report = send_pending(db.session, *settings, limit=limit)
+    except MailConfigError as error:
+        raise click.ClickException(str(error)) from None
+    left = pending_count(db.session)
+    click.echo(f"Sent {report.sent}, failed {report.failed}, still pending {left}.")
+    if report.stopped:
+        click.echo(f"Stopped: the mail server could not be reached ({report.stopped}).", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    """Add the data and mail commands to the app's CLI."""
+    for command in (import_command, export_command, send_mail_command):
+        app.cli.add_command(command)

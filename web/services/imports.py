@@ -1,0 +1,976 @@
+"""Importing accounts, offers and needs from XLSX or CSV, all or nothing; exporting them.
+
+An import reads the whole file, checks every row and every column, and writes nothing unless
+every row is valid; the report names each problem by row number (as the spreadsheet numbers
+it, the header being row 1), column header and what is wrong, in Chinese, since the sheets
+are the ones county and village cadres already keep.
+
+Who may import what: an administrator imports staff accounts (village committees, township
+officers, auditors) and needs of any poor village; a vetted donor imports offers for its own
+organization; a village committee imports needs and households' micro-wishes for its own
+village only.
+
+Exports come in two audiences: public (no actor) never holds a household's name, key, phone
+or the committee's evidence note; a village committee's export of its own needs shows each
+micro-wish's household key and masked display name, never a phone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from matcher.categories import BY_CODE, CATEGORIES
+from seeds.checklist import CHECKLIST_ITEMS
+from web.models import County, Household, Need, Offer, Organization, Township, User, Village
+from web.services.accounts import (
+    MIN_PASSWORD_LENGTH,
+    AccountError,
+    create_user,
+    normalise_email,
+)
+from web.services.ledger import LedgerFilter, export_table, ledger_rows
+from web.services.needs import WISH_VALUE_CAP
+from web.services.offers import OfferInput
+from web.services.offers import _apply as apply_offer_input
+from web.services.organizations import STAFF_ROLES, can_post_offers
+
+IMPORT_KINDS = ("accounts", "offers", "needs")
+EXPORT_KINDS = ("offers", "needs", "accounts", "ledger")
+KIND_NAMES = {"accounts": "账号", "offers": "帮扶资源", "needs": "需求和微心愿", "ledger": "台账"}
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_ROWS = 5000
+# An XLSX is a zip: refuse one that would unpack to more than this (a "zip bomb").
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+ROLE_NAMES = {"village": "村委会", "township": "乡镇干部", "auditor": "审计员"}
+_ROLE_ALIASES = {
+    **{name: role for role, name in ROLE_NAMES.items()},
+    **{role: role for role in ROLE_NAMES},
+    "村两委": "village",
+    "乡镇": "township",
+    "乡镇扶贫工作站": "township",
+    "审计": "auditor",
+}
+_YES = {"是", "y", "yes", "true", "1", "√"}
+_NO = {"否", "n", "no", "false", "0", ""}
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_MASKED_NAME = re.compile(r"^[^*\s]{1,4}\*{1,4}$")
+_LIST_SPLIT = re.compile(r"[、,，;；\s]+")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import sheet: its key, Chinese header, whether required, an example."""
+
+    key: str
+    header: str
+    required: bool
+    example: Any
+    note: str
+
+
+ACCOUNT_COLUMNS = (
+    Column("username", "用户名", True, "cun-huangtian", "登录用的名字，1 至 64 个字符，不能重复"),
+    Column("display_name", "显示名称", False, "黄田村村委会", "页面上显示的名字，可不填"),
+    Column("role", "角色", True, "村委会", "村委会、乡镇干部或审计员"),
+    Column("village_code", "村代码", False, "451102100201", "村委会必填：贫困村的 12 位统计代码"),
+    Column("township_code", "乡镇代码", False, "", "乡镇干部必填：乡镇的 9 位统计代码"),
+    Column("email", "电子邮箱", False, "", "接收通知的邮箱，可不填"),
+    Column("password", "初始密码", False, "", "至少 8 个字符；不填则自动生成，导入后只显示一次"),
+)
+OFFER_COLUMNS = (
+    Column("organization", "机构", False, "", "可不填；填写时必须是本机构的名称"),
+    Column("category", "类别", True, "物资", "资金、物资、技能培训、就业岗位等"),
+    Column("title", "标题", True, "冬季棉被", "最多 200 个字"),
+    Column("description", "说明", False, "新棉被，每床 4 斤", "可不填"),
+    Column("quantity", "数量", True, 200, "大于 0 的整数，单位随类别（元、件、人天……）"),
+    Column("min_lot", "最小批量", False, 20, "大于 0 的整数，不大于数量；不填为 1"),
+    Column("max_villages", "最多村数", False, "", "最多分给几个村；不填为不限"),
+    Column("indivisible", "不可拆分", False, "否", "是或否；“是”表示整批只给一个村"),
+    Column("counties", "可去县区", False, "八步区、昭平县", "县区名称，用顿号分隔；不填为全市"),
+    Column("dispatch_lat", "发货点纬度", False, "", "18 到 30 之间的小数，可不填"),
+    Column("dispatch_lon", "发货点经度", False, "", "100 到 120 之间的小数，可不填"),
+    Column("valid_from", "有效期起", True, date(2026, 11, 23), "日期，如 2026-11-23"),
+    Column("valid_until", "有效期止", True, date(2026, 12, 31), "日期，不早于有效期起"),
+)
+NEED_COLUMNS = (
+    Column("village_code", "村代码", False, "451102100201", "贫困村的 12 位代码；村委会不填为本村"),
+    Column("category", "类别", True, "物资", "资金、物资、技能培训、就业岗位等"),
+    Column("title", "标题", True, "村卫生室药品柜", "最多 200 个字"),
+    Column("description", "说明", False, "", "可不填"),
+    Column("quantity", "数量", True, 2, "大于 0 的整数"),
+    Column("urgency", "紧急程度", False, 3, "1 到 5 的整数，5 最急；不填为 3"),
+    Column("deadline", "截止日期", False, date(2026, 12, 20), "日期，可不填"),
+    Column(
+        "checklist_item", "十一有一低于", False, "有标准化卫生室", "这项需求对应的脱贫指标，可不填"
+    ),
+    Column("household_key", "户编号", False, "", "填写即为微心愿：本村贫困户的编号"),
+    Column("household_name", "户名", False, "", "新户必填，遮蔽后的姓名，如 黄**"),
+    Column("household_people", "户人口", False, "", "新户的人口数，不填为 1"),
+    Column(
+        "estimated_value", "估计价值（元）", False, "", f"微心愿必填：1 到 {WISH_VALUE_CAP} 的整数"
+    ),
+    Column("evidence", "核实说明", False, "", "微心愿必填：谁在何时如何核实"),
+)
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "accounts": ACCOUNT_COLUMNS,
+    "offers": OFFER_COLUMNS,
+    "needs": NEED_COLUMNS,
+}
+# Columns an export adds for reading; an import of the export skips them silently.
+EXPORT_ONLY = {
+    "offers": ("编号", "已分配", "状态"),
+    "needs": ("编号", "类型", "已分配", "核实状态", "状态"),
+    "accounts": (),
+}
+STATUS_NAMES = {"open": "开放", "withdrawn": "已撤回", "closed": "已结束"}
+VERIFICATION_NAMES = {"pending": "待核实", "verified": "已核实", "rejected": "已驳回"}
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (type, size, headers); the message says why."""
+
+
+class ImportDenied(PermissionError):
+    """The actor may not import (or export) this kind; the message says who may."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: the spreadsheet row, the column header and what is wrong."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"第 {self.row} 行" if self.row else "文件"
+        return f"{where}「{self.column}」：{self.message}" if self.column else where + self.message
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did: rows read, problems, rows written, notes for the user."""
+
+    kind: str
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    created: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    # Passwords generated for accounts imported without one: shown once, never stored.
+    passwords: list[tuple[str, str]] = field(default_factory=list)
+    households_created: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- reading a file -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The rows of an uploaded sheet: header cells and (row number, cells) per data row."""
+
+    header: list[str]
+    rows: list[tuple[int, list[Any]]]
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse a zip that is not an XLSX workbook or that unpacks to too much."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise ImportFileError("文件已损坏，无法作为 XLSX 工作簿打开。") from None
+    if "xl/workbook.xml" not in names:
+        raise ImportFileError("这个压缩文件不是 Excel 工作簿（.xlsx）。")
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportFileError("工作簿解压后过大，请拆分后分批导入。")
+
+
+def _xlsx_rows(data: bytes) -> Iterable[Sequence[Any]]:
+    _check_zip(data)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        workbook.close()
+    except Exception:
+        raise ImportFileError(
+            "无法读取这个 Excel 工作簿，请用 Excel 另存为 .xlsx 后重试。"
+        ) from None
+    return rows
+
+
+def _csv_rows(data: bytes) -> Iterable[Sequence[Any]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            "文件既不是 Excel 工作簿（.xlsx），也不是 UTF-8 编码的 CSV 文件。"
+            "在 Excel 中请选择“另存为 → CSV UTF-8（逗号分隔）”。"
+        ) from None
+    if "\x00" in text:
+        raise ImportFileError("文件不是文本格式的 CSV。")
+    try:
+        return list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:
+        raise ImportFileError(f"CSV 格式有误：{error}") from None
+
+
+def read_sheet(data: bytes) -> Sheet:
+    """Read an XLSX workbook's first sheet or a UTF-8 CSV, decided by the bytes, not the name."""
+    if not data:
+        raise ImportFileError("文件是空的。")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportFileError(
+            f"文件超过 {MAX_IMPORT_BYTES // (1024 * 1024)} MB，请拆分后分批导入。"
+        )
+    raw = _xlsx_rows(data) if data[:4] == b"PK\x03\x04" else _csv_rows(data)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[Any]]] = []
+    for number, cells in enumerate(raw, start=1):
+        if all(_is_blank(c) for c in cells):
+            continue
+        if header is None:
+            header = ["" if c is None else str(c).strip() for c in cells]
+            continue
+        rows.append((number, list(cells)))
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise ImportFileError(f"数据超过 {MAX_IMPORT_ROWS} 行，请拆分后分批导入。")
+    if header is None:
+        raise ImportFileError("文件中没有表头和数据。")
+    return Sheet(header, rows)
+
+
+# --- checking cells -----------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: whole floats without '.0', dates as 2026-12-31."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+class _Row:
+    """One data row: typed access to its cells, recording a RowError for each bad one."""
+
+    def __init__(self, number: int, values: dict[str, Any], report: ImportReport) -> None:
+        self.number = number
+        self.values = values
+        self.report = report
+        self.bad = False
+
+    def error(self, column: Column, message: str) -> None:
+        self.report.errors.append(RowError(self.number, column.header, message))
+        self.bad = True
+
+    def raw(self, column: Column) -> Any:
+        return self.values.get(column.key)
+
+    def text(self, column: Column, max_length: int = 200) -> str:
+        value = _cell_text(self.raw(column))
+        if not value and column.required:
+            self.error(column, "必须填写。")
+        elif len(value) > max_length:
+            self.error(column, f"最多 {max_length} 个字，这里有 {len(value)} 个。")
+        return value
+
+    def integer(
+        self, column: Column, *, minimum: int = 1, maximum: int | None = None
+    ) -> int | None:
+        value = self.raw(column)
+        shown = _cell_text(value)
+        if not shown:
+            if column.required:
+                self.error(column, "必须填写。")
+            return None
+        number: int | None = None
+        if isinstance(value, bool):
+            number = None
+        elif isinstance(value, int):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and re.fullmatch(r"[+]?\d+", shown):
+            number = int(shown)
+        if number is None or number < minimum or (maximum is not None and number > maximum):
+            span = (
+                f"{minimum} 到 {maximum} 的整数"
+                if maximum is not None
+                else ("大于 0 的整数" if minimum == 1 else f"不小于 {minimum} 的整数")
+            )
+            self.error(column, f"须为{span}，这里是「{shown}」。")
+            return None
+        return number
+
+    def decimal(self, column: Column, low: float, high: float) -> float | None:
+        shown = _cell_text(self.raw(column))
+        if not shown:
+            return None
+        try:
+            number = float(shown)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            self.error(column, f"须为 {low:g} 到 {high:g} 之间的数，这里是「{shown}」。")
+            return None
+        return number
+
+    def day(self, column: Column) -> date | None:
+        value = self.raw(column)
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        shown = _cell_text(value)
+        if not shown:
+            if column.required:
+                self.error(column, "必须填写日期，如 2026-12-31。")
+            return None
+        match = _DATE.match(shown)
+        if match:
+            try:
+                return date(int(match[1]), int(match[2]), int(match[3]))
+            except ValueError:
+                pass
+        self.error(column, f"日期格式不对，应写作 2026-12-31，这里是「{shown}」。")
+        return None
+
+    def yes_no(self, column: Column) -> bool:
+        shown = _cell_text(self.raw(column)).lower()
+        if shown in _YES:
+            return True
+        if shown not in _NO:
+            self.error(column, f"请填“是”或“否”，这里是「{shown}」。")
+        return False
+
+    def category(self, column: Column) -> str:
+        shown = _cell_text(self.raw(column))
+        if not shown:
+            self.error(column, "必须填写。")
+            return ""
+        for c in CATEGORIES:
+            if shown in (c.code, c.name_zh) or shown.lower() == c.name_en.lower():
+                return c.code
+        names = "、".join(c.name_zh for c in CATEGORIES)
+        self.error(column, f"未知类别「{shown}」，可填：{names}。")
+        return ""
+
+
+def _rows(sheet: Sheet, kind: str, report: ImportReport) -> list[_Row]:
+    """Map the header onto the kind's columns; file-level problems raise ImportFileError."""
+    columns = COLUMNS[kind]
+    by_name = {c.header: c for c in columns} | {c.key: c for c in columns}
+    positions: dict[str, int] = {}
+    for index, name in enumerate(sheet.header):
+        column = by_name.get(name)
+        if column is None:
+            if name and name not in EXPORT_ONLY[kind]:
+                report.ignored_columns.append(name)
+            continue
+        if column.key in positions:
+            raise ImportFileError(f"表头中「{column.header}」出现了两次。")
+        positions[column.key] = index
+    missing = [c.header for c in columns if c.required and c.key not in positions]
+    if missing:
+        raise ImportFileError(f"缺少必填列：{'、'.join(missing)}。请下载模板，按模板的表头填写。")
+    if not sheet.rows:
+        raise ImportFileError("文件中只有表头，没有数据行。")
+    rows = []
+    for number, cells in sheet.rows:
+        values = {
+            key: (cells[index] if index < len(cells) else None) for key, index in positions.items()
+        }
+        rows.append(_Row(number, values, report))
+    report.rows = len(rows)
+    return rows
+
+
+def _col(kind: str, key: str) -> Column:
+    return next(c for c in COLUMNS[kind] if c.key == key)
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _AccountRow:
+    username: str
+    display_name: str
+    role: str
+    village: Village | None
+    township: Township | None
+    email: str | None
+    password: str
+
+
+def _check_accounts(session: Session, rows: list[_Row]) -> list[_AccountRow]:
+    col = {c.key: c for c in ACCOUNT_COLUMNS}
+    villages = {v.code: v for v in session.scalars(select(Village))}
+    townships = {t.code: t for t in session.scalars(select(Township))}
+    taken = set(session.scalars(select(User.username)))
+    seen: dict[str, int] = {}
+    checked = []
+    for row in rows:
+        username = row.text(col["username"], 64)
+        display_name = row.text(col["display_name"], 64)
+        if username:
+            if username in taken:
+                row.error(col["username"], f"用户名「{username}」已被使用。")
+            elif username in seen:
+                row.error(col["username"], f"用户名「{username}」与第 {seen[username]} 行重复。")
+            seen.setdefault(username, row.number)
+        role_text = _cell_text(row.raw(col["role"]))
+        role = _ROLE_ALIASES.get(role_text, "")
+        if not role_text:
+            row.error(col["role"], "必须填写。")
+        elif role not in STAFF_ROLES:
+            row.error(col["role"], f"未知角色「{role_text}」，可填：村委会、乡镇干部、审计员。")
+        village = township = None
+        village_code = _cell_text(row.raw(col["village_code"]))
+        township_code = _cell_text(row.raw(col["township_code"]))
+        if role == "village":
+            village = villages.get(village_code)
+            if not village_code:
+                row.error(col["village_code"], "村委会账号必须填写村代码。")
+            elif village is None:
+                row.error(
+                    col["village_code"], f"未知村代码「{village_code}」，不是贫困村的 12 位代码。"
+                )
+            else:
+                township = village.township
+        elif role == "township":
+            township = townships.get(township_code)
+            if not township_code:
+                row.error(col["township_code"], "乡镇干部账号必须填写乡镇代码。")
+            elif township is None:
+                row.error(col["township_code"], f"未知乡镇代码「{township_code}」。")
+        email_text = _cell_text(row.raw(col["email"]))
+        email = None
+        try:
+            email = normalise_email(email_text)
+        except AccountError:
+            row.error(col["email"], f"电子邮箱格式不正确：「{email_text}」。")
+        password = _cell_text(row.raw(col["password"]))
+        if password and len(password) < MIN_PASSWORD_LENGTH:
+            row.error(col["password"], f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。")
+        if not row.bad:
+            checked.append(
+                _AccountRow(username, display_name, role, village, township, email, password)
+            )
+    return checked
+
+
+def _write_accounts(session: Session, checked: list[_AccountRow], report: ImportReport) -> None:
+    for item in checked:
+        password = item.password or secrets.token_urlsafe(9)
+        user = create_user(session, item.username, password, item.role, item.display_name)
+        user.village = item.village
+        user.township = item.township
+        user.email = item.email
+        if not item.password:
+            report.passwords.append((item.username, password))
+
+
+# --- offers -------------------------------------------------------------------------------
+
+
+def _check_offers(session: Session, actor: User, rows: list[_Row]) -> list[OfferInput]:
+    col = {c.key: c for c in OFFER_COLUMNS}
+    assert actor.organization is not None
+    own_name = actor.organization.name
+    counties = {c.name: c.code for c in session.scalars(select(County))}
+    county_names = "、".join(sorted(counties))
+    counties |= {code: code for code in counties.values()}
+    checked = []
+    for row in rows:
+        organization = _cell_text(row.raw(col["organization"]))
+        if organization and organization != own_name:
+            row.error(
+                col["organization"],
+                f"只能导入本机构（{own_name}）的资源，这里是「{organization}」。",
+            )
+        category = row.category(col["category"])
+        title = row.text(col["title"], 200)
+        description = row.text(col["description"], 4000)
+        quantity = row.integer(col["quantity"])
+        min_lot = row.integer(col["min_lot"]) or 1
+        if quantity is not None and min_lot > quantity:
+            row.error(col["min_lot"], f"最小批量 {min_lot} 不能大于数量 {quantity}。")
+        max_villages = row.integer(col["max_villages"])
+        indivisible = row.yes_no(col["indivisible"])
+        codes = []
+        for name in _LIST_SPLIT.split(_cell_text(row.raw(col["counties"]))):
+            if not name:
+                continue
+            if name not in counties:
+                row.error(
+                    col["counties"],
+                    f"未知县区「{name}」，可填：{county_names}。",
+                )
+            else:
+                codes.append(counties[name])
+        lat = row.decimal(col["dispatch_lat"], 18, 30)
+        lon = row.decimal(col["dispatch_lon"], 100, 120)
+        valid_from = row.day(col["valid_from"])
+        valid_until = row.day(col["valid_until"])
+        if valid_from and valid_until and valid_until < valid_from:
+            row.error(col["valid_until"], "有效期止不能早于有效期起。")
+        if not row.bad:
+            assert quantity is not None and valid_from and valid_until
+            checked.append(
+                OfferInput(
+                    category=category,
+                    title=title,
+                    description=description,
+                    quantity=quantity,
+                    min_lot=min_lot,
+                    max_villages=max_villages,
+                    indivisible=indivisible,
+                    county_codes=tuple(dict.fromkeys(codes)),
+                    dispatch_lat=lat,
+                    dispatch_lon=lon,
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                )
+            )
+    return checked
+
+
+def _write_offers(session: Session, actor: User, checked: list[OfferInput]) -> None:
+    assert actor.organization is not None
+    for data in checked:
+        offer = Offer(organization=actor.organization, allocated=0, status="open")
+        apply_offer_input(session, offer, data)
+        session.add(offer)
+
+
+# --- needs --------------------------------------------------------------------------------
+
+
+@dataclass
+class _NeedRow:
+    village: Village
+    category: str
+    title: str
+    description: str
+    quantity: int
+    urgency: int
+    deadline: date | None
+    checklist_item: str | None
+    household: Household | None
+    estimated_value: float | None
+    evidence: str
+
+
+def household_key(household: Household) -> str:
+    """The key a sheet names a household by: its own key, or ID<n> for one made on a page."""
+    return household.key or f"ID{household.id}"
+
+
+class _Households:
+    """Finds households by sheet key and keeps the new ones a file introduces."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.known = {
+            h.key: h for h in session.scalars(select(Household).where(Household.key.is_not(None)))
+        }
+        self.new: dict[str, Household] = {}
+
+    def find(self, key: str) -> Household | None:
+        if key in self.known or key in self.new:
+            return self.known.get(key) or self.new[key]
+        by_id = re.fullmatch(r"ID(\d{1,9})", key)
+        return self.session.get(Household, int(by_id[1])) if by_id else None
+
+
+def _check_needs(session: Session, actor: User, rows: list[_Row]) -> tuple[list[_NeedRow], int]:
+    col = {c.key: c for c in NEED_COLUMNS}
+    villages = {v.code: v for v in session.scalars(select(Village))}
+    own = actor.village if actor.role == "village" else None
+    checklist = {code: code for code, _, _ in CHECKLIST_ITEMS} | {
+        zh: code for code, zh, _ in CHECKLIST_ITEMS
+    }
+    households = _Households(session)
+    checked = []
+    for row in rows:
+        code = _cell_text(row.raw(col["village_code"]))
+        village = villages.get(code) if code else own
+        if not code and own is None:
+            row.error(col["village_code"], "必须填写村代码。")
+        elif village is None:
+            row.error(col["village_code"], f"未知村代码「{code}」，不是贫困村的 12 位代码。")
+        elif own is not None and village.id != own.id:
+            row.error(
+                col["village_code"],
+                f"只能导入本村（{own.name} {own.code}）的需求，这里是「{code}」。",
+            )
+            village = None
+        category = row.category(col["category"])
+        title = row.text(col["title"], 200)
+        description = row.text(col["description"], 4000)
+        quantity = row.integer(col["quantity"])
+        urgency = row.integer(col["urgency"], minimum=1, maximum=5) or 3
+        deadline = row.day(col["deadline"])
+        item_text = _cell_text(row.raw(col["checklist_item"]))
+        item = checklist.get(item_text) if item_text else None
+        if item_text and item is None:
+            names = "、".join(zh for _, zh, _ in CHECKLIST_ITEMS)
+            row.error(col["checklist_item"], f"未知指标「{item_text}」，可填：{names}。")
+        key = row.text(col["household_key"], 64) or None
+        evidence = row.text(col["evidence"], 2000)
+        value = household = None
+        if key is not None:
+            value = row.integer(col["estimated_value"], minimum=1, maximum=WISH_VALUE_CAP)
+            if not _cell_text(row.raw(col["estimated_value"])):
+                row.error(
+                    col["estimated_value"],
+                    f"微心愿必须填写估计价值（1 到 {WISH_VALUE_CAP} 元的整数）。",
+                )
+            if not evidence:
+                row.error(col["evidence"], "微心愿必须填写核实说明：谁在何时如何核实。")
+            household = _check_household(row, col, key, village, households)
+        if not row.bad:
+            assert village is not None and quantity is not None
+            checked.append(
+                _NeedRow(
+                    village,
+                    category,
+                    title,
+                    description,
+                    quantity,
+                    urgency,
+                    deadline,
+                    item,
+                    household,
+                    float(value) if value is not None else None,
+                    evidence,
+                )
+            )
+    return checked, len(households.new)
+
+
+def _check_household(
+    row: _Row, col: dict[str, Column], key: str, village: Village | None, households: _Households
+) -> Household | None:
+    """A micro-wish's household: one of the village's own, or a new one with a masked name."""
+    known = households.find(key)
+    if known is not None:
+        if village is not None and known.village_id != village.id:
+            row.error(col["household_key"], f"户编号「{key}」不是本村的贫困户。")
+            return None
+        return known
+    if re.fullmatch(r"ID\d+", key):
+        row.error(col["household_key"], f"没有户编号为「{key}」的贫困户。")
+        return None
+    name = _cell_text(row.raw(col["household_name"]))
+    if not name:
+        row.error(col["household_name"], f"户编号「{key}」是新户，必须填写遮蔽后的户名，如 黄**。")
+        return None
+    if not _MASKED_NAME.match(name):
+        row.error(col["household_name"], f"户名须遮蔽，只留姓氏，如 黄**，这里是「{name}」。")
+        return None
+    people = row.integer(col["household_people"]) or 1
+    if village is None or row.bad:
+        return None
+    household = Household(key=key, village_id=village.id, display_name=name, people=people)
+    households.new[key] = household
+    return household
+
+
+def _write_needs(session: Session, checked: list[_NeedRow]) -> None:
+    for item in checked:
+        if item.household is not None and item.household.id is None:
+            session.add(item.household)
+        session.add(
+            Need(
+                village_id=item.village.id,
+                household=item.household,
+                category_code=item.category,
+                title=item.title,
+                description=item.description,
+                quantity=item.quantity,
+                allocated=0,
+                urgency=item.urgency,
+                deadline=item.deadline,
+                checklist_item=item.checklist_item,
+                evidence=item.evidence,
+                estimated_value=item.estimated_value,
+                verification="pending",
+                status="open",
+            )
+        )
+
+
+# --- the import itself --------------------------------------------------------------------
+
+
+def may_import(actor: User, kind: str) -> str | None:
+    """None when the actor may import this kind, else a Chinese sentence saying who may."""
+    if kind == "accounts" and actor.role != "admin":
+        return "只有管理员可以导入账号。"
+    if kind == "offers" and (actor.role != "donor" or not can_post_offers(actor)):
+        return "只有通过审核的捐赠方可以导入本机构的帮扶资源。"
+    if kind == "needs":
+        if actor.role == "village" and actor.village_id is None:
+            return "这个村委会账号没有关联村，不能导入需求。"
+        if actor.role not in ("village", "admin"):
+            return "只有村委会（本村）和管理员可以导入需求。"
+    if kind not in IMPORT_KINDS:
+        return f"不能导入「{kind}」。"
+    return None
+
+
+def import_file(session: Session, kind: str, data: bytes, actor: User) -> ImportReport:
+    """Check every row of the file and, only if all are valid, write them all; commits.
+
+    Raises ImportDenied when the actor may not import this kind and ImportFileError when the
+    file cannot be read; row problems are returned in the report and nothing is written.
+    """
+    denied = may_import(actor, kind)
+    if denied:
+        raise ImportDenied(denied)
+    report = ImportReport(kind)
+    rows = _rows(read_sheet(data), kind, report)
+    try:
+        if kind == "accounts":
+            accounts = _check_accounts(session, rows)
+            if report.ok:
+                _write_accounts(session, accounts, report)
+                report.created = len(accounts)
+        elif kind == "offers":
+            offers = _check_offers(session, actor, rows)
+            if report.ok:
+                _write_offers(session, actor, offers)
+                report.created = len(offers)
+        else:
+            needs, new_households = _check_needs(session, actor, rows)
+            if report.ok:
+                _write_needs(session, needs)
+                report.created = len(needs)
+                report.households_created = new_households
+        if report.ok:
+            session.commit()
+        else:
+            session.rollback()
+    except (SQLAlchemyError, AccountError):
+        session.rollback()
+        report.passwords.clear()
+        report.created = report.households_created = 0
+        report.errors.append(
+            RowError(0, "", "写入时与他人同时修改的数据冲突，什么也没有导入，请重试。")
+        )
+    return report
+
+
+# --- templates and exports ----------------------------------------------------------------
+
+
+def _xlsx(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    workbook.remove(first)
+    for title, table in sheets:
+        sheet = workbook.create_sheet(title)
+        for line in table:
+            sheet.append(line)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for letter_cells in sheet.iter_cols(min_row=1, max_row=1):
+            cell = letter_cells[0]
+            width = max(len(str(c.value or "")) for c in sheet[cell.column_letter])
+            sheet.column_dimensions[cell.column_letter].width = min(40, 4 + 2 * width)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def template_xlsx(kind: str, actor: User | None = None) -> bytes:
+    """An XLSX with the kind's Chinese headers, one example row and a sheet explaining them."""
+    columns = COLUMNS[kind]
+    example = {c.key: c.example for c in columns}
+    if actor is not None and kind == "offers" and actor.organization is not None:
+        example["organization"] = actor.organization.name
+    if actor is not None and kind == "needs" and actor.village is not None:
+        example["village_code"] = actor.village.code
+    guide = [["列", "是否必填", "说明"]] + [
+        [c.header, "必填" if c.required else "选填", c.note] for c in columns
+    ]
+    return _xlsx(
+        [
+            (KIND_NAMES[kind], [[c.header for c in columns], [example[c.key] for c in columns]]),
+            ("填写说明", guide),
+        ]
+    )
+
+
+def _public_donor(organization: Organization) -> str:
+    """An individual donor stays anonymous in public (爱心人士); organizations are named."""
+    return "爱心人士" if organization.kind == "individual" else organization.name
+
+
+def _offer_table(session: Session, actor: User | None) -> list[list[Any]]:
+    query = select(Offer).order_by(Offer.id)
+    if actor is not None and actor.role == "donor":
+        query = query.where(Offer.organization_id == (actor.organization_id or -1))
+    elif actor is not None and actor.role not in ("admin", "auditor", "township"):
+        raise ImportDenied("这个账号不能导出帮扶资源。")
+    table: list[list[Any]] = [[c.header for c in OFFER_COLUMNS] + list(EXPORT_ONLY["offers"])]
+    for o in session.scalars(query):
+        category = BY_CODE.get(o.category_code)
+        organization = o.organization.name if actor is not None else _public_donor(o.organization)
+        table.append(
+            [
+                organization,
+                category.name_zh if category else o.category_code,
+                o.title,
+                o.description,
+                o.quantity,
+                o.min_lot,
+                o.max_villages or "",
+                "是" if o.indivisible else "否",
+                "、".join(c.name for c in o.counties),
+                o.dispatch_lat if o.dispatch_lat is not None else "",
+                o.dispatch_lon if o.dispatch_lon is not None else "",
+                o.valid_from,
+                o.valid_until,
+                o.id,
+                o.allocated,
+                STATUS_NAMES.get(o.status, o.status),
+            ]
+        )
+    return table
+
+
+def _need_table(session: Session, actor: User | None) -> list[list[Any]]:
+    query = select(Need).join(Village, Village.id == Need.village_id).order_by(Need.id)
+    # Household key and masked name: only for the village's own committee and administrators.
+    shows_household = actor is not None and actor.role in ("village", "admin")
+    # Wish titles and evidence may describe the household: staff only.
+    shows_details = actor is not None
+    if actor is not None and actor.role == "village":
+        query = query.where(Need.village_id == (actor.village_id or -1))
+    elif actor is not None and actor.role == "township":
+        query = query.where(Village.township_id == (actor.township_id or -1))
+    elif actor is not None and actor.role not in ("admin", "auditor"):
+        raise ImportDenied("这个账号不能导出需求。")
+    if actor is None:
+        # The public sees what the townships verified, never a household.
+        query = query.where(Need.verification == "verified")
+    table: list[list[Any]] = [[c.header for c in NEED_COLUMNS] + list(EXPORT_ONLY["needs"])]
+    checklist = {code: zh for code, zh, _ in CHECKLIST_ITEMS}
+    for n in session.scalars(query):
+        category = BY_CODE.get(n.category_code)
+        household = n.household if (shows_household and n.household is not None) else None
+        wish = n.household_id is not None
+        title = n.title if (shows_details or not wish) else "微心愿"
+        description = n.description if (shows_details or not wish) else ""
+        table.append(
+            [
+                n.village.code,
+                category.name_zh if category else n.category_code,
+                title,
+                description,
+                n.quantity,
+                n.urgency,
+                n.deadline or "",
+                checklist.get(n.checklist_item or "", n.checklist_item or ""),
+                household_key(household) if household else "",
+                household.display_name if household else "",
+                household.people if household else "",
+                int(n.estimated_value) if (wish and n.estimated_value is not None) else "",
+                n.evidence if shows_details else "",
+                n.id,
+                "微心愿" if wish else "村需求",
+                n.allocated,
+                VERIFICATION_NAMES.get(n.verification, n.verification),
+                STATUS_NAMES.get(n.status, n.status),
+            ]
+        )
+    return table
+
+
+def _account_table(session: Session, actor: User | None) -> list[list[Any]]:
+    if actor is not None and actor.role != "admin":
+        raise ImportDenied("只有管理员可以导出账号。")
+    query = select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.role, User.username)
+    table: list[list[Any]] = [[c.header for c in ACCOUNT_COLUMNS]]
+    for u in session.scalars(query):
+        table.append(
+            [
+                u.username,
+                u.display_name,
+                ROLE_NAMES[u.role],
+                u.village.code if u.village else "",
+                u.township.code if (u.township and u.role == "township") else "",
+                u.email or "",
+                "",
+            ]
+        )
+    return table
+
+
+def _ledger_table(session: Session, actor: User | None) -> list[list[Any]]:
+    if actor is not None and actor.role not in ("admin", "auditor", "township"):
+        raise ImportDenied("只有管理员、审计员和乡镇干部可以导出台账。")
+    scope = actor if actor is not None else User(role="admin")
+    return export_table(ledger_rows(session, LedgerFilter(), scope))  # type: ignore[arg-type]
+
+
+def export_table_of(session: Session, kind: str, actor: User | None = None) -> list[list[Any]]:
+    """A header row and one row per record; `actor` None means an export for the public."""
+    makers = {
+        "offers": _offer_table,
+        "needs": _need_table,
+        "accounts": _account_table,
+        "ledger": _ledger_table,
+    }
+    if kind not in makers:
+        raise ImportFileError(f"不能导出「{kind}」，可导出：{'、'.join(EXPORT_KINDS)}。")
+    return makers[kind](session, actor)
+
+
+def table_bytes(table: list[list[Any]], suffix: str, sheet_title: str = "数据") -> bytes:
+    """A table as CSV (UTF-8 with BOM, so Excel reads the Chinese) or as XLSX."""
+    if suffix == ".xlsx":
+        return _xlsx([(sheet_title, table)])
+    if suffix == ".csv":
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(
+            [[v.isoformat() if isinstance(v, date) else v for v in line] for line in table]
+        )
+        return buffer.getvalue().encode("utf-8-sig")
+    raise ImportFileError("文件名须以 .csv 或 .xlsx 结尾。")

@@ -1,0 +1,182 @@
+"""E-mail through an outbox: queued in the transaction of what it announces, sent later.
+
+:func:`queue_email` adds an :class:`OutboxEmail` row in the caller's transaction, so a notice
+is mailed exactly when what it announces was committed. ``duijie send-mail`` then calls
+:func:`send_pending`, which sends each pending row over SMTP and marks it sent, or counts the
+attempt and keeps the error; a failed message stays pending for the next run, never lost.
+
+Mail is configured by ``DUIJIE_SMTP_URL`` (``smtp://host:port``, ``smtps://`` for implicit
+TLS, optionally ``user:password@``) and ``DUIJIE_MAIL_FROM``; without both nothing is queued.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+from urllib.parse import SplitResult, unquote, urlsplit
+
+from flask import current_app, has_app_context
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from web.models import OutboxEmail, User
+from web.models.base import utcnow
+
+SUBJECT_PREFIX = "【对接】"
+MAX_ERROR_LENGTH = 2000
+
+
+class MailConfigError(ValueError):
+    """DUIJIE_SMTP_URL cannot be used; the message says why."""
+
+
+def mail_settings(config: Mapping[str, Any] | None = None) -> tuple[str, str] | None:
+    """(SMTP URL, sender) when mail is configured, else None."""
+    if config is None:
+        if not has_app_context():
+            return None
+        config = current_app.config
+    url, sender = config.get("DUIJIE_SMTP_URL"), config.get("DUIJIE_MAIL_FROM")
+    return (url, sender) if url and sender else None
+
+
+def queue_email(
+    session: Session, user: User, subject: str, body: str, config: Mapping[str, Any] | None = None
+) -> OutboxEmail | None:
+    """Queue a mail to the user in the caller's transaction; the caller commits.
+
+    Returns None (and queues nothing) when mail is not configured or the user has no address.
+    """
+    if not user.email or mail_settings(config) is None:
+        return None
+    first_line = subject.strip().splitlines()[0] if subject.strip() else ""
+    if len(first_line) > 60:
+        first_line = first_line[:59] + "…"
+    email = OutboxEmail(
+        to_address=user.email,
+        subject=(SUBJECT_PREFIX + first_line)[:200],
+        body=body,
+        attempts=0,
+    )
+    session.add(email)
+    return email
+
+
+def pending_count(session: Session) -> int:
+    """Messages not yet sent."""
+    query = select(func.count(OutboxEmail.id)).where(OutboxEmail.sent_at.is_(None))
+    return int(session.scalar(query) or 0)
+
+
+@dataclass
+class SendReport:
+    """What one send run did."""
+
+    sent: int = 0
+    failed: int = 0
+    stopped: str | None = None  # why the run stopped early (the server could not be reached)
+
+
+def _parse(url: str) -> SplitResult:
+    """The SMTP URL's parts; MailConfigError when it is not smtp:// or smtps:// with a host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise MailConfigError("DUIJIE_SMTP_URL must look like smtp://host:port")
+    return parts
+
+
+def _connect(url: str, timeout: float) -> smtplib.SMTP:
+    """An SMTP connection as the URL says, logged in when it names a user."""
+    parts = _parse(url)
+    port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    connection: smtplib.SMTP
+    if parts.scheme == "smtps":
+        connection = smtplib.SMTP_SSL(parts.hostname, port, timeout=timeout)
+    else:
+        connection = smtplib.SMTP(parts.hostname, port, timeout=timeout)
+        connection.ehlo()
+        if connection.has_extn("starttls"):
+            connection.starttls()
+            connection.ehlo()
+    if parts.username:
+        connection.login(unquote(parts.username), unquote(parts.password or ""))
+    return connection
+
+
+def _message(email: OutboxEmail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = email.subject
+    message["From"] = sender
+    message["To"] = email.to_address
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(idstring=f"duijie-outbox-{email.id}")
+    message.set_content(email.body)
+    return message
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+
+
+def send_pending(
+    session: Session, url: str, sender: str, *, limit: int = 500, timeout: float = 10.0
+) -> SendReport:
+    """Send pending mail, oldest first, committing after each message.
+
+    A message is marked sent only after the server accepted it; a refused message keeps its
+    error and stays pending. When the server cannot be reached the run stops at once, leaving
+    the error on the message it was trying. Parallel runs skip each other's locked rows
+    (PostgreSQL).
+    """
+    _parse(url)
+    report = SendReport()
+    connection: smtplib.SMTP | None = None
+    last_id = 0
+    try:
+        while report.sent + report.failed < limit:
+            email = session.scalar(
+                select(OutboxEmail)
+                .where(OutboxEmail.sent_at.is_(None), OutboxEmail.id > last_id)
+                .order_by(OutboxEmail.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if email is None:
+                break
+            last_id = email.id
+            email.attempts = (email.attempts or 0) + 1
+            try:
+                if connection is None:
+                    connection = _connect(url, timeout)
+            except (OSError, smtplib.SMTPException) as error:
+                email.last_error = _describe(error)
+                report.failed += 1
+                report.stopped = email.last_error
+                session.commit()
+                break
+            try:
+                connection.send_message(_message(email, sender))
+            except smtplib.SMTPServerDisconnected as error:
+                email.last_error = _describe(error)
+                report.failed += 1
+                connection = None
+            except (OSError, smtplib.SMTPException) as error:
+                email.last_error = _describe(error)
+                report.failed += 1
+            else:
+                email.sent_at = utcnow()
+                email.last_error = None
+                report.sent += 1
+            session.commit()
+    finally:
+        session.rollback()
+        if connection is not None:
+            try:
+                connection.quit()
+            except (OSError, smtplib.SMTPException):
+                connection.close()
+    return report
