@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import IO
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import Session
 
-from web.models import Allocation, Need, Offer, User
+from web.models import Allocation, AllocationRun, Need, Offer, User
+from web.services.locking import begin_write, lock_rows
 from web.services.notifications import notify, organization_members, village_committees
+from web.services.uploads import UploadError, save_photo
+from web.services.uploads import remove as remove_upload
 from web.services.week import NotAllowed, WeekError, require_admin
+
+RECEIPT_PHOTOS = "receipt"  # the upload kind (sub-folder) of receipt photos
+NOTE_MAX = 2000
+
+__all__ = [
+    "CONFIRM_OVERDUE_DAYS",
+    "DISPATCH_OVERDUE_DAYS",
+    "DeliveryError",
+    "UploadError",
+    "cancel",
+    "confirm_receipt",
+    "dispatch",
+    "may_see_delivery",
+    "overdue_clause",
+    "overdue_reason",
+    "receive",
+    "report_problem",
+]
 
 
 class DeliveryError(WeekError):
@@ -23,6 +45,7 @@ def _now() -> datetime:
 
 def _allocation(session: Session, allocation_id: int) -> Allocation:
     """The allocation, locked for update, or DeliveryError."""
+    begin_write(session)  # SQLite: take the write lock before reading the state
     allocation = session.get(
         Allocation, allocation_id, with_for_update=True, populate_existing=True
     )
@@ -97,9 +120,21 @@ def receive(session: Session, allocation_id: int, actor: User) -> Allocation:
 
 
 def confirm_receipt(
-    session: Session, allocation_id: int, actor: User, note: str = "", rating: int | None = None
+    session: Session,
+    allocation_id: int,
+    actor: User,
+    note: str = "",
+    rating: int | None = None,
+    *,
+    photo: IO[bytes] | None = None,
 ) -> Allocation:
-    """The village committee confirms receipt, with a note and a rating of 1 to 5."""
+    """The village committee confirms receipt, with a note, a rating of 1 to 5 and a photo.
+
+    The photo is checked and stored (uploads.save_photo) inside the transaction: a bad file
+    raises UploadError and confirms nothing, and a stored file is removed again when the
+    transaction fails.
+    """
+    stored: list[str] = []
 
     def work() -> Allocation:
         allocation = _allocation(session, allocation_id)
@@ -107,6 +142,11 @@ def confirm_receipt(
         _require_state(allocation, ("pledged", "dispatched", "received"), "confirm receipt")
         if rating is not None and not 1 <= rating <= 5:
             raise DeliveryError(f"rating must be 1 to 5, got {rating}")
+        if len(note) > NOTE_MAX:
+            raise DeliveryError(f"the note is longer than {NOTE_MAX} characters")
+        if photo is not None:
+            stored.append(save_photo(photo, RECEIPT_PHOTOS))
+            allocation.photo_path = stored[-1]
         now = _now()
         allocation.received_at = allocation.received_at or now
         allocation.confirmed_at = now
@@ -115,23 +155,106 @@ def confirm_receipt(
         allocation.rating = rating
         return allocation
 
+    try:
+        return _in_transaction(session, work)
+    except Exception:
+        session.rollback()
+        for name in stored:
+            remove_upload(name)
+        raise
+
+
+def report_problem(session: Session, allocation_id: int, actor: User, note: str) -> Allocation:
+    """The village committee reports a problem with a pledge; the donor's members are told."""
+
+    def work() -> Allocation:
+        allocation = _allocation(session, allocation_id)
+        _require_village(allocation, actor)
+        _require_state(
+            allocation, ("pledged", "dispatched", "received", "confirmed"), "report a problem"
+        )
+        text = note.strip()
+        if not text:
+            raise DeliveryError("describe the problem in the note")
+        if len(text) > NOTE_MAX:
+            raise DeliveryError(f"the note is longer than {NOTE_MAX} characters")
+        allocation.problem_note = text
+        allocation.problem_at = _now()
+        pair = f"{allocation.offer.title} → {allocation.need.village.name}"
+        message = f"村委会报告对接（{pair}）有问题：{text}"
+        for user in organization_members(session, [allocation.offer.organization_id]):
+            notify(session, user, "allocation_problem", message, link="/donor/allocations")
+        return allocation
+
     return _in_transaction(session, work)
+
+
+def may_see_delivery(allocation: Allocation, user: User) -> bool:
+    """Whether the user may see a pledge's receipt photo: the village's committee, the donor's
+    members, administrators, auditors and the officers of the village's township."""
+    if not user.active:
+        return False
+    village = allocation.need.village
+    return (
+        user.role in ("admin", "auditor")
+        or (user.role == "village" and user.village_id == village.id)
+        or (user.role == "donor" and user.organization_id == allocation.offer.organization_id)
+        or (user.role == "township" and user.township_id == village.township_id)
+    )
+
+
+# Overdue pledges: not dispatched this many days after their run was committed, or dispatched
+# (or received) but not confirmed this many days after dispatch. The one place these are set.
+DISPATCH_OVERDUE_DAYS = 7
+CONFIRM_OVERDUE_DAYS = 14
+WAITING_CONFIRMATION = ("dispatched", "received")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A stored timestamp as UTC-aware (SQLite gives them back naive)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def overdue_reason(
+    allocation: Allocation, committed_at: datetime | None, now: datetime | None = None
+) -> str | None:
+    """'dispatch' or 'confirm' when the pledge is overdue for that step, else None."""
+    now = now or _now()
+    committed = _aware(committed_at)
+    if allocation.status == "pledged":
+        if committed is not None and now - committed > timedelta(days=DISPATCH_OVERDUE_DAYS):
+            return "dispatch"
+    elif allocation.status in WAITING_CONFIRMATION:
+        sent = _aware(allocation.dispatched_at or allocation.received_at)
+        if sent is not None and now - sent > timedelta(days=CONFIRM_OVERDUE_DAYS):
+            return "confirm"
+    return None
+
+
+def overdue_clause(now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL condition on Allocation joined to its AllocationRun: the pledge is overdue."""
+    now = now or _now()
+    sent = func.coalesce(Allocation.dispatched_at, Allocation.received_at)
+    return or_(
+        and_(
+            Allocation.status == "pledged",
+            AllocationRun.committed_at < now - timedelta(days=DISPATCH_OVERDUE_DAYS),
+        ),
+        and_(
+            Allocation.status.in_(WAITING_CONFIRMATION),
+            sent < now - timedelta(days=CONFIRM_OVERDUE_DAYS),
+        ),
+    )
 
 
 def _release(session: Session, allocation: Allocation) -> None:
     """Give the pledged units back to the offer and the need, locking offer then need."""
-    offer = session.scalars(
-        select(Offer)
-        .where(Offer.id == allocation.offer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    need = session.scalars(
-        select(Need)
-        .where(Need.id == allocation.need_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    offer = lock_rows(session, Offer, [allocation.offer_id])[allocation.offer_id]
+    need = lock_rows(session, Need, [allocation.need_id])[allocation.need_id]
+    if offer.allocated < allocation.quantity or need.allocated < allocation.quantity:
+        raise DeliveryError(f"allocation {allocation.id} is not counted on its offer and need")
     offer.allocated -= allocation.quantity
     need.allocated -= allocation.quantity
 
