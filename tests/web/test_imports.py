@@ -327,3 +327,32 @@ def test_import_pages_per_role(
     assert client.get(path).status_code == 302
     auth.login(username)
     assert client.get(path).status_code == status
+
+
+def test_cli_export_and_import(demo_db: Flask, tmp_path: Any) -> None:
+    runner = demo_db.test_cli_runner()
+    committee_file = tmp_path / "needs.csv"
+    result = runner.invoke(args=["export", "needs", str(committee_file), "--as", "village"])
+    assert result.exit_code == 0, result.output
+    assert "**" in committee_file.read_text(encoding="utf-8-sig")
+    before = _count(Need)
+    result = runner.invoke(args=["import", "needs", str(committee_file), "--as", "village"])
+    assert result.exit_code == 0 and "全部有效" in result.output, result.output
+    exported = len(committee_file.read_text(encoding="utf-8-sig").strip().splitlines()) - 1
+    assert _count(Need) == before + exported
+    public_file = tmp_path / "needs.xlsx"
+    assert runner.invoke(args=["export", "needs", str(public_file)]).exit_code == 0
+    cells = [
+        str(v) for row in load_workbook(public_file).worksheets[0].iter_rows(values_only=True)
+        for v in row if v is not None
+    ]  # fmt: skip
+    assert cells and not any("**" in v for v in cells)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv([OFFER_HEADER, ["物资", "棉被", "", "0", "", "", "2026-11-23", "x"]]))
+    result = runner.invoke(args=["import", "offers", str(bad), "--as", "donor"])
+    assert result.exit_code == 1
+    assert "第 2 行「数量」" in result.output and "第 2 行「有效期止」" in result.output
+    assert runner.invoke(args=["export", "ledger", str(tmp_path / "l.txt")]).exit_code != 0
+    ledger = tmp_path / "ledger.csv"
+    assert runner.invoke(args=["export", "ledger", str(ledger)]).exit_code == 0
+    assert ledger.read_text(encoding="utf-8-sig").startswith("编号,周次")
