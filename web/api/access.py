@@ -1,0 +1,172 @@
+"""Who calls the API and how often: bearer tokens, roles, rate limits, Idempotency-Key.
+
+Session cookies are never credentials here: only `Authorization: Bearer <token>` is, which is
+why the API blueprint is exempt from CSRF protection.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from flask import Response, current_app, g, request
+
+from web.api.registry import ApiError
+from web.extensions import db
+from web.models import User
+from web.services import idempotency, throttle, tokens
+
+if TYPE_CHECKING:
+    from web.api.registry import Operation
+
+DEFAULT_RATE_LIMIT = 1200  # requests per window, per token (per address when anonymous)
+DEFAULT_RATE_WINDOW = 60  # seconds
+KEY_CHARACTERS = re.compile(r"[\x21-\x7e]+")
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="duijie"'}
+
+
+def setting(name: str, default: float) -> float:
+    """A number from the app config, else the environment, else the default."""
+    value = current_app.config.get(name)
+    if value is None:
+        value = os.environ.get(name)
+    try:
+        return float(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def authenticate() -> User | None:
+    """The user behind the bearer token; None without one; 401 for a bad, revoked or idle one."""
+    header = request.headers.get("Authorization")
+    g.api_token = None
+    if header is None:
+        return None
+    scheme, _, secret = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiError(401, "Unauthorized", "send Authorization: Bearer <token>", headers=CHALLENGE)
+    token = tokens.authenticate(db.session, secret.strip())
+    if token is None:
+        raise ApiError(
+            401, "Unauthorized", "the token is unknown, revoked or its user is inactive",
+            headers=CHALLENGE,
+        )  # fmt: skip
+    g.api_token = token
+    return token.user
+
+
+def authorise(op: Operation, user: User | None) -> None:
+    """401 without a token on an operation that needs one; 403 for a role it does not allow."""
+    if op.roles is None:
+        return
+    if user is None:
+        raise ApiError(401, "Unauthorized", "this operation needs a token", headers=CHALLENGE)
+    if user.role not in op.roles:
+        raise ApiError(403, "Forbidden", f"a {user.role} account may not do this")
+
+
+def _bucket() -> str:
+    token = g.get("api_token")
+    return f"api:token:{token.id}" if token is not None else f"api:ip:{request.remote_addr}"
+
+
+def _redis_count(url: str, bucket: str, window: int) -> tuple[int, int]:
+    """Count this request in a fixed window in Redis: (count so far, seconds left)."""
+    import redis
+
+    client = current_app.extensions.get("duijie_api_redis")
+    if client is None:
+        client = redis.Redis.from_url(url, socket_timeout=1)
+        current_app.extensions["duijie_api_redis"] = client
+    now = int(time.time())
+    key = f"duijie:{bucket}:{now // window}"
+    pipe = client.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, window)
+    count = int(pipe.execute()[0])
+    return count, window - now % window
+
+
+def limit_rate(user: User | None) -> None:
+    """429 with Retry-After once the caller's requests in the window pass the limit."""
+    limit = int(setting("DUIJIE_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
+    window = max(1, int(setting("DUIJIE_API_RATE_WINDOW", DEFAULT_RATE_WINDOW)))
+    if limit <= 0:
+        return
+    bucket = _bucket()
+    url = current_app.config.get("DUIJIE_REDIS_URL")
+    if url:
+        try:
+            count, left = _redis_count(url, bucket, window)
+        except Exception:  # Redis down: fall back to the database's counter
+            current_app.logger.warning("API rate limit: Redis unavailable, using the database")
+        else:
+            if count > limit:
+                _too_many(limit, window, left)
+            return
+    verdict = throttle.check(db.session, bucket, limit, timedelta(seconds=window))
+    if not verdict.allowed:
+        _too_many(limit, window, verdict.retry_after)
+    throttle.record(db.session, bucket)
+    db.session.commit()
+
+
+def _too_many(limit: int, window: int, retry_after: int) -> None:
+    raise ApiError(
+        429, "Too Many Requests",
+        f"at most {limit} requests per {window} seconds; retry after {retry_after} seconds",
+        headers={"Retry-After": str(max(1, retry_after))},
+    )  # fmt: skip
+
+
+def _key(op: Operation, user: User | None) -> str | None:
+    """The Idempotency-Key of a create that accepts one, checked; None when absent."""
+    if not op.idempotent or user is None:
+        return None
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH or not KEY_CHARACTERS.fullmatch(key):
+        raise ApiError(
+            400, "Bad Request",
+            f"Idempotency-Key must be 1 to {idempotency.MAX_KEY_LENGTH} visible ASCII characters",
+        )  # fmt: skip
+    return key
+
+
+def _fingerprint() -> str:
+    return idempotency.request_hash(request.method, request.path, request.get_data(cache=True))
+
+
+def replay(op: Operation, user: User | None) -> Response | None:
+    """The stored answer when this create was already made with the same key."""
+    key = _key(op, user)
+    if key is None or user is None:
+        return None
+    try:
+        stored = idempotency.find(db.session, user.id, key, _fingerprint())
+    except idempotency.KeyReused:
+        raise ApiError(
+            422, "Unprocessable Content",
+            "this Idempotency-Key was already used for a different request",
+        ) from None  # fmt: skip
+    if stored is None:
+        return None
+    response = Response(stored.body, status=stored.status_code, mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def remember(op: Operation, user: User | None, response: Response) -> None:
+    """Store a successful create's answer under its Idempotency-Key."""
+    key = _key(op, user)
+    if key is None or user is None or not 200 <= response.status_code < 300:
+        return
+    idempotency.store(
+        db.session, user.id, key,
+        method=request.method, path=request.path, fingerprint=_fingerprint(),
+        status_code=response.status_code, body=response.get_data(as_text=True),
+    )  # fmt: skip

@@ -1,0 +1,38 @@
+"""`duijie token create USERNAME`: a personal access token for scripts and operators."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from web.extensions import db
+from web.models import User
+from web.services import tokens as service
+
+
+@click.group("token")
+def token_group() -> None:
+    """Personal access tokens for the API."""
+
+
+@token_group.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="A name to tell the token apart.")
+def create_command(username: str, name: str) -> None:
+    """Create a token for USERNAME and print it on the last line (it is shown only once)."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    try:
+        made = service.create_token(db.session, user, name)
+    except service.TokenError as error:
+        reason = (
+            "the user is inactive"
+            if error.code == "inactive"
+            else "give a --name of 1-64 characters"
+        )
+        raise click.ClickException(reason) from None
+    click.echo(
+        f"Token {made.token.prefix}… for {user.username} ({user.role}), shown only once:", err=True
+    )
+    click.echo(made.secret)

@@ -1,0 +1,322 @@
+"""Needs and micro-wishes: a village committee posts and keeps its own; its township verifies."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from seeds.checklist import CHECKLIST_CODES
+from web.api.blueprint import ops
+from web.api.public import CategoryCode
+from web.api.registry import ApiError, Call
+from web.api.schemas import (
+    Count,
+    Id,
+    LongText,
+    Moment,
+    Out,
+    Page,
+    Paging,
+    ShortText,
+    Strict,
+    Title,
+    Week,
+    page_of,
+)
+from web.extensions import db
+from web.models import Need
+from web.services import listing
+from web.services import needs as service
+
+READERS = ("village", "township", "admin", "auditor")
+ChecklistCode = Literal[CHECKLIST_CODES]  # type: ignore[valid-type]
+Urgency = Annotated[int, Field(ge=1, le=5, description="5 very urgent ... 1 can wait")]
+WishValue = Annotated[
+    float, Field(gt=0, le=service.WISH_VALUE_CAP, description="estimated value in yuan")
+]
+NeedStatus = Literal["open", "withdrawn", "closed"]
+Verification = Literal["pending", "verified", "rejected"]
+
+
+class NeedQuery(Paging):
+    """Filters of the need list."""
+
+    county: ShortText | None = Field(None, description="county code or name")
+    township: ShortText | None = Field(None, description="township code or name")
+    village: ShortText | None = Field(None, description="village code or id")
+    category: CategoryCode | None = None
+    status: NeedStatus | None = None
+    verification: Verification | None = None
+    week: Week | None = Field(None, description="needs still wanted in this ISO week")
+
+
+class NeedIn(Strict):
+    """A new need; with household_id a household's micro-wish (微心愿), with its value."""
+
+    category: CategoryCode
+    title: Annotated[Title, Field(min_length=1)]
+    description: LongText = ""
+    quantity: Count
+    urgency: Urgency = 3
+    deadline: date | None = None
+    checklist_item: ChecklistCode | None = None
+    household_id: Id | None = Field(None, description="a household of the committee's village")
+    estimated_value: WishValue | None = Field(None, description="required for a micro-wish")
+    evidence: LongText = ""
+    confirm_duplicate: bool = False
+
+
+class NeedPatch(Strict):
+    """Fields to change on a need that has nothing allocated; absent fields stay."""
+
+    category: CategoryCode = None  # type: ignore[assignment]
+    title: Annotated[Title, Field(min_length=1)] = None  # type: ignore[assignment]
+    description: LongText = None  # type: ignore[assignment]
+    quantity: Count = None  # type: ignore[assignment]
+    urgency: Urgency = None  # type: ignore[assignment]
+    deadline: date | None = None
+    checklist_item: ChecklistCode | None = None
+    confirm_duplicate: bool = False
+
+
+class Decision(Strict):
+    """A township officer's verification of a need; a rejection needs a reason."""
+
+    decision: Literal["verify", "reject"]
+    reason: LongText = ""
+
+
+class NeedOut(Out):
+    """A need or micro-wish; the household is named by id only, never by name or phone."""
+
+    id: int
+    village_id: int
+    village_code: str
+    village: str
+    township_code: str
+    category: str
+    title: str
+    description: str
+    quantity: int
+    allocated: int
+    remaining: int
+    urgency: int
+    deadline: date | None
+    checklist_item: str | None
+    evidence: str
+    verification: str
+    verification_note: str
+    status: str
+    is_wish: bool
+    household_id: int | None
+    estimated_value: float | None
+    created_at: Moment
+    updated_at: Moment
+
+
+NeedPage = Page[NeedOut]
+NEED_REFUSALS = {
+    "locked": (409, "aid is already allocated to this need, or it is not open; it cannot change"),
+    "household": (422, "household_id: no such household in the committee's village"),
+    "no_village": (403, "the account is not tied to a village"),
+    "reason": (422, "reason: a rejection needs a reason"),
+    "value_cap": (422, f"estimated_value: at most {service.WISH_VALUE_CAP} yuan"),
+}
+
+
+def need_json(need: Need) -> dict[str, Any]:
+    """A need as the API shows it."""
+    return {
+        "id": need.id,
+        "village_id": need.village_id,
+        "village_code": need.village.code,
+        "village": need.village.name,
+        "township_code": need.village.township.code,
+        "category": need.category_code,
+        "title": need.title,
+        "description": need.description,
+        "quantity": need.quantity,
+        "allocated": need.allocated,
+        "remaining": need.remaining,
+        "urgency": need.urgency,
+        "deadline": need.deadline,
+        "checklist_item": need.checklist_item,
+        "evidence": need.evidence,
+        "verification": need.verification,
+        "verification_note": need.verification_note,
+        "status": need.status,
+        "is_wish": need.is_wish,
+        "household_id": need.household_id,
+        "estimated_value": need.estimated_value,
+        "created_at": need.created_at,
+        "updated_at": need.updated_at,
+    }
+
+
+def _refused(error: service.NeedError) -> ApiError:
+    status, detail = NEED_REFUSALS.get(error.code, (409, error.code))
+    title = {403: "Forbidden", 409: "Conflict", 422: "Unprocessable Content"}[status]
+    errors = None
+    if status == 422:
+        field, _, message = detail.partition(": ")
+        errors = [{"field": field, "message": message}]
+    return ApiError(status, title, detail, errors=errors, code=error.code)
+
+
+def _input(values: dict[str, Any]) -> service.NeedInput:
+    """The service's input; the micro-wish value goes where the service keeps it."""
+    fields = {f.name for f in dataclasses.fields(service.NeedInput)}
+    extra: dict[str, Any] = {}
+    value = values.get("estimated_value")
+    if "estimated_value" in fields:
+        extra["estimated_value"] = value
+    evidence = values.get("evidence", "")
+    if value is not None and "estimated_value" not in fields:
+        evidence = f"{evidence} (估值 {value:g} 元)".strip()
+    return service.NeedInput(
+        category=values["category"],
+        title=values["title"],
+        description=values["description"],
+        quantity=values["quantity"],
+        urgency=values["urgency"],
+        deadline=values["deadline"],
+        checklist_item=values["checklist_item"],
+        household_id=values.get("household_id"),
+        evidence=evidence,
+        **extra,
+    )
+
+
+def _no_duplicates(
+    call: Call, data: service.NeedInput, confirmed: bool, exclude: int | None
+) -> None:
+    """409 listing the village's open needs that look the same, unless confirmed."""
+    if confirmed:
+        return
+    found = service.duplicate_needs(db.session, call.actor, data, exclude_id=exclude)
+    if found:
+        raise ApiError(
+            409, "Conflict",
+            "an open need of the village looks the same; resend with confirm_duplicate",
+            code="duplicate", duplicates=[n.id for n in found],
+        )  # fmt: skip
+
+
+def _visible(call: Call, need_id: int) -> Need:
+    need = db.session.get(Need, need_id)
+    if need is None or not listing.can_see_need(call.actor, need):
+        raise ApiError(404, "Not Found", f"no need {need_id}")
+    return need
+
+
+def _own(call: Call, need_id: int) -> Need:
+    try:
+        return service.get_village_need(db.session, call.actor, need_id)
+    except LookupError:
+        raise ApiError(404, "Not Found", f"no need {need_id}") from None
+
+
+@ops.operation(
+    "/needs", "GET", summary="List needs", tag="needs", roles=READERS, query=NeedQuery,
+    response=NeedPage,
+)  # fmt: skip
+def list_needs(call: Call) -> dict[str, Any]:
+    """A committee sees its village's needs, a township officer its villages'; staff see all."""
+    q: NeedQuery = call.query
+    filters = listing.Filters(
+        county=q.county, township=q.township, village=q.village, category=q.category,
+        status=q.status, verification=q.verification, week=q.week,
+    )  # fmt: skip
+    result = listing.needs(db.session, call.actor, filters, q.page, q.per_page)
+    return page_of([need_json(n) for n in result.items], result.total, q)
+
+
+@ops.operation(
+    "/needs", "POST", summary="Post a need or micro-wish", tag="needs", roles=("village",),
+    body=NeedIn, response=NeedOut, status=201, errors=(403, 409), idempotent=True,
+)  # fmt: skip
+def create_need(call: Call) -> dict[str, Any]:
+    """Post a need for the committee's village; it waits for the township to verify it."""
+    body: NeedIn = call.body
+    if (body.household_id is None) != (body.estimated_value is None):
+        message = "a micro-wish names both household_id and estimated_value; a need neither"
+        raise ApiError(
+            422, "Unprocessable Content", message,
+            errors=[{"field": "estimated_value", "message": message}],
+        )  # fmt: skip
+    if call.actor.village_id is None:
+        raise _refused(service.NeedError("no_village"))
+    data = _input(body.model_dump())
+    _no_duplicates(call, data, body.confirm_duplicate, None)
+    try:
+        need = service.create_need(db.session, call.actor, data)
+    except service.NeedError as error:
+        db.session.rollback()
+        raise _refused(error) from None
+    return need_json(need)
+
+
+@ops.operation(
+    "/needs/<int:need_id>", "GET", summary="One need", tag="needs", roles=READERS,
+    response=NeedOut,
+)  # fmt: skip
+def get_need(call: Call, need_id: int) -> dict[str, Any]:
+    """A need the caller may see."""
+    return need_json(_visible(call, need_id))
+
+
+@ops.operation(
+    "/needs/<int:need_id>", "PATCH", summary="Change a need", tag="needs", roles=("village",),
+    body=NeedPatch, response=NeedOut, errors=(409,),
+)  # fmt: skip
+def update_need(call: Call, need_id: int) -> dict[str, Any]:
+    """Change an own need while nothing is allocated; it goes back to pending verification."""
+    need = _own(call, need_id)
+    body: NeedPatch = call.body
+    values = {**need_json(need), **body.model_dump(exclude_unset=True)}
+    values["household_id"] = need.household_id
+    values["estimated_value"] = None  # kept as it is: the service does not change it
+    data = _input(values)
+    _no_duplicates(call, data, body.confirm_duplicate, need.id)
+    try:
+        service.update_need(db.session, need, data)
+    except service.NeedError as error:
+        raise _refused(error) from None
+    return need_json(need)
+
+
+@ops.operation(
+    "/needs/<int:need_id>/withdraw", "POST", summary="Withdraw a need", tag="needs",
+    roles=("village",), response=NeedOut, errors=(409,),
+)  # fmt: skip
+def withdraw_need(call: Call, need_id: int) -> dict[str, Any]:
+    """Withdraw an own open need while nothing is allocated to it."""
+    need = _own(call, need_id)
+    try:
+        service.withdraw_need(db.session, need)
+    except service.NeedError as error:
+        raise _refused(error) from None
+    return need_json(need)
+
+
+@ops.operation(
+    "/needs/<int:need_id>/verify", "POST", summary="Verify or reject a need", tag="needs",
+    roles=("township",), body=Decision, response=NeedOut, errors=(409,),
+)  # fmt: skip
+def verify_need(call: Call, need_id: int) -> dict[str, Any]:
+    """A township officer verifies or rejects an open need of a village in its township."""
+    try:
+        need = service.get_township_need(db.session, call.actor, need_id)
+    except LookupError:
+        raise ApiError(404, "Not Found", f"no need {need_id}") from None
+    if need.status != "open":
+        raise ApiError(409, "Conflict", f"need {need_id} is {need.status}, not open")
+    body: Decision = call.body
+    try:
+        service.verify_need(db.session, need, approve=body.decision == "verify", reason=body.reason)
+    except service.NeedError as error:
+        raise _refused(error) from None
+    return need_json(need)

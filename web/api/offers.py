@@ -1,0 +1,314 @@
+"""Offers: a donor lists, posts, reads, changes and withdraws its organization's offers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from web.api.blueprint import ops
+from web.api.public import CategoryCode
+from web.api.registry import ApiError, Call
+from web.api.schemas import (
+    Count,
+    Id,
+    LongText,
+    Moment,
+    Out,
+    Page,
+    Paging,
+    ShortText,
+    Strict,
+    Title,
+    Week,
+    page_of,
+)
+from web.extensions import db
+from web.models import Offer
+from web.services import listing
+from web.services import offers as service
+
+READERS = ("donor", "admin", "auditor")
+Latitude = Annotated[float, Field(ge=18, le=30, description="within Hezhou's wider region")]
+Longitude = Annotated[float, Field(ge=100, le=120, description="within Hezhou's wider region")]
+OfferStatus = Literal["open", "withdrawn", "closed"]
+
+
+class OfferQuery(Paging):
+    """Filters of the offer list."""
+
+    category: CategoryCode | None = None
+    status: OfferStatus | None = None
+    county: ShortText | None = Field(None, description="a destination county, code or name")
+    village: ShortText | None = Field(None, description="a destination village code")
+    week: Week | None = Field(None, description="offers valid during this ISO week")
+    organization_id: Id | None = None
+
+
+class OfferIn(Strict):
+    """A new offer. Status, allocated and remaining are the platform's, never the client's."""
+
+    category: CategoryCode
+    title: Annotated[Title, Field(min_length=1)]
+    description: LongText = ""
+    quantity: Count
+    min_lot: Count = 1
+    max_villages: Count | None = None
+    indivisible: bool = False
+    counties: Annotated[list[ShortText], Field(max_length=20)] = Field(
+        default_factory=list, description="county codes it may go to; none means anywhere"
+    )
+    dispatch_lat: Latitude | None = None
+    dispatch_lon: Longitude | None = None
+    valid_from: date
+    valid_until: date
+    confirm_duplicate: bool = Field(
+        False, description="save even though an open offer of the organization looks the same"
+    )
+
+    @field_validator("min_lot")
+    @classmethod
+    def _lot_within_quantity(cls, value: int, info: ValidationInfo) -> int:
+        quantity = info.data.get("quantity")
+        if quantity is not None and value > quantity:
+            raise ValueError("the smallest lot cannot be larger than the quantity")
+        return value
+
+    @field_validator("valid_until")
+    @classmethod
+    def _until_after_from(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("valid_from")
+        if start is not None and value < start:
+            raise ValueError("valid_until cannot be before valid_from")
+        return value
+
+
+class OfferPatch(Strict):
+    """Fields to change on an offer that has nothing allocated; absent fields stay."""
+
+    category: CategoryCode = None  # type: ignore[assignment]
+    title: Annotated[Title, Field(min_length=1)] = None  # type: ignore[assignment]
+    description: LongText = None  # type: ignore[assignment]
+    quantity: Count = None  # type: ignore[assignment]
+    min_lot: Count = None  # type: ignore[assignment]
+    max_villages: Count | None = None
+    indivisible: bool = None  # type: ignore[assignment]
+    counties: Annotated[list[ShortText], Field(max_length=20)] = None  # type: ignore[assignment]
+    dispatch_lat: Latitude | None = None
+    dispatch_lon: Longitude | None = None
+    valid_from: date = None  # type: ignore[assignment]
+    valid_until: date = None  # type: ignore[assignment]
+    confirm_duplicate: bool = False
+
+
+class OfferOut(Out):
+    """An offer, with what is already pledged of it."""
+
+    id: int
+    organization_id: int
+    organization: str
+    category: str
+    title: str
+    description: str
+    quantity: int
+    allocated: int
+    remaining: int
+    min_lot: int
+    max_villages: int | None
+    indivisible: bool
+    counties: list[str]
+    village_ids: list[int]
+    dispatch_lat: float | None
+    dispatch_lon: float | None
+    valid_from: date
+    valid_until: date
+    status: str
+    created_at: Moment
+    updated_at: Moment
+
+
+OfferPage = Page[OfferOut]
+OFFER_REFUSALS = {
+    "not_approved": (403, "the organization is not approved to post offers"),
+    "allocated": (409, "part of this offer is already allocated; it can no longer change"),
+    "not_open": (409, "the offer is no longer open"),
+}
+
+
+def offer_json(offer: Offer) -> dict[str, Any]:
+    """An offer as the API shows it."""
+    return {
+        "id": offer.id,
+        "organization_id": offer.organization_id,
+        "organization": offer.organization.name,
+        "category": offer.category_code,
+        "title": offer.title,
+        "description": offer.description,
+        "quantity": offer.quantity,
+        "allocated": offer.allocated,
+        "remaining": offer.remaining,
+        "min_lot": offer.min_lot,
+        "max_villages": offer.max_villages,
+        "indivisible": offer.indivisible,
+        "counties": sorted(c.code for c in offer.counties),
+        "village_ids": sorted(v.id for v in offer.villages),
+        "dispatch_lat": offer.dispatch_lat,
+        "dispatch_lon": offer.dispatch_lon,
+        "valid_from": offer.valid_from,
+        "valid_until": offer.valid_until,
+        "status": offer.status,
+        "created_at": offer.created_at,
+        "updated_at": offer.updated_at,
+    }
+
+
+def _refused(error: service.OfferError) -> ApiError:
+    status, detail = OFFER_REFUSALS.get(error.code, (409, error.code))
+    return ApiError(status, "Forbidden" if status == 403 else "Conflict", detail, code=error.code)
+
+
+def _known_counties(codes: list[str]) -> tuple[str, ...]:
+    """The county codes, or 422 naming the unknown ones."""
+    known = {code for code, _name in service.county_choices(db.session)}
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        message = f"unknown county code: {', '.join(unknown)}"
+        raise ApiError(
+            422, "Unprocessable Content", message,
+            errors=[{"field": "counties", "message": message}],
+        )  # fmt: skip
+    return tuple(dict.fromkeys(codes))
+
+
+def _input(values: dict[str, Any]) -> service.OfferInput:
+    """The service's input from complete offer fields."""
+    return service.OfferInput(
+        category=values["category"],
+        title=values["title"],
+        description=values["description"],
+        quantity=values["quantity"],
+        min_lot=values["min_lot"],
+        max_villages=values["max_villages"],
+        indivisible=values["indivisible"],
+        county_codes=_known_counties(list(values["counties"])),
+        dispatch_lat=values["dispatch_lat"],
+        dispatch_lon=values["dispatch_lon"],
+        valid_from=values["valid_from"],
+        valid_until=values["valid_until"],
+    )
+
+
+def _no_duplicates(
+    call: Call, data: service.OfferInput, confirmed: bool, exclude: int | None
+) -> None:
+    """409 listing the organization's open offers that look the same, unless confirmed."""
+    if confirmed:
+        return
+    found = service.likely_duplicate_offers(db.session, call.actor, data, exclude_id=exclude)
+    if found:
+        raise ApiError(
+            409, "Conflict",
+            "an open offer of the organization looks the same; resend with confirm_duplicate",
+            code="duplicate", duplicates=[d.offer.id for d in found],
+        )  # fmt: skip
+
+
+def _visible(call: Call, offer_id: int) -> Offer:
+    """The offer if the caller may see it, else 404."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or not listing.can_see_offer(call.actor, offer):
+        raise ApiError(404, "Not Found", f"no offer {offer_id}")
+    return offer
+
+
+def _own(call: Call, offer_id: int) -> Offer:
+    """The caller's organization's offer, else 404."""
+    try:
+        return service.get_own_offer(db.session, call.actor, offer_id)
+    except LookupError:
+        raise ApiError(404, "Not Found", f"no offer {offer_id}") from None
+
+
+@ops.operation(
+    "/offers", "GET", summary="List offers", tag="offers", roles=READERS, query=OfferQuery,
+    response=OfferPage,
+)  # fmt: skip
+def list_offers(call: Call) -> dict[str, Any]:
+    """A donor sees its organization's offers; administrators and auditors see all."""
+    q: OfferQuery = call.query
+    filters = listing.Filters(
+        county=q.county, village=q.village, category=q.category, status=q.status, week=q.week,
+        organization_id=q.organization_id,
+    )  # fmt: skip
+    result = listing.offers(db.session, call.actor, filters, q.page, q.per_page)
+    return page_of([offer_json(o) for o in result.items], result.total, q)
+
+
+@ops.operation(
+    "/offers", "POST", summary="Post an offer", tag="offers", roles=("donor",), body=OfferIn,
+    response=OfferOut, status=201, errors=(403, 409), idempotent=True,
+)  # fmt: skip
+def create_offer(call: Call) -> dict[str, Any]:
+    """Post an offer for the caller's approved organization (409 if it looks like a duplicate)."""
+    body: OfferIn = call.body
+    data = _input(body.model_dump())
+    _no_duplicates(call, data, body.confirm_duplicate, None)
+    try:
+        offer = service.create_offer(db.session, call.actor, data)
+    except service.OfferError as error:
+        raise _refused(error) from None
+    return offer_json(offer)
+
+
+@ops.operation(
+    "/offers/<int:offer_id>", "GET", summary="One offer", tag="offers", roles=READERS,
+    response=OfferOut,
+)  # fmt: skip
+def get_offer(call: Call, offer_id: int) -> dict[str, Any]:
+    """An offer of the caller's organization (any offer for administrators and auditors)."""
+    return offer_json(_visible(call, offer_id))
+
+
+@ops.operation(
+    "/offers/<int:offer_id>", "PATCH", summary="Change an offer", tag="offers",
+    roles=("donor",), body=OfferPatch, response=OfferOut, errors=(403, 409),
+)  # fmt: skip
+def update_offer(call: Call, offer_id: int) -> dict[str, Any]:
+    """Change an own offer while nothing of it is allocated; absent fields keep their value."""
+    offer = _own(call, offer_id)
+    body: OfferPatch = call.body
+    values = {**offer_json(offer), **body.model_dump(exclude_unset=True)}
+    problems = []
+    for name in sorted(body.model_fields_set):
+        nullable = name in {"max_villages", "dispatch_lat", "dispatch_lon"}
+        if values[name] is None and not nullable:
+            problems.append({"field": name, "message": "may not be null"})
+    if values["min_lot"] > values["quantity"]:
+        problems.append({"field": "min_lot", "message": "larger than the quantity"})
+    if values["valid_until"] < values["valid_from"]:
+        problems.append({"field": "valid_until", "message": "before valid_from"})
+    if problems:
+        detail = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        raise ApiError(422, "Unprocessable Content", detail, errors=problems)
+    data = _input(values)
+    _no_duplicates(call, data, body.confirm_duplicate, offer.id)
+    try:
+        service.update_offer(db.session, call.actor, offer, data)
+    except service.OfferError as error:
+        raise _refused(error) from None
+    return offer_json(offer)
+
+
+@ops.operation(
+    "/offers/<int:offer_id>/withdraw", "POST", summary="Withdraw an offer", tag="offers",
+    roles=("donor",), response=OfferOut, errors=(403, 409),
+)  # fmt: skip
+def withdraw_offer(call: Call, offer_id: int) -> dict[str, Any]:
+    """Withdraw an own open offer while nothing of it is allocated."""
+    offer = _own(call, offer_id)
+    try:
+        service.withdraw_offer(db.session, call.actor, offer)
+    except service.OfferError as error:
+        raise _refused(error) from None
+    return offer_json(offer)

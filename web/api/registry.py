@@ -1,0 +1,231 @@
+"""One decorator per API operation: it validates the request and documents it in OpenAPI.
+
+Each operation names its path, method, roles, query model, body model and response model.
+The same record drives the checks done before the view runs (token, role, rate limit,
+query and body validation, Idempotency-Key) and the OpenAPI document, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, request
+from pydantic import BaseModel, ValidationError
+
+from web.api.schemas import MAX_INT
+from web.errors import problem
+from web.models import User
+
+
+class ApiError(Exception):
+    """An error answered as a problem document; `errors` lists fields for validation errors."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: object,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+    def response(self) -> Response:
+        """The problem+json response for this error."""
+        extra: dict[str, object] = dict(self.extra)
+        if self.errors is not None:
+            extra["errors"] = self.errors
+        answer = problem(self.status, self.title, self.detail, **extra)
+        answer.headers.update(self.headers)
+        return answer
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a view receives: the caller (None when anonymous), its query and its body."""
+
+    user: User | None
+    query: Any = None
+    body: Any = None
+
+    @property
+    def actor(self) -> User:
+        """The authenticated caller (operations with roles always have one)."""
+        assert self.user is not None
+        return self.user
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Everything known about one API operation."""
+
+    rule: str
+    method: str
+    name: str
+    summary: str
+    description: str
+    tag: str
+    roles: tuple[str, ...] | None
+    query: type[BaseModel] | None
+    body: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    errors: tuple[int, ...]
+    idempotent: bool
+    view: Callable[..., Any] = field(repr=False)
+
+    @property
+    def path(self) -> str:
+        """The OpenAPI path, e.g. /offers/{offer_id}."""
+        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
+
+    @property
+    def path_params(self) -> list[str]:
+        """Names of the path's integer parameters."""
+        return re.findall(r"<int:(\w+)>", self.rule)
+
+
+def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    """Pydantic's errors as [{field, message}], the field a dotted path."""
+    found = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "body"
+        found.append({"field": prefix + where, "message": item["msg"]})
+    return found
+
+
+def _query(model: type[BaseModel] | None) -> Any:
+    """The query string validated by the operation's model (400 naming the field if bad)."""
+    args = {k: v for k, v in request.args.items() if v != ""}
+    if model is None:
+        if args:
+            raise ApiError(400, "Bad Request", f"unknown query parameter: {', '.join(args)}")
+        return None
+    try:
+        return model.model_validate(args)
+    except ValidationError as error:
+        errors = field_errors(error)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise ApiError(400, "Bad Request", detail, errors=errors) from None
+
+
+def _body(model: type[BaseModel] | None) -> Any:
+    """The JSON body validated strictly by the operation's model (400, 415 or 422 if bad)."""
+    if model is None:
+        return None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raw = b"{}"
+    elif not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        raise ApiError(415, "Unsupported Media Type", "send the body as application/json")
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except ValidationError as error:
+        if any(e["type"] == "json_invalid" for e in error.errors()):
+            raise ApiError(400, "Bad Request", "the body is not valid JSON") from None
+        errors = field_errors(error)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise ApiError(422, "Unprocessable Content", detail, errors=errors) from None
+
+
+def _check_ids(op: Operation, kwargs: dict[str, Any]) -> None:
+    """Ids past the database's integer range name nothing: 404 rather than an overflow."""
+    for name in op.path_params:
+        if not 1 <= kwargs[name] <= MAX_INT:
+            raise ApiError(404, "Not Found", f"no such {name.removesuffix('_id')}")
+
+
+def _json(op: Operation, value: Any, status: int) -> Response:
+    """Serialise a view's result through the operation's response model."""
+    if op.response is None or value is None:
+        return Response(status=204)
+    model = value if isinstance(value, op.response) else op.response.model_validate(value)
+    body = json.dumps(model.model_dump(mode="json"), ensure_ascii=False)
+    return Response(body, status=status, mimetype="application/json")
+
+
+class Registry:
+    """The operations of one blueprint, in the order they were declared."""
+
+    def __init__(self, blueprint: Blueprint) -> None:
+        self.blueprint = blueprint
+        self.operations: list[Operation] = []
+
+    def operation(
+        self,
+        rule: str,
+        method: str,
+        *,
+        summary: str,
+        tag: str,
+        roles: tuple[str, ...] | None = None,
+        query: type[BaseModel] | None = None,
+        body: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        errors: tuple[int, ...] = (),
+        idempotent: bool = False,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Declare, validate and document one operation; the view takes (call, **path ids)."""
+
+        def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+            op = Operation(
+                rule=rule,
+                method=method.upper(),
+                name=view.__name__,
+                summary=summary,
+                description=(view.__doc__ or "").strip(),
+                tag=tag,
+                roles=roles,
+                query=query,
+                body=body,
+                response=response,
+                status=status,
+                errors=errors,
+                idempotent=idempotent,
+                view=view,
+            )
+            self.operations.append(op)
+
+            def endpoint(**kwargs: Any) -> Response:
+                return run(op, kwargs)
+
+            endpoint.__name__ = view.__name__
+            self.blueprint.add_url_rule(rule, view.__name__, endpoint, methods=[op.method])
+            return view
+
+        return decorate
+
+
+def run(op: Operation, kwargs: dict[str, Any]) -> Response:
+    """Check the caller and the input, run the view, answer JSON or a problem."""
+    from web.api import access
+
+    try:
+        user = access.authenticate()
+        access.authorise(op, user)
+        access.limit_rate(user)
+        _check_ids(op, kwargs)
+        call = Call(user, _query(op.query), _body(op.body))
+        replay = access.replay(op, user)
+        if replay is not None:
+            return replay
+        result = op.view(call, **kwargs)
+        value, status = result if isinstance(result, tuple) else (result, op.status)
+        response = _json(op, value, status)
+        access.remember(op, user, response)
+        return response
+    except ApiError as error:
+        return error.response()

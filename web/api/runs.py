@@ -1,0 +1,227 @@
+"""Allocation runs (administrators): preview a week, read it, commit it, publish it."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from flask import current_app
+from pydantic import Field
+
+from web.api.access import setting
+from web.api.blueprint import ops
+from web.api.registry import ApiError, Call
+from web.api.schemas import Moment, Out, Page, Paging, Strict, Week, page_of
+from web.extensions import db
+from web.models import AllocationRun
+from web.services import listing
+from web.services.week import (
+    AlreadyCommitted,
+    NotAllowed,
+    WeekError,
+    commit_run,
+    preview_week,
+    publish_run,
+)
+from web.services.week_instance import row_id
+
+DEFAULT_SOLVE_SECONDS = 30.0
+RunStatus = Literal["queued", "running", "preview", "committed", "published", "failed", "cancelled"]
+
+
+class RunQuery(Paging):
+    """Filters of the run list."""
+
+    week: Week | None = None
+    status: RunStatus | None = None
+
+
+class Policy(Strict):
+    """Policy weights of a preview; absent ones take the model's defaults."""
+
+    fragmentation_penalty: Annotated[float, Field(ge=0, le=10000)] | None = None
+    distance_discount_per_km: Annotated[float, Field(ge=0, le=1)] | None = None
+    fairness_floor: Annotated[float, Field(ge=0, le=1)] | None = None
+    fairness_penalty: Annotated[float, Field(ge=0, le=100000)] | None = None
+
+
+class RunIn(Strict):
+    """A preview to start: the ISO week and the policy weights."""
+
+    week: Week
+    policy: Policy = Field(default_factory=Policy)
+
+
+class Proposed(Out):
+    """One allocation a run proposes or pledged: units of an offer to a need."""
+
+    offer_id: int
+    need_id: int
+    quantity: int
+    km: float
+    value: float
+
+
+class RunOut(Out):
+    """An allocation run and its figures."""
+
+    id: int
+    week: str
+    status: str
+    policy: dict[str, Any]
+    solver_status: str | None
+    objective: float | None
+    bound: float | None
+    seconds: float | None
+    metrics: dict[str, Any]
+    error: str | None
+    created_at: Moment
+    committed_at: Moment | None
+    published_at: Moment | None
+    allocation_count: int
+
+
+class RunDetail(RunOut):
+    """A run with the allocations it proposes (a preview) or pledged."""
+
+    allocations: list[Proposed]
+
+
+RunPage = Page[RunOut]
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: such figures are given as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _proposed(run: AllocationRun) -> list[dict[str, Any]]:
+    items = (run.output or {}).get("allocations", [])
+    return [
+        {
+            "offer_id": row_id(item["offer"]),
+            "need_id": row_id(item["need"]),
+            "quantity": int(item["quantity"]),
+            "km": _finite(float(item["km"])) or 0.0,
+            "value": _finite(float(item["value"])) or 0.0,
+        }
+        for item in items
+    ]
+
+
+def run_json(run: AllocationRun, *, detail: bool = False) -> dict[str, Any]:
+    """A run as the API shows it."""
+    proposed = _proposed(run)
+    body = {
+        "id": run.id,
+        "week": run.week,
+        "status": run.status,
+        "policy": _finite(run.policy or {}),
+        "solver_status": run.solver_status,
+        "objective": _finite(run.objective),
+        "bound": _finite(run.bound),
+        "seconds": _finite(run.seconds),
+        "metrics": _finite(run.metrics or {}),
+        "error": run.error,
+        "created_at": run.created_at,
+        "committed_at": run.committed_at,
+        "published_at": run.published_at,
+        "allocation_count": len(proposed),
+    }
+    if detail:
+        body["allocations"] = proposed
+    return body
+
+
+def _run(run_id: int) -> AllocationRun:
+    run = db.session.get(AllocationRun, run_id)
+    if run is None:
+        raise ApiError(404, "Not Found", f"no allocation run {run_id}")
+    return run
+
+
+def _refused(error: WeekError) -> ApiError:
+    if isinstance(error, NotAllowed):
+        return ApiError(403, "Forbidden", str(error))
+    return ApiError(409, "Conflict", str(error))
+
+
+@ops.operation(
+    "/runs", "GET", summary="List allocation runs", tag="runs", roles=("admin", "auditor"),
+    query=RunQuery, response=RunPage,
+)  # fmt: skip
+def list_runs(call: Call) -> dict[str, Any]:
+    """Allocation runs by id, filtered by week and status."""
+    q: RunQuery = call.query
+    result = listing.runs(
+        db.session, listing.Filters(week=q.week, status=q.status), q.page, q.per_page
+    )
+    return page_of([run_json(r) for r in result.items], result.total, q)
+
+
+@ops.operation(
+    "/runs", "POST", summary="Preview a week's allocation", tag="runs", roles=("admin",),
+    body=RunIn, response=RunDetail, status=201, errors=(409, 422), idempotent=True,
+)  # fmt: skip
+def start_run(call: Call) -> dict[str, Any]:
+    """Solve the week and store a preview; nothing is pledged until it is committed."""
+    body: RunIn = call.body
+    seconds = setting("DUIJIE_API_SOLVE_SECONDS", DEFAULT_SOLVE_SECONDS)
+    policy = body.policy.model_dump(exclude_none=True)
+    try:
+        run = preview_week(db.session, body.week, policy, call.actor, time_limit=seconds)
+    except AlreadyCommitted as error:
+        raise ApiError(409, "Conflict", str(error)) from None
+    except NotAllowed as error:
+        raise ApiError(403, "Forbidden", str(error)) from None
+    except WeekError as error:
+        db.session.rollback()
+        current_app.logger.info("API preview refused: %s", error)
+        raise ApiError(
+            422, "Unprocessable Content", str(error),
+            errors=[{"field": "week", "message": str(error)}],
+        ) from None  # fmt: skip
+    return run_json(run, detail=True)
+
+
+@ops.operation(
+    "/runs/<int:run_id>", "GET", summary="One allocation run", tag="runs",
+    roles=("admin", "auditor"), response=RunDetail,
+)  # fmt: skip
+def get_run(call: Call, run_id: int) -> dict[str, Any]:
+    """A run's figures and its allocations."""
+    return run_json(_run(run_id), detail=True)
+
+
+@ops.operation(
+    "/runs/<int:run_id>/commit", "POST", summary="Commit a preview", tag="runs",
+    roles=("admin",), response=RunOut, errors=(409,),
+)  # fmt: skip
+def commit(call: Call, run_id: int) -> dict[str, Any]:
+    """Turn a preview's allocations into pledges, all or nothing; a week is committed once."""
+    _run(run_id)
+    try:
+        run = commit_run(db.session, run_id, call.actor)
+    except WeekError as error:
+        raise _refused(error) from None
+    return run_json(run)
+
+
+@ops.operation(
+    "/runs/<int:run_id>/publish", "POST", summary="Publish a committed run", tag="runs",
+    roles=("admin",), response=RunOut, errors=(409,),
+)  # fmt: skip
+def publish(call: Call, run_id: int) -> dict[str, Any]:
+    """Publish a committed run: donors and village committees are notified."""
+    _run(run_id)
+    try:
+        run = publish_run(db.session, run_id, call.actor)
+    except WeekError as error:
+        raise _refused(error) from None
+    return run_json(run)

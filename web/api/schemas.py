@@ -1,0 +1,120 @@
+"""Shared pieces of the API's request and response models (pydantic v2, JSON Schema 2020-12)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# The database's integers are 32-bit: ids and counts above this are refused, not overflowed.
+MAX_INT = 2_147_483_647
+MAX_PER_PAGE = 500
+# No NUL character (PostgreSQL refuses it in text) and nothing that is not valid Unicode text.
+NO_NUL = r"^[^\x00]*$"
+
+
+def _encodable(value: str) -> str:
+    """Refuse lone surrogates, which no database encoding can store."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def text(max_length: int, min_length: int = 0) -> object:
+    """A string field type of bounded length that the database can store."""
+    return Annotated[
+        str,
+        Field(min_length=min_length, max_length=max_length, pattern=NO_NUL),
+        AfterValidator(_encodable),
+    ]
+
+
+ShortText = text(64)
+Title = text(200)
+LongText = text(4000)
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every moment stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# A moment in RFC 3339 form with its offset.
+Moment = Annotated[datetime, AfterValidator(_utc)]
+Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+Count = Annotated[int, Field(ge=1, le=1_000_000_000)]
+Week = Annotated[
+    str, Field(pattern=r"^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$", examples=["2026-W48"])
+]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
+
+
+class Strict(BaseModel):
+    """A request model: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class Out(BaseModel):
+    """A response model."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Paging(Strict):
+    """Paging of a list: 1-based page and page size."""
+
+    page: Annotated[int, Field(ge=1, le=MAX_INT)] = 1
+    per_page: Annotated[int, Field(ge=1, le=MAX_PER_PAGE)] = 50
+
+
+T = TypeVar("T")
+
+
+class Page(Out, Generic[T]):
+    """One page of a list, with the size of the whole list."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class FieldProblem(Out):
+    """One field that failed validation and why."""
+
+    field: str
+    message: str
+
+
+class Problem(Out):
+    """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+class Done(Out):
+    """An empty success."""
+
+    ok: bool = True
+
+
+def page_of(items: list[T], total: int, paging: Paging) -> dict[str, object]:
+    """The fields of a Page for the items of one page."""
+    return {
+        "items": items,
+        "total": total,
+        "page": paging.page,
+        "per_page": paging.per_page,
+        "pages": max(1, -(-total // paging.per_page)),
+    }

@@ -1,0 +1,96 @@
+"""Personal access tokens for the API: created and shown once, stored only as a SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from web.models import ApiToken, User
+from web.models.base import utcnow
+
+TOKEN_PREFIX = "dj_"  # noqa: S105  (a marker, not a secret)
+# How many leading characters are kept in clear, so a user can tell tokens apart.
+SHOWN_CHARACTERS = 10
+# last_used_at is refreshed at most this often, sparing a write on every request.
+USE_RESOLUTION = timedelta(minutes=1)
+
+
+class TokenError(ValueError):
+    """A token operation was refused; `code` names the reason."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just made: the secret is here and nowhere else, shown to the user once."""
+
+    token: ApiToken
+    secret: str
+
+
+def digest(secret: str) -> str:
+    """The SHA-256 hex digest stored for a token."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_token(session: Session, user: User, name: str) -> NewToken:
+    """Make a token for an active user; commits. The secret is returned once."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise TokenError("name")
+    if not user.active:
+        raise TokenError("inactive")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id, name=name, prefix=secret[:SHOWN_CHARACTERS], token_hash=digest(secret)
+    )
+    session.add(token)
+    session.commit()
+    return NewToken(token, secret)
+
+
+def user_tokens(session: Session, user: User) -> Sequence[ApiToken]:
+    """The user's tokens, live ones first, newest first."""
+    query = (
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+    )
+    return session.scalars(query).all()
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens; LookupError for anyone else's; commits."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise LookupError(token_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.commit()
+    return token
+
+
+def authenticate(session: Session, secret: str) -> ApiToken | None:
+    """The live token for a secret whose user is active, its last use noted; else None."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    now = utcnow()
+    last = token.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)
+    if last is None or now - last > USE_RESOLUTION:
+        token.last_used_at = now
+        session.commit()
+    return token
