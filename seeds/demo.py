@@ -21,6 +21,7 @@ from seeds.demo_needs import ensure_pending, make_needs
 from seeds.demo_offers import make_offers
 from seeds.demo_org_specs import ALL_SPECS
 from seeds.demo_orgs import DEMO_LOGINS, make_organizations, make_users, primary_village
+from seeds.demo_texts import WISH_ITEMS, WISH_VALUE_CAP
 from seeds.demo_villages import district_boxes, make_villages, township_centres
 from seeds.hezhou import village_short_name, village_units
 
@@ -48,6 +49,24 @@ def demo_data(seed: int = DEFAULT_SEED) -> DemoData:
     )
 
 
+_WISH_PRICES = {item: price for item, _measure, price, _reason in WISH_ITEMS}
+WISH_PREFIX = "微心愿："
+
+
+def wish_value(need: DemoNeed) -> int | None:
+    """A demo micro-wish's estimated value in yuan (price of its item times its quantity).
+
+    None for a village need, and for the frivolous wishes above the cap (their evidence note
+    says they exceed it, and the township rejected them), so every stored value is within it.
+    """
+    if need.household_key is None or not need.title.startswith(WISH_PREFIX):
+        return None
+    price = _WISH_PRICES.get(need.title.removeprefix(WISH_PREFIX))
+    if price is None or price * need.quantity > WISH_VALUE_CAP:
+        return None
+    return price * need.quantity
+
+
 __all__ = [
     "CHECKLIST_CODES",
     "CHECKLIST_ITEMS",
@@ -64,4 +83,5 @@ __all__ = [
     "DemoUser",
     "PoorVillage",
     "demo_data",
+    "wish_value",
 ]

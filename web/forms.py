@@ -29,6 +29,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from web.services.needs import WISH_VALUE_CAP
+
 
 class LoginForm(FlaskForm):
     """Username and password."""
@@ -248,9 +250,12 @@ class WishForm(FlaskForm):
 
     def validate_value(self, field: Field) -> None:
         """Estimated value: a whole number of yuan within the micro-wish cap."""
-        message = _l("Estimated value must be a whole number of yuan from 1 to 500.")
+        message = _l(
+            "Estimated value must be a whole number of yuan, at most the cap of %(cap)s yuan.",
+            cap=WISH_VALUE_CAP,
+        )
         value = _parse_int(field, message)
-        if value is None or value > 500:
+        if value is None or value > WISH_VALUE_CAP:
             raise ValidationError(message)
 
     def validate_household_name(self, field: Field) -> None:

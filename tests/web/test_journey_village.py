@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from web.extensions import db
 from web.models import Household, Need, User, Village
-from web.services.needs import NeedError, township_pending, verify_need
+from web.services.needs import (
+    WISH_VALUE_CAP,
+    NeedError,
+    NeedInput,
+    create_need,
+    township_pending,
+    verify_need,
+)
 
 
 def need_form(**changes: Any) -> dict[str, Any]:
@@ -114,14 +122,62 @@ def test_micro_wish_with_new_household(client: FlaskClient, auth: Any, demo_app:
         wish = db.session.scalar(select(Need).where(Need.title == "给上学的孩子一个书包"))
         assert wish is not None and wish.household is not None
         assert wish.household.display_name == "黄**" and wish.household.people == 4
-        assert "120" in wish.evidence
+        assert wish.estimated_value == 120 and wish.evidence == "村两委入户核实，孩子在读三年级"
         db.session.remove()
+    # The township officer sees the value when reviewing.
+    auth.logout()
+    auth.login("township")
+    assert "估价 120 元" in client.get("/township/needs").text
+
+
+def test_micro_wish_form_names_the_cap(client: FlaskClient, auth: Any) -> None:
+    auth.login("village")
+    page = client.get("/village/wishes/new").text
+    assert f"每个心愿最多 {WISH_VALUE_CAP} 元" in page
+    response = client.post(
+        "/village/wishes/new", data=wish_form(value=str(WISH_VALUE_CAP + 1), title="超过上限")
+    )
+    assert f"不能超过微心愿上限 {WISH_VALUE_CAP} 元" in response.text
+    assert "微心愿已保存" not in response.text
+
+
+def test_service_refuses_a_wish_over_the_cap(demo_db: Flask) -> None:
+    user = db.session.scalars(select(User).where(User.username == "village")).one()
+    data = NeedInput(
+        "goods", "冰箱", "", 1, 3, None, household_id=None, estimated_value=WISH_VALUE_CAP + 1.0
+    )
+    before = db.session.scalar(select(func.count(Need.id)))
+    with pytest.raises(NeedError) as refused:
+        create_need(db.session, user, data, new_household=("李**", 2))
+    assert refused.value.code == "value_cap"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Need.id))) == before
+    kept = create_need(db.session, user, replace(data, estimated_value=float(WISH_VALUE_CAP)))
+    assert kept.estimated_value == WISH_VALUE_CAP
+
+
+def test_demo_wishes_carry_values_within_the_cap(demo_db: Flask) -> None:
+    values = db.session.scalars(
+        select(Need.estimated_value).where(Need.household_id.is_not(None))
+    ).all()
+    known = [v for v in values if v is not None]
+    assert len(known) > 0.9 * len(values)
+    assert all(0 < v <= WISH_VALUE_CAP for v in known)
+    assert (
+        db.session.scalar(
+            select(func.count(Need.id)).where(
+                Need.household_id.is_(None), Need.estimated_value.is_not(None)
+            )
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"value": "800"}, "估计价值必须是1到500元之间的整数"),
+        ({"value": "800"}, "不能超过微心愿上限 500 元"),
+        ({"value": "abc"}, "估计价值须为整数元"),
         ({"evidence": ""}, "请写明谁核实了这个心愿"),
         ({"household_name": ""}, "请填写新增贫困户的脱敏姓名"),
         ({"household_people": "0"}, "人口数必须是大于0的整数"),

@@ -24,6 +24,12 @@ class NeedError(ValueError):
         self.code = code
 
 
+def check_wish_value(value: float | None) -> None:
+    """Raise NeedError("value_cap") for an estimated value that is not 1 to WISH_VALUE_CAP yuan."""
+    if value is not None and not 0 < value <= WISH_VALUE_CAP:
+        raise NeedError("value_cap")
+
+
 @dataclass(frozen=True)
 class NeedInput:
     """A need or micro-wish as entered, already checked field by field."""
@@ -37,6 +43,7 @@ class NeedInput:
     checklist_item: str | None = None
     household_id: int | None = None
     evidence: str = ""
+    estimated_value: float | None = None
 
 
 def _text(need_id: str, village_id: int, data: NeedInput | Need) -> NeedText:
@@ -100,6 +107,7 @@ def create_need(
     """Post a need (or with a household a micro-wish) for the user's village; commits."""
     if user.village_id is None:
         raise NeedError("no_village")
+    check_wish_value(data.estimated_value)
     household = _household(session, user, data.household_id)
     if new_household is not None:
         name, people = new_household
@@ -117,6 +125,7 @@ def create_need(
         deadline=data.deadline,
         checklist_item=data.checklist_item or None,
         evidence=data.evidence.strip(),
+        estimated_value=data.estimated_value,
         verification="pending",
         status="open",
     )
@@ -170,5 +179,14 @@ def verify_need(session: Session, need: Need, *, approve: bool, reason: str) -> 
         raise NeedError("reason")
     need.verification = "verified" if approve else "rejected"
     need.verification_note = reason.strip()
+    session.commit()
+    return need
+
+
+def withdraw_need(session: Session, need: Need) -> Need:
+    """Withdraw an own open need while nothing is allocated to it; commits."""
+    if need.allocated != 0 or need.status != "open":
+        raise NeedError("locked")
+    need.status = "withdrawn"
     session.commit()
     return need

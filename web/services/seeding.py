@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.categories import CATEGORIES
-from seeds.demo import demo_data
+from seeds.demo import demo_data, wish_value
 from seeds.demo_model import DemoData
 from seeds.hezhou import counties, townships, village_short_name, village_units
 from web.models import (
@@ -211,6 +211,7 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
             deadline=n.deadline,
             checklist_item=n.checklist_item,
             evidence=n.evidence or "",
+            estimated_value=wish_value(n),
             verification=n.verification,
         )
         for n in data.needs

@@ -134,11 +134,8 @@ def new_wish() -> Response | str:
             urgency=3,
             deadline=form.deadline.data,
             household_id=None if chosen == "new" else int(chosen),
-            evidence=_(
-                "%(evidence)s (estimated value %(value)s yuan)",
-                evidence=form.evidence.data or "",
-                value=form.value.data,
-            ),
+            evidence=form.evidence.data or "",
+            estimated_value=float(int((form.value.data or "").strip())),
         )
         new_household = None
         if chosen == "new":
@@ -147,14 +144,32 @@ def new_wish() -> Response | str:
             [] if chosen == "new" else service.duplicate_needs(db.session, current_user, data)
         )
         if duplicates and not form.confirm_duplicate.data:
-            return render_template("village/wish_form.html", form=form, duplicates=duplicates)
+            return _wish_page(form, duplicates)
         try:
             service.create_need(db.session, current_user, data, new_household=new_household)
-        except service.NeedError:
-            abort(404)
+        except service.NeedError as error:
+            if error.code != "value_cap":
+                abort(404)
+            form.value.errors = [_wish_cap_message()]
+            return _wish_page(form, [])
         flash(_("Micro-wish saved; it waits for the township to verify it."), "info")
         return redirect(url_for("village.needs"))
-    return render_template("village/wish_form.html", form=form, duplicates=[])
+    return _wish_page(form, [])
+
+
+def _wish_cap_message() -> str:
+    """The error naming the micro-wish value cap."""
+    return _(
+        "Estimated value must be a whole number of yuan, at most the cap of %(cap)s yuan.",
+        cap=service.WISH_VALUE_CAP,
+    )
+
+
+def _wish_page(form: WishForm, duplicates: list[Need]) -> str:
+    """The micro-wish form, with the value cap named in its help text."""
+    return render_template(
+        "village/wish_form.html", form=form, duplicates=duplicates, cap=service.WISH_VALUE_CAP
+    )
 
 
 @village.get("/township/needs")
