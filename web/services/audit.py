@@ -1,0 +1,501 @@
+"""The audit trail: every change to the audited models writes a hash-chained AuditEvent.
+
+Nothing in the services calls this module. A listener on every ORM session's ``after_flush``
+turns the rows a flush inserts, updates or deletes into events, inserted on the same connection
+in the same transaction: a rolled-back transaction leaves no event, a committed change always
+has one. Who acted is the actor set with :func:`acting_as` (the CLI, background jobs), else the
+user Flask-Login loaded for the request, else nobody (the system: seeding, migrations).
+
+Each event's hash is SHA-256 over a canonical JSON of its fields and the previous event's hash.
+On PostgreSQL a transaction-level advisory lock is taken before the head is read, so two
+transactions never chain onto the same head; SQLite lets one writer at a time, and the flush has
+already written when the head is read. The table refuses UPDATE and DELETE (a trigger installed
+by migration a0d17e000001 and, for databases made with ``create_all``, by the DDL below).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import DDL, event, func, insert, inspect, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
+
+from web.models import (
+    Allocation,
+    AllocationRun,
+    ApiToken,
+    AuditEvent,
+    HelpRequest,
+    Household,
+    Need,
+    Offer,
+    Organization,
+    User,
+)
+
+GENESIS = "0" * 64
+# Key of the PostgreSQL advisory lock that serialises appends to the chain ("duijie audit").
+ADVISORY_KEY = 0x6475696A6961
+MASK = "changed"
+COMPUTED = "(computed)"
+
+# Audited model -> entity name in the trail.
+ENTITIES: dict[type, str] = {
+    Offer: "offer",
+    Need: "need",
+    User: "user",
+    Organization: "organization",
+    ApiToken: "api_token",
+    Household: "household",
+    HelpRequest: "help_request",
+    AllocationRun: "run",
+    Allocation: "allocation",
+}
+# Secrets and household personal data: the trail only says that they changed.
+MASKED: dict[str, frozenset[str]] = {
+    "user": frozenset({"password_hash"}),
+    "api_token": frozenset({"token_hash"}),
+    "household": frozenset({"display_name", "phone", "invite_hash", "pin_hash"}),
+}
+# Left out: bookkeeping, a run's bulky solver input/output/metrics and its live job progress.
+SKIPPED: dict[str, frozenset[str]] = {
+    "run": frozenset({"input", "output", "metrics", "progress"}),
+    "api_token": frozenset({"last_used_at"}),
+}
+ALWAYS_SKIPPED = frozenset({"created_at", "updated_at"})
+
+_actor: ContextVar[User | int | None] = ContextVar("duijie_audit_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: User | int | None) -> Iterator[None]:
+    """Attribute the changes made inside the block to `actor` (a User or a user id).
+
+    The CLI and background jobs use it, where no one is signed in.
+    """
+    token = _actor.set(actor)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def _current_actor() -> tuple[int | None, str | None]:
+    """The acting user's id, and a label when the actor is not a user account (a household)."""
+    explicit = _actor.get()
+    if explicit is not None:
+        return (explicit if isinstance(explicit, int) else explicit.id), None
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return None, None
+    # Only a user Flask-Login already loaded: loading one here would query inside the flush.
+    user = g.get("_login_user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, None
+    if isinstance(user, User):
+        return user.id, None
+    return None, f"{type(user).__name__.lower()} {getattr(user, 'id', '?')}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical values and hashes
+
+
+def plain(value: Any) -> Any:
+    """A JSON value for a column value, the same whichever backend stored it."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, ClauseElement):
+        return COMPUTED
+    if isinstance(value, dict | list | tuple | str | int | float | bool) or value is None:
+        return json.loads(json.dumps(value, default=str))
+    return str(value)
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    """The bytes an event's hash is taken over."""
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def event_hash(
+    *,
+    prev_hash: str,
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> str:
+    """SHA-256 of an event's fields, chained to the previous event through `prev_hash`."""
+    fields = {
+        "prev": prev_hash,
+        "at": plain(at),
+        "actor": actor_id,
+        "action": action,
+        "entity": entity,
+        "id": entity_id,
+        "before": before,
+        "after": after,
+    }
+    return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Turning a flush into events
+
+
+def _columns(obj: Any, entity: str) -> list[str]:
+    skipped = ALWAYS_SKIPPED | SKIPPED.get(entity, frozenset())
+    return [a.key for a in inspect(type(obj)).column_attrs if a.key not in skipped]
+
+
+def _collections(obj: Any) -> list[str]:
+    """Many-to-many collections (an offer's counties and villages, a unit's paired villages)."""
+    return [r.key for r in inspect(type(obj)).relationships if r.secondary is not None]
+
+
+def _ids(items: Any) -> list[Any]:
+    return sorted(_pk(item) for item in items)
+
+
+def _value(entity: str, key: str, value: Any) -> Any:
+    return MASK if key in MASKED.get(entity, frozenset()) else plain(value)
+
+
+def _created(obj: Any, entity: str) -> dict[str, Any]:
+    state = inspect(obj)
+    after = {}
+    for key in _columns(obj, entity):
+        value = state.dict.get(key)
+        if value is not None:
+            after[key] = _value(entity, key, value)
+    for key in _collections(obj):
+        added = state.attrs[key].history.added or state.dict.get(key) or []
+        if added:
+            after[key] = _ids(added)
+    return after
+
+
+def _changed(obj: Any, entity: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = inspect(obj)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for key in _columns(obj, entity):
+        history = state.attrs[key].history
+        if not history.added:
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0]
+        if plain(old) == plain(new) and history.deleted:
+            continue
+        before[key] = _value(entity, key, old)
+        after[key] = _value(entity, key, new)
+    for key in _collections(obj):
+        history = state.attrs[key].history
+        if history.added or history.deleted:
+            before[key] = _ids([*history.unchanged, *history.deleted])
+            after[key] = _ids([*history.unchanged, *history.added])
+    return before, after
+
+
+def _deleted(obj: Any, entity: str) -> dict[str, Any]:
+    state = inspect(obj)
+    return {
+        key: _value(entity, key, state.dict[key])
+        for key in _columns(obj, entity)
+        if state.dict.get(key) is not None
+    }
+
+
+def _action(entity: str, verb: str, after: dict[str, Any] | None) -> str:
+    """`offer.create`, `allocation.dispatched` (a status change names the new status)..."""
+    if verb == "update" and after and isinstance(after.get("status"), str):
+        return f"{entity}.{after['status']}"
+    return f"{entity}.{verb}"
+
+
+def _lock_chain(session: Session) -> None:
+    """Serialise appends on PostgreSQL until this transaction ends."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_KEY})
+
+
+def _head(session: Session) -> str:
+    """The hash of the newest event (the genesis value on an empty trail)."""
+    connection = session.connection()
+    latest = connection.execute(
+        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar()
+    return latest or GENESIS
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    rows: list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]] = []
+    for obj in session.new:
+        entity = ENTITIES.get(type(obj))
+        if entity:
+            after = _created(obj, entity)
+            rows.append((_action(entity, "create", None), entity, _pk(obj), None, after))
+    for obj in session.dirty:
+        entity = ENTITIES.get(type(obj))
+        if entity and session.is_modified(obj, include_collections=True):
+            before, after = _changed(obj, entity)
+            if after:
+                rows.append((_action(entity, "update", after), entity, _pk(obj), before, after))
+    for obj in session.deleted:
+        entity = ENTITIES.get(type(obj))
+        if entity:
+            rows.append((f"{entity}.delete", entity, _pk(obj), _deleted(obj, entity), None))
+    if not rows:
+        return
+    actor_id, label = _current_actor()
+    _lock_chain(session)
+    prev = _head(session)
+    at = datetime.now(UTC)
+    values = []
+    for action, entity, entity_id, before, after in rows:
+        if label and after is not None:
+            after = {**after, "_by": label}
+        digest = event_hash(
+            prev_hash=prev,
+            at=at,
+            actor_id=actor_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+        )
+        values.append(
+            {
+                "at": at,
+                "actor_id": actor_id,
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "before": before,
+                "after": after,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    # One statement per event, in chain order: the ids follow the chain.
+    connection = session.connection()
+    for row in values:
+        connection.execute(insert(AuditEvent.__table__).values(**row))
+
+
+def _pk(obj: Any) -> str:
+    """The primary key as text (in after_flush a new row's identity is not yet set)."""
+    identity = inspect(type(obj)).primary_key_from_instance(obj)
+    return ",".join(str(part) for part in identity)
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """When a run is committed or published, record the chain's head on it (an anchor).
+
+    The anchor lives outside the audit table, so deleting the newest events is found by
+    `duijie audit verify` even when nobody kept the head elsewhere.
+    """
+    for obj in session.dirty:
+        if not isinstance(obj, AllocationRun):
+            continue
+        added = inspect(obj).attrs["status"].history.added
+        if not added or added[0] not in ("committed", "published"):
+            continue
+        _lock_chain(session)
+        connection = session.connection()
+        count = connection.execute(select(func.count()).select_from(AuditEvent.__table__))
+        anchor = {"events": int(count.scalar() or 0), "head": _head(session)}
+        anchors = dict((obj.metrics or {}).get("audit_anchors", {}))
+        anchors[added[0]] = anchor
+        obj.metrics = {**(obj.metrics or {}), "audit_anchors": anchors}
+
+
+event.listen(Session, "before_flush", _before_flush)
+event.listen(Session, "after_flush", _after_flush)
+
+# Databases made with create_all (tests, `duijie` on a fresh file) get the same append-only
+# triggers as migration a0d17e000001 installs.
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_event is append-only: % refused', TG_OP;
+END
+$$ LANGUAGE plpgsql
+"""
+PG_TRIGGERS = (
+    "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
+    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+    "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()",
+)
+SQLITE_TRIGGERS = (
+    "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: UPDATE refused'); END",
+    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: DELETE refused'); END",
+)
+for _statement in (PG_FUNCTION.replace("%", "%%"), *PG_TRIGGERS):  # DDL formats with %
+    event.listen(
+        AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
+    )
+for _statement in SQLITE_TRIGGERS:
+    event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Verifying the trail
+
+
+@dataclass
+class Verdict:
+    """What `verify` found: the number of events, the head, and the first problem if any."""
+
+    events: int = 0
+    head: str = GENESIS
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session, *, expect: str | None = None) -> Verdict:
+    """Walk the chain; report the first edited, inserted or deleted event.
+
+    `expect` is a head kept outside the database ("COUNT:HASH" from `duijie audit head`).
+    """
+    verdict = Verdict()
+    recent: list[str] = [GENESIS]
+    by_position: dict[int, str] = {}
+    states: dict[tuple[str, str], dict[str, Any] | None] = {}
+    first_at: datetime | None = None
+    query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
+    for ev in session.scalars(query):
+        verdict.events += 1
+        first_at = first_at or ev.at
+        computed = event_hash(
+            prev_hash=ev.prev_hash,
+            at=ev.at,
+            actor_id=ev.actor_id,
+            action=ev.action,
+            entity=ev.entity,
+            entity_id=ev.entity_id,
+            before=ev.before,
+            after=ev.after,
+        )
+        if not verdict.problems:
+            if computed != ev.hash:
+                verdict.problems.append(
+                    f"event {ev.id} ({ev.action} {ev.entity} {ev.entity_id}) was edited: "
+                    "its hash does not match its contents"
+                )
+            elif ev.prev_hash != recent[-1]:
+                if len(recent) > 1 and ev.prev_hash == recent[-2]:
+                    what = f"the event before event {ev.id} was inserted"
+                else:
+                    what = f"events before event {ev.id} were deleted (or it was inserted)"
+                verdict.problems.append(f"{what}: the chain breaks at event {ev.id}")
+        recent = [recent[-1], ev.hash]
+        by_position[verdict.events] = ev.hash
+        key = (ev.entity, ev.entity_id)
+        if ev.after is None:
+            states[key] = None
+        else:
+            states[key] = {**(states.get(key) or {}), **ev.after}
+    verdict.head = recent[-1]
+    if verdict.problems:
+        return verdict
+    for problem in _anchor_problems(session, verdict, by_position, expect):
+        verdict.problems.append(problem)
+        return verdict
+    for problem in _state_problems(session, states, first_at):
+        verdict.problems.append(problem)
+        return verdict
+    return verdict
+
+
+def _anchor_problems(
+    session: Session, verdict: Verdict, by_position: dict[int, str], expect: str | None
+) -> Iterator[str]:
+    anchors: list[tuple[str, int, str]] = []
+    if expect:
+        count, _, head = expect.partition(":")
+        if not count.isdigit() or len(head) != 64:
+            yield f"--expect must be COUNT:HASH as printed by `duijie audit head`, not {expect!r}"
+            return
+        anchors.append(("the head you kept", int(count), head))
+    for run in session.scalars(select(AllocationRun).order_by(AllocationRun.id)):
+        for status, anchor in ((run.metrics or {}).get("audit_anchors") or {}).items():
+            anchors.append((f"run {run.id} when {status}", anchor["events"], anchor["head"]))
+    for where, count, head in anchors:
+        if count == 0:
+            continue
+        if count > verdict.events:
+            yield (
+                f"{where} recorded {count} events but only {verdict.events} remain: "
+                "the newest events were deleted"
+            )
+        elif by_position.get(count) != head:
+            yield f"{where} recorded event {count} with another hash: events were replaced"
+
+
+def _state_problems(
+    session: Session, states: dict[tuple[str, str], dict[str, Any] | None], first_at: Any
+) -> Iterator[str]:
+    """Every audited row must look as its events say: else events were deleted at the end."""
+    if first_at is None:
+        return
+    start = plain(first_at)
+    for model, entity in ENTITIES.items():
+        masked = MASKED.get(entity, frozenset())
+        for obj in session.scalars(select(model).execution_options(yield_per=1000)):
+            key = (entity, _pk(obj))
+            state = states.get(key)
+            if state is None:
+                stamp = plain(getattr(obj, "updated_at", None) or getattr(obj, "created_at", None))
+                if stamp is not None and stamp >= start:
+                    yield (
+                        f"{entity} {key[1]} changed at {stamp} but has no "
+                        "audit event: the newest events were deleted (or the row was written "
+                        "around the app)"
+                    )
+                continue
+            for column in _columns(obj, entity):
+                if column in masked or column not in state or state[column] == COMPUTED:
+                    continue
+                if plain(getattr(obj, column)) != state[column]:
+                    yield (
+                        f"{entity} {key[1]}: {column} is {plain(getattr(obj, column))!r} but "
+                        f"its last audit event says {state[column]!r}: the newest events "
+                        "were deleted (or the row was written around the app)"
+                    )
+                    break
+
+
+def head(session: Session) -> tuple[int, str]:
+    """The number of events and the newest hash, to keep outside the database."""
+    count = session.scalar(select(func.count(AuditEvent.id))) or 0
+    latest = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    return int(count), latest or GENESIS
