@@ -356,3 +356,28 @@ def test_cli_export_and_import(demo_db: Flask, tmp_path: Any) -> None:
     ledger = tmp_path / "ledger.csv"
     assert runner.invoke(args=["export", "ledger", str(ledger)]).exit_code == 0
     assert ledger.read_text(encoding="utf-8-sig").startswith("编号,周次")
+
+
+def test_admin_imports_the_accounts_template_and_sees_the_password_once(
+    client: FlaskClient, auth: Auth, demo_app: Flask
+) -> None:
+    auth.login("admin")
+    template = client.get("/import/accounts/template.xlsx")
+    done = client.post(
+        "/import/accounts",
+        data={"file": (io.BytesIO(template.data), "accounts.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert "已导入 1 条记录" in done.text and "初始密码（只显示这一次）" in done.text
+    with demo_app.app_context():
+        created = db.session.scalar(select(User).where(User.username == "cun-huangtian"))
+        assert created is not None and created.role == "village" and created.village_id
+        db.session.remove()
+    # Uploading the same file again imports nothing: the username is taken now.
+    again = client.post(
+        "/import/accounts",
+        data={"file": (io.BytesIO(template.data), "accounts.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert "什么也没有导入" in again.text and "用户名「cun-huangtian」已被使用" in again.text
+    assert "初始密码（只显示这一次）" not in again.text

@@ -818,10 +818,16 @@ def _xlsx(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
     return buffer.getvalue()
 
 
-def template_xlsx(kind: str, actor: User | None = None) -> bytes:
-    """An XLSX with the kind's Chinese headers, one example row and a sheet explaining them."""
+def template_xlsx(kind: str, actor: User | None = None, session: Session | None = None) -> bytes:
+    """An XLSX with the kind's Chinese headers, one example row and a sheet explaining them.
+
+    With a session the example names a real poor village (the committee's own for needs).
+    """
     columns = COLUMNS[kind]
     example = {c.key: c.example for c in columns}
+    if session is not None and "village_code" in example:
+        first = session.scalar(select(Village.code).order_by(Village.code).limit(1))
+        example["village_code"] = first or example["village_code"]
     if actor is not None and kind == "offers" and actor.organization is not None:
         example["organization"] = actor.organization.name
     if actor is not None and kind == "needs" and actor.village is not None:

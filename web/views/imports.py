@@ -89,7 +89,7 @@ def template(kind: str) -> Response:
     """The XLSX template: the Chinese headers, an example row and a sheet explaining them."""
     _kind_for_user(kind)
     return Response(
-        template_xlsx(kind, current_user),
+        template_xlsx(kind, current_user, db.session),
         mimetype=XLSX_MIMETYPE,
         headers={"Content-Disposition": f"attachment; filename=duijie-{kind}-template.xlsx"},
     )
