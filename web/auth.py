@@ -11,12 +11,19 @@ from flask_login import current_user, login_required
 
 from web.extensions import db
 from web.models import User
+from web.services.households import HouseholdPrincipal, load_principal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def load_user(user_id: str) -> User | None:
-    """Load the user from a session id "id:version"; an outdated version ends the session."""
+def load_user(user_id: str) -> User | HouseholdPrincipal | None:
+    """Load the user from a session id "id:version"; an outdated version ends the session.
+
+    A household's session id is "h:<household id>:<version>": it loads a HouseholdPrincipal,
+    whose role "household" no roles_required view lets in.
+    """
+    if user_id.startswith("h:"):
+        return load_principal(db.session, user_id)
     raw_id, _, raw_version = user_id.partition(":")
     if not raw_id.isdigit() or not raw_version.isdigit():
         return None
