@@ -24,6 +24,9 @@ ADMIN_ROUTES = [
     ("post", "/admin/runs/1/rerun"),
     ("post", "/admin/runs/1/commit"),
     ("post", "/admin/runs/1/publish"),
+    ("get", "/admin/runs/1/progress"),
+    ("post", "/admin/runs/1/cancel"),
+    ("post", "/admin/runs/1/retry"),
     ("post", "/admin/allocations/1/cancel"),
 ]
 

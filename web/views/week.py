@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -18,19 +18,21 @@ from web.auth import roles_required
 from web.extensions import db
 from web.forms import DecisionForm, WeekPolicyForm
 from web.models import Allocation, AllocationRun, Need, Offer
+from web.services import jobs
 from web.services.delivery import cancel
 from web.services.week import (
     AlreadyCommitted,
     StaleRun,
     WeekError,
     commit_run,
-    preview_week,
     publish_run,
 )
 from web.services.week_instance import POLICY_KEYS, row_id
+from web.views.pagination import BadPagination, parse_pagination
 
 week = Blueprint("week", __name__)
 SHOWN = 200  # allocation rows shown on a run's page; the total is counted
+RUNS_PER_PAGE = 20  # rows of the runs table on the week page
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,43 @@ def status_labels() -> dict[str, Any]:
     return {
         "run_status": lambda code: runs.get(code, code),
         "delivery_status": lambda code: deliveries.get(code, code),
+        "job_stage": job_stage,
+        "failure_reason": failure_reason,
     }
+
+
+def failure_reason(error: str | None) -> str:
+    """Why a run failed, in the user's language (the stored reason is shown as the detail)."""
+    text = error or ""
+    if text.startswith(jobs.WORKER_LOST):
+        return _(
+            "The worker stopped responding (stopped, or its machine failed). "
+            "Nothing was stored; retry the run."
+        )
+    if text.startswith(jobs.WORKER_FAILED):
+        return _("The worker failed while solving. Nothing was stored; retry the run.")
+    if text.startswith(jobs.QUEUE_DOWN):
+        return _("The job queue could not be reached. Nothing was stored; retry when it is back.")
+    if text.startswith(jobs.JOB_LOST):
+        return _("The job was lost before it finished. Nothing was stored; retry the run.")
+    if text.startswith(jobs.SOLVE_FAILED):
+        return _("The optimizer failed. Nothing was stored; retry the run.")
+    return _("The allocation could not be done: %(reason)s", reason=text)
+
+
+def job_stage(code: str) -> str:
+    """A background job's stage in the user's language."""
+    stages = {
+        "queued": _("Waiting for a worker"),
+        "building": _("Reading offers and needs"),
+        "solving": _("Optimizer searching"),
+        "greedy": _("Computing the greedy baseline"),
+        "figures": _("Computing the figures"),
+        "done": _("Done"),
+        "failed": _("Failed"),
+        "cancelled": _("Cancelled"),
+    }
+    return stages.get(code, code)
 
 
 week.context_processor(status_labels)
@@ -90,6 +128,8 @@ def _refusal(error: WeekError) -> str:
         return _("This week is already committed; it cannot be committed again.")
     if isinstance(error, StaleRun):
         return _("Offers or needs changed since this preview; preview the week again.")
+    if str(error).startswith(jobs.QUEUE_DOWN):
+        return failure_reason(str(error))
     return _("The allocation could not be done: %(reason)s", reason=str(error))
 
 
@@ -130,21 +170,32 @@ def _by_id(model: Any, ids: set[int]) -> dict[int, Any]:
 @week.route("/admin/week", methods=["GET", "POST"])
 @roles_required("admin")
 def plan() -> Response | str:
-    """Choose the week and the policy weights, and preview an allocation."""
+    """Choose the week and the policy weights, and preview an allocation; the runs so far."""
     form = _policy_form()
     if form.validate_on_submit():
         return _preview(form)
+    try:
+        page, _per_page = parse_pagination(request.args)
+    except BadPagination as error:
+        abort(400, str(error))
+    total = db.session.scalar(select(func.count(AllocationRun.id))) or 0
+    pages = max(1, -(-total // RUNS_PER_PAGE))
     runs = db.session.scalars(
-        select(AllocationRun).order_by(AllocationRun.id.desc()).limit(20)
+        select(AllocationRun)
+        .order_by(AllocationRun.id.desc())
+        .limit(RUNS_PER_PAGE)
+        .offset((page - 1) * RUNS_PER_PAGE)
     ).all()
-    return render_template("week/plan.html", form=form, runs=runs)
+    return render_template(
+        "week/plan.html", form=form, runs=runs, page=page, pages=pages, total=total
+    )
 
 
 def _preview(form: WeekPolicyForm) -> Response:
-    """Solve the week with the form's weights and go to the new run, or back with the reason."""
+    """Start a preview job with the form's weights and follow it on the run's page."""
     policy = {key: float(getattr(form, key).data) for key in POLICY_KEYS}
     try:
-        run = preview_week(
+        run = jobs.start_preview(
             db.session,
             form.week.data or WEEK,
             policy,
@@ -154,18 +205,18 @@ def _preview(form: WeekPolicyForm) -> Response:
     except WeekError as error:
         flash(_refusal(error), "error")
         return redirect(url_for("week.plan"))
-    flash(_("Preview ready: nothing is pledged until you commit it."), "info")
     return redirect(url_for("week.run", run_id=run.id))
 
 
 @week.get("/admin/runs/<int:run_id>")
 @roles_required("admin")
 def run(run_id: int) -> str:
-    """A run's figures, the greedy comparison, its allocations and the next step."""
+    """A run: its job's live progress, or its figures, the greedy comparison and allocations."""
     found = db.session.get(AllocationRun, run_id)
     if found is None:
         abort(404)
-    rows, total = _rows(found)
+    jobs.check_alive(db.session, found)
+    rows, total = _rows(found) if found.status not in ("queued", "running", "failed") else ([], 0)
     return render_template(
         "week/run.html",
         run=found,
@@ -173,7 +224,52 @@ def run(run_id: int) -> str:
         total=total,
         form=_policy_form(found),
         decision=DecisionForm(),
+        progress=jobs.progress_of(found),
     )
+
+
+@week.get("/admin/runs/<int:run_id>/progress")
+@roles_required("admin")
+def progress(run_id: int) -> Response:
+    """The run's job progress as JSON, polled by run-progress.js."""
+    found = db.session.get(AllocationRun, run_id)
+    if found is None:
+        abort(404)
+    jobs.check_alive(db.session, found)
+    state = jobs.progress_of(found)
+    state["status_label"] = status_labels()["run_status"](found.status)
+    state["stage_label"] = job_stage(state["stage"])
+    response = jsonify(state)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@week.post("/admin/runs/<int:run_id>/cancel")
+@roles_required("admin")
+def cancel_run(run_id: int) -> Response:
+    """Cancel the run's job: at once when queued, at the solver's next check when running."""
+    try:
+        found = jobs.request_cancel(db.session, run_id, current_user)
+    except WeekError as error:
+        flash(_refusal(error), "error")
+    else:
+        if found.status == "cancelled":
+            flash(_("Run cancelled: nothing was stored."), "info")
+        else:
+            flash(_("Cancelling: the optimizer stops at its next check."), "info")
+    return redirect(url_for("week.run", run_id=run_id))
+
+
+@week.post("/admin/runs/<int:run_id>/retry")
+@roles_required("admin")
+def retry_run(run_id: int) -> Response:
+    """Start a new preview job with a failed or cancelled run's week and weights."""
+    try:
+        new = jobs.retry(db.session, run_id, current_user)
+    except WeekError as error:
+        flash(_refusal(error), "error")
+        return redirect(url_for("week.run", run_id=run_id))
+    return redirect(url_for("week.run", run_id=new.id))
 
 
 @week.post("/admin/runs/<int:run_id>/rerun")
