@@ -381,3 +381,14 @@ def test_admin_imports_the_accounts_template_and_sees_the_password_once(
     )
     assert "什么也没有导入" in again.text and "用户名「cun-huangtian」已被使用" in again.text
     assert "初始密码（只显示这一次）" not in again.text
+
+
+def test_current_data_downloads_in_the_import_layout(client: FlaskClient, auth: Auth) -> None:
+    auth.login("village")
+    download = client.get("/import/needs/current.xlsx")
+    assert download.status_code == 200
+    rows = list(load_workbook(io.BytesIO(download.data)).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:3] == ("村代码", "类别", "标题") and len(rows) > 1
+    own = {row[0] for row in rows[1:]}
+    assert len(own) == 1  # only the committee's own village
+    assert client.get("/import/offers/current.xlsx").status_code == 403

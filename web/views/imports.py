@@ -17,8 +17,10 @@ from web.services.imports import (
     XLSX_MIMETYPE,
     ImportDenied,
     ImportFileError,
+    export_table_of,
     import_file,
     may_import,
+    table_bytes,
     template_xlsx,
 )
 
@@ -92,4 +94,20 @@ def template(kind: str) -> Response:
         template_xlsx(kind, current_user, db.session),
         mimetype=XLSX_MIMETYPE,
         headers={"Content-Disposition": f"attachment; filename=duijie-{kind}-template.xlsx"},
+    )
+
+
+@imports.get("/<kind>/current.xlsx")
+@login_required
+def current(kind: str) -> Response:
+    """What the user already has of this kind, in the import layout (edit it, import it again)."""
+    _kind_for_user(kind)
+    try:
+        table = export_table_of(db.session, kind, current_user)
+    except ImportDenied:
+        abort(403)
+    return Response(
+        table_bytes(table, ".xlsx"),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": f"attachment; filename=duijie-{kind}.xlsx"},
     )
