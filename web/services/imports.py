@@ -53,6 +53,10 @@ EXPORT_KINDS = ("offers", "needs", "accounts", "ledger")
 KIND_NAMES = {"accounts": "账号", "offers": "帮扶资源", "needs": "需求和微心愿", "ledger": "台账"}
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_ROWS = 5000
+# Lines read from a sheet at most, blank ones included, before giving up on it.
+MAX_SHEET_LINES = 2 * MAX_IMPORT_ROWS
+# Whole numbers above this are refused (the database keeps 32-bit integers).
+MAX_INTEGER = 1_000_000_000
 # An XLSX is a zip: refuse one that would unpack to more than this (a "zip bomb").
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -215,7 +219,11 @@ def _xlsx_rows(data: bytes) -> Iterable[Sequence[Any]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            rows.append(list(row))
+            if len(rows) > MAX_SHEET_LINES:
+                break  # read_sheet reports the file as too long
         workbook.close()
     except Exception:
         raise ImportFileError(
@@ -252,6 +260,8 @@ def read_sheet(data: bytes) -> Sheet:
     header: list[str] | None = None
     rows: list[tuple[int, list[Any]]] = []
     for number, cells in enumerate(raw, start=1):
+        if number > MAX_SHEET_LINES:
+            raise ImportFileError(f"数据超过 {MAX_IMPORT_ROWS} 行，请拆分后分批导入。")
         if all(_is_blank(c) for c in cells):
             continue
         if header is None:
@@ -323,6 +333,9 @@ class _Row:
             number = int(value)
         elif isinstance(value, str) and re.fullmatch(r"[+]?\d+", shown):
             number = int(shown)
+        if number is not None and maximum is None and number > MAX_INTEGER:
+            self.error(column, f"数字过大（最多 {MAX_INTEGER}），这里是「{shown}」。")
+            return None
         if number is None or number < minimum or (maximum is not None and number > maximum):
             span = (
                 f"{minimum} 到 {maximum} 的整数"
@@ -789,7 +802,9 @@ def import_file(session: Session, kind: str, data: bytes, actor: User) -> Import
         report.passwords.clear()
         report.created = report.households_created = 0
         report.errors.append(
-            RowError(0, "", "写入时与他人同时修改的数据冲突，什么也没有导入，请重试。")
+            RowError(
+                0, "", "写入数据库时出错（可能有人同时修改了同样的数据），什么也没有导入，请重试。"
+            )
         )
     return report
 
