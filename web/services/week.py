@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from optimizer import InvalidInstance, Progress, parse_instance, result_to_json, solve, solve_greedy
 from web.models import Allocation, AllocationRun, Need, Offer, User
+from web.services.faults import fault_point
+from web.services.locking import begin_write
 from web.services.notifications import notify, organization_members, village_committees
 from web.services.week_instance import (
     IdMaps,
@@ -192,9 +194,12 @@ def commit_run(session: Session, run_id: int, actor: User) -> AllocationRun:
     """Turn a preview's allocations into pledges, all or nothing; the week is committed once."""
     try:
         require_admin(actor, "commit a week's allocation")
+        begin_write(session)  # SQLite: the write lock first; PostgreSQL: row locks below
         run = session.get(AllocationRun, run_id, with_for_update=True, populate_existing=True)
         if run is None:
             raise WeekError(f"no allocation run {run_id}")
+        if run.status in ("committed", "published"):  # a retried commit
+            raise AlreadyCommitted(f"run {run_id} is {run.status}, not a preview: committed once")
         if run.status != "preview" or run.input is None or run.output is None:
             raise WeekError(f"run {run_id} is {run.status}, not a preview: it cannot be committed")
         ensure_not_committed(session, run.week)
@@ -203,6 +208,7 @@ def commit_run(session: Session, run_id: int, actor: User) -> AllocationRun:
         needs = _locked(session, Need, (row_id(a["need"]) for a in allocations))
         # Again under the locks: a commit of the same week may have finished while we waited.
         ensure_not_committed(session, run.week)
+        fault_point("commit:locked")
         stale = _stale_items(run, offers, needs)
         if stale:
             raise StaleRun(
@@ -210,10 +216,13 @@ def commit_run(session: Session, run_id: int, actor: User) -> AllocationRun:
                 "preview the week again"
             )
         _pledge(session, run, offers, needs)
+        session.flush()
+        fault_point("commit:pledged")  # pledges and counters written, the run not yet marked
         run.committed_week = run.week
         run.status = "committed"
         run.committed_at = datetime.now(UTC)
         session.flush()
+        fault_point("commit:before-commit")
     except IntegrityError:
         session.rollback()
         raise _refusal(session, run_id) from None
