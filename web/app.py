@@ -50,6 +50,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the pages, the API and the health check."""
+    from web.views.account import account
     from web.views.admin import admin
     from web.views.api import api
     from web.views.auth import auth
@@ -57,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views.deliveries import deliveries
     from web.views.donor import donor
     from web.views.health import health
+    from web.views.imports import imports
     from web.views.ledger import ledger
     from web.views.public import public
     from web.views.transparency import transparency
@@ -65,6 +67,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public)
     app.register_blueprint(auth)
+    app.register_blueprint(account)
+    app.register_blueprint(imports)
     app.register_blueprint(health)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(donor)

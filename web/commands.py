@@ -131,3 +131,6 @@ def register(app: Flask) -> None:
         allocate_command,
     ):
         app.cli.add_command(command)
+    from web.commands_data import register as register_data_commands
+
+    register_data_commands(app)
