@@ -40,12 +40,14 @@ def import_command(kind: str, file: Path, username: str) -> None:
 
     Exit 1 with one line per problem (row, column, what is wrong) when any row is invalid.
     """
+    from web.services.audit import acting_as
     from web.services.imports import ImportDenied, ImportFileError, import_file
 
     actor = _actor(username)
     assert actor is not None
     try:
-        report = import_file(db.session, kind, file.read_bytes(), actor)
+        with acting_as(actor):  # the audit trail names who imported
+            report = import_file(db.session, kind, file.read_bytes(), actor)
     except (ImportDenied, ImportFileError) as error:
         raise click.ClickException(str(error)) from None
     for name in report.ignored_columns:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.web.conftest import Auth
 from web.extensions import db
-from web.models import Household, Need, Offer, User, Village
+from web.models import AuditEvent, Household, Need, Offer, User, Village
 from web.services import imports
 from web.services.imports import ImportDenied, ImportFileError, export_table_of, import_file
 
@@ -340,6 +340,11 @@ def test_cli_export_and_import(demo_db: Flask, tmp_path: Any) -> None:
     assert result.exit_code == 0 and "全部有效" in result.output, result.output
     exported = len(committee_file.read_text(encoding="utf-8-sig").strip().splitlines()) - 1
     assert _count(Need) == before + exported
+    newest = db.session.scalar(select(Need.id).order_by(Need.id.desc()).limit(1))
+    created = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.entity == "need", AuditEvent.entity_id == str(newest))
+    )
+    assert created is not None and created.actor_id == _user("village").id
     public_file = tmp_path / "needs.xlsx"
     assert runner.invoke(args=["export", "needs", str(public_file)]).exit_code == 0
     cells = [
