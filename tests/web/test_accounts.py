@@ -152,3 +152,15 @@ def test_email_is_validated_saved_and_cleared(
         user = db.session.scalar(select(User).where(User.username == "township"))
         assert user is not None and user.email is None
         db.session.remove()
+
+
+def test_guessing_the_current_password_is_limited(client: FlaskClient, auth: Auth) -> None:
+    auth.login("auditor")
+    wrong = {"pw-current": "guess-0000", "pw-new": "long-enough-1", "pw-confirm": "long-enough-1"}
+    for _ in range(5):
+        assert "当前密码不正确" in client.post("/account/password", data=wrong).text
+    right = {**wrong, "pw-current": "demo-auditor-2026"}
+    limited = client.post("/account/password", data=right)
+    assert "密码错误次数过多，请等待 15 分钟后再试" in limited.text
+    client.post("/logout")
+    assert auth.login("auditor").status_code == 302  # the password did not change

@@ -374,6 +374,7 @@ def test_admin_imports_the_accounts_template_and_sees_the_password_once(
         content_type="multipart/form-data",
     )
     assert "已导入 1 条记录" in done.text and "初始密码（只显示这一次）" in done.text
+    assert done.headers["Cache-Control"] == "no-store"
     with demo_app.app_context():
         created = db.session.scalar(select(User).where(User.username == "cun-huangtian"))
         assert created is not None and created.role == "village" and created.village_id

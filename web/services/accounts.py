@@ -84,9 +84,15 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     """Set a new password after checking the current one; ends every session; commits.
 
     Codes: ``current`` (the current password is wrong), ``short`` (the new one is too short),
-    ``same`` (the new one equals the current one).
+    ``same`` (the new one equals the current one), ``limited`` (too many wrong current
+    passwords lately: a stolen session cannot guess its way to the password).
     """
+    bucket = f"password-change:{user.id}"
+    if not throttle.check(session, bucket, LOGIN_LIMIT_PER_USER, LOGIN_WINDOW).allowed:
+        raise AccountError("too many wrong current passwords; wait and try again", "limited")
     if not check_password_hash(user.password_hash, current):
+        throttle.record(session, bucket)
+        session.commit()
         raise AccountError("the current password is wrong", "current")
     if len(new) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters", "short")
@@ -94,6 +100,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise AccountError("the new password equals the current one", "same")
     user.password_hash = hash_password(new)
     end_sessions(user)
+    throttle.clear(session, bucket)
     session.commit()
 
 

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from web.extensions import db
 from web.services.accounts import (
+    LOGIN_WINDOW,
     MIN_PASSWORD_LENGTH,
     AccountError,
     change_password,
@@ -96,11 +97,15 @@ def password() -> Response:
         try:
             change_password(db.session, current_user, form.current.data or "", form.new.data or "")
         except AccountError as error:
-            target = form.current if error.code == "current" else form.new
+            target = form.current if error.code in ("current", "limited") else form.new
             target.errors = [
                 {
                     "current": _("The current password is wrong."),
                     "same": _("The new password must differ from the current one."),
+                    "limited": _(
+                        "Too many wrong passwords. Please wait %(minutes)s minutes and try again.",
+                        minutes=int(LOGIN_WINDOW.total_seconds() // 60),
+                    ),
                 }.get(error.code, _("The password needs at least 8 characters."))
             ]
         else:

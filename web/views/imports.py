@@ -82,6 +82,8 @@ def upload(kind: str) -> Response:
     response = make_response(page)
     if denied:
         response.status_code = 403
+    if report is not None and report.passwords:
+        response.headers["Cache-Control"] = "no-store"  # one-time passwords: keep no copy
     return response
 
 
