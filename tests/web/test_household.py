@@ -245,8 +245,11 @@ def test_household_is_refused_by_every_staff_page(demo_app: Flask, committee: An
     # Public pages stay open, and the household stays signed in.
     assert phone.get("/public").status_code == 200
     assert phone.get("/h/home").status_code == 200
-    # And staff are not households.
-    assert committee.get("/h/home").status_code == 403
+    # And staff are not households: they are sent to the household sign-in.
+    assert committee.get("/h/home").location.endswith("/h/")
+    # Signing out ends the household's session on this phone.
+    assert "您已退出登录" in text_of(phone.post("/h/logout"))
+    assert phone.get("/h/home").status_code == 302
 
 
 def test_roles_required_refuses_a_household_principal(demo_app: Flask, committee: Any) -> None:

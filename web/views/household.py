@@ -74,22 +74,35 @@ class ActionForm(FlaskForm):
     """A button: only the CSRF token."""
 
 
+def _is_household() -> bool:
+    return bool(
+        current_user.is_authenticated and getattr(current_user, "role", None) == "household"
+    )
+
+
 def household_required(view: F) -> F:
-    """Let only a signed-in household through; others go to the sign-in page (staff: 403)."""
+    """Let only a signed-in household through; anyone else goes to the household sign-in."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
+        if not _is_household():
             return redirect(url_for("household.start"))
-        if getattr(current_user, "role", None) != "household":
-            abort(403)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
 
 
 # What a household's session may open besides its own pages: public pages and signing out.
-OPEN_TO_HOUSEHOLDS = ("household.", "public.", "transparency.", "health.", "auth.", "static")
+OPEN_TO_HOUSEHOLDS = (
+    "household.",
+    "public.",
+    "transparency.",
+    "dashboard.index",
+    "health.",
+    "auth.",
+    "donor.register",
+    "static",
+)
 
 
 @household.before_app_request
@@ -146,14 +159,14 @@ def _start_page(
 
 @household.get("/household/")
 def legacy() -> Response:
-    """Another name for the household's sign-in page (the QR code keeps its ?code=)."""
+    """Another name for the household's sign-in page (the QR code's ?code= is kept)."""
     return redirect(url_for("household.start", **request.args))
 
 
 @household.get("/h/")
 def start() -> Response | str:
     """Sign in with household number and PIN, or for the first time with the invitation code."""
-    if current_user.is_authenticated and getattr(current_user, "role", None) == "household":
+    if _is_household():
         return redirect(url_for("household.home"))
     return _start_page()
 
@@ -178,7 +191,8 @@ def pin() -> Response | str:
     """Set the PIN, using the invitation code just checked (once)."""
     pending = session.get(INVITE_SESSION_KEY)
     if not isinstance(pending, dict) or "id" not in pending:
-        return redirect(url_for("household.start"))
+        flash(_("First type the invitation code from your slip."), "error")
+        return _start_page()
     form = PinForm()
     if form.validate_on_submit():
         if (form.pin.data or "") != (form.pin2.data or ""):
@@ -229,12 +243,15 @@ def login() -> Response | str:
 
 
 @household.post("/h/logout")
-@household_required
-def logout() -> Response:
-    """Sign out on this phone."""
-    logout_user()
+def logout() -> str:
+    """Sign out on this phone (a page saying so, with the way back in)."""
+    if _is_household():
+        logout_user()
+    lang = session.get("lang")
     session.clear()
-    return redirect(url_for("household.start"))
+    if lang:
+        session["lang"] = lang
+    return render_template("household/signed_out.html")
 
 
 @household.get("/h/home")
