@@ -164,3 +164,47 @@ def test_guessing_the_current_password_is_limited(client: FlaskClient, auth: Aut
     assert "密码错误次数过多，请等待 15 分钟后再试" in limited.text
     client.post("/logout")
     assert auth.login("auditor").status_code == 302  # the password did not change
+
+
+def _user_id(app: Flask, username: str) -> int:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        db.session.remove()
+        return user.id
+
+
+def test_admin_suspends_restores_and_resets_a_staff_account(demo_app: Flask) -> None:
+    admin, cadre = demo_app.test_client(), demo_app.test_client()
+    Auth(admin).login("admin")
+    Auth(cadre).login("village")
+    village_id = _user_id(demo_app, "village")
+    page = admin.post(f"/admin/accounts/{village_id}", data={"decision": "suspend"})
+    assert page.status_code == 302
+    assert "已停用" in admin.get("/admin/accounts").text
+    assert cadre.get("/village/needs").status_code == 302  # signed out at once
+    assert Auth(cadre).login("village").status_code == 200  # and cannot sign in
+    admin.post(f"/admin/accounts/{village_id}", data={"decision": "restore"})
+    assert Auth(cadre).login("village").status_code == 302
+    reset = admin.post(f"/admin/accounts/{village_id}", data={"decision": "reset"})
+    assert reset.status_code == 200 and reset.headers["Cache-Control"] == "no-store"
+    password = reset.text.split("<code>")[1].split("</code>")[0]
+    assert len(password) >= 12
+    assert cadre.get("/village/needs").status_code == 302  # the reset ended the session
+    fresh = demo_app.test_client()
+    assert Auth(fresh).login("village").status_code == 200
+    assert Auth(fresh).login("village", password).status_code == 302
+
+
+def test_only_staff_accounts_are_managed_and_only_by_an_administrator(demo_app: Flask) -> None:
+    admin, township = demo_app.test_client(), demo_app.test_client()
+    Auth(admin).login("admin")
+    Auth(township).login("township")
+    donor_id, village_id = _user_id(demo_app, "donor"), _user_id(demo_app, "village")
+    for target in (donor_id, _user_id(demo_app, "admin"), 999999):
+        refused = admin.post(f"/admin/accounts/{target}", data={"decision": "suspend"})
+        assert refused.status_code == 404
+    assert admin.post(f"/admin/accounts/{village_id}", data={"decision": "x"}).status_code == 400
+    forbidden = township.post(f"/admin/accounts/{village_id}", data={"decision": "suspend"})
+    assert forbidden.status_code == 403
+    assert Auth(demo_app.test_client()).login("village").status_code == 302  # untouched

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -155,3 +156,31 @@ def record_failed_login(session: Session, buckets: LoginBuckets) -> None:
 def clear_failed_logins(session: Session, buckets: LoginBuckets) -> None:
     """Forget this username's failures from this address (it signed in); the caller commits."""
     throttle.clear(session, buckets.user)
+
+
+def _staff_account(session: Session, user_id: int) -> User:
+    """A village committee, township officer or auditor account; LookupError otherwise."""
+    user = session.get(User, user_id)
+    if user is None or user.role not in ("village", "township", "auditor"):
+        raise LookupError(user_id)
+    return user
+
+
+def set_staff_active(session: Session, user_id: int, active: bool) -> User:
+    """Suspend or restore a staff account; suspending ends its sessions at once; commits."""
+    user = _staff_account(session, user_id)
+    if user.active != active:
+        user.active = active
+        end_sessions(user)
+        session.commit()
+    return user
+
+
+def reset_staff_password(session: Session, user_id: int) -> tuple[User, str]:
+    """Give a staff account a new random password (returned once); ends its sessions; commits."""
+    user = _staff_account(session, user_id)
+    password = secrets.token_urlsafe(9)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    session.commit()
+    return user, password

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from web.auth import roles_required
 from web.extensions import db
 from web.forms import DecisionForm, StaffAccountForm
+from web.services.accounts import reset_staff_password, set_staff_active
 from web.services.organizations import (
     OrganizationError,
     create_staff_account,
@@ -76,4 +77,36 @@ def accounts() -> Response | str:
         else:
             flash(_("Account created."), "info")
             return redirect(url_for("admin.accounts"))
-    return render_template("admin/accounts.html", form=form, staff=list_staff(db.session))
+    return render_template(
+        "admin/accounts.html", form=form, staff=list_staff(db.session), decision=DecisionForm()
+    )
+
+
+@admin.post("/accounts/<int:user_id>")
+@roles_required("admin")
+def account_decision(user_id: int) -> Response | str:
+    """Suspend, restore or reset the password of one staff account."""
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    decision = form.decision.data or ""
+    try:
+        if decision in ("suspend", "restore"):
+            user = set_staff_active(db.session, user_id, decision == "restore")
+            flash(
+                _("%(name)s can sign in again.", name=user.username)
+                if user.active
+                else _("%(name)s is suspended and signed out.", name=user.username),
+                "info",
+            )
+            return redirect(url_for("admin.accounts"))
+        if decision == "reset":
+            user, password = reset_staff_password(db.session, user_id)
+            response = make_response(
+                render_template("admin/password_reset.html", user=user, password=password)
+            )
+            response.headers["Cache-Control"] = "no-store"  # the password is shown only once
+            return response
+    except LookupError:
+        abort(404)
+    abort(400)
