@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install demo test test-fast lint bench clean translations
+.PHONY: install demo test test-fast lint bench bench-province clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/optimizer_bench.py
+
+# A province-size week (5,000 villages): greedy, the decomposed solve on 1, 2 and 4 workers,
+# and the bound (about 30 minutes on 2 cores).
+bench-province: install
+	$(BIN)/python benchmarks/province_bench.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
