@@ -271,6 +271,7 @@ def test_commits_pledges_and_cancels_racing_at_the_same_offers_keep_totals_exact
         assert fresh is not None and fresh.remaining >= 0
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("memo_solver")
 def test_two_administrators_committing_the_same_week_at_once_commit_it_once(
     race_db: Flask,
