@@ -26,6 +26,14 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def _whole_number(name: str) -> int:
+    """A non-negative whole number from the environment (0 when unset)."""
+    raw = os.environ.get(name, "").strip() or "0"
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from the environment, resolved once at start-up."""
@@ -37,6 +45,7 @@ class Settings:
     upload_dir: str | None = None
     smtp_url: str | None = None
     mail_from: str | None = None
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -50,6 +59,7 @@ class Settings:
             upload_dir=os.environ.get("DUIJIE_UPLOAD_DIR") or None,
             smtp_url=os.environ.get("DUIJIE_SMTP_URL") or None,
             mail_from=os.environ.get("DUIJIE_MAIL_FROM") or None,
+            trusted_proxies=_whole_number("DUIJIE_TRUSTED_PROXIES"),
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -62,6 +72,7 @@ class Settings:
             "DUIJIE_UPLOAD_DIR": self.upload_dir,
             "DUIJIE_SMTP_URL": self.smtp_url,
             "DUIJIE_MAIL_FROM": self.mail_from,
+            "DUIJIE_TRUSTED_PROXIES": self.trusted_proxies,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.web.conftest import Auth
+from web import create_app
 from web.extensions import db
 from web.models import ThrottleEvent, User
 from web.services import accounts
@@ -208,3 +210,36 @@ def test_only_staff_accounts_are_managed_and_only_by_an_administrator(demo_app: 
     forbidden = township.post(f"/admin/accounts/{village_id}", data={"decision": "suspend"})
     assert forbidden.status_code == 403
     assert Auth(demo_app.test_client()).login("village").status_code == 302  # untouched
+
+
+def _forwarded_login(client: FlaskClient, password: str, client_ip: str) -> int:
+    response = client.post(
+        "/login",
+        data={"username": "donor", "password": password},
+        headers={"X-Forwarded-For": client_ip},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the reverse proxy
+    )
+    return response.status_code
+
+
+@pytest.mark.parametrize("trusted", [0, 1])
+def test_behind_a_trusted_proxy_limits_count_per_client(demo_app: Flask, trusted: int) -> None:
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": demo_app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "DUIJIE_TRUSTED_PROXIES": trusted,
+        }
+    )
+    client = app.test_client()
+    for _ in range(5):
+        assert _forwarded_login(client, "wrong-password", "203.0.113.10") == 200
+    assert _forwarded_login(client, "demo-donor-2026", "203.0.113.10") == 429
+    # Another client through the same proxy: free when the proxy is trusted, else limited too
+    # (the forwarded header cannot be forged to dodge the limit when no proxy is trusted).
+    other = _forwarded_login(client, "demo-donor-2026", "198.51.100.20")
+    assert other == (302 if trusted else 429)
+    with app.app_context():
+        db.engine.dispose()
