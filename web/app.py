@@ -30,21 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
-    register_proxy(app)
     return app
-
-
-def register_proxy(app: Flask) -> None:
-    """Trust DUIJIE_TRUSTED_PROXIES reverse proxies' X-Forwarded-For and -Proto headers.
-
-    Rate limits then count per client address, not per proxy.
-    """
-    hops = int(app.config.get("DUIJIE_TRUSTED_PROXIES") or 0)
-    if hops > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-        app.wsgi_app = proxied  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:
@@ -72,6 +58,8 @@ def register_blueprints(app: Flask) -> None:
     from web.views.deliveries import deliveries
     from web.views.donor import donor
     from web.views.health import health
+    from web.views.household import household
+    from web.views.household_admin import household_admin
     from web.views.imports import imports
     from web.views.ledger import ledger
     from web.views.public import public
@@ -93,6 +81,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_pages)
     app.register_blueprint(transparency)
     app.register_blueprint(ledger)
+    app.register_blueprint(household)
+    app.register_blueprint(household_admin)
     csrf.exempt(api)
 
 
