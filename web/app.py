@@ -30,7 +30,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_proxy(app)
     return app
+
+
+def register_proxy(app: Flask) -> None:
+    """Trust DUIJIE_TRUSTED_PROXIES reverse proxies' X-Forwarded-For and -Proto headers.
+
+    Rate limits then count per client address, not per proxy.
+    """
+    hops = int(app.config.get("DUIJIE_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:
