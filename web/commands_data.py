@@ -53,8 +53,8 @@ def import_command(kind: str, file: Path, username: str) -> None:
     for name in report.ignored_columns:
         click.echo(f"已忽略不在模板中的列：{name}", err=True)
     if not report.ok:
-        for error in report.errors:
-            click.echo(str(error), err=True)
+        for problem in report.errors:
+            click.echo(str(problem), err=True)
         click.echo(f"{len(report.errors)} 处问题，什么也没有导入。", err=True)
         sys.exit(1)
     click.echo(f"{report.rows} 行全部有效，已导入 {report.created} 条记录。")

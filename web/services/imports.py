@@ -968,7 +968,7 @@ def _ledger_table(session: Session, actor: User | None) -> list[list[Any]]:
     if actor is not None and actor.role not in ("admin", "auditor", "township"):
         raise ImportDenied("只有管理员、审计员和乡镇干部可以导出台账。")
     scope = actor if actor is not None else User(role="admin")
-    return export_table(ledger_rows(session, LedgerFilter(), scope))  # type: ignore[arg-type]
+    return export_table(ledger_rows(session, LedgerFilter(), scope))
 
 
 def export_table_of(session: Session, kind: str, actor: User | None = None) -> list[list[Any]]:
