@@ -19,7 +19,9 @@ from web.extensions import db
 from web.forms import DecisionForm, WeekPolicyForm
 from web.models import Allocation, AllocationRun, Need, Offer
 from web.services import jobs
+from web.services.dashboard import BANDS, NO_DATA
 from web.services.delivery import cancel
+from web.services.run_board import run_board
 from web.services.week import (
     AlreadyCommitted,
     StaleRun,
@@ -225,6 +227,9 @@ def run(run_id: int) -> str:
         form=_policy_form(found),
         decision=DecisionForm(),
         progress=jobs.progress_of(found),
+        board=run_board(db.session, found) if found.status not in ("queued", "running") else None,
+        bands=BANDS,
+        no_data=NO_DATA,
     )
 
 

@@ -1,0 +1,72 @@
+"""What a run's allocation would look like on the map: coverage by village, county and category.
+
+Works for a preview (from the run's stored input and output, nothing pledged yet) as for a
+committed run, so the administrator sees the map and charts before committing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from web.models import AllocationRun, Village
+from web.services.dashboard import Bar, DashboardFilter, Dot, _county_bars, _dots
+from web.services.mapping import Outline, Projection, district_map
+
+
+@dataclass(frozen=True)
+class RunBoard:
+    """The run's map and charts."""
+
+    projection: Projection
+    outlines: tuple[Outline, ...]
+    dots: list[Dot]
+    coverage_by_county: list[Bar]
+    allocated_by_category: list[Bar]
+    villages_reached: int
+    villages_asking: int
+
+
+def run_board(session: Session, run: AllocationRun) -> RunBoard | None:
+    """The map and charts of a run with a stored input and output; None before it has them."""
+    if not run.input or not run.output:
+        return None
+    village_of = {n["id"]: n["village"] for n in run.input.get("needs", [])}
+    category_of = {n["id"]: n["category"] for n in run.input.get("needs", [])}
+    wanted_by_code: dict[str, int] = defaultdict(int)
+    wanted_by_category: dict[str, int] = defaultdict(int)
+    for need in run.input.get("needs", []):
+        wanted_by_code[need["village"]] += int(need["quantity"])
+        wanted_by_category[need["category"]] += int(need["quantity"])
+    met_by_code: dict[str, int] = defaultdict(int)
+    met_by_category: dict[str, int] = defaultdict(int)
+    for item in run.output.get("allocations", []):
+        need = item["need"]
+        if need in village_of:
+            met_by_code[village_of[need]] += int(item["quantity"])
+            met_by_category[category_of[need]] += int(item["quantity"])
+    ids = dict(session.execute(select(Village.code, Village.id)).tuples().all())
+    coverage = {
+        ids[code]: (wanted, met_by_code.get(code, 0))
+        for code, wanted in wanted_by_code.items()
+        if code in ids
+    }
+    projection, outlines = district_map()
+    category_bars = [
+        Bar(code, met / wanted, met / wanted, f"{met}/{wanted}")
+        for code, wanted in sorted(wanted_by_category.items())
+        if wanted
+        for met in [met_by_category.get(code, 0)]
+    ]
+    return RunBoard(
+        projection=projection,
+        outlines=outlines,
+        dots=_dots(session, projection, coverage, None),
+        coverage_by_county=_county_bars(session, coverage, DashboardFilter()),
+        allocated_by_category=category_bars,
+        villages_reached=sum(1 for code in wanted_by_code if met_by_code.get(code)),
+        villages_asking=len(wanted_by_code),
+    )
