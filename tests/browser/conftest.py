@@ -196,7 +196,9 @@ class Browse:
 
 
 @pytest.fixture
-def browse(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Browse]:
+def browse(
+    browser: Any, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Browse]:
     """Tabs for one test; at the end, every page visited must have been free of errors."""
     watch = PageWatch()
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-")
