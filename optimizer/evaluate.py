@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 
 from optimizer.model import Allocation, Evaluation, Instance
-from optimizer.problem import eligible_pairs, need_unit_value
+from optimizer.problem import need_unit_value, pair_km, reachable_villages
 
 
 def gini(values: list[float]) -> float:
@@ -25,8 +25,9 @@ def evaluate(instance: Instance, allocations: Iterable[Allocation]) -> Evaluatio
     villages = {v.id: (i, v) for i, v in enumerate(instance.villages)}
     needs = {n.id: (i, n) for i, n in enumerate(instance.needs)}
     offers = {o.id: (i, o) for i, o in enumerate(instance.offers)}
-    eligible = {(o, n): km for o, n, km in eligible_pairs(instance)}
-    reachable = {villages[instance.needs[n].village][0] for _, n in eligible}
+    # Eligibility is checked pair by pair, reachability by index: a province week has
+    # millions of eligible pairs, and an allocation uses few of them.
+    reachable = reachable_villages(instance)
     violations: list[str] = []
     given_need = [0] * len(instance.needs)
     given_offer = [0] * len(instance.offers)
@@ -38,7 +39,9 @@ def evaluate(instance: Instance, allocations: Iterable[Allocation]) -> Evaluatio
             violations.append(f"allocation {a.offer}->{a.need}: unknown offer or need id")
             continue
         o, n = offers[a.offer][0], needs[a.need][0]
-        if (o, n) not in eligible:
+        v = villages[instance.needs[n].village][0]
+        km = pair_km(instance, instance.offers[o], instance.villages[v], instance.needs[n].category)
+        if km is None:
             violations.append(f"allocation {a.offer}->{a.need}: pair is not eligible")
             continue
         if (o, n) in seen:
@@ -47,8 +50,7 @@ def evaluate(instance: Instance, allocations: Iterable[Allocation]) -> Evaluatio
         if isinstance(a.quantity, bool) or not isinstance(a.quantity, int) or a.quantity < 1:
             violations.append(f"allocation {a.offer}->{a.need}: quantity must be an integer >= 1")
             continue
-        v = villages[instance.needs[n].village][0]
-        factor = 1.0 - policy.distance_discount_per_km * eligible[(o, n)]
+        factor = 1.0 - policy.distance_discount_per_km * km
         values.append(a.quantity * need_unit_value(instance, n, instance.villages[v]) * factor)
         given_need[n] += a.quantity
         given_offer[o] += a.quantity

@@ -9,6 +9,7 @@ need, capped offer and reachable village.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,10 +48,13 @@ def pair_upper(problem: Problem) -> list[int]:
     ]
 
 
-def _rows(problem: Problem) -> _Rows:
+def _rows(problem: Problem, prices: Sequence[float] | None = None) -> _Rows:
+    """The LP's rows; with `prices`, fairness is a price per unit of coverage, not rows."""
     instance, policy = problem.instance, problem.instance.policy
     npairs = len(problem.pair_offer)
     villages = [v for v, ok in enumerate(problem.reachable) if ok and policy.fairness_penalty > 0]
+    if prices is not None:
+        villages = []
     row: list[int] = []
     col: list[int] = []
     coef: list[float] = []
@@ -60,6 +64,11 @@ def _rows(problem: Problem) -> _Rows:
         for j, g in enumerate(problem.pair_group)
     ]
     upper = [float(u) for u in pair_upper(problem)]
+    if prices is not None:  # Lagrangian: mu_v per unit of coverage of village v
+        for j, n in enumerate(problem.pair_need):
+            v = problem.need_village[n]
+            count = len(problem.village_needs[v])
+            cost[j] += prices[v] / (count * instance.needs[n].quantity)
 
     def add(entries: list[tuple[int, float]], limit: float) -> None:
         r = len(rhs)
@@ -110,9 +119,16 @@ def proven_bound(rows: _Rows, duals: np.ndarray) -> float:
     return total + 1e-9 * math.fsum(np.abs(terms).tolist()) + 1e-9
 
 
-def solve_relaxation(problem: Problem, time_limit: float) -> Relaxation:
-    """Solve the LP relaxation with GLOP; the bound holds even if GLOP is inexact."""
-    rows = _rows(problem)
+def solve_relaxation(
+    problem: Problem, time_limit: float, fairness_prices: Sequence[float] | None = None
+) -> Relaxation:
+    """Solve the LP relaxation with GLOP; the bound holds even if GLOP is inexact.
+
+    With `fairness_prices` (one per village, 0 <= mu_v <= fairness_penalty), the fairness
+    rows are replaced by the price mu_v per unit of the village's coverage: the bound is then
+    of the model's objective plus floor * sum of the reachable villages' prices (decompose.py).
+    """
+    rows = _rows(problem, fairness_prices)
     solver = pywraplp.Solver.CreateSolver("GLOP")
     solver.SetTimeLimit(max(1, int(time_limit * 1000)))
     columns = [solver.NumVar(0.0, float(u), "") for u in rows.upper]

@@ -60,24 +60,90 @@ def need_unit_value(instance: Instance, need: int, village: Village) -> float:
 
 
 def eligible_pairs(instance: Instance) -> list[tuple[int, int, float]]:
-    """Every (offer, need, km) pair the spec's eligibility rules allow."""
+    """Every (offer, need, km) pair the spec's eligibility rules allow, in (offer, need) order.
+
+    Needs are indexed by category, then county and village, so an offer limited to a few
+    counties or villages only looks at their needs (a province week has 10,000 offers).
+    """
     villages = {v.id: i for i, v in enumerate(instance.villages)}
     by_category: dict[str, list[int]] = {}
+    by_county: dict[tuple[str, str], list[int]] = {}
+    by_village: dict[tuple[str, str], list[int]] = {}
     for index, need in enumerate(instance.needs):
+        county = instance.villages[villages[need.village]].county
         by_category.setdefault(need.category, []).append(index)
+        by_county.setdefault((need.category, county), []).append(index)
+        by_village.setdefault((need.category, need.village), []).append(index)
     discount = instance.policy.distance_discount_per_km
     found = []
     for o, offer in enumerate(instance.offers):
-        counties, allowed = set(offer.counties), set(offer.villages)
-        for n in by_category.get(offer.category, ()):
+        counties = set(offer.counties)
+        candidates: list[int] | tuple[int, ...]
+        if offer.villages:
+            candidates = sorted(
+                n for v in set(offer.villages) for n in by_village.get((offer.category, v), ())
+            )
+        elif counties:
+            candidates = sorted(
+                n for c in counties for n in by_county.get((offer.category, c), ())
+            )
+        else:
+            candidates = by_category.get(offer.category, ())
+        for n in candidates:
             village = instance.villages[villages[instance.needs[n].village]]
             if counties and village.county not in counties:
-                continue
-            if allowed and village.id not in allowed:
                 continue
             km = km_between(offer, village)
             if 1.0 - discount * km > 0.0:
                 found.append((o, n, km))
+    return found
+
+
+def pair_km(instance: Instance, offer: Offer, village: Village, category: str) -> float | None:
+    """The km of an (offer, need) pair when the eligibility rules allow it, else None."""
+    if offer.category != category:
+        return None
+    if offer.counties and village.county not in offer.counties:
+        return None
+    if offer.villages and village.id not in offer.villages:
+        return None
+    km = km_between(offer, village)
+    return km if 1.0 - instance.policy.distance_discount_per_km * km > 0.0 else None
+
+
+def reachable_villages(instance: Instance) -> set[int]:
+    """Villages with at least one need some offer may serve, without listing every pair.
+
+    Offers are indexed by category and by the county or village they are limited to, and the
+    search stops at the first eligible offer of a village.
+    """
+    free: dict[str, list[Offer]] = {}
+    by_county: dict[tuple[str, str], list[Offer]] = {}
+    by_village: dict[tuple[str, str], list[Offer]] = {}
+    for offer in instance.offers:
+        if offer.villages:
+            for vid in set(offer.villages):
+                by_village.setdefault((offer.category, vid), []).append(offer)
+        elif offer.counties:
+            for c in set(offer.counties):
+                by_county.setdefault((offer.category, c), []).append(offer)
+        else:
+            free.setdefault(offer.category, []).append(offer)
+    index = {v.id: i for i, v in enumerate(instance.villages)}
+    found: set[int] = set()
+    for need in instance.needs:
+        v = index[need.village]
+        if v in found:
+            continue
+        village = instance.villages[v]
+        for offers in (
+            by_village.get((need.category, village.id), ()),
+            by_county.get((need.category, village.county), ()),
+            free.get(need.category, ()),
+        ):
+            if any(pair_km(instance, o, village, need.category) is not None for o in offers):
+                found.add(v)
+                break
     return found
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from optimizer.construct import best_gain, lp_guided
 from optimizer.evaluate import evaluate
 from optimizer.lns import improve
 from optimizer.lp import solve_relaxation
 from optimizer.mip import solve_mip
-from optimizer.model import Instance, Progress, Result
+from optimizer.model import Allocation, Instance, Progress, Result
 from optimizer.problem import Problem, build_problem
 from optimizer.result import make_result
 from optimizer.solution import allocations, objective
@@ -26,11 +26,17 @@ def solve(
     seed: int = 0,
     progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    start_from: Sequence[Allocation] | None = None,
 ) -> Result:
-    """Solve the weekly allocation model within `time_limit` seconds (model building included)."""
+    """Solve the weekly allocation model within `time_limit` seconds (model building included).
+
+    `start_from`, a known feasible allocation, is used as the starting solution when it is
+    better than the solver's own construction, so the result is never worse than it.
+    """
     start = time.perf_counter()
     deadline = start + max(0.1, time_limit)
     problem = build_problem(instance)
+    hint = _vector(problem, start_from) if start_from else None
     settings = {"time_limit": time_limit, "workers": workers, "seed": seed}
 
     def report(best: float | None, bound: float | None) -> None:
@@ -38,9 +44,9 @@ def solve(
             progress(Progress(time.perf_counter() - start, best, bound))
 
     if len(problem.pair_offer) <= EXACT_PAIRS:
-        x, bound, method = _exact(problem, deadline, seed, report, should_stop)
+        x, bound, method = _exact(problem, deadline, seed, report, should_stop, hint)
     else:
-        x, bound, method = _large(problem, deadline, workers, seed, report, should_stop)
+        x, bound, method = _large(problem, deadline, workers, seed, report, should_stop, hint)
     result = make_result(problem, x, bound, time.perf_counter() - start, method, settings)
     report(result.objective, result.bound)
     return result
@@ -55,9 +61,10 @@ def _exact(
     seed: int,
     report: Reporter,
     should_stop: Callable[[], bool] | None,
+    hint: list[int] | None = None,
 ) -> tuple[list[int], float | None, str]:
     """SCIP on the whole model, started from the best-gain construction."""
-    start_x = best_gain(problem)
+    start_x = _better(problem, best_gain(problem), hint)
     report(objective(problem, start_x), None)
     outcome = solve_mip(problem, deadline - time.perf_counter(), seed, start_x, should_stop)
     if outcome.x is None or not _feasible(problem, outcome.x):
@@ -74,12 +81,14 @@ def _large(
     seed: int,
     report: Reporter,
     should_stop: Callable[[], bool] | None,
+    hint: list[int] | None = None,
 ) -> tuple[list[int], float | None, str]:
     """LP bound, LP-guided construction, then large-neighbourhood search until the deadline."""
     relaxation = solve_relaxation(problem, max(1.0, deadline - time.perf_counter()))
     bound = relaxation.bound
     # Without an LP solution, build from scratch by gain alone.
     x = best_gain(problem) if bound is None else lp_guided(problem, relaxation.units)
+    x = _better(problem, x, hint)
     report(objective(problem, x), bound)
     x = improve(
         problem, x, deadline, workers=workers, seed=seed,
@@ -91,3 +100,25 @@ def _large(
 def _feasible(problem: Problem, x: list[int]) -> bool:
     """Whether units read back from a MILP solver hold every hard constraint."""
     return evaluate(problem.instance, allocations(problem, x)).feasible
+
+
+def _vector(problem: Problem, chosen: Sequence[Allocation]) -> list[int] | None:
+    """Units per pair of a given allocation, or None if it is not feasible here."""
+    index = {
+        (problem.instance.offers[o].id, problem.instance.needs[n].id): j
+        for j, (o, n) in enumerate(zip(problem.pair_offer, problem.pair_need, strict=True))
+    }
+    x = [0] * len(problem.pair_offer)
+    for a in chosen:
+        j = index.get((a.offer, a.need))
+        if j is None:
+            return None
+        x[j] += a.quantity
+    return x if _feasible(problem, x) else None
+
+
+def _better(problem: Problem, x: list[int], other: list[int] | None) -> list[int]:
+    """The better of two solutions (the first on ties)."""
+    if other is not None and objective(problem, other) > objective(problem, x):
+        return other
+    return x

@@ -1,0 +1,249 @@
+"""Province-size week: greedy, the decomposed solve with 1, 2 and 4 workers, and the bound.
+
+    python benchmarks/province_bench.py                    # one Guangxi-size week, seed 1
+    python benchmarks/province_bench.py --workers 2 --repeat 3 --budget 480
+    python benchmarks/province_bench.py --provinces 2 --workers 2   # the scaling run
+
+The week comes from province_gen.py (14 cities, 111 counties, 5,000 villages, 40,000 needs,
+10,000 offers). Each measurement runs in its own child process, which runs the parts on a
+ProcessPoolExecutor (spawned workers), so its peak memory is its own: `peak MB` is the
+largest sum of the resident sizes of the child and its workers, sampled every 0.2 s from
+/proc; `maxrss MB` is getrusage's max RSS of the child plus that of its largest worker.
+The bound is the Lagrangian bound of optimizer.decompose (sum of the categories' LP
+relaxations, with fairness priced at mu_v per unit of coverage, minus floor * sum of mu),
+run on the same kind of pool after the solves, with prices from the best solution's
+coverage (the penalty below the floor, 0 above it, half at it; any prices give a valid
+bound, these a tight one). Objectives are recomputed by optimizer.evaluate on the whole week.
+Results go to benchmarks/results/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident MB of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21])
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack += children.get(p, [])
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class _Sampler(threading.Thread):
+    """Samples this process tree's resident memory until stopped; keeps the peak."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+
+
+def prices_of(instance: Any, allocations: Any) -> dict[str, float]:
+    """Fairness prices for the bound from a solution's coverage: the penalty below the
+    floor, nothing above it, half at it (any prices in [0, penalty] give a valid bound)."""
+    policy = instance.policy
+    quantity = {n.id: (n.village, n.quantity) for n in instance.needs}
+    count: dict[str, int] = {}
+    for n in instance.needs:
+        count[n.village] = count.get(n.village, 0) + 1
+    cover = dict.fromkeys(count, 0.0)
+    for a in allocations:
+        village, q = quantity[a.need]
+        cover[village] += a.quantity / (q * count[village])
+    prices = {}
+    for village, c in cover.items():
+        gap = policy.fairness_floor - c
+        prices[village] = policy.fairness_penalty * (
+            1.0 if gap > 1e-9 else 0.5 if gap > -1e-9 else 0.0
+        )
+    return prices
+
+
+def work(
+    mode: str, path: str, workers: int, budget: float, seed: int, prices: str | None = None
+) -> dict[str, Any]:
+    """One measurement in this (child) process."""
+    from optimizer import evaluate, load_instance, solve_greedy
+    from optimizer.decompose import bound_part, bound_payloads, combine_bounds, solve_decomposed
+
+    instance = load_instance(path)
+    sampler = _Sampler()
+    sampler.start()
+    start = time.perf_counter()
+    row: dict[str, Any] = {}
+    if mode == "greedy":
+        result = solve_greedy(instance)
+        row["objective"] = evaluate(instance, result.allocations).objective
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            if mode == "bound":
+                mu = json.loads(Path(prices).read_text()) if prices else None
+                outputs = list(pool.map(bound_part, bound_payloads(instance, mu)))
+                row["objective"] = combine_bounds(instance, outputs)
+                row["jobs"] = [
+                    {k: o[k] for k in ("key", "pairs", "seconds", "bound")} for o in outputs
+                ]
+            else:
+                solved = solve_decomposed(instance, budget=budget, executor=pool, seed=seed)
+                checked = evaluate(instance, solved.result.allocations)
+                assert checked.feasible, checked.violations[:5]
+                row["objective"] = checked.objective
+                row["metrics"] = dict(solved.result.metrics)
+                row["parts"] = solved.parts
+                out = Path(path).with_suffix(f".prices-w{workers}.json")
+                out.write_text(json.dumps(prices_of(instance, solved.result.allocations)))
+                row["prices"] = str(out)
+    row["wall"] = time.perf_counter() - start
+    sampler.done.set()
+    sampler.join()
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    row.update(peak_mb=max(sampler.peak, own), maxrss_mb=own + kids)
+    return row
+
+
+def run(
+    mode: str, path: Path, workers: int, budget: float, seed: int, prices: str = ""
+) -> dict[str, Any]:
+    """`work` in a child process (`prices`: a JSON file of fairness prices for the bound)."""
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        mode,
+        str(path),
+        str(workers),
+        str(budget),
+        str(seed),
+        prices,
+    ]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        row = {"objective": None, "error": done.stderr[-2000:]}
+    row.update(mode=mode, workers=workers, process_wall=time.perf_counter() - start)
+    return row
+
+
+def table(rows: list[dict[str, Any]], bound: float | None, greedy: float | None) -> str:
+    one = [r["wall"] for r in rows if r["mode"] == "decomposed" and r["workers"] == 1]
+    base = statistics.median(one) if one else None
+    lines = [
+        "| run | workers | wall s | peak MB | maxrss MB | objective | / bound | / greedy | "
+        "speed-up vs 1 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        obj = r.get("objective")
+        if obj is None:
+            lines.append(f"| {r['mode']} | {r['workers']} | failed: {r.get('error', '')[-200:]} |")
+            continue
+        ratio = f"{obj / bound:.4f}" if bound and r["mode"] != "bound" else "-"
+        vs_greedy = f"{obj / greedy:.3f}" if greedy and r["mode"] == "decomposed" else "-"
+        speed = f"{base / r['wall']:.2f}" if base and r["mode"] == "decomposed" else "-"
+        workers = "-" if r["mode"] == "greedy" else r["workers"]
+        lines.append(
+            f"| {r['mode']} | {workers} | {r['wall']:.1f} | {r['peak_mb']:.0f} | "
+            f"{r['maxrss_mb']:.0f} | {obj:,.1f} | {ratio} | {vs_greedy} | {speed} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        mode, path, workers, budget, seed, prices = sys.argv[2:8]
+        row = work(mode, path, int(workers), float(budget), int(seed), prices or None)
+        print(json.dumps(row))
+        return
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--provinces", type=int, default=1)
+    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2, 4])
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=480.0,
+        help="solver seconds shared by the parts (both rounds)",
+    )
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--bound-workers", type=int, default=2)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["greedy", "bound"])
+    args = parser.parse_args()
+    from province_gen import generate
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = RESULTS / f"province-{args.provinces}x-seed{args.seed}.json"
+    data = generate(provinces=args.provinces, seed=args.seed)
+    path.write_text(json.dumps(data, ensure_ascii=False))
+    print(
+        f"{path.name}: {len(data['villages'])} villages, {len(data['needs'])} needs, "
+        f"{len(data['offers'])} offers",
+        flush=True,
+    )
+    rows: list[dict[str, Any]] = []
+    greedy = bound = None
+    if "greedy" not in args.skip:
+        rows.append(run("greedy", path, 1, 0.0, args.seed))
+        greedy = rows[-1].get("objective")
+        print(rows[-1].get("wall"), greedy, rows[-1].get("error", ""), flush=True)
+    for _ in range(args.repeat):
+        for workers in args.workers:
+            rows.append(run("decomposed", path, workers, args.budget, args.seed))
+            print(table(rows[-1:], bound, greedy).splitlines()[-1], flush=True)
+    solved = [r for r in rows if r["mode"] == "decomposed" and r.get("objective") is not None]
+    if "bound" not in args.skip:
+        # Prices from the best solution's coverage: tighter than mu = penalty everywhere.
+        best = max(solved, key=lambda r: r["objective"]) if solved else None
+        prices = best["prices"] if best else ""
+        rows.append(run("bound", path, args.bound_workers, 0.0, args.seed, prices))
+        bound = rows[-1].get("objective")
+        print(rows[-1].get("wall"), bound, rows[-1].get("error", ""), flush=True)
+    (RESULTS / f"province-{stamp}.json").write_text(json.dumps(rows, indent=1))
+    (RESULTS / f"province-{stamp}.md").write_text(table(rows, bound, greedy) + "\n")
+    print()
+    print(table(rows, bound, greedy))
+
+
+if __name__ == "__main__":
+    main()
