@@ -398,3 +398,20 @@ def test_current_data_downloads_in_the_import_layout(client: FlaskClient, auth: 
     own = {row[0] for row in rows[1:]}
     assert len(own) == 1  # only the committee's own village
     assert client.get("/import/offers/current.xlsx").status_code == 403
+
+
+def test_accounts_round_trip_export_then_import(demo_db: Flask) -> None:
+    admin = _user("admin")
+    table = export_table_of(db.session, "accounts", admin)
+    assert table[0][:3] == ["用户名", "显示名称", "角色"] and len(table) > 3
+    # The same people under new usernames (the old ones are taken in this database).
+    renamed = [table[0]] + [[f"copy-{row[0]}", *row[1:]] for row in table[1:]]
+    report = import_file(db.session, "accounts", imports.table_bytes(renamed, ".xlsx"), admin)
+    assert report.ok, [str(e) for e in report.errors]
+    assert report.created == len(table) - 1 == len(report.passwords)
+    for row in table[1:]:
+        original, copy = _user(str(row[0])), _user(f"copy-{row[0]}")
+        assert (copy.role, copy.display_name, copy.village_id, copy.township_id, copy.email) == (
+            original.role, original.display_name, original.village_id,
+            original.township_id, original.email,
+        )  # fmt: skip
