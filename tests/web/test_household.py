@@ -4,6 +4,7 @@ and access rules."""
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import re
@@ -34,7 +35,10 @@ from web.services.accounts import hash_password
 NAME = "测试户甲"
 PHONE = "13900001111"
 PIN = "2468"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# An 8x8 red PNG, small but a real picture.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGPYrCaHFTEMLQkARnA9wUDwlJ0AAAAASUVORK5CYII="
+)
 
 
 class Slip:
