@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -35,6 +36,13 @@ def _xlsx(rows: list[list[Any]]) -> bytes:
         sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _zip_without_workbook() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "not a workbook")
     return buffer.getvalue()
 
 
@@ -201,6 +209,8 @@ def test_accounts_import_checks_duplicates_and_codes(demo_db: Flask) -> None:
         (b"", "文件是空的"),
         ("类别,标题\n物资,棉被\n".encode("gbk"), "UTF-8"),
         (b"PK\x03\x04not really a zip", "损坏"),
+        (_zip_without_workbook(), "不是 Excel 工作簿"),
+        (b"x" * (imports.MAX_IMPORT_BYTES + 1), "文件超过 2 MB"),
         (_csv([["类别", "标题"], ["物资", "棉被"]]), "缺少必填列：数量、有效期起、有效期止"),
         (_csv([OFFER_HEADER]), "没有数据行"),
     ],
