@@ -70,7 +70,10 @@ def authorise(op: Operation, user: User | None) -> None:
 
 def _bucket() -> str:
     token = g.get("api_token")
-    return f"api:token:{token.id}" if token is not None else f"api:ip:{request.remote_addr}"
+    # The hash, not the row id: ids repeat across databases that share one Redis.
+    if token is not None:
+        return f"api:token:{token.token_hash[:24]}"
+    return f"api:ip:{request.remote_addr}"
 
 
 def _redis_count(url: str, bucket: str, window: int) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from web.extensions import db
@@ -10,7 +11,7 @@ from web.models import User
 from web.services import tokens as service
 
 
-@click.group("token")
+@click.group("token", cls=AppGroup)
 def token_group() -> None:
     """Personal access tokens for the API."""
 

@@ -1,0 +1,74 @@
+"""Personal access tokens: the settings page, the service and `duijie token create`."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from web.extensions import db
+from web.models import ApiToken, User
+from web.services import tokens
+
+
+def test_token_is_stored_hashed_and_shown_once(demo_app: Flask) -> None:
+    with demo_app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "auditor"))
+        assert user is not None
+        made = tokens.create_token(db.session, user, "报表脚本")
+        stored = db.session.get(ApiToken, made.token.id)
+        assert stored is not None
+        assert made.secret not in (stored.token_hash, stored.prefix)
+        assert stored.token_hash == tokens.digest(made.secret)
+        assert made.secret.startswith(stored.prefix)
+        assert tokens.authenticate(db.session, made.secret) == stored
+        assert tokens.authenticate(db.session, made.secret + "x") is None
+        tokens.revoke_token(db.session, user, stored.id)
+        assert tokens.authenticate(db.session, made.secret) is None
+        db.session.remove()
+
+
+def test_settings_page_creates_lists_and_revokes_tokens(client: FlaskClient, auth: object) -> None:
+    client.post("/login", data={"username": "donor", "password": "demo-donor-2026"})
+    page = client.get("/account/tokens")
+    assert page.status_code == 200 and "API" in page.text
+    made = client.post("/account/tokens", data={"name": "ERP 对接"})
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    secret = re.search(r"dj_[A-Za-z0-9_-]{20,}", made.text)
+    assert secret is not None
+    answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret.group(0)}"})
+    assert answer.get_json()["username"] == "donor"
+    listed = client.get("/account/tokens").text
+    assert "ERP 对接" in listed and secret.group(0) not in listed, "shown once only"
+    token_id = re.search(r"/account/tokens/(\d+)/revoke", listed)
+    assert token_id is not None
+    client.post(f"/account/tokens/{token_id.group(1)}/revoke")
+    answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret.group(0)}"})
+    assert answer.status_code == 401
+    assert client.post("/account/tokens", data={"name": ""}).status_code == 400
+
+
+def test_a_user_cannot_revoke_anothers_token(client: FlaskClient, demo_app: Flask) -> None:
+    with demo_app.app_context():
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        assert admin is not None
+        token_id = tokens.create_token(db.session, admin, "ops").token.id
+        db.session.remove()
+    client.post("/login", data={"username": "donor", "password": "demo-donor-2026"})
+    assert client.post(f"/account/tokens/{token_id}/revoke").status_code == 404
+    assert client.get("/account/tokens").status_code == 200
+    client.post("/logout")
+    assert client.get("/account/tokens").status_code in (302, 401)
+
+
+def test_cli_prints_a_working_token_on_its_last_line(demo_app: Flask) -> None:
+    runner = demo_app.test_cli_runner()
+    result = runner.invoke(args=["token", "create", "admin", "--name", "nightly"])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip().splitlines()[-1]
+    answer = demo_app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.get_json()["role"] == "admin"
+    missing = runner.invoke(args=["token", "create", "nobody"])
+    assert missing.exit_code != 0 and "nobody" in missing.output
