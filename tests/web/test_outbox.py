@@ -16,6 +16,9 @@ from sqlalchemy import func, select
 from web.extensions import db
 from web.models import Notification, OutboxEmail, User
 from web.services.notifications import notify
+from web.services.week import publish_run
+
+from .week_support import committed, memo_solver, user  # noqa: F401  (memo_solver: a fixture)
 
 
 def _free_port() -> int:
@@ -147,3 +150,30 @@ def test_an_unreachable_server_leaves_the_mail_pending_with_its_error(demo_db: F
 def test_send_mail_says_when_mail_is_not_configured(demo_db: Flask) -> None:
     result = demo_db.test_cli_runner().invoke(args=["send-mail"])
     assert result.exit_code != 0 and "DUIJIE_SMTP_URL" in result.output
+
+
+@pytest.mark.usefixtures("memo_solver")
+def test_publishing_a_week_mails_the_villages_and_donors_that_gave_an_address(
+    demo_db: Flask, smtp_server: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp_server
+    _configure(demo_db, port)
+    run = committed()
+    village_ids = {a.need.village_id for a in run.allocations}
+    organization_ids = {a.offer.organization_id for a in run.allocations}
+    committee = db.session.scalar(
+        select(User).where(User.role == "village", User.village_id.in_(village_ids)).limit(1)
+    )
+    donor = db.session.scalar(
+        select(User).where(User.organization_id.in_(organization_ids)).limit(1)
+    )
+    assert committee is not None and donor is not None
+    committee.email, donor.email = "cun@example.cn", "juanzeng@example.cn"
+    db.session.commit()
+    assert _outbox() == []  # committing the week announces nothing yet
+    publish_run(db.session, run.id, user("admin"))
+    queued = _outbox()
+    assert sorted(m.to_address for m in queued) == ["cun@example.cn", "juanzeng@example.cn"]
+    result = demo_db.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code == 0 and "Sent 2, failed 0, still pending 0." in result.output
+    assert sorted(m["To"] for m in inbox.messages) == ["cun@example.cn", "juanzeng@example.cn"]
