@@ -156,7 +156,7 @@ class Browse:
         context = self.browser.new_context(
             viewport=viewport or DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai"
         )
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)
         self.contexts.append(context)
         page = context.new_page()
         page.on(
@@ -178,7 +178,7 @@ class Browse:
         folder = SCREENSHOTS / self.name
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.shots:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, timeout=60_000)
         return path
 
     def sign_in(self, page: Any, username: str, password: str | None = None) -> None:
