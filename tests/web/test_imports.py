@@ -425,3 +425,18 @@ def test_accounts_round_trip_export_then_import(demo_db: Flask) -> None:
             original.role, original.display_name, original.village_id,
             original.township_id, original.email,
         )  # fmt: skip
+
+
+def test_an_administrator_imports_needs_of_any_village_naming_each(demo_db: Flask) -> None:
+    admin = _user("admin")
+    first, second = db.session.scalars(select(Village).order_by(Village.code).limit(2)).all()
+    header = ["村代码", "类别", "标题", "数量"]
+    missing = _csv([header, [first.code, "物资", "水泵", "1"], ["", "物资", "水管", "3"]])
+    report = import_file(db.session, "needs", missing, admin)
+    found = [(e.row, e.column, e.message) for e in report.errors]
+    assert found == [(3, "村代码", "必须填写村代码。")]
+    rows = [header, [first.code, "物资", "水泵", "1"], [second.code, "物资", "水管", "3"]]
+    report = import_file(db.session, "needs", _csv(rows), admin)
+    assert report.ok and report.created == 2
+    assert _count(Need, Need.village_id == first.id, Need.title == "水泵") == 1
+    assert _count(Need, Need.village_id == second.id, Need.title == "水管") == 1
