@@ -46,6 +46,7 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str | None = None
     trusted_proxies: int = 0
+    https: bool = False
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -60,6 +61,7 @@ class Settings:
             smtp_url=os.environ.get("DUIJIE_SMTP_URL") or None,
             mail_from=os.environ.get("DUIJIE_MAIL_FROM") or None,
             trusted_proxies=_whole_number("DUIJIE_TRUSTED_PROXIES"),
+            https=os.environ.get("DUIJIE_HTTPS", "").strip().lower() in ("1", "true", "yes"),
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -73,6 +75,8 @@ class Settings:
             "DUIJIE_SMTP_URL": self.smtp_url,
             "DUIJIE_MAIL_FROM": self.mail_from,
             "DUIJIE_TRUSTED_PROXIES": self.trusted_proxies,
+            # Served over HTTPS: session cookie Secure and named __Host-session (web.security).
+            "DUIJIE_HTTPS": self.https,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

@@ -1,14 +1,18 @@
-"""HTTP hardening applied to every response."""
+"""HTTP hardening: headers on every response, and a session cookie fit for HTTPS."""
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# The session cookie's name when served over HTTPS: browsers accept a __Host- cookie only
+# with Secure, Path=/ and no Domain, so no subdomain or plain-HTTP page can plant or read it.
+HOST_COOKIE = "__Host-session"
 
 
 def add_security_headers(response: Response) -> Response:
@@ -20,3 +24,43 @@ def add_security_headers(response: Response) -> Response:
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+def served_over_https(app: Flask) -> bool:
+    """DUIJIE_HTTPS=1, or this request came over HTTPS (directly, or per X-Forwarded-Proto
+    from one of the DUIJIE_TRUSTED_PROXIES)."""
+    if app.config.get("DUIJIE_HTTPS"):
+        return True
+    return has_request_context() and request.is_secure
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, HttpOnly and SameSite=Lax always (see web.config), and
+    over HTTPS Secure and named __Host-session."""
+
+    def get_cookie_name(self, app: Flask) -> str:
+        if served_over_https(app):
+            return HOST_COOKIE
+        return super().get_cookie_name(app)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return served_over_https(app) or super().get_cookie_secure(app)
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        if served_over_https(app):
+            return None  # a __Host- cookie carries no Domain
+        return super().get_cookie_domain(app)
+
+    def get_cookie_path(self, app: Flask) -> str:
+        if served_over_https(app):
+            return "/"  # ...and Path=/
+        return super().get_cookie_path(app)
+
+
+def init_app(app: Flask) -> None:
+    """Install the headers and the session cookie on `app`."""
+    app.after_request(add_security_headers)
+    app.session_interface = SessionInterface()
+    if app.config.get("DUIJIE_HTTPS"):
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
