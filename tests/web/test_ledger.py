@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from flask import Flask
@@ -102,9 +103,57 @@ def test_exports_parse_back_with_the_filters(
     assert sorted(int(r[0]) for r in _csv(client, f"?category={category}")[1:]) == of_category
     assert len(_csv(client, f"?week={WEEK}")) == len(ids) + 1
     assert _csv(client, "?week=2000-W01")[1:] == []
-    html = client.get(f"/ledger?county={county_code}").get_data(as_text=True)
+    html = client.get(f"/ledger?county={county_code}&per_page=500").get_data(as_text=True)
     assert html.count('class="ledger-row"') == len(in_county)
 
     auth.logout()
     auth.login("township")
     assert sorted(int(r[0]) for r in _csv(client)[1:]) == of_township
+
+
+@pytest.mark.usefixtures("memo_solver")
+def test_ledger_pages_keep_the_filters_and_count_the_total(
+    demo_app: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    with demo_app.app_context():
+        run = committed()
+        ids = sorted(a.id for a in run.allocations)
+        county = db.session.scalars(select(County).order_by(County.code)).first()
+        assert county is not None
+        in_county = sorted(
+            a.id
+            for a in db.session.scalars(
+                select(Allocation).join(Need).join(Village).where(Village.county_id == county.id)
+            )
+        )
+        code = county.code
+        db.session.remove()
+    per_page = 40
+    assert len(in_county) > 2 * per_page
+    auth.login("admin")
+    first = client.get(f"/ledger?county={code}&per_page={per_page}").get_data(as_text=True)
+    assert first.count('class="ledger-row"') == per_page
+    pages = -(-len(in_county) // per_page)
+    assert f"第 1 页，共 {pages} 页，{len(in_county)} 条对接" in first
+    assert f"{len(in_county)} 笔对接" in first  # the heading counts every match, not the page
+    nxt = re.search(r'<a href="(/ledger\?[^"]+)" rel="next">', first)
+    assert nxt, "a link to the next page"
+    link = nxt[1].replace("&amp;", "&")
+    assert f"county={code}" in link and f"per_page={per_page}" in link and "page=2" in link
+    last = client.get(f"/ledger?county={code}&per_page={per_page}&page={pages}").get_data(
+        as_text=True
+    )
+    assert last.count('class="ledger-row"') == len(in_county) - (pages - 1) * per_page
+    assert 'rel="next"' not in last and 'rel="prev"' in last
+    # Every row of the filter, once, across the pages; the CSV is not paged.
+    seen = []
+    for page in range(1, pages + 1):
+        html = client.get(f"/ledger?county={code}&per_page={per_page}&page={page}").get_data(
+            as_text=True
+        )
+        seen += [int(i) for i in re.findall(r'data-id="(\d+)"', html)]
+    assert sorted(seen) == in_county
+    assert len(_csv(client)) == len(ids) + 1
+    for bad in ("page=0", "per_page=abc", "per_page=100000"):
+        response = client.get(f"/ledger?{bad}")
+        assert response.status_code == 400 and "per_page" in response.get_data(as_text=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from web.models import Allocation, AllocationRun, County, Need, Offer, Organization, Village
 from web.models.accounts import ORGANIZATION_KINDS
+from web.services.delivery import overdue_clause
 from web.services.mapping import Outline, Projection, district_map
 
 LIVE_RUNS = ("committed", "published")
@@ -49,6 +51,18 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class WeekPoint:
+    """One committed week's delivery: pledges made and confirmed, units, villages reached."""
+
+    week: str
+    pledges: int
+    confirmed: int
+    units: int
+    confirmed_units: int
+    villages: int
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Everything the dashboard page draws."""
 
@@ -60,6 +74,8 @@ class Dashboard:
     coverage_by_county: list[Bar]
     unmet_by_category: list[Bar]
     contributions_by_kind: list[Bar]
+    overdue: int = 0
+    weeks: list[WeekPoint] = field(default_factory=list)
 
 
 def colour(coverage: float | None) -> str:
@@ -213,8 +229,74 @@ def _kind_bars(session: Session, filters: DashboardFilter) -> list[Bar]:
     )
 
 
-def dashboard(session: Session, filters: DashboardFilter) -> Dashboard:
-    """The map and charts for the latest committed or published week, under the filters."""
+def _scoped(query: Select, filters: DashboardFilter, township_id: int | None) -> Select:  # type: ignore[type-arg]
+    """A query over Allocation joined to Need, Village and County, under filters and scope."""
+    query = _need_filter(query, filters)
+    if township_id is not None:
+        query = query.where(Village.township_id == township_id)
+    return query
+
+
+def _pledge_joins(query: Select) -> Select:  # type: ignore[type-arg]
+    """Join a query from Allocation to its live run, need, village and county."""
+    return (
+        query.join(AllocationRun, AllocationRun.id == Allocation.run_id)
+        .join(Need, Need.id == Allocation.need_id)
+        .join(Village, Village.id == Need.village_id)
+        .join(County, County.id == Village.county_id)
+        .where(AllocationRun.status.in_(LIVE_RUNS))
+    )
+
+
+def overdue_count(
+    session: Session,
+    filters: DashboardFilter,
+    *,
+    township_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Overdue pledges of committed and published weeks under the filters (and township)."""
+    query = _pledge_joins(select(func.count(Allocation.id)).select_from(Allocation))
+    query = _scoped(query.where(overdue_clause(now)), filters, township_id)
+    return int(session.scalar(query) or 0)
+
+
+def week_over_week(
+    session: Session, filters: DashboardFilter, *, township_id: int | None = None
+) -> list[WeekPoint]:
+    """Per committed or published week, oldest first: what was pledged and what confirmed."""
+    live = Allocation.status != "cancelled"
+    confirmed = Allocation.status == "confirmed"
+    query = _pledge_joins(
+        select(
+            AllocationRun.week,
+            func.count(Allocation.id),
+            func.sum(case((confirmed, 1), else_=0)),
+            func.sum(Allocation.quantity),
+            func.sum(case((confirmed, Allocation.quantity), else_=0)),
+            func.count(func.distinct(Need.village_id)),
+        ).select_from(Allocation)
+    ).where(live)
+    query = _scoped(query, filters, township_id).group_by(AllocationRun.week)
+    rows = session.execute(query.order_by(AllocationRun.week)).all()
+    return [
+        WeekPoint(week, int(n), int(c or 0), int(u or 0), int(cu or 0), int(v))
+        for week, n, c, u, cu, v in rows
+    ]
+
+
+def dashboard(
+    session: Session,
+    filters: DashboardFilter,
+    *,
+    township_id: int | None = None,
+    now: datetime | None = None,
+) -> Dashboard:
+    """The map and charts for the latest committed or published week, under the filters.
+
+    township_id limits the overdue count and the week-over-week chart to that township's
+    villages (a township officer's view); the map and the other charts show the whole city.
+    """
     run = latest_run(session)
     projection, outlines = district_map()
     coverage = _village_coverage(session, run.id if run else None, filters)
@@ -227,4 +309,6 @@ def dashboard(session: Session, filters: DashboardFilter) -> Dashboard:
         coverage_by_county=_county_bars(session, coverage, filters),
         unmet_by_category=_unmet_bars(session, filters),
         contributions_by_kind=_kind_bars(session, filters),
+        overdue=overdue_count(session, filters, township_id=township_id, now=now),
+        weeks=week_over_week(session, filters, township_id=township_id),
     )

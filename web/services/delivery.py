@@ -24,6 +24,7 @@ __all__ = [
     "DISPATCH_OVERDUE_DAYS",
     "DeliveryError",
     "UploadError",
+    "as_utc",
     "cancel",
     "confirm_receipt",
     "dispatch",
@@ -210,7 +211,7 @@ CONFIRM_OVERDUE_DAYS = 14
 WAITING_CONFIRMATION = ("dispatched", "received")
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+def as_utc(moment: datetime | None) -> datetime | None:
     """A stored timestamp as UTC-aware (SQLite gives them back naive)."""
     if moment is None or moment.tzinfo is not None:
         return moment
@@ -222,12 +223,12 @@ def overdue_reason(
 ) -> str | None:
     """'dispatch' or 'confirm' when the pledge is overdue for that step, else None."""
     now = now or _now()
-    committed = _aware(committed_at)
+    committed = as_utc(committed_at)
     if allocation.status == "pledged":
         if committed is not None and now - committed > timedelta(days=DISPATCH_OVERDUE_DAYS):
             return "dispatch"
     elif allocation.status in WAITING_CONFIRMATION:
-        sent = _aware(allocation.dispatched_at or allocation.received_at)
+        sent = as_utc(allocation.dispatched_at or allocation.received_at)
         if sent is not None and now - sent > timedelta(days=CONFIRM_OVERDUE_DAYS):
             return "confirm"
     return None

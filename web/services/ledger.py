@@ -7,6 +7,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from openpyxl import Workbook
 from sqlalchemy import Select, func, select
@@ -24,6 +25,7 @@ from web.models import (
     User,
     Village,
 )
+from web.services.delivery import overdue_clause, overdue_reason
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class LedgerFilter:
     category: str | None = None
     state: str | None = None
     week: str | None = None
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,29 @@ class LedgerRow:
     received_at: datetime | None
     confirmed_at: datetime | None
     cancelled_at: datetime | None
+    overdue: str | None = None  # 'dispatch' or 'confirm' when overdue for that step
+    problem_note: str | None = None
+    rating: int | None = None
 
 
-def _ledger_query(filters: LedgerFilter, township_id: int | None) -> Select:  # type: ignore[type-arg]
+@dataclass(frozen=True)
+class LedgerPage:
+    """One page of the ledger, with the total under the filters."""
+
+    rows: list[LedgerRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def _ledger_query(
+    filters: LedgerFilter, township_id: int | None, now: datetime | None = None
+) -> Select:  # type: ignore[type-arg]
     """The pledges of committed and published runs under the filters, oldest first."""
     town = aliased(Township)
     query = (
@@ -78,6 +101,7 @@ def _ledger_query(filters: LedgerFilter, township_id: int | None) -> Select:  # 
             Need.title.label("need"),
             Need.household_id,
             Need.category_code,
+            AllocationRun.committed_at,
         )
         .join(AllocationRun, AllocationRun.id == Allocation.run_id)
         .join(Offer, Offer.id == Allocation.offer_id)
@@ -99,6 +123,8 @@ def _ledger_query(filters: LedgerFilter, township_id: int | None) -> Select:  # 
         query = query.where(Allocation.status == filters.state)
     if filters.week:
         query = query.where(AllocationRun.week == filters.week)
+    if filters.overdue:
+        query = query.where(overdue_clause(now))
     return query
 
 
@@ -110,33 +136,56 @@ def ledger_scope(actor: User) -> int | None:
     return None
 
 
-def ledger_rows(session: Session, filters: LedgerFilter, actor: User) -> list[LedgerRow]:
+def _row(r: Any, now: datetime | None) -> LedgerRow:
+    """A result row of the ledger query as a LedgerRow."""
+    return LedgerRow(
+        id=r.Allocation.id,
+        week=r.week,
+        run_status=r.run_status,
+        offer=r.offer,
+        donor=r.donor,
+        donor_kind=r.donor_kind,
+        county=r.county,
+        township=r.township,
+        village=r.village,
+        need=r.need,
+        is_wish=r.household_id is not None,
+        category=r.category_code,
+        quantity=r.Allocation.quantity,
+        state=r.Allocation.status,
+        pledged_at=r.Allocation.created_at,
+        dispatched_at=r.Allocation.dispatched_at,
+        received_at=r.Allocation.received_at,
+        confirmed_at=r.Allocation.confirmed_at,
+        cancelled_at=r.Allocation.cancelled_at,
+        overdue=overdue_reason(r.Allocation, r.committed_at, now),
+        problem_note=r.Allocation.problem_note,
+        rating=r.Allocation.rating,
+    )
+
+
+def ledger_rows(
+    session: Session, filters: LedgerFilter, actor: User, *, now: datetime | None = None
+) -> list[LedgerRow]:
     """Every pledge the actor may see under the filters, in one query."""
-    rows = session.execute(_ledger_query(filters, ledger_scope(actor)))
-    return [
-        LedgerRow(
-            id=r.Allocation.id,
-            week=r.week,
-            run_status=r.run_status,
-            offer=r.offer,
-            donor=r.donor,
-            donor_kind=r.donor_kind,
-            county=r.county,
-            township=r.township,
-            village=r.village,
-            need=r.need,
-            is_wish=r.household_id is not None,
-            category=r.category_code,
-            quantity=r.Allocation.quantity,
-            state=r.Allocation.status,
-            pledged_at=r.Allocation.created_at,
-            dispatched_at=r.Allocation.dispatched_at,
-            received_at=r.Allocation.received_at,
-            confirmed_at=r.Allocation.confirmed_at,
-            cancelled_at=r.Allocation.cancelled_at,
-        )
-        for r in rows
-    ]
+    rows = session.execute(_ledger_query(filters, ledger_scope(actor), now))
+    return [_row(r, now) for r in rows]
+
+
+def ledger_page(
+    session: Session,
+    filters: LedgerFilter,
+    actor: User,
+    page: int = 1,
+    per_page: int = 50,
+    *,
+    now: datetime | None = None,
+) -> LedgerPage:
+    """One page of the pledges the actor may see under the filters, and their total."""
+    query = _ledger_query(filters, ledger_scope(actor), now)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    return LedgerPage([_row(r, now) for r in rows], int(total or 0), page, per_page)
 
 
 def ledger_weeks(session: Session) -> list[str]:
@@ -260,7 +309,9 @@ STATE_NAMES = {
 EXPORT_HEADERS = (
     "编号", "周次", "捐赠方", "主体类型", "捐赠项目", "县区", "乡镇", "村", "需求", "类别",
     "数量", "单位", "状态", "认捐时间", "发货时间", "收到时间", "确认时间", "取消时间",
+    "逾期", "评分", "问题反馈",
 )  # fmt: skip
+OVERDUE_NAMES = {"dispatch": "逾期未发货", "confirm": "逾期未确认收货"}
 
 
 def _when(moment: datetime | None) -> str:
@@ -293,6 +344,9 @@ def export_table(rows: list[LedgerRow]) -> list[list[str | int]]:
                 _when(r.received_at),
                 _when(r.confirmed_at),
                 _when(r.cancelled_at),
+                OVERDUE_NAMES.get(r.overdue or "", ""),
+                r.rating or "",
+                r.problem_note or "",
             ]
         )
     return table

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_login import current_user
 
 from web.auth import roles_required
 from web.extensions import db
 from web.services.dashboard import BANDS, NO_DATA, DashboardFilter, dashboard
+from web.services.ledger import ledger_scope
 from web.services.villages import list_counties
 
 dashboard_pages = Blueprint("dashboard", __name__)
@@ -21,7 +23,7 @@ def index() -> str:
     )
     return render_template(
         "dashboard/index.html",
-        board=dashboard(db.session, filters),
+        board=dashboard(db.session, filters, township_id=ledger_scope(current_user)),
         filters=filters,
         counties=list_counties(db.session),
         bands=BANDS,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import request as http
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, select
@@ -13,12 +16,37 @@ from web.auth import roles_required
 from web.extensions import db
 from web.forms import DecisionForm, ReceiptForm
 from web.models import Allocation, AllocationRun, Need, Offer
-from web.services.delivery import confirm_receipt, dispatch
+from web.services.delivery import (
+    CONFIRM_OVERDUE_DAYS,
+    DISPATCH_OVERDUE_DAYS,
+    UploadError,
+    confirm_receipt,
+    dispatch,
+    may_see_delivery,
+    overdue_reason,
+    report_problem,
+)
+from web.services.uploads import MIMETYPES, path_of
 from web.services.week import WeekError
 from web.views.week import status_labels
 
 deliveries = Blueprint("deliveries", __name__)
 deliveries.context_processor(status_labels)
+PHOTO_ROLES = ("admin", "auditor", "township", "village", "donor")
+
+
+@deliveries.context_processor
+def overdue_helpers() -> dict[str, object]:
+    """`overdue(allocation)` for the delivery pages: 'dispatch', 'confirm' or None."""
+
+    def overdue(allocation: Allocation, now: datetime | None = None) -> str | None:
+        return overdue_reason(allocation, allocation.run.committed_at, now)
+
+    return {
+        "overdue": overdue,
+        "dispatch_days": DISPATCH_OVERDUE_DAYS,
+        "confirm_days": CONFIRM_OVERDUE_DAYS,
+    }
 
 
 def _listing() -> Select[tuple[Allocation]]:
@@ -29,6 +57,7 @@ def _listing() -> Select[tuple[Allocation]]:
         .where(AllocationRun.status == "published")
         .order_by(Allocation.id.desc())
         .options(
+            selectinload(Allocation.run),
             selectinload(Allocation.offer).selectinload(Offer.organization),
             selectinload(Allocation.need).selectinload(Need.village),
         )
@@ -58,6 +87,19 @@ def _own(query: Select[tuple[Allocation]], allocation_id: int) -> Allocation:
 def _refused(error: WeekError) -> None:
     """Flash why the delivery service refused."""
     flash(_("This pledge cannot change now: %(reason)s", reason=str(error)), "error")
+
+
+def _photo_refused(error: UploadError) -> None:
+    """Flash why the photo was refused, in the user's language; nothing was confirmed."""
+    text = str(error)
+    if "empty" in text:
+        reason = _("the file is empty")
+    elif "larger" in text:
+        reason = _("the file is larger than 5 MB")
+    else:
+        reason = _("the file is not a JPEG, PNG or WebP photo")
+    message = _("The photo was not accepted (%(reason)s); nothing was confirmed.", reason=reason)
+    flash(message, "error")
 
 
 @deliveries.get("/donor/allocations")
@@ -95,24 +137,75 @@ def village_allocations() -> str:
         "deliveries/village.html",
         allocations=db.session.scalars(_village_query()).all(),
         form=ReceiptForm(),
+        problem_form=DecisionForm(),
     )
 
 
 @deliveries.post("/village/allocations/<int:allocation_id>/confirm")
 @roles_required("village")
 def confirm_allocation(allocation_id: int) -> Response:
-    """Confirm receipt of one of the village's pledges with a note and a rating."""
+    """Confirm receipt of one of the village's pledges with a note, a rating and a photo."""
     _own(_village_query(), allocation_id)
     form = ReceiptForm()
     if not form.validate_on_submit():
         flash(_("Please choose a rating from 1 to 5."), "error")
         return redirect(url_for("deliveries.village_allocations"))
+    upload = http.files.get("photo")
+    photo = upload.stream if upload is not None and upload.filename else None
     try:
         confirm_receipt(
-            db.session, allocation_id, current_user, form.note.data or "", int(form.rating.data)
+            db.session,
+            allocation_id,
+            current_user,
+            form.note.data or "",
+            int(form.rating.data),
+            photo=photo,
         )
+    except UploadError as error:
+        _photo_refused(error)
     except WeekError as error:
         _refused(error)
     else:
         flash(_("Receipt confirmed. Thank you."), "info")
     return redirect(url_for("deliveries.village_allocations"))
+
+
+@deliveries.post("/village/allocations/<int:allocation_id>/problem")
+@roles_required("village")
+def report_allocation_problem(allocation_id: int) -> Response:
+    """Report a problem with one of the village's pledges; the donor is told."""
+    _own(_village_query(), allocation_id)
+    form = DecisionForm()
+    note = (form.reason.data or "").strip() if form.validate_on_submit() else ""
+    if not note:
+        flash(_("Please describe the problem (at most 2000 characters)."), "error")
+        return redirect(url_for("deliveries.village_allocations"))
+    try:
+        report_problem(db.session, allocation_id, current_user, note)
+    except WeekError as error:
+        _refused(error)
+    else:
+        flash(_("Problem reported; the donor and the city office can see it."), "info")
+    return redirect(url_for("deliveries.village_allocations"))
+
+
+@deliveries.get("/allocations/<int:allocation_id>/photo")
+@roles_required(*PHOTO_ROLES)
+def receipt_photo(allocation_id: int) -> Response:
+    """A receipt photo, only for those who may see that pledge; 404 for everyone else."""
+    allocation = db.session.get(Allocation, allocation_id)
+    if (
+        allocation is None
+        or not allocation.photo_path
+        or not may_see_delivery(allocation, current_user)
+    ):
+        abort(404)
+    try:
+        path = path_of(allocation.photo_path)
+    except UploadError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=MIMETYPES[path.suffix], max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

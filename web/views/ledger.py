@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from web.auth import roles_required
 from web.extensions import db
 from web.models.allocation import DELIVERY_STATES
-from web.services.ledger import LedgerFilter, ledger_csv, ledger_rows, ledger_weeks, ledger_xlsx
-from web.services.villages import list_counties
+from web.services.delivery import CONFIRM_OVERDUE_DAYS, DISPATCH_OVERDUE_DAYS
+from web.services.ledger import (
+    LedgerFilter,
+    ledger_csv,
+    ledger_page,
+    ledger_rows,
+    ledger_weeks,
+    ledger_xlsx,
+)
+from web.services.villages import MAX_PER_PAGE, list_counties
+from web.views.pagination import BadPagination, parse_pagination
 
 ledger = Blueprint("ledger", __name__)
 LEDGER_ROLES = ("admin", "auditor", "township")
+DEFAULT_PER_PAGE = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -24,7 +35,20 @@ def _filters() -> LedgerFilter:
         category=args.get("category") or None,
         state=args.get("state") or None,
         week=args.get("week") or None,
+        overdue=args.get("overdue") in ("1", "on", "true", "y"),
     )
+
+
+def _query(filters: LedgerFilter) -> dict[str, str]:
+    """The filters as query-string arguments, for links that keep them."""
+    found = {
+        "county": filters.county or "",
+        "category": filters.category or "",
+        "state": filters.state or "",
+        "week": filters.week or "",
+        "overdue": "1" if filters.overdue else "",
+    }
+    return {key: value for key, value in found.items() if value}
 
 
 def _download(body: bytes, mimetype: str, name: str) -> Response:
@@ -39,9 +63,22 @@ def _download(body: bytes, mimetype: str, name: str) -> Response:
 def index() -> str:
     """Every pledge the user may see, filterable by county, category, state and week."""
     filters = _filters()
+    try:
+        page, per_page = parse_pagination(request.args, DEFAULT_PER_PAGE)
+    except BadPagination:
+        abort(
+            400,
+            _(
+                "page and per_page must be whole numbers of at least 1, per_page at most %(max)s.",
+                max=MAX_PER_PAGE,
+            ),
+        )
     return render_template(
         "ledger/index.html",
-        rows=ledger_rows(db.session, filters, current_user),
+        result=ledger_page(db.session, filters, current_user, page, per_page),
+        query=_query(filters),
+        dispatch_days=DISPATCH_OVERDUE_DAYS,
+        confirm_days=CONFIRM_OVERDUE_DAYS,
         filters=filters,
         counties=list_counties(db.session),
         weeks=ledger_weeks(db.session),
