@@ -232,7 +232,15 @@ def _job_app() -> Flask:
 
 
 def _run_preview(session: Session, run_id: int) -> str:
-    started = datetime.now(UTC)
+    run = session.get(AllocationRun, run_id)
+    if run is None or run.status != "queued":
+        log.info("run %s is not queued; job skipped", run_id)
+        return "skipped"
+    week, policy = run.week, dict(run.policy or {})
+    time_limit = float((run.progress or {}).get("time_limit") or 30.0)
+    session.rollback()
+    tracker = Tracker(current_app._get_current_object(), run_id, time_limit)  # type: ignore[attr-defined]
+    # Claimed with a fresh heartbeat: a run that waited long in the queue is not taken for dead.
     claimed = session.execute(
         update(AllocationRun)
         .where(
@@ -240,18 +248,12 @@ def _run_preview(session: Session, run_id: int) -> str:
             AllocationRun.status == "queued",
             AllocationRun.cancel_requested.is_(False),
         )
-        .values(status="running", started_at=started)
+        .values(status="running", started_at=datetime.now(UTC), progress=tracker.snapshot())
     )
     session.commit()
     if not claimed.rowcount:  # type: ignore[attr-defined]
         log.info("run %s is no longer queued; job skipped", run_id)
         return "skipped"
-    run = session.get(AllocationRun, run_id, populate_existing=True)
-    assert run is not None
-    week, policy = run.week, dict(run.policy or {})
-    time_limit = float((run.progress or {}).get("time_limit") or 30.0)
-    tracker = Tracker(current_app._get_current_object(), run_id, time_limit)  # type: ignore[attr-defined]
-    tracker.flush()
     tracker.start()
 
     def stage(name: str) -> None:
