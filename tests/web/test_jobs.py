@@ -29,7 +29,7 @@ from web.services import jobs, week
 from .test_week_pages import policy_form, run_id
 from .week_support import memo_solver, user  # noqa: F401  (memo_solver: a fixture)
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+REDIS_TEST_URL = os.environ.get("DUIJIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def slow_solver(gate: threading.Event) -> Callable[..., Result]:
@@ -287,6 +287,8 @@ def redis_or_skip() -> Any:
     return connection
 
 
+@pytest.mark.redis
+@pytest.mark.xdist_group("redis")  # shares Redis db 15 with test_deploy_stack
 @pytest.mark.usefixtures("memo_solver")
 def test_rq_path_queues_then_a_worker_stores_the_preview(
     client: FlaskClient, auth: Any, demo_app: Flask
