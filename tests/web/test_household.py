@@ -626,3 +626,61 @@ def test_service_rejects_a_committee_of_another_village(demo_db: Flask) -> None:
     assert donor is not None
     with pytest.raises(LookupError):
         service.village_households(db.session, donor)
+
+
+def test_merged_request_arrival_is_told_to_the_committee(demo_app: Flask, committee: Any) -> None:
+    """A merged request's pledge is the village's: the household's word is logged, and the
+    committee still confirms the village's receipt itself."""
+    slip = register(committee)
+    phone = activate(demo_app, slip)
+    ask(phone, "修村里的路")
+    (request_id,) = request_ids(demo_app, slip.number)
+    with demo_app.app_context():
+        village_id = db.session.scalar(select(User.village_id).where(User.username == "village"))
+        need = db.session.scalars(
+            select(Need).where(
+                Need.village_id == village_id,
+                Need.household_id.is_(None),
+                Need.category_code == "goods",
+                Need.status == "open",
+            )
+        ).first()
+        assert need is not None
+        need_id = need.id
+        need.verification = "verified"
+        db.session.commit()
+        db.session.remove()
+    committee.post(f"/village/requests/{request_id}/merge", data={"need": str(need_id)})
+    page = text_of(phone.get(f"/h/requests/{request_id}"))
+    assert "乡镇已核实" in page and "东西已经收到了" not in page
+    allocation_id = pledge(demo_app, need_id)
+    assert "东西已经收到了" in text_of(phone.get(f"/h/requests/{request_id}"))
+    phone.post(f"/h/requests/{request_id}/confirm")
+    page = text_of(phone.get(f"/h/requests/{request_id}"))
+    assert "您已告诉村里帮扶送到了" in page and "东西已经收到了" not in page
+    with demo_app.app_context():
+        allocation = db.session.get(Allocation, allocation_id)
+        assert allocation is not None and allocation.status == "pledged"
+        db.session.remove()
+    assert "告知帮扶已送到" in text_of(committee.get(f"/village/households/{slip.number}"))
+
+
+def test_withdrawing_an_accepted_wish_withdraws_the_need(demo_app: Flask, committee: Any) -> None:
+    slip = register(committee)
+    phone = activate(demo_app, slip)
+    ask(phone)
+    (request_id,) = request_ids(demo_app, slip.number)
+    committee.post(
+        f"/village/requests/{request_id}/accept",
+        data={"title": "过冬棉被", "quantity": "2", "value": "300"},
+    )
+    assert "撤回这个求助" in text_of(phone.get(f"/h/requests/{request_id}"))
+    phone.post(f"/h/requests/{request_id}/withdraw")
+    with demo_app.app_context():
+        request = db.session.get(HelpRequest, request_id)
+        assert request is not None and request.status == "withdrawn"
+        assert request.need is not None and request.need.status == "withdrawn"
+        db.session.remove()
+    township = demo_app.test_client()
+    township.post("/login", data={"username": "township", "password": "demo-township-2026"})
+    assert "过冬棉被" not in text_of(township.get("/township/needs"))
