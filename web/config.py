@@ -46,6 +46,7 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str | None = None
     trusted_proxies: int = 0
+    base_url: str | None = None
     https: bool = False
 
     @classmethod
@@ -61,6 +62,7 @@ class Settings:
             smtp_url=os.environ.get("DUIJIE_SMTP_URL") or None,
             mail_from=os.environ.get("DUIJIE_MAIL_FROM") or None,
             trusted_proxies=_whole_number("DUIJIE_TRUSTED_PROXIES"),
+            base_url=os.environ.get("DUIJIE_BASE_URL") or None,
             https=os.environ.get("DUIJIE_HTTPS", "").strip().lower() in ("1", "true", "yes"),
         )
 
@@ -75,6 +77,7 @@ class Settings:
             "DUIJIE_SMTP_URL": self.smtp_url,
             "DUIJIE_MAIL_FROM": self.mail_from,
             "DUIJIE_TRUSTED_PROXIES": self.trusted_proxies,
+            "DUIJIE_BASE_URL": self.base_url,
             # Served over HTTPS: session cookie Secure and named __Host-session (web.security).
             "DUIJIE_HTTPS": self.https,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
@@ -97,6 +100,7 @@ def normalise_database_url(url: str) -> str:
 
 def engine_options(url: str) -> dict[str, Any]:
     """Engine options per backend: SQLite waits on locks instead of failing at once."""
+    # hide_parameters: SQL logs and database errors never show the values (household data).
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"timeout": 30}, "hide_parameters": True}
+    return {"pool_pre_ping": True, "hide_parameters": True}

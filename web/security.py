@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
@@ -57,8 +59,22 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().get_cookie_path(app)
 
 
+class NoResultRows(logging.Filter):
+    """Drop SQLAlchemy's DEBUG records of result rows: they would log households' names and
+    phones. (Statements stay; their parameters are hidden by the engine's hide_parameters.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+ROW_FILTER = NoResultRows()
+
+
 def init_app(app: Flask) -> None:
-    """Install the headers and the session cookie on `app`."""
+    """Install the headers, the session cookie and the log filter on `app`."""
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if ROW_FILTER not in engine_log.filters:
+        engine_log.addFilter(ROW_FILTER)
     app.after_request(add_security_headers)
     app.session_interface = SessionInterface()
     if app.config.get("DUIJIE_HTTPS"):
