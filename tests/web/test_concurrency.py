@@ -30,6 +30,7 @@ from web.extensions import db
 from web.models import Allocation, AllocationRun, Need, Offer, Organization, User
 from web.services.accounts import create_user
 from web.services.delivery import cancel
+from web.services.offers import OfferError, withdraw_offer
 from web.services.pledges import pledge, refusals
 from web.services.week import AlreadyCommitted, WeekError, commit_run, preview_week
 from web.services.week_instance import need_key, offer_key, week_days
@@ -141,20 +142,28 @@ class Outcome:
     value: Any = None
 
 
-def race(url: str, ops: list[tuple[str, str, Callable[[Session, User], Any]]]) -> list[Outcome]:
-    """Run each (kind, username, op) in its own thread and connection, all released together."""
+Op = Callable[[Session, User], Any]
+
+
+def race(url: str, ops: list[tuple[str, str, Op]], *, before: Op | None = None) -> list[Outcome]:
+    """Run each (kind, username, op) in its own thread and connection, all released together.
+
+    `before` runs in each racer's session ahead of the barrier (a page loaded before the click).
+    """
     engine: Engine = create_engine(url, poolclass=NullPool, **engine_options(url))
     barrier = threading.Barrier(len(ops))
     outcomes: list[Outcome | None] = [None] * len(ops)
 
-    def worker(index: int, kind: str, username: str, op: Callable[[Session, User], Any]) -> None:
+    def worker(index: int, kind: str, username: str, op: Op) -> None:
         with Session(engine) as session:
             actor = session.scalars(select(User).where(User.username == username)).one()
+            if before is not None:
+                before(session, actor)
             try:
                 barrier.wait(timeout=60)
                 value = op(session, actor)
                 outcomes[index] = Outcome(kind, "ok", value)
-            except WeekError as refusal:
+            except (WeekError, OfferError) as refusal:
                 outcomes[index] = Outcome(kind, type(refusal).__name__, str(refusal))
             except Exception as error:  # anything else (deadlock, lock timeout) fails the test
                 outcomes[index] = Outcome(kind, "ERROR", repr(error))
@@ -308,3 +317,41 @@ def test_two_administrators_committing_the_same_week_at_once_commit_it_once(
     assert_totals_exact(db.session)
     with pytest.raises(AlreadyCommitted):  # and a retry long after is refused the same way
         commit_run(db.session, winner, user("admin"))
+
+
+def test_a_withdrawal_racing_a_commit_never_leaves_a_withdrawn_offer_with_pledges(
+    race_db: Flask,
+) -> None:
+    session: Any = db.session
+    admin = user("admin")
+    hot = hot_pairs(session, 6, 1)
+    donors = {}
+    for index, offer in enumerate(hot):
+        donor = create_user(session, f"race-donor-{index}", "race-donor-2026", "donor")
+        donor.organization_id = offer.organization_id
+        donors[offer.id] = donor.username
+    session.commit()
+    run = crafted_preview(session, NEXT_WEEK, [(o, ns[0], 1) for o, ns in hot.items()], admin)
+    run_id, url = run.id, str(race_db.config["SQLALCHEMY_DATABASE_URI"])
+    db.session.remove()
+
+    def load_offers(s: Session, _actor: User) -> None:  # the donor's page, loaded before the race
+        s.scalars(select(Offer).where(Offer.id.in_(list(donors)))).all()
+
+    def withdrawing(offer_id: int) -> Op:
+        return lambda s, actor: withdraw_offer(s, actor, s.get(Offer, offer_id)).id  # type: ignore[arg-type]
+
+    ops: list[tuple[str, str, Op]] = [("commit", "admin", lambda s, a: commit_run(s, run_id, a).id)]
+    ops += [("withdraw", name, withdrawing(offer_id)) for offer_id, name in donors.items()]
+    outcomes = race(url, ops, before=load_offers)
+
+    results = Counter((o.kind, o.result) for o in outcomes)
+    withdrawn = db.session.scalars(
+        select(Offer).where(Offer.id.in_(list(donors)), Offer.status == "withdrawn")
+    ).all()
+    assert [o for o in withdrawn if o.allocated] == [], "a withdrawn offer kept its pledges"
+    if results[("commit", "ok")]:
+        assert results[("withdraw", "OfferError")] == len(donors) and not withdrawn
+    else:
+        assert results[("commit", "StaleRun")] == 1 and len(withdrawn) == len(donors)
+    assert_totals_exact(db.session)

@@ -46,3 +46,13 @@ def lock_rows(session: Session, model: type[M], ids: Iterable[int]) -> dict[int,
         .execution_options(populate_existing=True)
     )
     return {row.id: row for row in session.scalars(query)}  # type: ignore[attr-defined]
+
+
+def relock(session: Session, row: Any) -> None:
+    """Lock one offer or need and read it afresh, before a change that depends on `allocated`.
+
+    An edit or withdrawal allowed only while nothing is allocated must see the counter as the
+    weekly commit and manual pledges leave it, not as it was when the page loaded it.
+    """
+    begin_write(session)
+    lock_rows(session, type(row), [row.id])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from matcher.dedupe import NeedText, likely_duplicates
 from web.models import Household, Need, User, Village
+from web.services.locking import relock
 
 # A micro-wish (微心愿) is a small thing: its estimated value may not exceed this (元).
 WISH_VALUE_CAP = 500
@@ -136,6 +137,7 @@ def create_need(
 
 def update_need(session: Session, need: Need, data: NeedInput) -> Need:
     """Change an own need while nothing is allocated; it goes back to pending verification."""
+    relock(session, need)
     if need.allocated != 0 or need.status != "open":
         raise NeedError("locked")
     need.category_code = data.category
@@ -185,6 +187,7 @@ def verify_need(session: Session, need: Need, *, approve: bool, reason: str) -> 
 
 def withdraw_need(session: Session, need: Need) -> Need:
     """Withdraw an own open need while nothing is allocated to it; commits."""
+    relock(session, need)
     if need.allocated != 0 or need.status != "open":
         raise NeedError("locked")
     need.status = "withdrawn"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from matcher.dedupe import DUPLICATE_THRESHOLD, OfferText, offer_score
 from web.models import County, Offer, User
+from web.services.locking import relock
 from web.services.organizations import can_post_offers
 
 
@@ -140,6 +141,7 @@ def _check_changeable(user: User, offer: Offer) -> None:
 
 def update_offer(session: Session, user: User, offer: Offer, data: OfferInput) -> Offer:
     """Change an own offer while nothing of it is allocated; commits."""
+    relock(session, offer)
     _check_changeable(user, offer)
     _apply(session, offer, data)
     session.commit()
@@ -148,6 +150,7 @@ def update_offer(session: Session, user: User, offer: Offer, data: OfferInput) -
 
 def withdraw_offer(session: Session, user: User, offer: Offer) -> Offer:
     """Withdraw an own offer while nothing of it is allocated; commits."""
+    relock(session, offer)
     _check_changeable(user, offer)
     offer.status = "withdrawn"
     session.commit()
