@@ -100,7 +100,14 @@ def test_a_notice_queues_its_mail_in_the_same_transaction(demo_db: Flask) -> Non
     (queued,) = _outbox()
     assert queued.to_address == "cun@example.cn" and queued.sent_at is None
     assert queued.subject == "【对接】本周对接结果已公布。"
-    assert "本周对接结果已公布。" in queued.body and "/village/allocations" in queued.body
+    assert "本周对接结果已公布。" in queued.body
+    assert "登录平台后打开 /village/allocations" in queued.body
+    # With the platform's address configured the mail carries a full link (never a Host header).
+    demo_db.config["DUIJIE_BASE_URL"] = "https://duijie.example.cn/"
+    linked = notify(db.session, with_address, "run_published", "又一条通知", "/village/allocations")
+    db.session.commit()
+    assert linked is not None
+    assert "查看详情：https://duijie.example.cn/village/allocations" in _outbox()[-1].body
 
 
 def test_send_mail_delivers_to_a_real_smtp_server(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import has_request_context, request
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,10 @@ def _mail_body(message: str, link: str | None) -> str:
     """The e-mail text of a notice: the message, where to see it, and why it was sent."""
     lines = [message, ""]
     if link:
-        base = request.host_url.rstrip("/") if has_request_context() else ""
-        lines += [f"查看详情：{base}{link}", ""]
+        # The configured address, never the request's Host header (which a sender controls).
+        base = (current_app.config.get("DUIJIE_BASE_URL") or "") if has_app_context() else ""
+        where = f"{base.rstrip('/')}{link}" if base else f"登录平台后打开 {link}"
+        lines += [f"查看详情：{where}", ""]
     lines.append("这是贺州市社会扶贫资源对接平台（对接）自动发送的通知；")
     lines.append("不想再收到邮件，可在平台“我的账户”页面删除电子邮箱。")
     return "\n".join(lines)
