@@ -100,6 +100,7 @@ def normalise_database_url(url: str) -> str:
 
 def engine_options(url: str) -> dict[str, Any]:
     """Engine options per backend: SQLite waits on locks instead of failing at once."""
+    # hide_parameters: SQL logs and database errors never show the values (household data).
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"timeout": 30}, "hide_parameters": True}
+    return {"pool_pre_ping": True, "hide_parameters": True}
