@@ -79,10 +79,12 @@ def test_a_household_asks_from_its_phone_and_confirms_delivery(
     no_sideways_scroll(committee)
     browse.shot(committee, "slip")
 
-    # The household opens the QR code's link: the code is filled in; it sets a PIN.
+    # The household opens the QR code's link: the code is filled in (from the URL's fragment,
+    # which never reaches the server's logs); it sets a PIN.
     phone = browse.tab(PHONE)
-    phone.goto(live_server(f"/h/?code={code}"))
+    phone.goto(live_server(f"/h/#code={code}"))  # what the slip's QR code holds
     assert phone.get_by_label("邀请码").input_value() == code.replace("-", "")
+    assert "code" not in phone.url  # the fragment is dropped from the address bar and history
     no_sideways_scroll(phone)
     browse.shot(phone, "start-with-code")
     phone.get_by_role("button", name="下一步").click()

@@ -130,8 +130,19 @@ def other_committee(app: Flask) -> FlaskClient:
 # --- invitation and sign-in ------------------------------------------------------------------
 
 
-def test_invited_household_signs_in_with_code_then_pin(demo_app: Flask, committee: Any) -> None:
+def test_invited_household_signs_in_with_code_then_pin(
+    demo_app: Flask, committee: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import segno
+
+    encoded: list[str] = []
+    real_make = segno.make
+    monkeypatch.setattr(
+        segno, "make", lambda content, **kw: encoded.append(content) or real_make(content, **kw)
+    )
     slip = register(committee)
+    # The QR code opens the sign-in page with the code in the fragment (never sent, never logged).
+    assert encoded and encoded[-1].endswith(f"/h/#code={slip.code.replace('-', '')}")
     assert re.fullmatch(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", slip.code)
     slip_page = text_of(committee.get(f"/village/households/{slip.number}/slip"))
     assert "<svg" in slip_page and "data:" not in slip_page

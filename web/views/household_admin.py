@@ -196,7 +196,8 @@ def slip(household_id: int) -> str:
         code = str(pending.get("code"))
     qr = None
     if code is not None:
-        qr = _qr_svg(url_for("household.start", code=code, _external=True))
+        # The code rides in the fragment: browsers never send it, so no server log holds it.
+        qr = _qr_svg(url_for("household.start", _external=True) + f"#code={code}")
     return render_template(
         "village/households_slip.html",
         household=household,
