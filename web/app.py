@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views.imports import imports
     from web.views.ledger import ledger
     from web.views.public import public
+    from web.views.reports import reports
     from web.views.transparency import transparency
     from web.views.village import village
     from web.views.week import week
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_pages)
     app.register_blueprint(transparency)
     app.register_blueprint(ledger)
+    app.register_blueprint(reports)
     app.register_blueprint(household)
     app.register_blueprint(household_admin)
     csrf.exempt(api)

@@ -88,7 +88,7 @@ def test_week_over_week_chart_and_overdue_count(
         first = run.allocations[0]
         first.status, first.confirmed_at = "confirmed", datetime.now(UTC)
         run.committed_at = datetime.now(UTC) - timedelta(days=DISPATCH_OVERDUE_DAYS + 1)
-        week = run.week
+        week, run_id = run.week, run.id
         township = user("township")
         ours = sum(
             1
@@ -114,6 +114,7 @@ def test_week_over_week_chart_and_overdue_count(
     assert cells[5] == str(villages)
     # Every pledge but the confirmed one is overdue: not dispatched a week after the commit.
     assert f"逾期：{pledges - 1} 笔对接" in html
+    assert f'href="/admin/runs/{run_id}/report"' in html  # the week's printable report
     auth.logout()
     auth.login("township")
     assert f"逾期：{ours} 笔对接" in client.get("/dashboard").get_data(as_text=True)

@@ -76,6 +76,7 @@ class Dashboard:
     contributions_by_kind: list[Bar]
     overdue: int = 0
     weeks: list[WeekPoint] = field(default_factory=list)
+    run_id: int | None = None
 
 
 def colour(coverage: float | None) -> str:
@@ -311,4 +312,5 @@ def dashboard(
         contributions_by_kind=_kind_bars(session, filters),
         overdue=overdue_count(session, filters, township_id=township_id, now=now),
         weeks=week_over_week(session, filters, township_id=township_id),
+        run_id=run.id if run else None,
     )
