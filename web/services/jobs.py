@@ -77,13 +77,17 @@ def uses_redis(app: Flask | None = None) -> bool:
 
 
 def redis_connection(app: Flask | None = None) -> Any:
-    """A Redis client for the configured URL (jobs and workers share it)."""
+    """The app's Redis client for the configured URL (one connection pool per app and URL)."""
     from redis import Redis
 
-    url = (app or current_app).config.get("DUIJIE_REDIS_URL")
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    url = app.config.get("DUIJIE_REDIS_URL")
     if not url:
         raise WeekError("no Redis is configured: set DUIJIE_REDIS_URL")
-    return Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+    clients = app.extensions.setdefault("duijie_jobs_redis", {})
+    if url not in clients:
+        clients[url] = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+    return clients[url]
 
 
 def start_preview(
