@@ -169,3 +169,15 @@ def test_a_run_without_its_stored_plan_still_reports_its_pledges(demo_db: Flask)
     report = weekly_report(db.session, run.id)
     assert report.plan is None and report.greedy is None
     assert sum(d.pledges for d in report.delivery) == len(run.allocations)
+
+
+def test_the_run_page_links_to_its_report_once_committed(
+    demo_app: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    with demo_app.app_context():
+        draft = preview().id
+        db.session.remove()
+    auth.login("admin")
+    assert f"/admin/runs/{draft}/report" not in client.get(f"/admin/runs/{draft}").text
+    run_id = published_run(demo_app)
+    assert f'href="/admin/runs/{run_id}/report"' in client.get(f"/admin/runs/{run_id}").text
