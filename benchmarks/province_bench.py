@@ -137,6 +137,9 @@ def work(
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     row.update(peak_mb=max(sampler.peak, own), maxrss_mb=own + kids)
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    row["cpu"] = sum(u.ru_utime + u.ru_stime for u in used)
+    row["load"] = os.getloadavg()[0]  # the machine is shared: other work slows every wall
     return row
 
 
@@ -169,9 +172,9 @@ def table(rows: list[dict[str, Any]], bound: float | None, greedy: float | None)
     one = [r["wall"] for r in rows if r["mode"] == "decomposed" and r["workers"] == 1]
     base = statistics.median(one) if one else None
     lines = [
-        "| run | workers | wall s | peak MB | maxrss MB | objective | / bound | / greedy | "
-        "speed-up vs 1 |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| run | workers | wall s | CPU s | load | peak MB | maxrss MB | objective | / bound | "
+        "/ greedy | speed-up vs 1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         obj = r.get("objective")
@@ -183,10 +186,39 @@ def table(rows: list[dict[str, Any]], bound: float | None, greedy: float | None)
         speed = f"{base / r['wall']:.2f}" if base and r["mode"] == "decomposed" else "-"
         workers = "-" if r["mode"] == "greedy" else r["workers"]
         lines.append(
-            f"| {r['mode']} | {workers} | {r['wall']:.1f} | {r['peak_mb']:.0f} | "
+            f"| {r['mode']} | {workers} | {r['wall']:.1f} | {r.get('cpu', 0):.0f} | "
+            f"{r.get('load', 0):.1f} | {r['peak_mb']:.0f} | "
             f"{r['maxrss_mb']:.0f} | {obj:,.1f} | {ratio} | {vs_greedy} | {speed} |"
         )
     return "\n".join(lines)
+
+
+def plan_figures(provinces: int, seed: int) -> dict[str, Any]:
+    """How the parts grow with the week: counts, sizes, payload bytes (nothing solved)."""
+    from province_gen import generate
+
+    from optimizer import parse_instance
+    from optimizer.decompose import part_payloads, plan_parts
+
+    instance = parse_instance(generate(provinces=provinces, seed=seed))
+    start = time.perf_counter()
+    plan = plan_parts(instance)
+    payloads = part_payloads(instance, plan, budget=240.0 * provinces)
+    seconds = time.perf_counter() - start
+    sizes = sorted(p.size for p in plan.parts)
+    return {
+        "provinces": provinces,
+        "villages": len(instance.villages),
+        "needs": len(instance.needs),
+        "offers": len(instance.offers),
+        "parts": len(plan.parts),
+        "wide_offers": plan.wide_offers,
+        "largest_part": sizes[-1],
+        "median_part": sizes[len(sizes) // 2],
+        "total_size": sum(sizes),
+        "payload_mb": sum(len(json.dumps(p, ensure_ascii=False)) for p in payloads) / 2**20,
+        "plan_seconds": seconds,
+    }
 
 
 def main() -> None:
@@ -208,7 +240,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--bound-workers", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[], choices=["greedy", "bound"])
+    parser.add_argument(
+        "--plan-only",
+        nargs="*",
+        type=int,
+        metavar="PROVINCES",
+        help="only plan weeks of these many provinces and print the part figures",
+    )
     args = parser.parse_args()
+    if args.plan_only:
+        for provinces in args.plan_only:
+            print(json.dumps(plan_figures(provinces, args.seed)), flush=True)
+        return
     from province_gen import generate
 
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -165,6 +165,21 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+@dataclass(frozen=True)
+class _Index:
+    """Villages by id and each village's number of needs, computed once per instance."""
+
+    village_of: dict[str, Village]
+    count: dict[str, int]
+
+
+def _index(instance: Instance) -> _Index:
+    count: dict[str, int] = {}
+    for need in instance.needs:
+        count[need.village] = count.get(need.village, 0) + 1
+    return _Index({v.id: v for v in instance.villages}, count)
+
+
 def _is_wide(offer: Offer) -> bool:
     return not offer.villages and (not offer.counties or len(offer.counties) > WIDE_COUNTIES)
 
@@ -207,17 +222,18 @@ def plan_parts(instance: Instance) -> Plan:
                 category=key[0],
                 needs=tuple(needs),
                 offers=tuple(offers),
-                size=_size(instance, needs, offers),
+                size=_size(instance, needs, offers, village_of),
             )
         )
     return Plan(parts=parts, wide_offers=len(wide), regions=len(region_needs))
 
 
-def _size(instance: Instance, needs: list[int], offers: list[int]) -> int:
+def _size(
+    instance: Instance, needs: list[int], offers: list[int], village_of: Mapping[str, Village]
+) -> int:
     """Eligible pairs of a part, ignoring distance (a cheap measure of its work)."""
     county_count: dict[str, int] = {}
     village_count: dict[str, int] = {}
-    village_of = {v.id: v for v in instance.villages}
     for n in needs:
         vid = instance.needs[n].village
         county_count[village_of[vid].county] = county_count.get(village_of[vid].county, 0) + 1
@@ -255,6 +271,10 @@ def _assign_wide(
         lat = sum(v.lat for v in located if v.lat is not None) / len(located) if located else None
         lon = sum(v.lon for v in located if v.lon is not None) / len(located) if located else None
         centre[key] = Village(id="", county="", lat=lat, lon=lon)
+    counties = {
+        key: {village_of[instance.needs[n].village].county for n in needs}
+        for key, needs in region_needs.items()
+    }
     discount = instance.policy.distance_discount_per_km
     by_category: dict[str, list[tuple[str, str]]] = {}
     for key in sorted(region_needs):
@@ -265,10 +285,8 @@ def _assign_wide(
         union = union_by_cat.get(offer.category)
         best: tuple[float, tuple[str, str]] | None = None
         for key in by_category.get(offer.category, []):
-            if allowed and union is not None:
-                counties = {village_of[instance.needs[n].village].county for n in region_needs[key]}
-                if not counties & allowed:
-                    continue
+            if allowed and union is not None and not counties[key] & allowed:
+                continue
             factor = 1.0 - discount * km_between(offer, centre[key])
             if factor <= 0:
                 continue
@@ -284,6 +302,7 @@ def _with_placeholders(
     instance: Instance,
     needs: Iterable[int],
     offers: Iterable[int],
+    index: _Index,
     elsewhere: Mapping[str, int] | None = None,
 ) -> JSONDict:
     """Spec JSON of some needs and offers, plus placeholder needs so that each village's
@@ -294,13 +313,10 @@ def _with_placeholders(
     units: coverage the village gets from other parts (see `share_payloads`).
     """
     needs = list(needs)
-    count: dict[str, int] = {}
-    for need in instance.needs:
-        count[need.village] = count.get(need.village, 0) + 1
+    count, village_of = index.count, index.village_of
     mine: dict[str, int] = {}
     for n in needs:
         mine[instance.needs[n].village] = mine.get(instance.needs[n].village, 0) + 1
-    village_of = {v.id: v for v in instance.villages}
     need_json = [_need_json(instance.needs[n]) for n in needs]
     offer_json = [_offer_json(instance.offers[o]) for o in offers]
     taken = {n["id"] for n in need_json} | {o["id"] for o in offer_json}
@@ -362,9 +378,8 @@ def share_payloads(
     (from the first round's allocation, which the shares price exactly) improves the whole.
     """
     floor = instance.policy.fairness_floor
-    count: dict[str, int] = {}
-    for need in instance.needs:
-        count[need.village] = count.get(need.village, 0) + 1
+    index = _index(instance)
+    count = index.count
     need_index = {n.id: i for i, n in enumerate(instance.needs)}
     cover: dict[tuple[str, str], float] = {}  # (part, village) -> coverage from that part
     total: dict[str, float] = {}
@@ -403,7 +418,7 @@ def share_payloads(
         payloads.append(
             {
                 "key": part.key,
-                "instance": _with_placeholders(instance, part.needs, part.offers, elsewhere),
+                "instance": _with_placeholders(instance, part.needs, part.offers, index, elsewhere),
                 "time_limit": _limit(budget, part.size, sizes),
                 "seed": seed + 7919 + i,
                 "size": part.size,
@@ -415,6 +430,7 @@ def share_payloads(
 
 def part_payloads(instance: Instance, plan: Plan, budget: float, seed: int = 0) -> list[JSONDict]:
     """The job inputs, largest first: each part's JSON and its share of `budget` seconds."""
+    index = _index(instance)
     total = sum(p.size for p in plan.parts) or 1
     payloads = []
     for i, part in enumerate(sorted(plan.parts, key=lambda p: (-p.size, p.key))):
@@ -422,7 +438,7 @@ def part_payloads(instance: Instance, plan: Plan, budget: float, seed: int = 0) 
         payloads.append(
             {
                 "key": part.key,
-                "instance": _with_placeholders(instance, part.needs, part.offers),
+                "instance": _with_placeholders(instance, part.needs, part.offers, index),
                 "time_limit": limit,
                 "seed": seed + i,
                 "size": part.size,
@@ -461,6 +477,7 @@ def solve_part(payload: JSONDict) -> JSONDict:
 def bound_payloads(instance: Instance, prices: Mapping[str, float] | None = None) -> list[JSONDict]:
     """One bound job per category: all its needs and offers, unrestricted, with prices
     (default: the fairness penalty for every village)."""
+    index = _index(instance)
     penalty = instance.policy.fairness_penalty
     by_cat_needs: dict[str, list[int]] = {}
     by_cat_offers: dict[str, list[int]] = {}
@@ -473,7 +490,7 @@ def bound_payloads(instance: Instance, prices: Mapping[str, float] | None = None
         needs = by_cat_needs.get(category, [])
         if not needs:
             continue
-        data = _with_placeholders(instance, needs, by_cat_offers[category])
+        data = _with_placeholders(instance, needs, by_cat_offers[category], index)
         price = {v["id"]: (prices or {}).get(v["id"], penalty) for v in data["villages"]}
         payloads.append({"key": category, "instance": data, "prices": price})
     return sorted(payloads, key=lambda p: -len(p["instance"]["offers"]))
