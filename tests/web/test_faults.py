@@ -24,7 +24,8 @@ from sqlalchemy import func, select, text
 from tests.web.test_concurrency import assert_totals_exact
 from tests.web.week_support import FAST, memo_solver, user  # noqa: F401  (fixture)
 from web.extensions import db
-from web.models import Allocation, AllocationRun, Need, Offer
+from web.models import Allocation, AllocationRun, AuditEvent, Need, Offer
+from web.services.audit import verify
 from web.services.week import preview_week
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +68,7 @@ def _state(run_id: int) -> dict[str, Any]:
     db.session.remove()
     return {
         "allocations": db.session.scalar(select(func.count(Allocation.id))),
+        "audit events": db.session.scalar(select(func.count(AuditEvent.id))),
         "offers": dict(db.session.execute(select(Offer.id, Offer.allocated)).all()),
         "needs": dict(db.session.execute(select(Need.id, Need.allocated)).all()),
         "run": db.session.execute(
@@ -83,6 +85,7 @@ def _assert_untouched(before: dict[str, Any], run_id: int, fault: str) -> None:
     assert after["allocations"] == before["allocations"], f"{fault}: pledges were left behind"
     assert after["offers"] == before["offers"], f"{fault}: offer counters moved"
     assert after["needs"] == before["needs"], f"{fault}: need counters moved"
+    assert after["audit events"] == before["audit events"], f"{fault}: audit events left behind"
     assert_totals_exact(db.session)
 
 
@@ -109,6 +112,7 @@ def test_a_commit_killed_at_any_point_leaves_nothing_half_written(demo_db: Flask
     assert db.session.scalar(select(func.count(Allocation.id))) == before["allocations"] + pledges
     assert db.session.get(AllocationRun, run_id).status == "committed"  # type: ignore[union-attr]
     assert_totals_exact(db.session)
+    assert verify(db.session).ok  # the audit trail is whole: no event of a killed commit
 
 
 @pytest.mark.slow
@@ -150,3 +154,4 @@ def test_a_commit_whose_connection_is_cut_leaves_nothing_half_written(
     assert out.split() == ["committed", str(run_id), str(pledges)]
     db.session.remove()
     assert_totals_exact(db.session)
+    assert verify(db.session).ok
