@@ -695,3 +695,26 @@ def test_withdrawing_an_accepted_wish_withdraws_the_need(demo_app: Flask, commit
     township = demo_app.test_client()
     township.post("/login", data={"username": "township", "password": "demo-township-2026"})
     assert "过冬棉被" not in text_of(township.get("/township/needs"))
+
+
+def test_a_household_confirms_only_pledges_to_its_own_wish(demo_app: Flask, committee: Any) -> None:
+    from web.services.delivery import confirm_receipt_by_household
+    from web.services.week import NotAllowed
+
+    slip = register(committee)
+    with demo_app.app_context():
+        village_id = db.session.scalar(select(User.village_id).where(User.username == "village"))
+        need_id = db.session.scalar(
+            select(Need.id).where(
+                Need.village_id == village_id, Need.household_id.is_(None), Need.status == "open"
+            )
+        )
+        db.session.remove()
+    assert need_id is not None
+    allocation_id = pledge(demo_app, need_id)
+    with demo_app.app_context():
+        with pytest.raises(NotAllowed):
+            confirm_receipt_by_household(db.session, allocation_id, slip.number)
+        allocation = db.session.get(Allocation, allocation_id)
+        assert allocation is not None and allocation.status == "pledged"
+        db.session.remove()

@@ -27,6 +27,7 @@ __all__ = [
     "as_utc",
     "cancel",
     "confirm_receipt",
+    "confirm_receipt_by_household",
     "dispatch",
     "may_see_delivery",
     "overdue_clause",
@@ -283,6 +284,34 @@ def cancel(session: Session, allocation_id: int, actor: User, reason: str) -> Al
         allocation.status = "cancelled"
         allocation.cancelled_at = _now()
         _notify_cancel(session, allocation, reason.strip())
+        return allocation
+
+    return _in_transaction(session, work)
+
+
+def confirm_receipt_by_household(
+    session: Session, allocation_id: int, household_id: int
+) -> Allocation:
+    """The household whose own micro-wish a pledge serves confirms its receipt (issue 10).
+
+    The household is the wish's recipient, so its word counts as the committee's confirmation
+    would; the committee is told. Pending changes in the session (the household's log entry)
+    are committed with it.
+    """
+
+    def work() -> Allocation:
+        allocation = _allocation(session, allocation_id)
+        if allocation.need.household_id is None or allocation.need.household_id != household_id:
+            raise NotAllowed("only the household of the micro-wish may confirm this delivery")
+        _require_state(allocation, ("pledged", "dispatched", "received"), "confirm receipt")
+        now = _now()
+        allocation.received_at = allocation.received_at or now
+        allocation.confirmed_at = now
+        allocation.status = "confirmed"
+        allocation.receipt_note = "农户本人确认收到"
+        text = f"微心愿「{allocation.need.title}」：农户已确认收到（对接 #{allocation.id}）"
+        for user in village_committees(session, [allocation.need.village_id]):
+            notify(session, user, "household_receipt", text)
         return allocation
 
     return _in_transaction(session, work)

@@ -29,10 +29,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from matcher.categories import CATEGORY_CODES
 from web.models import Allocation, HelpRequest, Household, HouseholdEvent, Need, User
 from web.models.base import utcnow
+from web.services import delivery, throttle, uploads
 from web.services import needs as needs_service
-from web.services import throttle, uploads
 from web.services.accounts import PASSWORD_METHOD
-from web.services.notifications import notify, village_committees
 
 # Invitation codes: no 0/O, 1/I/L, so a code read off paper is typed right.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -512,57 +511,31 @@ def withdraw_request(session: Session, household_id: int, request_id: int) -> He
     return request
 
 
-def _confirm_by_household(session: Session, allocation_id: int, household_id: int) -> None:
-    """Confirm receipt of one pledge to the household's own micro-wish; the caller commits.
-
-    The allocation is locked and re-read, and moves from the same states as
-    delivery.confirm_receipt allows; the village committee is told.
-    """
-    allocation = session.get(
-        Allocation, allocation_id, with_for_update=True, populate_existing=True
-    )
-    if allocation is None or allocation.need.household_id != household_id:
-        raise HouseholdError("cannot_confirm")
-    if allocation.status not in ("pledged", "dispatched", "received"):
-        raise HouseholdError("cannot_confirm")
-    now = utcnow()
-    allocation.received_at = allocation.received_at or now
-    allocation.confirmed_at = now
-    allocation.status = "confirmed"
-    allocation.receipt_note = "农户本人确认收到"
-    for user in village_committees(session, [allocation.need.village_id]):
-        notify(
-            session,
-            user,
-            "household_receipt",
-            f"微心愿「{allocation.need.title}」：农户已确认收到（对接 #{allocation.id}）",
-        )
-
-
 def confirm_arrival(session: Session, household_id: int, request_id: int) -> RequestView:
     """The household says its help arrived.
 
     For its own micro-wish the household is the recipient, so its word confirms receipt of
-    every open pledge to the wish, as the committee's confirmation would (the committee is
-    told). For a request merged into a village need, the pledge is the village's: the
-    household's word is logged for the committee, which confirms the village's receipt itself.
+    every open pledge to the wish (delivery.confirm_receipt_by_household), as the committee's
+    confirmation would (the committee is told). For a request merged into a village need, the
+    pledge is the village's: the household's word is logged for the committee, which confirms
+    the village's receipt itself.
     """
     view = own_request(session, household_id, request_id)
     if not view.can_confirm:
         raise HouseholdError("cannot_confirm")
     request = view.request
-    try:
-        if request.status == "accepted":
+    if request.status == "accepted":
+        log(session, household_id, "delivery_confirmed", f"#{request.id}")
+        try:
             for allocation in view.allocations:
                 if allocation.status in ("pledged", "dispatched", "received"):
-                    _confirm_by_household(session, allocation.id, household_id)
-            log(session, household_id, "delivery_confirmed", f"#{request.id}")
-        else:
-            log(session, household_id, "arrival_reported", f"#{request.id}")
+                    # Commits, with the log entry above on the first pledge.
+                    delivery.confirm_receipt_by_household(session, allocation.id, household_id)
+        except delivery.WeekError:
+            raise HouseholdError("cannot_confirm") from None
+    else:
+        log(session, household_id, "arrival_reported", f"#{request.id}")
         session.commit()
-    except Exception:
-        session.rollback()
-        raise
     return own_request(session, household_id, request_id)
 
 
