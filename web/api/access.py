@@ -93,7 +93,7 @@ def _redis_count(url: str, bucket: str, window: int) -> tuple[int, int]:
     return count, window - now % window
 
 
-def limit_rate(user: User | None) -> None:
+def limit_rate() -> None:
     """429 with Retry-After once the caller's requests in the window pass the limit."""
     limit = int(setting("DUIJIE_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
     window = max(1, int(setting("DUIJIE_API_RATE_WINDOW", DEFAULT_RATE_WINDOW)))

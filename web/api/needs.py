@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -167,15 +166,7 @@ def _refused(error: service.NeedError) -> ApiError:
 
 
 def _input(values: dict[str, Any]) -> service.NeedInput:
-    """The service's input; the micro-wish value goes where the service keeps it."""
-    fields = {f.name for f in dataclasses.fields(service.NeedInput)}
-    extra: dict[str, Any] = {}
-    value = values.get("estimated_value")
-    if "estimated_value" in fields:
-        extra["estimated_value"] = value
-    evidence = values.get("evidence", "")
-    if value is not None and "estimated_value" not in fields:
-        evidence = f"{evidence} (估值 {value:g} 元)".strip()
+    """The service's input from complete need fields."""
     return service.NeedInput(
         category=values["category"],
         title=values["title"],
@@ -185,8 +176,8 @@ def _input(values: dict[str, Any]) -> service.NeedInput:
         deadline=values["deadline"],
         checklist_item=values["checklist_item"],
         household_id=values.get("household_id"),
-        evidence=evidence,
-        **extra,
+        evidence=values.get("evidence", ""),
+        estimated_value=values.get("estimated_value"),
     )
 
 

@@ -216,7 +216,7 @@ def run(op: Operation, kwargs: dict[str, Any]) -> Response:
     try:
         user = access.authenticate()
         access.authorise(op, user)
-        access.limit_rate(user)
+        access.limit_rate()
         _check_ids(op, kwargs)
         call = Call(user, _query(op.query), _body(op.body))
         replay = access.replay(op, user)
