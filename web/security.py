@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
@@ -69,12 +70,46 @@ class NoResultRows(logging.Filter):
 
 ROW_FILTER = NoResultRows()
 
+# PostgreSQL puts the refused row's values in its error DETAIL ("Failing row contains (...)",
+# "Key (phone)=(139...) already exists"): hide_parameters cannot hide those.
+_ROW_DETAIL = re.compile(r"Failing row contains \(.*?\)\.(?=\s|$)", re.DOTALL)
+_KEY_DETAIL = re.compile(r"Key \((.*?)\)=\((.*?)\)(?= already exists| is not present)")
+
+
+def redact(text: str) -> str:
+    """Database error text without the values of the row it refused."""
+    text = _ROW_DETAIL.sub("Failing row contains (values hidden).", text)
+    return _KEY_DETAIL.sub(r"Key (\1)=(value hidden)", text)
+
+
+class RedactDatabaseValues(logging.Filter):
+    """Rewrite logged tracebacks and messages so database errors carry no row values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+REDACT_FILTER = RedactDatabaseValues()
+# Loggers that may carry a database error's text: the app's, SQLAlchemy's and the job worker's.
+REDACTED_LOGGERS = ("sqlalchemy.engine.Engine", "sqlalchemy.pool", "rq.worker", "web")
+
 
 def init_app(app: Flask) -> None:
     """Install the headers, the session cookie and the log filter on `app`."""
     engine_log = logging.getLogger("sqlalchemy.engine.Engine")
     if ROW_FILTER not in engine_log.filters:
         engine_log.addFilter(ROW_FILTER)
+    for logger in (app.logger, *map(logging.getLogger, REDACTED_LOGGERS)):
+        if REDACT_FILTER not in logger.filters:
+            logger.addFilter(REDACT_FILTER)
     app.after_request(add_security_headers)
     app.session_interface = SessionInterface()
     if app.config.get("DUIJIE_HTTPS"):
