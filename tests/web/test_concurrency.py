@@ -27,12 +27,12 @@ from seeds.demo import WEEK
 from tests.web.week_support import FAST, memo_solver, user  # noqa: F401  (fixture)
 from web.config import engine_options
 from web.extensions import db
-from web.models import Allocation, AllocationRun, Need, Offer, Organization, User
+from web.models import Allocation, AllocationRun, Need, Notification, Offer, Organization, User
 from web.services.accounts import create_user
 from web.services.delivery import cancel
 from web.services.offers import OfferError, withdraw_offer
 from web.services.pledges import pledge, refusals
-from web.services.week import AlreadyCommitted, WeekError, commit_run, preview_week
+from web.services.week import AlreadyCommitted, WeekError, commit_run, preview_week, publish_run
 from web.services.week_instance import need_key, offer_key, week_days
 
 ON: date = week_days(WEEK)[0]
@@ -355,3 +355,26 @@ def test_a_withdrawal_racing_a_commit_never_leaves_a_withdrawn_offer_with_pledge
     else:
         assert results[("commit", "StaleRun")] == 1 and len(withdrawn) == len(donors)
     assert_totals_exact(db.session)
+
+
+def test_publishing_a_run_twice_at_once_publishes_and_notifies_once(race_db: Flask) -> None:
+    session: Any = db.session
+    admin = user("admin")
+    (offer, needs), *_ = hot_pairs(session, 1, 1).items()
+    run = crafted_preview(session, NEXT_WEEK, [(offer, needs[0], 1)], admin)
+    run_id = commit_run(session, run.id, admin).id
+    url = str(race_db.config["SQLALCHEMY_DATABASE_URI"])
+    db.session.remove()
+
+    ops: list[tuple[str, str, Op]] = [
+        ("publish", name, lambda s, a: publish_run(s, run_id, a).id)
+        for name in ("admin", "admin2", "admin", "admin2")
+    ]
+    outcomes = race(url, ops)
+
+    assert Counter(o.result for o in outcomes) == {"ok": 1, "WeekError": 3}
+    per_user = Counter(
+        db.session.scalars(select(Notification.user_id).where(Notification.kind == "run_published"))
+    )
+    assert per_user and max(per_user.values()) == 1  # one round of notices, not four
+    assert db.session.get(AllocationRun, run_id).status == "published"  # type: ignore[union-attr]

@@ -261,6 +261,7 @@ def publish_run(session: Session, run_id: int, actor: User) -> AllocationRun:
     """Publish a committed run and notify the donors' members and the villages' committees."""
     try:
         require_admin(actor, "publish a week's allocation")
+        begin_write(session)  # SQLite: one publisher at a time (the run's row lock on PostgreSQL)
         run = session.get(AllocationRun, run_id, with_for_update=True, populate_existing=True)
         if run is None:
             raise WeekError(f"no allocation run {run_id}")
