@@ -29,7 +29,7 @@ from web.config import engine_options
 from web.extensions import db
 from web.models import Allocation, AllocationRun, Need, Notification, Offer, Organization, User
 from web.services.accounts import create_user
-from web.services.delivery import cancel
+from web.services.delivery import cancel, confirm_receipt
 from web.services.offers import OfferError, withdraw_offer
 from web.services.pledges import pledge, refusals
 from web.services.week import AlreadyCommitted, WeekError, commit_run, preview_week, publish_run
@@ -378,3 +378,33 @@ def test_publishing_a_run_twice_at_once_publishes_and_notifies_once(race_db: Fla
     )
     assert per_user and max(per_user.values()) == 1  # one round of notices, not four
     assert db.session.get(AllocationRun, run_id).status == "published"  # type: ignore[union-attr]
+
+
+def test_a_cancellation_racing_a_receipt_lets_exactly_one_win(race_db: Flask) -> None:
+    session: Any = db.session
+    admin = user("admin")
+    hot = hot_pairs(session, 6, 1)
+    lines = [(o, ns[0], 1) for o, ns in hot.items()]
+    committees = {}
+    for index, (_offer, need, _q) in enumerate(lines):
+        committee = create_user(session, f"race-village-{index}", "race-village-2026", "village")
+        committee.village_id = need.village_id
+        committees[need.id] = committee.username
+    run = crafted_preview(session, NEXT_WEEK, lines, admin)
+    commit_run(session, run.id, admin)
+    pledged = [(a.id, committees[a.need_id]) for a in run.allocations]
+    url = str(race_db.config["SQLALCHEMY_DATABASE_URI"])
+    db.session.remove()
+
+    ops: list[tuple[str, str, Op]] = []
+    for allocation_id, committee in pledged:
+        ops.append(("cancel", "admin", lambda s, a, i=allocation_id: cancel(s, i, a, "race").id))
+        ops.append(
+            ("confirm", committee, lambda s, a, i=allocation_id: confirm_receipt(s, i, a).id)
+        )
+    outcomes = race(url, ops)
+
+    wins = Counter(o.value for o in outcomes if o.result == "ok")
+    assert sorted(wins) == sorted(a for a, _c in pledged) and set(wins.values()) == {1}
+    assert {o.result for o in outcomes} == {"ok", "DeliveryError"}
+    assert_totals_exact(db.session)
