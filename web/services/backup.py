@@ -121,7 +121,7 @@ def check_database(path: Path) -> Report:
 
 
 def table_digests(path: Path) -> dict[str, tuple[int, str]]:
-    """Each table's row count and SHA-256 of its rows in rowid order (to compare copies)."""
+    """Each table's row count and SHA-256 of its rows sorted by every column (compares copies)."""
     out = {}
     with contextlib.closing(_connect(path, readonly=True)) as connection:
         for table in _tables(connection):
