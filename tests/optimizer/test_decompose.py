@@ -99,6 +99,11 @@ def test_parts_are_independent_and_cover_every_offer_once() -> None:
             assert part_of_need[n] == part_of_offer[o]
         assert part_of_offer[o].split("/")[0] == instance.needs[n].category
     assert plan.wide_offers == 3
+    parts_of_village: dict[tuple[str, str], set[str]] = {}
+    for n, key in part_of_need.items():
+        need = instance.needs[n]
+        parts_of_village.setdefault((need.village, need.category), set()).add(key)
+    assert all(len(keys) == 1 for keys in parts_of_village.values())  # one part per category
 
 
 def test_without_fairness_or_wide_offers_decomposition_is_exact() -> None:
