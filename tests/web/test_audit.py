@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from web import create_app
 from web.extensions import db
-from web.models import AuditEvent, Household, Need, Offer, User
+from web.models import AllocationRun, AuditEvent, Household, Need, Offer, User
 from web.services.audit import acting_as, head, verify
 
 from .conftest import _worker
@@ -75,9 +75,14 @@ def test_a_failed_transaction_writes_no_event(demo_db: Flask) -> None:
     offer = an_open_offer()
     offer.title = "rolled back"
     db.session.flush()
-    assert events() == before + 1  # written in the same transaction...
     db.session.rollback()
-    assert events() == before  # ...and gone with it
+    assert events() == before
+    offer = an_open_offer()
+    offer.description = "committed after a rollback"
+    db.session.commit()
+    assert events() == before + 1  # only the committed change, not the rolled-back one
+    assert latest("offer", offer.id).after == {"description": "committed after a rollback"}
+    before = events()
     offer = an_open_offer()
     offer.allocated = offer.quantity + 1  # the database refuses over-allocation
     with pytest.raises(IntegrityError):
@@ -288,4 +293,32 @@ def test_needs_keep_their_history(demo_db: Flask) -> None:
     db.session.commit()
     event = latest("need", need.id)
     assert set(event.after) >= {"urgency"}
+    assert verify(db.session).ok
+
+
+def test_bulk_update_and_delete_statements_are_audited_too(demo_db: Flask) -> None:
+    """Job code moves runs with session.execute(update(...)): those changes are audited too."""
+    admin = db.session.scalars(select(User).where(User.username == "admin")).one()
+    run = AllocationRun(week="2026-W02", status="queued", created_by_id=admin.id)
+    db.session.add(run)
+    db.session.commit()
+    before = events()
+    db.session.execute(
+        update(AllocationRun)
+        .where(AllocationRun.id == run.id)
+        .values(status="running", progress={"stage": "solving"})
+    )
+    db.session.execute(update(AllocationRun.__table__).where(AllocationRun.id == run.id)
+                       .values(progress={"stage": "still"}))  # fmt: skip
+    db.session.commit()
+    assert events() == before + 1  # progress alone is not audited
+    event = latest("run", run.id)
+    assert event.action == "run.running"
+    assert event.before == {"status": "queued"} and event.after == {"status": "running"}
+    offer = an_open_offer()
+    db.session.execute(delete(Offer).where(Offer.id == -1))  # nothing matched: no event
+    assert events() == before + 1
+    db.session.execute(update(Offer).where(Offer.id == offer.id).values(title="批量"))
+    db.session.commit()
+    assert latest("offer", offer.id).after == {"title": "批量"}
     assert verify(db.session).ok

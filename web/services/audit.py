@@ -7,9 +7,11 @@ has one. Who acted is the actor set with :func:`acting_as` (the CLI, background 
 user Flask-Login loaded for the request, else nobody (the system: seeding, migrations).
 
 Each event's hash is SHA-256 over a canonical JSON of its fields and the previous event's hash.
-On PostgreSQL a transaction-level advisory lock is taken before the head is read, so two
-transactions never chain onto the same head; SQLite lets one writer at a time, and the flush has
-already written when the head is read. The table refuses UPDATE and DELETE (a trigger installed
+Events are collected at each flush (and at each bulk UPDATE/DELETE statement) and chained just
+before COMMIT: on PostgreSQL a transaction-level advisory lock is taken before the head is read,
+so two transactions never chain onto the same head, and as it is the last lock a transaction
+takes it cannot deadlock with row locks; SQLite lets one writer at a time, and the transaction
+has already written when the head is read. The table refuses UPDATE and DELETE (a trigger installed
 by migration a0d17e000001 and, for databases made with ``create_all``, by the DDL below).
 """
 
@@ -25,8 +27,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DDL, event, func, insert, inspect, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import DDL, event, func, insert, inspect, select, text, tuple_
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import ClauseElement
 
 from web.models import (
@@ -265,14 +267,37 @@ def _after_flush(session: Session, _context: Any) -> None:
         entity = ENTITIES.get(type(obj))
         if entity:
             rows.append((f"{entity}.delete", entity, _pk(obj), _deleted(obj, entity), None))
-    if not rows:
+    _collect(session, rows)
+
+
+Row = tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]
+
+
+PENDING = "duijie_audit_pending"
+ANCHORED = "duijie_audit_anchored"
+
+
+def _collect(session: Session, rows: list[Row]) -> None:
+    """Keep this flush's events, with their actor, until the transaction commits."""
+    if rows:
+        actor = _current_actor()
+        session.info.setdefault(PENDING, []).extend((actor, row) for row in rows)
+
+
+def _append(session: Session, pending: list[tuple[tuple[int | None, str | None], Row]]) -> None:
+    """Chain the pending events onto the trail, on the session's connection (its transaction).
+
+    Called at commit, after every row lock the transaction takes: the chain's lock is the last
+    one taken and is held only until COMMIT, so it cannot deadlock with row locks.
+    """
+    if not pending:
         return
-    actor_id, label = _current_actor()
     _lock_chain(session)
     prev = _head(session)
     at = datetime.now(UTC)
-    values = []
-    for action, entity, entity_id, before, after in rows:
+    connection = session.connection()
+    # One statement per event, in chain order: the ids follow the chain.
+    for (actor_id, label), (action, entity, entity_id, before, after) in pending:
         if label and after is not None:
             after = {**after, "_by": label}
         digest = event_hash(
@@ -285,24 +310,83 @@ def _after_flush(session: Session, _context: Any) -> None:
             before=before,
             after=after,
         )
-        values.append(
-            {
-                "at": at,
-                "actor_id": actor_id,
-                "action": action,
-                "entity": entity,
-                "entity_id": entity_id,
-                "before": before,
-                "after": after,
-                "prev_hash": prev,
-                "hash": digest,
-            }
+        connection.execute(
+            insert(AuditEvent.__table__).values(
+                at=at,
+                actor_id=actor_id,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+                prev_hash=prev,
+                hash=digest,
+            )
         )
         prev = digest
-    # One statement per event, in chain order: the ids follow the chain.
+
+
+# Bulk statements (session.execute(update(Model)...)) skip the flush: audited here instead.
+_TABLES: dict[Any, tuple[type, str]] = {
+    model.__table__: (model, n) for model, n in ENTITIES.items()
+}
+
+
+def _statement_table(state: ORMExecuteState) -> tuple[Any, type, str] | None:
+    table = getattr(state.statement, "table", None)
+    found = _TABLES.get(table)
+    return (table, *found) if found else None
+
+
+def _on_execute(state: ORMExecuteState) -> Any:
+    """Audit UPDATE and DELETE statements on audited tables: rows read before and after."""
+    if not (state.is_update or state.is_delete):
+        return None
+    target = _statement_table(state)
+    if target is None:
+        return None
+    table, model, entity = target
+    session = state.session
     connection = session.connection()
-    for row in values:
-        connection.execute(insert(AuditEvent.__table__).values(**row))
+    where = state.statement.whereclause
+    query = select(table) if where is None else select(table).where(where)
+    before_rows = {
+        tuple(row[c.name] for c in table.primary_key.columns): dict(row)
+        for row in connection.execute(query, state.parameters or {}).mappings()
+    }
+    result = state.invoke_statement()
+    if not before_rows:
+        return result
+    keys = list(before_rows)
+    pk = list(table.primary_key.columns)
+    after_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if state.is_update:
+        chosen = pk[0].in_([k[0] for k in keys]) if len(pk) == 1 else tuple_(*pk).in_(keys)
+        for row in connection.execute(select(table).where(chosen)).mappings():
+            after_rows[tuple(row[c.name] for c in pk)] = dict(row)
+    skipped = ALWAYS_SKIPPED | SKIPPED.get(entity, frozenset())
+    columns = [a.key for a in inspect(model).column_attrs if a.key not in skipped]
+    names = {a.key: a.columns[0].name for a in inspect(model).column_attrs}
+    rows: list[Row] = []
+    for key, old in before_rows.items():
+        entity_id = ",".join(str(part) for part in key)
+        new = after_rows.get(key)
+        if new is None:
+            gone = {
+                c: _value(entity, c, old[names[c]]) for c in columns if old[names[c]] is not None
+            }
+            rows.append((f"{entity}.delete", entity, entity_id, gone, None))
+            continue
+        before, after = {}, {}
+        for column in columns:
+            was, now = old[names[column]], new[names[column]]
+            if plain(was) != plain(now):
+                before[column] = _value(entity, column, was)
+                after[column] = _value(entity, column, now)
+        if after:
+            rows.append((_action(entity, "update", after), entity, entity_id, before, after))
+    _collect(session, rows)
+    return result
 
 
 def _pk(obj: Any) -> str:
@@ -312,28 +396,47 @@ def _pk(obj: Any) -> str:
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    """When a run is committed or published, record the chain's head on it (an anchor).
+    """Note runs being committed or published: they get an anchor at commit."""
+    for obj in session.dirty:
+        if isinstance(obj, AllocationRun):
+            added = inspect(obj).attrs["status"].history.added
+            if added and added[0] in ("committed", "published"):
+                session.info.setdefault(ANCHORED, {})[id(obj)] = (obj, added[0])
 
-    The anchor lives outside the audit table, so deleting the newest events is found by
+
+def _before_commit(session: Session) -> None:
+    """Write the transaction's events just before COMMIT.
+
+    A committed or published run records the chain's length and head (an anchor, in its
+    metrics): it lives outside the audit table, so deleting the newest events is found by
     `duijie audit verify` even when nobody kept the head elsewhere.
     """
-    for obj in session.dirty:
-        if not isinstance(obj, AllocationRun):
-            continue
-        added = inspect(obj).attrs["status"].history.added
-        if not added or added[0] not in ("committed", "published"):
-            continue
+    session.flush()  # the last changes are collected first
+    anchored = session.info.pop(ANCHORED, {})
+    if anchored:
         _lock_chain(session)
         connection = session.connection()
         count = connection.execute(select(func.count()).select_from(AuditEvent.__table__))
         anchor = {"events": int(count.scalar() or 0), "head": _head(session)}
-        anchors = dict((obj.metrics or {}).get("audit_anchors", {}))
-        anchors[added[0]] = anchor
-        obj.metrics = {**(obj.metrics or {}), "audit_anchors": anchors}
+        for obj, status in anchored.values():
+            anchors = {**(obj.metrics or {}).get("audit_anchors", {}), status: anchor}
+            obj.metrics = {**(obj.metrics or {}), "audit_anchors": anchors}
+        session.flush()
+    _append(session, session.info.pop(PENDING, []))
+
+
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    """A transaction rolled back (or closed) without commit leaves no event."""
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+        session.info.pop(ANCHORED, None)
 
 
 event.listen(Session, "before_flush", _before_flush)
 event.listen(Session, "after_flush", _after_flush)
+event.listen(Session, "do_orm_execute", _on_execute)
+event.listen(Session, "before_commit", _before_commit)
+event.listen(Session, "after_transaction_end", _after_transaction_end)
 
 # Databases made with create_all (tests, `duijie` on a fresh file) get the same append-only
 # triggers as migration a0d17e000001 installs.
