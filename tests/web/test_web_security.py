@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -306,3 +307,35 @@ def test_a_renamed_html_file_is_refused_by_the_import_page(demo_app: Flask) -> N
         assert "<script>alert(document.cookie)" not in response.get_data(as_text=True)
     with demo_app.app_context():
         assert db.session.query(Need).count() == before
+
+
+# ---------------------------------------------------------------------------------------------
+# The `next` parameter after sign-in
+
+OFF_SITE = (
+    "//evil.example",
+    "///evil.example",
+    "https://evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    " //evil.example",
+    "javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "https:evil.example",
+)
+
+
+def test_next_after_login_never_leads_off_site(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    data = {"username": "admin", "password": PASSWORD.format("admin")}
+    for target in OFF_SITE:
+        response = client.post("/login", query_string={"next": target}, data=data)
+        location = response.headers.get("Location", "")
+        assert response.status_code == 302, target
+        assert location.startswith("/") and not location.startswith("//"), (target, location)
+        assert urlsplit(location).netloc == "" and urlsplit(location).scheme == ""
+        assert "\\" not in location and "\t" not in location and "\n" not in location
+    kept = client.post("/login", query_string={"next": "/admin/week?tab=1"}, data=data)
+    assert kept.headers["Location"] == "/admin/week?tab=1"  # a path on this site is kept
