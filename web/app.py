@@ -52,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     from web import models  # noqa: F401  (the models must be known before migrate binds)
     from web.auth import load_user
     from web.i18n import select_locale
+    from web.services import audit  # noqa: F401  (every flush of an audited row writes events)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -112,9 +113,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_security_headers(app: Flask) -> None:
     """Send a strict Content-Security-Policy and the usual hardening headers on every response."""
-    from web.security import add_security_headers
+    from web import security
 
-    app.after_request(add_security_headers)
+    security.init_app(app)
 
 
 def register_template_helpers(app: Flask) -> None:

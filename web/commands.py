@@ -95,12 +95,16 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
     actor = db.session.scalar(select(User).where(User.username == username))
     if actor is None:
         raise click.ClickException(f"no user {username!r}")
+    from web.services.audit import acting_as
+
     try:
-        run = preview_week(db.session, week, None, actor, time_limit=time_limit)
-        click.echo(_run_summary(run))
-        if do_commit:
-            run = commit_run(db.session, run.id, actor)
-            click.echo(f"Committed run {run.id}: {len(run.allocations)} pledges for week {week}.")
+        with acting_as(actor):  # the audit trail names the acting administrator
+            run = preview_week(db.session, week, None, actor, time_limit=time_limit)
+            click.echo(_run_summary(run))
+            if do_commit:
+                run = commit_run(db.session, run.id, actor)
+                pledges = len(run.allocations)
+                click.echo(f"Committed run {run.id}: {pledges} pledges for week {week}.")
     except WeekError as error:
         raise click.ClickException(str(error)) from None
 
@@ -120,6 +124,58 @@ def _run_summary(run: Any) -> str:
     )
 
 
+@click.group("audit")
+def audit_group() -> None:
+    """Check the audit trail (every change to offers, needs, accounts, runs, deliveries)."""
+
+
+@audit_group.command("verify")
+@click.option(
+    "--expect",
+    metavar="COUNT:HASH",
+    help="A head printed earlier by `duijie audit head` and kept outside the database.",
+)
+@with_appcontext
+def audit_verify_command(expect: str | None) -> None:
+    """Walk the hash chain and report the first edited, inserted or deleted event.
+
+    \b
+    Found, with exit status 1:
+    - an edited event: its hash no longer matches its contents;
+    - an inserted or deleted event: the next event's previous-hash no longer links;
+    - deleted newest events: each committed or published run records the chain's
+      length and head (its anchor), so a chain shorter than an anchor, or with
+      another event at the anchored position, is reported; and every audited row
+      must look as its events say (an offer whose `allocated` differs from its last
+      event, or changed with no event at all, means the newest events are gone).
+    An attacker who can write the whole database can rewrite the chain, the anchors
+    and the rows together. Against that, keep the output of `duijie audit head`
+    outside the database (print it into the weekly report, mail it to the auditor)
+    and pass it back with --expect COUNT:HASH.
+    """
+    from web.services.audit import verify
+
+    if expect is not None:
+        count, _, digest = expect.partition(":")
+        if not count.isdigit() or len(digest) != 64:
+            raise click.BadParameter("give COUNT:HASH as printed by `duijie audit head`")
+    verdict = verify(db.session, expect=expect)
+    if not verdict.ok:
+        click.echo(f"audit trail BROKEN ({verdict.events} events): {verdict.problems[0]}", err=True)
+        sys.exit(1)
+    click.echo(f"audit trail intact: {verdict.events} events, head {verdict.events}:{verdict.head}")
+
+
+@audit_group.command("head")
+@with_appcontext
+def audit_head_command() -> None:
+    """Print COUNT:HASH of the newest event, to keep outside the database."""
+    from web.services.audit import head
+
+    count, digest = head(db.session)
+    click.echo(f"{count}:{digest}")
+
+
 def register(app: Flask) -> None:
     """Add every duijie command to the app's CLI."""
     for command in (
@@ -129,6 +185,7 @@ def register(app: Flask) -> None:
         solve_command,
         dedupe_command,
         allocate_command,
+        audit_group,
     ):
         app.cli.add_command(command)
     from web.commands_data import register as register_data_commands
