@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views.ledger import ledger
     from web.views.public import public
     from web.views.reports import reports
+    from web.views.tokens import tokens
     from web.views.transparency import transparency
     from web.views.village import village
     from web.views.week import week
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth)
     app.register_blueprint(account)
     app.register_blueprint(imports)
+    app.register_blueprint(tokens)
     app.register_blueprint(health)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(donor)
