@@ -188,6 +188,9 @@ def register(app: Flask) -> None:
         audit_group,
     ):
         app.cli.add_command(command)
+    from web.api.commands import token_group
+
+    app.cli.add_command(token_group)
     from web.commands_data import register as register_data_commands
 
     register_data_commands(app)
