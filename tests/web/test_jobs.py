@@ -325,3 +325,21 @@ def test_worker_command_needs_redis(demo_app: Flask) -> None:
     demo_app.config["DUIJIE_REDIS_URL"] = "redis://127.0.0.1:1/15"
     result = demo_app.test_cli_runner().invoke(args=["worker", "--burst"])
     assert result.exit_code != 0 and "cannot be reached" in result.output
+
+
+@pytest.mark.usefixtures("memo_solver")
+def test_job_status_changes_are_audited_as_the_administrator_who_started_it(
+    client: FlaskClient, auth: Any, demo_app: Flask
+) -> None:
+    from web.models import AuditEvent
+
+    auth.login("admin")
+    run = run_id(client.post("/admin/week", data=policy_form()))
+    with demo_app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "run", AuditEvent.entity_id == str(run))
+        ).all()
+        statuses = [(e.after or {}).get("status") for e in events]
+        assert "running" in statuses and "preview" in statuses, statuses
+        assert {e.actor_id for e in events} == {user("admin").id}
+        db.session.remove()

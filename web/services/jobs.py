@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from optimizer import Progress
 from web.extensions import db
 from web.models import AllocationRun, User
+from web.services.audit import acting_as
 from web.services.week import WeekError, ensure_not_committed, require_admin, solve_week
 from web.services.week_instance import effective_policy
 
@@ -242,7 +243,15 @@ def _run_preview(session: Session, run_id: int) -> str:
         return "skipped"
     week, policy = run.week, dict(run.policy or {})
     time_limit = float((run.progress or {}).get("time_limit") or 30.0)
+    actor_id = run.created_by_id
     session.rollback()
+    with acting_as(actor_id):  # the audit trail names the administrator who started the job
+        return _claim_and_solve(session, run_id, week, policy, time_limit)
+
+
+def _claim_and_solve(
+    session: Session, run_id: int, week: str, policy: dict[str, Any], time_limit: float
+) -> str:
     tracker = Tracker(current_app._get_current_object(), run_id, time_limit)  # type: ignore[attr-defined]
     # Claimed with a fresh heartbeat: a run that waited long in the queue is not taken for dead.
     claimed = session.execute(
