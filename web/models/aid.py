@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -69,6 +70,9 @@ class Offer(Timestamped, db.Model):
         CheckConstraint("min_lot >= 1", name="min_lot_positive"),
         CheckConstraint("max_villages IS NULL OR max_villages >= 1", name="max_villages_positive"),
         CheckConstraint(_one_of("status", ITEM_STATES), name="status_known"),
+        # Load (issue 8): a donor's offers by state; the offer lists' category and state filters.
+        Index("ix_offer_organization_status", "organization_id", "status"),
+        Index("ix_offer_category_status", "category_code", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +139,18 @@ class Need(Timestamped, db.Model):
         CheckConstraint("urgency BETWEEN 1 AND 5", name="urgency_range"),
         CheckConstraint(_one_of("status", ITEM_STATES), name="status_known"),
         CheckConstraint(_one_of("verification", VERIFICATION_STATES), name="verification_known"),
+        # Load (issue 8): a village's and a township's needs by state and verification; the
+        # need lists' category filters counted from the index (village_id included); the
+        # latest change, read by web.services.page_cache.
+        Index("ix_need_village_status_verification", "village_id", "status", "verification"),
+        Index(
+            "ix_need_category_status_verification",
+            "category_code",
+            "status",
+            "verification",
+            "village_id",
+        ),
+        Index("ix_need_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -73,6 +74,10 @@ class Allocation(Timestamped, db.Model):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
         CheckConstraint(_one_of("status", DELIVERY_STATES), name="status_known"),
+        # Load (issue 8): a run's pledges by state in id order (dashboard, ledger, run page);
+        # the latest change, read by web.services.page_cache.
+        Index("ix_allocation_run_status", "run_id", "status", "id"),
+        Index("ix_allocation_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

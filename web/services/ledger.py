@@ -25,6 +25,7 @@ from web.models import (
     User,
     Village,
 )
+from web.services import page_cache
 from web.services.delivery import overdue_clause, overdue_reason
 
 
@@ -182,10 +183,50 @@ def ledger_page(
     now: datetime | None = None,
 ) -> LedgerPage:
     """One page of the pledges the actor may see under the filters, and their total."""
-    query = _ledger_query(filters, ledger_scope(actor), now)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    scope = ledger_scope(actor)
+    ids = _ledger_ids(filters, scope, now)
+    counting = select(func.count()).select_from(ids.order_by(None).subquery())
+    if now is None:  # the count reads every matching pledge: cached per data version
+        key = ("ledger-count", filters, scope)
+        total = page_cache.cached(session, key, lambda: session.scalar(counting))
+    else:
+        total = session.scalar(counting)
+    # The page's ids from the narrow query, then their rows with every name joined.
+    chosen = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
+    rows = session.execute(_ledger_query(filters, scope, now).where(Allocation.id.in_(chosen)))
     return LedgerPage([_row(r, now) for r in rows], int(total or 0), page, per_page)
+
+
+def _ledger_ids(filters: LedgerFilter, township_id: int | None, now: datetime | None) -> Select:  # type: ignore[type-arg]
+    """The ids of the ledger's pledges in its order, joining needs and places only to filter.
+
+    Ordering every pledge joined to all its names took a second at 50,000 pledges; the ids
+    alone come from the (run_id, status, id) index in a few milliseconds.
+    """
+    query = (
+        select(Allocation.id)
+        .join(AllocationRun, AllocationRun.id == Allocation.run_id)
+        .where(AllocationRun.status.in_(("committed", "published")))
+        .order_by(AllocationRun.week, Allocation.id)
+    )
+    if township_id is not None or filters.county or filters.category:
+        query = query.join(Need, Need.id == Allocation.need_id)
+    if township_id is not None or filters.county:
+        query = query.join(Village, Village.id == Need.village_id)
+    if township_id is not None:
+        query = query.where(Village.township_id == township_id)
+    if filters.county:
+        county_ids = select(County.id).where(County.code == filters.county)
+        query = query.where(Village.county_id.in_(county_ids))
+    if filters.category:
+        query = query.where(Need.category_code == filters.category)
+    if filters.state:
+        query = query.where(Allocation.status == filters.state)
+    if filters.week:
+        query = query.where(AllocationRun.week == filters.week)
+    if filters.overdue:
+        query = query.where(overdue_clause(now))
+    return query
 
 
 def ledger_weeks(session: Session) -> list[str]:

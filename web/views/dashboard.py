@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from web.auth import roles_required
 from web.extensions import db
+from web.services import page_cache
 from web.services.dashboard import BANDS, NO_DATA, DashboardFilter, dashboard
 from web.services.ledger import ledger_scope
 from web.services.villages import list_counties
@@ -23,7 +24,11 @@ def index() -> str:
     )
     return render_template(
         "dashboard/index.html",
-        board=dashboard(db.session, filters, township_id=ledger_scope(current_user)),
+        board=page_cache.cached(
+            db.session,
+            ("dashboard", filters, ledger_scope(current_user)),
+            lambda: dashboard(db.session, filters, township_id=ledger_scope(current_user)),
+        ),
         filters=filters,
         counties=list_counties(db.session),
         bands=BANDS,
