@@ -194,3 +194,6 @@ def register(app: Flask) -> None:
     from web.commands_data import register as register_data_commands
 
     register_data_commands(app)
+    from web.commands_backup import register as register_backup_commands
+
+    register_backup_commands(app)

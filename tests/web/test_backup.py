@@ -164,3 +164,12 @@ def test_backup_and_restore_refuse_what_would_lose_or_damage_data(
     done = runner.invoke(restore_command, [str(copy), "--yes"])
     assert done.exit_code == 0 and "Restored" in done.output, done.output
     assert table_digests(live) == before
+
+
+def test_backup_and_restore_are_duijie_commands(demo_app: Flask, backend: str) -> None:
+    if backend == "postgresql":
+        return
+    runner = demo_app.test_cli_runner()
+    for name in ("backup", "restore"):
+        result = runner.invoke(args=[name, "--help"])
+        assert result.exit_code == 0 and "--yes" in result.output, result.output
