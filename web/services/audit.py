@@ -295,8 +295,7 @@ def _append(session: Session, pending: list[tuple[tuple[int | None, str | None],
     _lock_chain(session)
     prev = _head(session)
     at = datetime.now(UTC)
-    connection = session.connection()
-    # One statement per event, in chain order: the ids follow the chain.
+    values = []
     for (actor_id, label), (action, entity, entity_id, before, after) in pending:
         if label and after is not None:
             after = {**after, "_by": label}
@@ -310,20 +309,22 @@ def _append(session: Session, pending: list[tuple[tuple[int | None, str | None],
             before=before,
             after=after,
         )
-        connection.execute(
-            insert(AuditEvent.__table__).values(
-                at=at,
-                actor_id=actor_id,
-                action=action,
-                entity=entity,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-                prev_hash=prev,
-                hash=digest,
-            )
+        values.append(
+            {
+                "at": at,
+                "actor_id": actor_id,
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "before": before,
+                "after": after,
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
         prev = digest
+    # One executemany, rows in chain order (ids are assigned in that order).
+    session.connection().execute(insert(AuditEvent.__table__), values)
 
 
 # Bulk statements (session.execute(update(Model)...)) skip the flush: audited here instead.
