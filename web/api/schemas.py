@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -46,8 +46,22 @@ def _utc(moment: datetime) -> datetime:
 Moment = Annotated[datetime, AfterValidator(_utc)]
 Id = Annotated[int, Field(ge=1, le=MAX_INT)]
 Count = Annotated[int, Field(ge=1, le=1_000_000_000)]
+
+
+def _real_week(value: str) -> str:
+    """Refuse a week the year does not have (most years have no W53)."""
+    year, number = value.split("-W")
+    try:
+        date.fromisocalendar(int(year), int(number), 1)
+    except ValueError:
+        raise ValueError(f"{value} is not a week of {year}") from None
+    return value
+
+
 Week = Annotated[
-    str, Field(pattern=r"^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$", examples=["2026-W48"])
+    str,
+    Field(pattern=r"^[1-9][0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])$", examples=["2026-W48"]),
+    AfterValidator(_real_week),
 ]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
 
