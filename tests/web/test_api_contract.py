@@ -124,7 +124,11 @@ def test_client_errors_are_problem_documents_naming_the_field(api: Api) -> None:
     assert invalid.mimetype == "application/problem+json"
     fields = {e["field"] for e in invalid.get_json()["errors"]}
     assert fields == {"quantity", "allocated"}, "a string for a number, a read-only field"
-    for query in ("per_page=501", "page=0", "status=lost", "week=2026-48", "colour=red"):
+    bad_queries = (
+        "per_page=501", "page=0", "status=lost", "week=2026-48", "week=0000-W01",
+        "week=2027-W53", "colour=red",
+    )  # fmt: skip
+    for query in bad_queries:
         bad = api.get("village", f"/needs?{query}")
         assert bad.status_code == 400, query
         assert bad.get_json()["errors"][0]["field"] == query.split("=")[0]
