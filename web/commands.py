@@ -176,6 +176,34 @@ def audit_head_command() -> None:
     click.echo(f"{count}:{digest}")
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Quit once the queue is empty.")
+@click.option("--name", default=None, help="Worker name shown by RQ (default: host and pid).")
+@with_appcontext
+def worker_command(burst: bool, name: str | None) -> None:
+    """Run background jobs (weekly previews) from Redis; start any number, on any machine."""
+    from rq import Queue, Worker
+
+    from web.services.jobs import QUEUE_NAME, redis_connection
+
+    url = current_app.config.get("DUIJIE_REDIS_URL")
+    if not url:
+        raise click.ClickException(
+            "no Redis is configured: set DUIJIE_REDIS_URL (e.g. redis://127.0.0.1:6379/0). "
+            "Without it previews run in a thread of the web process and no worker is needed."
+        )
+    connection = redis_connection()
+    where = "{host}:{port}/{db}".format(**{"db": 0, **connection.connection_pool.connection_kwargs})
+    try:
+        connection.ping()
+    except Exception as error:
+        raise click.ClickException(f"Redis at {where} cannot be reached: {error}") from None
+    db.engine.dispose()  # each job runs in a forked process: share no pooled connection with it
+    worker = Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection, name=name)
+    click.echo(f"duijie worker {worker.name} on Redis {where}, queue {QUEUE_NAME!r}")
+    worker.work(burst=burst)
+
+
 def register(app: Flask) -> None:
     """Add every duijie command to the app's CLI."""
     for command in (
@@ -186,6 +214,7 @@ def register(app: Flask) -> None:
         dedupe_command,
         allocate_command,
         audit_group,
+        worker_command,
     ):
         app.cli.add_command(command)
     from web.api.commands import token_group
