@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from web import create_app
 from web.extensions import db
-from web.models import AllocationRun, AuditEvent, Household, Need, Offer, User
+from web.models import AllocationRun, AuditEvent, HelpRequest, Household, Need, Offer, User
 from web.services.audit import acting_as, head, verify
 
 from .conftest import _worker
@@ -322,3 +322,27 @@ def test_bulk_update_and_delete_statements_are_audited_too(demo_db: Flask) -> No
     db.session.commit()
     assert latest("offer", offer.id).after == {"title": "批量"}
     assert verify(db.session).ok
+
+
+def test_a_households_own_request_names_the_household(demo_app: Flask) -> None:
+    with demo_app.app_context():
+        household = db.session.scalars(select(Household).order_by(Household.id)).first()
+        assert household is not None
+        household.sign_in_enabled, household.pin_hash = True, "pin-hash-for-tests"
+        db.session.commit()
+        session_id = f"h:{household.id}:{household.session_version}"
+        household_id = household.id
+    client = demo_app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = session_id, True
+    data = {"category": "goods", "what": "过冬棉被", "quantity": "2"}
+    assert client.post("/h/ask", data=data).status_code in (200, 302)
+    with demo_app.app_context():
+        request = db.session.scalars(
+            select(HelpRequest).where(HelpRequest.household_id == household_id)
+        ).one()
+        event = latest("help_request", request.id)
+        assert event.action == "help_request.create" and event.actor_id is None
+        assert event.after["_by"] == f"household {household_id}"
+        assert event.after["what"] == "过冬棉被"
+        assert verify(db.session).ok

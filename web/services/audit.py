@@ -106,7 +106,10 @@ def _current_actor() -> tuple[int | None, str | None]:
         return None, None
     if isinstance(user, User):
         return user.id, None
-    return None, f"{type(user).__name__.lower()} {getattr(user, 'id', '?')}"
+    household_id = getattr(user, "household_id", None)
+    if household_id is not None:
+        return None, f"household {household_id}"  # a household signed in with its PIN
+    return None, f"{getattr(user, 'role', 'unknown')} {user.get_id()}"
 
 
 # ---------------------------------------------------------------------------------------------
