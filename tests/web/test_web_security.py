@@ -141,6 +141,20 @@ def test_logout_ends_the_users_other_sessions(demo_app: Flask) -> None:
     assert "/login" in laptop.get("/donor/offers").headers.get("Location", "")
 
 
+def test_a_password_change_ends_the_other_sessions_but_not_this_one(demo_app: Flask) -> None:
+    phone, laptop = demo_app.test_client(), demo_app.test_client()
+    login(phone, "donor")
+    login(laptop, "donor")
+    new = "a-brand-new-pass-2026"
+    data = {"pw-current": PASSWORD.format("donor"), "pw-new": new, "pw-confirm": new}
+    phone.post("/account/password", data=data)
+    assert phone.get("/donor/offers").status_code == 200  # this browser stays signed in
+    assert "/login" in laptop.get("/donor/offers").headers.get("Location", "")
+    fresh = demo_app.test_client()
+    fresh.post("/login", data={"username": "donor", "password": new})
+    assert fresh.get("/donor/offers").status_code == 200
+
+
 # ---------------------------------------------------------------------------------------------
 # Headers on every response
 
