@@ -51,6 +51,15 @@ def test_every_form_post_without_a_csrf_token_is_refused(demo_app: Flask) -> Non
     assert not wrong, "accepted without a CSRF token:\n" + "\n".join(wrong)
 
 
+def test_the_api_ignores_session_cookies_so_it_needs_no_csrf_token(demo_app: Flask) -> None:
+    """The API is exempt from CSRF because only a bearer token signs in there."""
+    client = demo_app.test_client()
+    login(client, "donor")
+    assert client.get("/donor/offers").status_code == 200  # the cookie is valid for pages
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.post("/api/v1/offers", json={"title": "x"}).status_code == 401
+
+
 def test_the_login_form_carries_a_token_that_works(demo_app: Flask) -> None:
     demo_app.config["WTF_CSRF_ENABLED"] = True
     client = demo_app.test_client()
