@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from matcher.dedupe import NeedText, likely_duplicates
 from web.models import Household, Need, User, Village
@@ -59,7 +59,12 @@ def _text(need_id: str, village_id: int, data: NeedInput | Need) -> NeedText:
 
 def village_needs(session: Session, village_id: int) -> Sequence[Need]:
     """The village's needs and wishes, newest first."""
-    query = select(Need).where(Need.village_id == village_id).order_by(Need.id.desc())
+    query = (
+        select(Need)
+        .where(Need.village_id == village_id)
+        .options(selectinload(Need.household))  # the list names a wish's household
+        .order_by(Need.id.desc())
+    )
     return session.scalars(query).all()
 
 
@@ -162,6 +167,7 @@ def township_pending(session: Session, user: User) -> Sequence[Need]:
             Need.verification == "pending",
             Need.status == "open",
         )
+        .options(selectinload(Need.village), selectinload(Need.household))
         .order_by(Need.urgency.desc(), Need.id)
     )
     return session.scalars(query).all()
