@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install demo test test-fast lint bench bench-province clean translations
+.PHONY: install demo test test-fast lint bench bench-province bench-load clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ bench: install
 # and the bound (about 30 minutes on 2 cores).
 bench-province: install
 	$(BIN)/python benchmarks/province_bench.py
+
+# Load: gunicorn on PostgreSQL with 100,000 offers and 400,000 needs, wrk at 32 connections per
+# page (needs PostgreSQL at 127.0.0.1:5432, Redis and wrk; the data takes ~2 minutes, once).
+bench-load: install
+	$(BIN)/python benchmarks/load_data.py
+	$(BIN)/python benchmarks/load_bench.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
