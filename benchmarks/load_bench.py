@@ -145,7 +145,12 @@ def endpoints(f: dict[str, Any], cookies: dict[str, str], token: str) -> list[di
             "&verification=verified&page=3",
         },
         {
-            "name": "ledger",
+            "name": "ledger week",
+            "headers": {"Cookie": cookies["auditor"]},
+            "path": "/ledger?week=2026-W48&state=pledged&page=2",
+        },
+        {
+            "name": "ledger county",
             "headers": {"Cookie": cookies["auditor"]},
             "path": f"/ledger?county={county}&state=pledged&page=2",
         },
@@ -241,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load first")
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of unmeasured load first")
     parser.add_argument(
         "--only", default="", help="comma-separated endpoint names (healthz always)"
     )

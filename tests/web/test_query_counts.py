@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, func, select, update
 
 from seeds.demo import WEEK
 from web.extensions import db
@@ -201,3 +201,27 @@ def test_statements_per_page_do_not_grow_with_rows(
     assert not same, f"these lists did not show the added rows: {same}"
     # Statements stay few: the worst page's count, for the report.
     assert max(n for n, _ in after.values()) <= 20, after
+
+
+def test_page_cache_recomputes_after_a_change_from_any_process(demo_db: Flask) -> None:
+    """Cached totals are reused until a need, pledge or run changes, then computed again."""
+    page_cache.clear()
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert page_cache.cached(db.session, "totals", compute) == 1
+    assert page_cache.cached(db.session, "totals", compute) == 1
+    # A change written on another connection (as another gunicorn worker would) moves the
+    # data version that every process reads.
+    with db.engine.begin() as other:
+        other.execute(
+            update(Need)
+            .where(Need.id == select(func.min(Need.id)).scalar_subquery())
+            .values(urgency=5)
+        )
+    db.session.commit()  # end this session's snapshot
+    assert page_cache.cached(db.session, "totals", compute) == 2
+    assert page_cache.cached(db.session, "other key", compute) == 3

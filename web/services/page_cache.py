@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from web.models import Allocation, AllocationRun, Need
 
 T = TypeVar("T")
-DEFAULT_TTL = 30.0
+DEFAULT_TTL = 300.0  # only the overdue count depends on the clock (days)
 MAX_ENTRIES = 512
 
 _lock = threading.Lock()
