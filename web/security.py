@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
@@ -100,6 +101,30 @@ class RedactDatabaseValues(logging.Filter):
 REDACT_FILTER = RedactDatabaseValues()
 # Loggers that may carry a database error's text: the app's, SQLAlchemy's and the job worker's.
 REDACTED_LOGGERS = ("sqlalchemy.engine.Engine", "sqlalchemy.pool", "rq.worker", "web")
+
+
+# A spreadsheet cell starting with one of these is run as a formula by Excel and LibreOffice
+# (=HYPERLINK(...) leaks data, DDE runs programs): typed text that starts so is quoted.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A value safe for a CSV or XLSX export: text that would be a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_value(value: object) -> object:
+    """A cell read back from an export: the quote spreadsheet_cell added is taken off again."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def spreadsheet_rows(table: Iterable[Iterable[object]]) -> list[list[object]]:
+    """Every cell of `table` through spreadsheet_cell."""
+    return [[spreadsheet_cell(value) for value in line] for line in table]
 
 
 def init_app(app: Flask) -> None:

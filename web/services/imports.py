@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from matcher.categories import BY_CODE, CATEGORIES
 from seeds.checklist import CHECKLIST_ITEMS
 from web.models import County, Household, Need, Offer, Organization, Township, User, Village
+from web.security import spreadsheet_rows, spreadsheet_value
 from web.services.accounts import (
     MIN_PASSWORD_LENGTH,
     AccountError,
@@ -267,7 +268,7 @@ def read_sheet(data: bytes) -> Sheet:
         if header is None:
             header = ["" if c is None else str(c).strip() for c in cells]
             continue
-        rows.append((number, list(cells)))
+        rows.append((number, [spreadsheet_value(c) for c in cells]))
         if len(rows) > MAX_IMPORT_ROWS:
             raise ImportFileError(f"数据超过 {MAX_IMPORT_ROWS} 行，请拆分后分批导入。")
     if header is None:
@@ -819,7 +820,7 @@ def _xlsx(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
     workbook.remove(first)
     for title, table in sheets:
         sheet = workbook.create_sheet(title)
-        for line in table:
+        for line in spreadsheet_rows(table):
             sheet.append(line)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
@@ -991,7 +992,9 @@ def table_bytes(table: list[list[Any]], suffix: str, sheet_title: str = "数据"
     if suffix == ".csv":
         buffer = io.StringIO()
         csv.writer(buffer).writerows(
-            [[v.isoformat() if isinstance(v, date) else v for v in line] for line in table]
+            spreadsheet_rows(
+                [v.isoformat() if isinstance(v, date) else v for v in line] for line in table
+            )
         )
         return buffer.getvalue().encode("utf-8-sig")
     raise ImportFileError("文件名须以 .csv 或 .xlsx 结尾。")

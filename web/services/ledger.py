@@ -25,6 +25,7 @@ from web.models import (
     User,
     Village,
 )
+from web.security import spreadsheet_rows
 from web.services import page_cache
 from web.services.delivery import overdue_clause, overdue_reason
 
@@ -396,7 +397,7 @@ def export_table(rows: list[LedgerRow]) -> list[list[str | int]]:
 def ledger_csv(rows: list[LedgerRow]) -> bytes:
     """The ledger as CSV in UTF-8 with a byte-order mark, so Excel reads the Chinese."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(export_table(rows))
+    csv.writer(buffer).writerows(spreadsheet_rows(export_table(rows)))
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -406,7 +407,7 @@ def ledger_xlsx(rows: list[LedgerRow]) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "台账"
-    for line in export_table(rows):
+    for line in spreadsheet_rows(export_table(rows)):
         sheet.append(line)
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
