@@ -312,8 +312,14 @@ def test_rq_path_queues_then_a_worker_stores_the_preview(
             db.session.remove()
         state = client.get(f"/admin/runs/{run}/progress").json
         assert state is not None and state["status"] == "preview" and state["done"]
+        demo_app.config["DUIJIE_COMMIT_WAIT_SECONDS"] = 0
         page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
-        assert "已提交" in page.text
+        assert "提交中" in page.text  # the commit is a job too: queued for the worker
+        with demo_app.app_context():
+            SimpleWorker([queue], connection=connection).work(burst=True)
+            db.session.remove()
+        assert "已提交" in client.get(f"/admin/runs/{run}").text
+        assert stored(demo_app, run).status == "committed"
     finally:
         connection.flushdb()
 

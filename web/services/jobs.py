@@ -10,8 +10,15 @@ second and reads back `cancel_requested`, which the solver polls through `should
 
 A job that dies (worker killed, machine lost) stores nothing: `check_alive` notices a silent
 heartbeat, or RQ's failed registry, and marks the run failed with the reason; `retry` starts a
-new run with the same week, weights and time limit. Committing stays with
-`web.services.week.commit_run` (one locking transaction; `committed_week` is unique).
+new run with the same week, weights and time limit.
+
+Committing a preview is a job too: `start_commit` refuses at once what `commit_run` would refuse
+cheaply, records in the run's `progress` that a commit job is queued (stage "committing", its
+job id, a heartbeat, who asked; the status stays "preview") and hands `commit_job` to the same
+runner. The job calls `web.services.week.commit_run`, one all-or-nothing transaction that sets
+the status "committed"; a refusal or a crash leaves the preview as it was, with the reason in
+`progress` (stage "commit_failed"), and it can be committed again. `check_alive` turns a commit
+whose job died into such a failure, never into a failed run: the preview is still valid.
 """
 
 from __future__ import annotations
@@ -31,22 +38,35 @@ from sqlalchemy.orm import Session
 from optimizer import Progress
 from web.extensions import db
 from web.models import AllocationRun, User
+from web.services import week as week_service
 from web.services.audit import acting_as
-from web.services.week import WeekError, ensure_not_committed, require_admin, solve_week
+from web.services.locking import begin_write
+from web.services.week import (
+    AlreadyCommitted,
+    WeekError,
+    ensure_not_committed,
+    require_admin,
+    solve_week,
+)
 from web.services.week_instance import effective_policy
 
 __all__ = [
     "ACTIVE",
     "QUEUE_NAME",
+    "CommitInProgress",
     "check_alive",
+    "commit_job",
+    "commit_state",
     "join_threads",
     "preview_job",
     "progress_of",
     "redis_connection",
     "request_cancel",
     "retry",
+    "start_commit",
     "start_preview",
     "uses_redis",
+    "wait_for_commit",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,8 +84,17 @@ WORKER_FAILED = "the worker failed"
 QUEUE_DOWN = "the job queue (Redis) could not be reached"
 JOB_LOST = "the job was lost"
 SOLVE_FAILED = "the solve failed"
+COMMIT_CRASHED = "the commit failed"
 
-_threads: dict[int, threading.Thread] = {}
+COMMITTING = "committing"  # progress stage of a preview whose commit job is queued or running
+COMMIT_FAILED = "commit_failed"  # progress stage of a preview whose last commit job failed
+
+
+class CommitInProgress(WeekError):
+    """A commit job of this run is already queued or running."""
+
+
+_threads: dict[object, threading.Thread] = {}
 _threads_lock = threading.Lock()
 
 
@@ -399,7 +428,10 @@ def progress_of(run: AllocationRun) -> dict[str, Any]:
     progress = dict(run.progress or {})
     time_limit = float(progress.get("time_limit") or 0.0)
     elapsed = float(progress.get("elapsed") or 0.0)
-    if run.status in ("preview", "committed", "published"):
+    commit = commit_state(run)
+    if commit == COMMITTING:
+        fraction = 0.5 if progress.get("commit_started") else 0.1
+    elif run.status in ("preview", "committed", "published"):
         fraction = 1.0
     elif time_limit > 0 and progress.get("stage") in ("solving", "greedy", "figures"):
         fraction = min(0.99, elapsed / (time_limit + 1.0))
@@ -415,13 +447,25 @@ def progress_of(run: AllocationRun) -> dict[str, Any]:
         "bound": progress.get("bound"),
         "fraction": round(fraction, 3),
         "cancel_requested": bool(run.cancel_requested),
-        "done": run.status not in ACTIVE,
+        "done": run.status not in ACTIVE and commit != COMMITTING,
         "error": run.error,
+        "committing": commit == COMMITTING,
+        "commit_error": progress.get("commit_error") if commit == COMMIT_FAILED else None,
     }
 
 
 def check_alive(session: Session, run: AllocationRun) -> AllocationRun:
-    """Mark a queued or running run failed, with the reason, when its job is known to be dead."""
+    """Mark a queued or running run failed, with the reason, when its job is known to be dead.
+
+    A dead commit job fails the commit only: the run stays a preview that can be committed again.
+    """
+    if commit_state(run) == COMMITTING:
+        progress = dict(run.progress or {})
+        reason = _commit_dead_reason(progress)
+        if reason is not None:
+            _commit_failed(session, run.id, progress.get("commit_job"), reason)
+            session.refresh(run)
+        return run
     if run.status not in ACTIVE:
         return run
     reason = _dead_reason(run)
@@ -482,3 +526,224 @@ def _rq_reason(job_id: str) -> str | None:
     if status in (JobStatus.STOPPED, JobStatus.CANCELED):
         return f"{JOB_LOST}: it was {status.value} in the queue; nothing was stored"
     return None
+
+
+# --- committing a preview as a job ---
+
+
+def commit_state(run: AllocationRun) -> str | None:
+    """ "committing" while a commit job of the preview is in flight, "commit_failed" after one
+    failed (the preview can be committed again), otherwise None."""
+    if run.status != "preview":
+        return None
+    stage = (run.progress or {}).get("stage")
+    return stage if stage in (COMMITTING, COMMIT_FAILED) else None
+
+
+def start_commit(session: Session, run_id: int, actor: User) -> AllocationRun:
+    """Queue a job that turns the preview into pledges; refuse at once what cannot be committed.
+
+    The run's status stays "preview" until `commit_run` sets "committed" in its one transaction;
+    meanwhile `progress` says a commit is in flight, and a second request is refused.
+    """
+    require_admin(actor, "commit a week's allocation")
+    try:
+        begin_write(session)  # one start at a time per run (the run's row lock on PostgreSQL)
+        run = session.get(AllocationRun, run_id, with_for_update=True, populate_existing=True)
+        if run is None:
+            raise WeekError(f"no allocation run {run_id}")
+        if run.status in ("committed", "published"):
+            raise AlreadyCommitted(f"run {run_id} is {run.status}, not a preview: committed once")
+        if run.status != "preview" or run.input is None or run.output is None:
+            raise WeekError(f"run {run_id} is {run.status}, not a preview: it cannot be committed")
+        ensure_not_committed(session, run.week)
+        progress = dict(run.progress or {})
+        if commit_state(run) == COMMITTING and _commit_dead_reason(progress) is None:
+            raise CommitInProgress(
+                f"a commit of run {run_id} is already queued or running: wait for it to finish"
+            )
+        prefix = "duijie" if uses_redis() else "thread"
+        job_id = f"{prefix}-commit-{run_id}-{int(time.time() * 1000)}"
+        for key in ("commit_error", "commit_started"):
+            progress.pop(key, None)
+        progress.update(
+            stage=COMMITTING,
+            commit_job=job_id,
+            commit_by=actor.id,
+            commit_queued=time.time(),
+            heartbeat=time.time(),
+        )
+        run.progress = progress
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    _enqueue_commit(session, run, job_id, actor.id)
+    session.refresh(run)
+    return run
+
+
+def _enqueue_commit(session: Session, run: AllocationRun, job_id: str, actor_id: int) -> None:
+    """Hand the commit to RQ or to a thread; a queue that is down fails the commit, not the run."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if uses_redis(app):
+        from rq import Queue
+
+        try:
+            queue = Queue(QUEUE_NAME, connection=redis_connection(app))
+            queue.enqueue(
+                commit_job,
+                run.id,
+                actor_id,
+                job_id,
+                job_id=job_id,
+                job_timeout=JOB_MARGIN_SECONDS,
+                result_ttl=86400,
+                failure_ttl=7 * 86400,
+                description=f"commit of week {run.week} (run {run.id})",
+            )
+        except Exception as error:  # redis.ConnectionError and friends
+            _commit_failed(session, run.id, job_id, f"{QUEUE_DOWN}: {error}")
+            raise WeekError(f"{QUEUE_DOWN}: {error}") from None
+        return
+    thread = threading.Thread(
+        target=commit_job,
+        args=(run.id, actor_id, job_id),
+        kwargs={"app": app},
+        name=job_id,
+        daemon=True,
+    )
+    with _threads_lock:
+        _threads[job_id] = thread
+    thread.start()
+    if app.config.get("DUIJIE_JOBS_SYNC", app.testing):
+        thread.join()  # tests: the same job, awaited before the request returns
+
+
+def commit_job(
+    run_id: int, actor_id: int, job_id: str | None = None, app: Flask | None = None
+) -> str:
+    """The job: commit the preview with `commit_run`; on a refusal or a crash store the reason.
+
+    Returns "committed", "commit_failed" or "skipped" (the run no longer waits for this job).
+    """
+    app = app or _job_app()
+    try:
+        with app.app_context():
+            try:
+                return _run_commit(db.session, run_id, actor_id, job_id)
+            finally:
+                db.session.remove()
+    finally:
+        with _threads_lock:
+            if job_id is not None and _threads.get(job_id) is threading.current_thread():
+                del _threads[job_id]
+
+
+def _run_commit(session: Session, run_id: int, actor_id: int, job_id: str | None) -> str:
+    if not _claim_commit(session, run_id, job_id):
+        log.info("run %s does not wait for commit job %s; job skipped", run_id, job_id)
+        return "skipped"
+    actor = session.get(User, actor_id)
+    try:
+        if actor is None:
+            raise WeekError(f"no user {actor_id} to commit as")
+        with acting_as(actor_id):  # the audit trail names the administrator who asked
+            week_service.commit_run(session, run_id, actor)
+    except WeekError as error:
+        session.rollback()
+        reason = f"{type(error).__name__}: {error}"
+    except Exception as error:
+        session.rollback()
+        log.exception("commit job of run %s failed", run_id)
+        reason = f"{COMMIT_CRASHED}: {type(error).__name__}: {error}"
+    else:
+        _commit_done(session, run_id)
+        return "committed"
+    _commit_failed(session, run_id, job_id, reason)
+    return COMMIT_FAILED
+
+
+def _claim_commit(session: Session, run_id: int, job_id: str | None) -> bool:
+    """Mark the commit started (fresh heartbeat) if the preview still waits for this job."""
+    try:
+        begin_write(session)
+        run = session.get(AllocationRun, run_id, with_for_update=True, populate_existing=True)
+        progress = dict(run.progress or {}) if run is not None else {}
+        if run is None or commit_state(run) != COMMITTING:
+            session.rollback()
+            return False
+        if job_id is not None and progress.get("commit_job") != job_id:
+            session.rollback()
+            return False
+        progress.update(commit_started=time.time(), heartbeat=time.time())
+        run.progress = progress
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return True
+
+
+def _commit_done(session: Session, run_id: int) -> None:
+    """After commit_run's transaction: the progress says done (the status already does)."""
+    run = session.get(AllocationRun, run_id, populate_existing=True)
+    if run is None or run.status != "committed":
+        return
+    progress = dict(run.progress or {})
+    progress.update(stage="committed", heartbeat=time.time())
+    session.execute(
+        update(AllocationRun)
+        .where(AllocationRun.id == run_id, AllocationRun.status == "committed")
+        .values(progress=progress)
+    )
+    session.commit()
+
+
+def _commit_failed(session: Session, run_id: int, job_id: str | None, reason: str) -> None:
+    """Store why the commit failed, if the preview still waits for that job; it stays a preview."""
+    session.rollback()  # the decision is made afresh under the lock
+    try:
+        begin_write(session)
+        run = session.get(AllocationRun, run_id, with_for_update=True, populate_existing=True)
+        if run is None or commit_state(run) != COMMITTING:
+            session.rollback()
+            return
+        progress = dict(run.progress or {})
+        if job_id is not None and progress.get("commit_job") != job_id:
+            session.rollback()
+            return
+        progress.update(stage=COMMIT_FAILED, commit_error=reason, commit_finished=time.time())
+        run.progress = progress
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+def _commit_dead_reason(progress: Mapping[str, Any]) -> str | None:
+    """Why an in-flight commit's job is dead, or None while it may still be alive."""
+    job_id = str(progress.get("commit_job") or "")
+    silent = time.time() - float(progress.get("heartbeat") or 0.0)
+    if uses_redis() and job_id and not job_id.startswith("thread-"):
+        reason = _rq_reason(job_id)
+        if reason is not None:
+            return reason
+    elif not progress.get("commit_started") and silent > QUEUED_GRACE_SECONDS:
+        return f"{JOB_LOST}: the server stopped before the commit started; nothing was pledged"
+    if progress.get("commit_started") and silent > _stale_seconds():
+        return (
+            f"{WORKER_LOST} (no news for {silent:.0f} s): it was probably stopped or killed; "
+            "nothing was pledged"
+        )
+    return None
+
+
+def wait_for_commit(session: Session, run: AllocationRun, seconds: float) -> AllocationRun:
+    """Wait up to `seconds` for the run's commit job to finish (a quick commit shows at once)."""
+    deadline = time.monotonic() + seconds
+    while commit_state(run) == COMMITTING and time.monotonic() < deadline:
+        time.sleep(0.1)
+        session.rollback()
+        session.refresh(run)
+    return run

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -26,7 +36,6 @@ from web.services.week import (
     AlreadyCommitted,
     StaleRun,
     WeekError,
-    commit_run,
     publish_run,
 )
 from web.services.week_instance import POLICY_KEYS, row_id
@@ -34,6 +43,7 @@ from web.views.pagination import BadPagination, parse_pagination
 
 week = Blueprint("week", __name__)
 SHOWN = 200  # allocation rows shown on a run's page; the total is counted
+COMMIT_WAIT_SECONDS = 5.0  # a commit request waits this long for its job before showing progress
 RUNS_PER_PAGE = 20  # rows of the runs table on the week page
 
 
@@ -72,6 +82,7 @@ def status_labels() -> dict[str, Any]:
         "delivery_status": lambda code: deliveries.get(code, code),
         "job_stage": job_stage,
         "failure_reason": failure_reason,
+        "commit_failure": commit_failure,
     }
 
 
@@ -94,6 +105,22 @@ def failure_reason(error: str | None) -> str:
     return _("The allocation could not be done: %(reason)s", reason=text)
 
 
+def commit_failure(error: str | None) -> str:
+    """Why a commit job failed, in the user's language; the preview can be committed again."""
+    text = error or ""
+    if text.startswith("AlreadyCommitted"):
+        return _("This week is already committed; it cannot be committed again.")
+    if text.startswith("StaleRun"):
+        return _("Offers or needs changed since this preview; preview the week again.")
+    if text.startswith(jobs.WORKER_LOST):
+        return _(
+            "The commit's worker stopped responding. Nothing was pledged; you can commit again."
+        )
+    if text.startswith((jobs.WORKER_FAILED, jobs.JOB_LOST, jobs.QUEUE_DOWN, jobs.COMMIT_CRASHED)):
+        return _("The commit did not finish. Nothing was pledged; you can commit again.")
+    return _("The allocation could not be done: %(reason)s", reason=text.partition(": ")[2] or text)
+
+
 def job_stage(code: str) -> str:
     """A background job's stage in the user's language."""
     stages = {
@@ -105,6 +132,9 @@ def job_stage(code: str) -> str:
         "done": _("Done"),
         "failed": _("Failed"),
         "cancelled": _("Cancelled"),
+        "committing": _("Committing"),
+        "commit_failed": _("Commit failed"),
+        "committed": _("Committed"),
     }
     return stages.get(code, code)
 
@@ -130,6 +160,8 @@ def _refusal(error: WeekError) -> str:
         return _("This week is already committed; it cannot be committed again.")
     if isinstance(error, StaleRun):
         return _("Offers or needs changed since this preview; preview the week again.")
+    if isinstance(error, jobs.CommitInProgress):
+        return _("This preview is already being committed; wait until the commit is done.")
     if str(error).startswith(jobs.QUEUE_DOWN):
         return failure_reason(str(error))
     return _("The allocation could not be done: %(reason)s", reason=str(error))
@@ -291,16 +323,27 @@ def rerun(run_id: int) -> Response | str:
 @week.post("/admin/runs/<int:run_id>/commit")
 @roles_required("admin")
 def commit(run_id: int) -> Response:
-    """Turn the preview into pledges."""
+    """Start the job that turns the preview into pledges; its page follows it.
+
+    The request waits a few seconds for the job, so a quick commit shows its outcome at once.
+    """
     try:
-        commit_run(db.session, run_id, current_user)
+        found = jobs.start_commit(db.session, run_id, current_user)
     except WeekError as error:
         flash(_refusal(error), "error")
-    else:
+        return redirect(url_for("week.run", run_id=run_id))
+    wait = current_app.config.get("DUIJIE_COMMIT_WAIT_SECONDS", COMMIT_WAIT_SECONDS)
+    found = jobs.wait_for_commit(db.session, found, float(wait))
+    state = jobs.commit_state(found)
+    if found.status in ("committed", "published"):
         flash(
             _("Committed: the allocations are now pledges. Publish to tell donors and villages."),
             "info",
         )
+    elif state == jobs.COMMIT_FAILED:
+        flash(commit_failure((found.progress or {}).get("commit_error")), "error")
+    else:
+        flash(_("Committing: this page shows when the pledges are stored."), "info")
     return redirect(url_for("week.run", run_id=run_id))
 
 
