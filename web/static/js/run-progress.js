@@ -1,7 +1,8 @@
-// Live progress of an allocation run's background job (week/_progress.html).
-// Polls the run's JSON endpoint about once a second and fills the <progress> bar and the
-// figures; when the job is over (preview, failed, cancelled) it reloads the page, which then
-// shows the preview or the reason. Without JavaScript the page refreshes itself (noscript).
+// Live progress of an allocation run's background job (week/_progress.html): a preview's
+// solve, or a preview's commit (stage "committing"). Polls the run's JSON endpoint about once a
+// second and fills the <progress> bar and the figures; when the job is over (preview, failed,
+// cancelled; committed, or a failed commit) it reloads the page, which then shows the outcome
+// or the reason. Without JavaScript the page refreshes itself (noscript).
 (function () {
   "use strict";
   var box = document.querySelector("[data-progress-url]");
