@@ -211,10 +211,11 @@ def test_a_commit_job_the_run_no_longer_waits_for_is_skipped(
 
 @pytest.mark.redis
 @pytest.mark.xdist_group("redis")  # shares Redis db 15 with test_jobs and test_deploy_stack
-def test_rq_worker_commits_the_queued_commit(
+def test_rq_worker_commits_the_queued_commit_and_a_lost_one_can_be_committed_again(
     client: FlaskClient, auth: Any, demo_app: Flask
 ) -> None:
     from rq import Queue, SimpleWorker
+    from rq.job import Job
 
     connection = redis_or_skip()
     demo_app.config["DUIJIE_REDIS_URL"] = REDIS_TEST_URL
@@ -237,6 +238,21 @@ def test_rq_worker_commits_the_queued_commit(
         refused = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
         assert "这份预览正在提交中" in refused.text and queue.job_ids == [commit_job]
 
+        # Redis loses the job (flushed, evicted): the commit is shown failed, the preview stays.
+        Job.fetch(commit_job, connection=connection).delete()
+        state = client.get(f"/admin/runs/{run}/progress").json
+        assert state is not None and state["done"] and state["stage"] == "commit_failed"
+        assert (state["commit_error"] or "").startswith(jobs.JOB_LOST)
+        page = client.get(f"/admin/runs/{run}")
+        assert (
+            "提交没有完成，没有生成任何认捐，可以重新提交" in page.text and "提交分配" in page.text
+        )
+        assert stored(demo_app, run).status == "preview" and all_pledges(demo_app) == 0
+
+        again = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+        assert "正在提交：认捐保存后本页会显示结果" in again.text, again.text[-3000:]
+        commit_job = str((stored(demo_app, run).progress or {})["commit_job"])
+        assert queue.job_ids == [commit_job]
         with demo_app.app_context():
             SimpleWorker([queue], connection=connection).work(burst=True)
             db.session.remove()
