@@ -188,6 +188,27 @@ def test_a_silent_commit_job_is_a_failed_commit_that_can_be_retried(
     assert pledges(demo_app, run) == planned(stored(demo_app, run))
 
 
+def test_a_crashing_commit_job_pledges_nothing_and_says_so(
+    client: FlaskClient, auth: Any, demo_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(session: Any, run_id: int, actor: Any) -> AllocationRun:
+        raise OSError("the database connection was lost")
+
+    real = week.commit_run
+    auth.login("admin")
+    run = run_id(client.post("/admin/week", data=policy_form()))
+    monkeypatch.setattr(week, "commit_run", crash)
+    page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    assert page.status_code == 200
+    assert "提交没有完成，没有生成任何认捐，可以重新提交" in page.text and "提交分配" in page.text
+    found = stored(demo_app, run)
+    assert found.status == "preview" and all_pledges(demo_app) == 0
+    assert str((found.progress or {})["commit_error"]).startswith(jobs.COMMIT_CRASHED)
+    monkeypatch.setattr(week, "commit_run", real)
+    page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    assert "已提交：分配已成为认捐" in page.text
+
+
 def test_a_commit_job_the_run_no_longer_waits_for_is_skipped(
     client: FlaskClient, auth: Any, demo_app: Flask
 ) -> None:
