@@ -24,14 +24,14 @@ def _actor(username: str | None) -> User | None:
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice(["accounts", "offers", "needs"]))
+@click.argument("kind", type=click.Choice(["accounts", "offers", "needs", "villages"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--as",
     "username",
     default="admin",
     show_default=True,
-    help="Who imports: an administrator (accounts, needs), a vetted donor (its offers), "
+    help="Who imports: an administrator (accounts, needs, villages), a vetted donor (its offers), "
     "a village committee (its needs).",
 )
 @with_appcontext
@@ -65,7 +65,7 @@ def import_command(kind: str, file: Path, username: str) -> None:
 
 
 @click.command("export")
-@click.argument("kind", type=click.Choice(["offers", "needs", "accounts", "ledger"]))
+@click.argument("kind", type=click.Choice(["offers", "needs", "accounts", "ledger", "villages"]))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--as",

@@ -328,7 +328,7 @@ def test_import_page_template_and_upload(client: FlaskClient, auth: Auth) -> Non
         ("auditor", "/import/accounts", 403),
         ("admin", "/import/accounts", 200),
         ("admin", "/import/needs", 200),
-        ("admin", "/import/villages", 404),
+        ("admin", "/import/ledger", 404),
     ],
 )
 def test_import_pages_per_role(

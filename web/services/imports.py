@@ -34,7 +34,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from matcher.categories import BY_CODE, CATEGORIES
-from seeds.checklist import CHECKLIST_ITEMS
+from seeds.checklist import CHECKLIST_CODES, CHECKLIST_ITEMS
+from seeds.demo_villages import poverty_weight
 from web.models import County, Household, Need, Offer, Organization, Township, User, Village
 from web.security import spreadsheet_rows, spreadsheet_value
 from web.services.accounts import (
@@ -49,9 +50,15 @@ from web.services.offers import OfferInput
 from web.services.offers import _apply as apply_offer_input
 from web.services.organizations import STAFF_ROLES, can_post_offers
 
-IMPORT_KINDS = ("accounts", "offers", "needs")
-EXPORT_KINDS = ("offers", "needs", "accounts", "ledger")
-KIND_NAMES = {"accounts": "账号", "offers": "帮扶资源", "needs": "需求和微心愿", "ledger": "台账"}
+IMPORT_KINDS = ("accounts", "offers", "needs", "villages")
+EXPORT_KINDS = ("offers", "needs", "accounts", "ledger", "villages")
+KIND_NAMES = {
+    "accounts": "账号",
+    "offers": "帮扶资源",
+    "needs": "需求和微心愿",
+    "ledger": "台账",
+    "villages": "贫困村",
+}
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_ROWS = 5000
 # Lines read from a sheet at most, blank ones included, before giving up on it.
@@ -132,16 +139,48 @@ NEED_COLUMNS = (
     ),
     Column("evidence", "核实说明", False, "", "微心愿必填：谁在何时如何核实"),
 )
+# Hezhou's wider box: a village's coordinates must fall inside it.
+HEZHOU_LAT = (23.0, 26.0)
+HEZHOU_LON = (110.0, 113.0)
+FIRST_EXIT_YEAR = 2014  # the year households and villages were first registered (建档立卡)
+VILLAGE_STATUS_NAMES = {"poor": "未脱贫", "exited": "已脱贫"}
+_VILLAGE_STATUS_ALIASES = {
+    "未脱贫": "poor",
+    "贫困村": "poor",
+    "poor": "poor",
+    "已脱贫": "exited",
+    "已出列": "exited",
+    "脱贫出列": "exited",
+    "exited": "exited",
+}
+VILLAGE_COLUMNS = (
+    Column("code", "村代码", True, "451102100201", "贫困村的 12 位统计代码，须是贺州已有的村"),
+    Column("status", "脱贫状态", True, "未脱贫", "未脱贫或已脱贫"),
+    Column("exit_year", "脱贫年份", False, "", f"已脱贫必填：{FIRST_EXIT_YEAR} 年至今；未脱贫不填"),
+    Column("population", "户籍人口", True, 1200, "0 到 100000 的整数"),
+    Column("poor_households", "建档立卡贫困户数", True, 80, "不大于贫困人口数的整数"),
+    Column("poor_population", "建档立卡贫困人口", True, 310, "不大于户籍人口的整数"),
+    Column("incidence", "贫困发生率（%）", False, 25.8, "0 到 100 之间的数；不填则不改"),
+    Column("ethnic_minority", "少数民族村", False, "否", "是或否"),
+    Column("lat", "纬度", False, 24.41, "23 到 26 之间的小数，可不填"),
+    Column("lon", "经度", False, 111.57, "110 到 113 之间的小数，可不填"),
+    *(
+        Column(f"checklist_{code}", zh, False, "否", "十一有一低于：是或否")
+        for code, zh, _ in CHECKLIST_ITEMS
+    ),
+)
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "accounts": ACCOUNT_COLUMNS,
     "offers": OFFER_COLUMNS,
     "needs": NEED_COLUMNS,
+    "villages": VILLAGE_COLUMNS,
 }
 # Columns an export adds for reading; an import of the export skips them silently.
 EXPORT_ONLY = {
     "offers": ("编号", "已分配", "状态"),
     "needs": ("编号", "类型", "已分配", "核实状态", "状态"),
     "accounts": (),
+    "villages": ("村名", "乡镇", "县区"),
 }
 STATUS_NAMES = {"open": "开放", "withdrawn": "已撤回", "closed": "已结束"}
 VERIFICATION_NAMES = {"pending": "待核实", "verified": "已核实", "rejected": "已驳回"}
@@ -747,6 +786,110 @@ def _write_needs(session: Session, checked: list[_NeedRow]) -> None:
         )
 
 
+# --- villages -----------------------------------------------------------------------------
+
+
+@dataclass
+class _VillageRow:
+    village: Village
+    status: str
+    exit_year: int | None
+    population: int
+    poor_households: int
+    poor_population: int
+    incidence: float | None
+    ethnic_minority: bool
+    lat: float | None
+    lon: float | None
+    checklist: dict[str, bool]
+
+
+def _check_villages(session: Session, rows: list[_Row]) -> list[_VillageRow]:
+    col = {c.key: c for c in VILLAGE_COLUMNS}
+    villages = {v.code: v for v in session.scalars(select(Village))}
+    this_year = date.today().year
+    seen: dict[str, int] = {}
+    checked = []
+    for row in rows:
+        code = row.text(col["code"], 12)
+        village = villages.get(code) if code else None
+        if code and village is None:
+            row.error(col["code"], f"未知村代码「{code}」，不是贺州贫困村的 12 位代码。")
+        elif code in seen:
+            row.error(col["code"], f"村代码「{code}」与第 {seen[code]} 行重复。")
+        if code:
+            seen.setdefault(code, row.number)
+        status_text = _cell_text(row.raw(col["status"]))
+        status = _VILLAGE_STATUS_ALIASES.get(status_text, "")
+        if not status_text:
+            row.error(col["status"], "必须填写。")
+        elif not status:
+            row.error(col["status"], f"未知状态「{status_text}」，可填：未脱贫、已脱贫。")
+        exit_year = row.integer(col["exit_year"], minimum=FIRST_EXIT_YEAR, maximum=this_year)
+        if status == "exited" and not _cell_text(row.raw(col["exit_year"])):
+            row.error(col["exit_year"], "已脱贫的村必须填写脱贫年份。")
+        if status == "poor" and exit_year is not None:
+            row.error(col["exit_year"], "未脱贫的村不填脱贫年份。")
+            exit_year = None
+        population = row.integer(col["population"], minimum=0, maximum=100_000)
+        households = row.integer(col["poor_households"], minimum=0, maximum=100_000)
+        poor_people = row.integer(col["poor_population"], minimum=0, maximum=100_000)
+        if population is not None and poor_people is not None and poor_people > population:
+            row.error(
+                col["poor_population"],
+                f"贫困人口 {poor_people} 不能多于户籍人口 {population}。",
+            )
+        if households is not None and poor_people is not None and households > poor_people:
+            row.error(
+                col["poor_households"],
+                f"贫困户数 {households} 不能多于贫困人口 {poor_people}。",
+            )
+        incidence = row.decimal(col["incidence"], 0, 100)
+        minority = row.yes_no(col["ethnic_minority"])
+        lat = row.decimal(col["lat"], *HEZHOU_LAT)
+        lon = row.decimal(col["lon"], *HEZHOU_LON)
+        if (lat is None) != (lon is None) and not row.bad:
+            row.error(col["lon" if lon is None else "lat"], "经度和纬度要么都填，要么都不填。")
+        checklist = {code: row.yes_no(col[f"checklist_{code}"]) for code in CHECKLIST_CODES}
+        if not row.bad:
+            assert village is not None
+            assert population is not None and households is not None and poor_people is not None
+            checked.append(
+                _VillageRow(
+                    village,
+                    status,
+                    exit_year,
+                    population,
+                    households,
+                    poor_people,
+                    incidence,
+                    minority,
+                    lat,
+                    lon,
+                    checklist,
+                )
+            )
+    return checked
+
+
+def _write_villages(checked: list[_VillageRow]) -> None:
+    for item in checked:
+        v = item.village
+        v.status = item.status
+        v.exit_year = item.exit_year
+        v.population = item.population
+        v.poor_households = item.poor_households
+        v.poor_population = item.poor_population
+        # The export rounds the rate to 0.01 %: change it (and the weight) only when it moved.
+        if item.incidence is not None and abs(item.incidence - 100 * v.poverty_incidence) > 0.006:
+            v.poverty_incidence = item.incidence / 100
+            v.poverty_weight = poverty_weight(v.poverty_incidence)
+        v.ethnic_minority = item.ethnic_minority
+        v.lat = item.lat
+        v.lon = item.lon
+        v.checklist = dict(item.checklist)
+
+
 # --- the import itself --------------------------------------------------------------------
 
 
@@ -761,6 +904,8 @@ def may_import(actor: User, kind: str) -> str | None:
             return "这个村委会账号没有关联村，不能导入需求。"
         if actor.role not in ("village", "admin"):
             return "只有村委会（本村）和管理员可以导入需求。"
+    if kind == "villages" and actor.role != "admin":
+        return "只有管理员可以导入贫困村信息。"
     if kind not in IMPORT_KINDS:
         return f"不能导入「{kind}」。"
     return None
@@ -788,6 +933,11 @@ def import_file(session: Session, kind: str, data: bytes, actor: User) -> Import
             if report.ok:
                 _write_offers(session, actor, offers)
                 report.created = len(offers)
+        elif kind == "villages":
+            villages = _check_villages(session, rows)
+            if report.ok:
+                _write_villages(villages)
+                report.created = len(villages)
         else:
             needs, new_households = _check_needs(session, actor, rows)
             if report.ok:
@@ -844,6 +994,9 @@ def template_xlsx(kind: str, actor: User | None = None, session: Session | None 
     if session is not None and "village_code" in example:
         first = session.scalar(select(Village.code).order_by(Village.code).limit(1))
         example["village_code"] = first or example["village_code"]
+    if session is not None and kind == "villages":
+        first = session.scalar(select(Village.code).order_by(Village.code).limit(1))
+        example["code"] = first or example["code"]
     if actor is not None and kind == "offers" and actor.organization is not None:
         example["organization"] = actor.organization.name
     if actor is not None and kind == "needs" and actor.village is not None:
@@ -972,6 +1125,36 @@ def _ledger_table(session: Session, actor: User | None) -> list[list[Any]]:
     return export_table(ledger_rows(session, LedgerFilter(), scope))
 
 
+def _village_table(session: Session, actor: User | None) -> list[list[Any]]:
+    if actor is not None and actor.role not in ("admin", "auditor", "township"):
+        raise ImportDenied("只有管理员、审计员和乡镇干部可以导出贫困村信息。")
+    query = select(Village).order_by(Village.code)
+    if actor is not None and actor.role == "township":
+        query = query.where(Village.township_id == (actor.township_id or -1))
+    table: list[list[Any]] = [[c.header for c in VILLAGE_COLUMNS] + list(EXPORT_ONLY["villages"])]
+    for v in session.scalars(query):
+        checklist = v.checklist or {}
+        table.append(
+            [
+                v.code,
+                VILLAGE_STATUS_NAMES.get(v.status, v.status),
+                v.exit_year or "",
+                v.population,
+                v.poor_households,
+                v.poor_population,
+                round(100 * v.poverty_incidence, 2),
+                "是" if v.ethnic_minority else "否",
+                v.lat if v.lat is not None else "",
+                v.lon if v.lon is not None else "",
+                *("是" if checklist.get(code) else "否" for code in CHECKLIST_CODES),
+                v.name,
+                v.township.name,
+                v.county.name,
+            ]
+        )
+    return table
+
+
 def export_table_of(session: Session, kind: str, actor: User | None = None) -> list[list[Any]]:
     """A header row and one row per record; `actor` None means an export for the public."""
     makers = {
@@ -979,6 +1162,7 @@ def export_table_of(session: Session, kind: str, actor: User | None = None) -> l
         "needs": _need_table,
         "accounts": _account_table,
         "ledger": _ledger_table,
+        "villages": _village_table,
     }
     if kind not in makers:
         raise ImportFileError(f"不能导出「{kind}」，可导出：{'、'.join(EXPORT_KINDS)}。")

@@ -1,4 +1,4 @@
-"""Importing accounts, offers and needs from a spreadsheet: template, upload, report."""
+"""Importing accounts, offers, needs and villages from a spreadsheet: template, upload, report."""
 
 from __future__ import annotations
 
@@ -26,7 +26,12 @@ from web.services.imports import (
 
 imports = Blueprint("imports", __name__, url_prefix="/import")
 # Which roles see which import page; may_import() then decides (a donor must be vetted).
-ROLES = {"accounts": ("admin",), "offers": ("donor",), "needs": ("village", "admin")}
+ROLES = {
+    "accounts": ("admin",),
+    "offers": ("donor",),
+    "needs": ("village", "admin"),
+    "villages": ("admin",),
+}
 
 
 class ImportForm(FlaskForm):
