@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 CSP = (
@@ -19,9 +20,30 @@ CSP = (
 HOST_COOKIE = "__Host-session"
 
 
+def tile_origin(template: str | None) -> str | None:
+    """The origin of a base-map tile URL template ({s} subdomains become *), or None."""
+    if not template:
+        return None
+    parts = urlsplit(template)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
+def content_security_policy(tile_url: str | None) -> str:
+    """The CSP; img-src also allows the base-map tile server when one is configured."""
+    origin = tile_origin(tile_url)
+    if origin is None:
+        return CSP
+    return CSP.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
+
+
 def add_security_headers(response: Response) -> Response:
     """Add CSP (no inline script), anti-framing, nosniff and referrer policy headers."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        content_security_policy(current_app.config.get("DUIJIE_MAP_TILE_URL")),
+    )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

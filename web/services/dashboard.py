@@ -14,6 +14,7 @@ from web.services.delivery import overdue_clause
 from web.services.mapping import Outline, Projection, district_map
 
 LIVE_RUNS = ("committed", "published")
+PERIODS = ("week", "year")
 # Coverage bands, lowest first: (at least this share, colour).
 BANDS = ((0.0, "#d73027"), (0.25, "#fc8d59"), (0.5, "#fee08b"), (0.75, "#91cf60"), (1.0, "#1a9850"))
 NO_DATA = "#bdbdbd"
@@ -21,10 +22,12 @@ NO_DATA = "#bdbdbd"
 
 @dataclass(frozen=True)
 class DashboardFilter:
-    """What the map shows: one county's code and one category's code, or all."""
+    """What the map shows: one county's code and one category's code, or all; and the period,
+    "week" (the latest committed week's pledges) or "year" (every live pledge of its year)."""
 
     county: str | None = None
     category: str | None = None
+    period: str = "week"
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,13 @@ def _need_filter(query: Select, filters: DashboardFilter) -> Select:  # type: ig
 
 
 def _village_coverage(
-    session: Session, run_id: int | None, filters: DashboardFilter
+    session: Session, run: AllocationRun | None, filters: DashboardFilter
 ) -> dict[int, tuple[int, int]]:
-    """Per village: (units of verified needs, units the run pledged to them); none without a run."""
+    """Per village: (units of verified needs, units pledged to them), none without a run.
+
+    The pledges counted are the run's ("week"), or every live pledge of the live runs whose
+    week is in the run's year ("year").
+    """
     wanted = _need_filter(
         select(Need.village_id, func.sum(Need.quantity))
         .join(Village, Village.id == Need.village_id)
@@ -121,16 +128,22 @@ def _village_coverage(
         .group_by(Need.village_id),
         filters,
     )
-    if run_id is None:
+    if run is None:
         return {}
+    if filters.period == "year":
+        year = run.week[:4]
+        which = [AllocationRun.status.in_(LIVE_RUNS), AllocationRun.week.like(f"{year}-%")]
+    else:
+        which = [AllocationRun.id == run.id]
     totals = {v: (int(q or 0), 0) for v, q in session.execute(wanted)}
     met = _need_filter(
         select(Need.village_id, func.sum(Allocation.quantity))
         .join(Allocation, Allocation.need_id == Need.id)
+        .join(AllocationRun, AllocationRun.id == Allocation.run_id)
         .join(Village, Village.id == Need.village_id)
         .join(County, County.id == Village.county_id)
         .where(
-            Allocation.run_id == run_id,
+            *which,
             Allocation.status != "cancelled",
             Need.verification == "verified",
             Need.status != "withdrawn",
@@ -190,7 +203,7 @@ def _county_bars(
         pair[0] += wanted
         pair[1] += met
     values = [
-        (name, met / wanted if wanted else 0.0, f"{met}/{wanted}")
+        (name, min(met / wanted, 1.0) if wanted else 0.0, f"{met}/{wanted}")
         for name, (wanted, met) in sorted(counties.items())
     ]
     return [Bar(label, value, value, note) for label, value, note in values]
@@ -293,14 +306,15 @@ def dashboard(
     township_id: int | None = None,
     now: datetime | None = None,
 ) -> Dashboard:
-    """The map and charts for the latest committed or published week, under the filters.
+    """The map and charts for the latest committed or published week (or its year, by
+    filters.period), under the filters.
 
     township_id limits the overdue count and the week-over-week chart to that township's
     villages (a township officer's view); the map and the other charts show the whole city.
     """
     run = latest_run(session)
     projection, outlines = district_map()
-    coverage = _village_coverage(session, run.id if run else None, filters)
+    coverage = _village_coverage(session, run, filters)
     return Dashboard(
         week=run.week if run else None,
         run_status=run.status if run else None,

@@ -91,3 +91,63 @@ def district_map() -> tuple[Projection, tuple[Outline, ...]]:
         for f in features
     )
     return projection, outlines
+
+
+TILE_ZOOM = 10  # Hezhou at zoom 10: about 40 tiles, each ~180 viewBox units (sharp on screen)
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One base-map tile: its address and the viewBox box its corners project to."""
+
+    href: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+def tile_corner(x: int, y: int, zoom: int) -> tuple[float, float]:
+    """The (lon, lat) of the north-west corner of Web Mercator tile (x, y) at `zoom`."""
+    n = 2**zoom
+    lon = x / n * 360.0 - 180.0
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+    return lon, lat
+
+
+def tile_index(lon: float, lat: float, zoom: int) -> tuple[int, int]:
+    """The (x, y) of the Web Mercator tile holding (lon, lat) at `zoom`."""
+    n = 2**zoom
+    x = int((lon + 180.0) / 360.0 * n)
+    rad = math.radians(lat)
+    y = int((1 - math.asinh(math.tan(rad)) / math.pi) / 2 * n)
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def bounds(projection: Projection) -> tuple[float, float, float, float]:
+    """The (west, south, east, north) in degrees that the whole viewBox shows."""
+    west = projection.west - PAD / (projection.cos_lat * projection.scale)
+    north = projection.north + PAD / projection.scale
+    east = projection.west + (projection.width - PAD) / (projection.cos_lat * projection.scale)
+    south = projection.north - (projection.height - PAD) / projection.scale
+    return west, south, east, north
+
+
+def tiles(projection: Projection, template: str | None, zoom: int = TILE_ZOOM) -> tuple[Tile, ...]:
+    """The XYZ tiles (template with {z}, {x}, {y}, optionally {s} for a, b, c) covering the
+    map, each placed by projecting its own north-west and south-east corners; none without a
+    template (the map is offline)."""
+    if not template:
+        return ()
+    west, south, east, north = bounds(projection)
+    x0, y0 = tile_index(west, north, zoom)
+    x1, y1 = tile_index(east, south, zoom)
+    found = []
+    for ty in range(y0, y1 + 1):
+        for tx in range(x0, x1 + 1):
+            left, top = projection.point(*tile_corner(tx, ty, zoom))
+            right, bottom = projection.point(*tile_corner(tx + 1, ty + 1, zoom))
+            href = template.replace("{z}", str(zoom)).replace("{x}", str(tx))
+            href = href.replace("{y}", str(ty)).replace("{s}", "abc"[(tx + ty) % 3])
+            found.append(Tile(href, left, top, round(right - left, 1), round(bottom - top, 1)))
+    return tuple(found)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from web.auth import roles_required
 from web.extensions import db
 from web.services import page_cache
-from web.services.dashboard import BANDS, NO_DATA, DashboardFilter, dashboard
+from web.services.dashboard import BANDS, NO_DATA, PERIODS, DashboardFilter, dashboard
 from web.services.ledger import ledger_scope
+from web.services.mapping import tiles
 from web.services.villages import list_counties
 
 dashboard_pages = Blueprint("dashboard", __name__)
@@ -18,17 +19,23 @@ dashboard_pages = Blueprint("dashboard", __name__)
 @dashboard_pages.get("/dashboard")
 @roles_required("admin", "township", "auditor")
 def index() -> str:
-    """The map of villages coloured by the latest week's coverage, and the summary charts."""
+    """The map of villages coloured by the latest week's (or its year's) coverage, and the
+    summary charts. An unknown period falls back to the week."""
+    period = request.args.get("period") or "week"
     filters = DashboardFilter(
-        county=request.args.get("county") or None, category=request.args.get("category") or None
+        county=request.args.get("county") or None,
+        category=request.args.get("category") or None,
+        period=period if period in PERIODS else "week",
+    )
+    board = page_cache.cached(
+        db.session,
+        ("dashboard", filters, ledger_scope(current_user)),
+        lambda: dashboard(db.session, filters, township_id=ledger_scope(current_user)),
     )
     return render_template(
         "dashboard/index.html",
-        board=page_cache.cached(
-            db.session,
-            ("dashboard", filters, ledger_scope(current_user)),
-            lambda: dashboard(db.session, filters, township_id=ledger_scope(current_user)),
-        ),
+        board=board,
+        tiles=tiles(board.projection, current_app.config.get("DUIJIE_MAP_TILE_URL")),
         filters=filters,
         counties=list_counties(db.session),
         bands=BANDS,
