@@ -108,7 +108,16 @@ def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, str
 
 def _query(model: type[BaseModel] | None) -> Any:
     """The query string validated by the operation's model (400 naming the field if bad)."""
-    args = {k: v for k, v in request.args.items() if v != ""}
+    empty = [k for k, v in request.args.items() if v == ""]
+    if empty:
+        # An empty value is not "no filter": it matches no documented value, so it is refused.
+        raise ApiError(
+            400,
+            "Bad Request",
+            f"empty query parameter: {', '.join(empty)} (leave it out instead)",
+            errors=[{"field": k, "message": "must not be empty"} for k in empty],
+        )
+    args = dict(request.args.items())
     if model is None:
         if args:
             raise ApiError(400, "Bad Request", f"unknown query parameter: {', '.join(args)}")
