@@ -231,9 +231,9 @@ def test_audit_cli_verify_and_head(demo_app: Flask) -> None:
     assert bad.exit_code == 2 and "COUNT:HASH" in bad.output
 
 
+# SQLite lets one writer at a time: the race needs PostgreSQL
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_concurrent_transactions_do_not_fork_the_chain(demo_db: Flask, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite lets one writer at a time; the race needs PostgreSQL")
     offer_ids = list(db.session.scalars(select(Offer.id).order_by(Offer.id).limit(12)))
     before = events()
     engine = db.engine

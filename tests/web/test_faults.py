@@ -115,13 +115,13 @@ def test_a_commit_killed_at_any_point_leaves_nothing_half_written(demo_db: Flask
     assert verify(db.session).ok  # the audit trail is whole: no event of a killed commit
 
 
+# an embedded SQLite database has no connection to cut
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 @pytest.mark.slow
 @pytest.mark.usefixtures("memo_solver")
 def test_a_commit_whose_connection_is_cut_leaves_nothing_half_written(
     demo_db: Flask, backend: str
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("an embedded SQLite database has no connection to cut")
     run = preview_week(db.session, "2026-W48", None, user("admin"), time_limit=FAST)
     run_id, pledges = run.id, len(run.output["allocations"])  # type: ignore[index]
     url = str(demo_db.config["SQLALCHEMY_DATABASE_URI"])
