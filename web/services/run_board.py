@@ -48,7 +48,7 @@ def run_board(session: Session, run: AllocationRun) -> RunBoard | None:
         if need in village_of:
             met_by_code[village_of[need]] += int(item["quantity"])
             met_by_category[category_of[need]] += int(item["quantity"])
-    ids = dict(session.execute(select(Village.code, Village.id)).tuples().all())
+    ids = {code: vid for code, vid in session.execute(select(Village.code, Village.id))}
     coverage = {
         ids[code]: (wanted, met_by_code.get(code, 0))
         for code, wanted in wanted_by_code.items()
