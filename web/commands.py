@@ -184,7 +184,7 @@ def worker_command(burst: bool, name: str | None) -> None:
     """Run background jobs (weekly previews) from Redis; start any number, on any machine."""
     from rq import Queue, Worker
 
-    from web.services.jobs import QUEUE_NAME, redis_connection
+    from web.services.jobs import queue_name, redis_connection
 
     url = current_app.config.get("DUIJIE_REDIS_URL")
     if not url:
@@ -199,8 +199,9 @@ def worker_command(burst: bool, name: str | None) -> None:
     except Exception as error:
         raise click.ClickException(f"Redis at {where} cannot be reached: {error}") from None
     db.engine.dispose()  # each job runs in a forked process: share no pooled connection with it
-    worker = Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection, name=name)
-    click.echo(f"duijie worker {worker.name} on Redis {where}, queue {QUEUE_NAME!r}")
+    queue = Queue(queue_name(), connection=connection)
+    worker = Worker([queue], connection=connection, name=name)
+    click.echo(f"duijie worker {worker.name} on Redis {where}, queue {queue.name!r}")
     worker.work(burst=burst)
 
 

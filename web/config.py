@@ -42,6 +42,7 @@ class Settings:
     secret_key: str
     redis_url: str | None
     map_tile_url: str | None
+    queue_name: str = "duijie"
     upload_dir: str | None = None
     smtp_url: str | None = None
     mail_from: str | None = None
@@ -57,6 +58,7 @@ class Settings:
             database_url=os.environ.get("DUIJIE_DATABASE_URL") or default_db,
             secret_key=_secret_key(instance_path),
             redis_url=os.environ.get("DUIJIE_REDIS_URL") or None,
+            queue_name=os.environ.get("DUIJIE_QUEUE", "").strip() or "duijie",
             map_tile_url=os.environ.get("DUIJIE_MAP_TILE_URL") or None,
             upload_dir=os.environ.get("DUIJIE_UPLOAD_DIR") or None,
             smtp_url=os.environ.get("DUIJIE_SMTP_URL") or None,
@@ -72,6 +74,8 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "DUIJIE_REDIS_URL": self.redis_url,
+            # The RQ queue's name: deployments (or test runs) sharing one Redis keep apart.
+            "DUIJIE_QUEUE": self.queue_name,
             "DUIJIE_MAP_TILE_URL": self.map_tile_url,
             "DUIJIE_UPLOAD_DIR": self.upload_dir,
             "DUIJIE_SMTP_URL": self.smtp_url,

@@ -20,7 +20,14 @@ from web.models import Allocation, AllocationRun, Offer
 from web.services import jobs, week
 from web.services.week_instance import row_id
 
-from .test_jobs import REDIS_TEST_URL, async_jobs, redis_or_skip, stored, wait_for  # noqa: F401
+from .test_jobs import (  # noqa: F401
+    REDIS_TEST_URL,
+    async_jobs,
+    own_queue,
+    redis_or_skip,
+    stored,
+    wait_for,
+)
 from .test_week_pages import policy_form, run_id
 from .week_support import memo_solver, user  # noqa: F401  (memo_solver: a fixture)
 
@@ -241,10 +248,11 @@ def test_rq_worker_commits_the_queued_commit_and_a_lost_one_can_be_committed_aga
     connection = redis_or_skip()
     demo_app.config["DUIJIE_REDIS_URL"] = REDIS_TEST_URL
     demo_app.config["DUIJIE_COMMIT_WAIT_SECONDS"] = 0
+    name = own_queue(demo_app)
     try:
         auth.login("admin")
         run = run_id(client.post("/admin/week", data=policy_form()))
-        queue = Queue(jobs.QUEUE_NAME, connection=connection)
+        queue = Queue(name, connection=connection)
         with demo_app.app_context():
             SimpleWorker([queue], connection=connection).work(burst=True)
             db.session.remove()

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,7 @@ class Stack:
             **os.environ,
             "DUIJIE_DATABASE_URL": database_url,
             "DUIJIE_REDIS_URL": REDIS_URL,
+            "DUIJIE_QUEUE": f"duijie-stack-{uuid.uuid4().hex[:8]}",
             "DUIJIE_SECRET_KEY": "stack-test-secret",
             "DUIJIE_JOB_STALE_SECONDS": str(STALE),
             "DUIJIE_UPLOAD_DIR": str(tmp / "uploads"),

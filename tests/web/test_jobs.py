@@ -11,6 +11,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -287,6 +288,13 @@ def redis_or_skip() -> Any:
     return connection
 
 
+def own_queue(app: Flask) -> str:
+    """Give the app a queue of its own: no other process on the shared Redis takes its jobs."""
+    name = f"duijie-test-{uuid.uuid4().hex[:8]}"
+    app.config["DUIJIE_QUEUE"] = name
+    return name
+
+
 @pytest.mark.redis
 @pytest.mark.xdist_group("redis")  # shares Redis db 15 with test_deploy_stack
 @pytest.mark.usefixtures("memo_solver")
@@ -297,6 +305,7 @@ def test_rq_path_queues_then_a_worker_stores_the_preview(
 
     connection = redis_or_skip()
     demo_app.config["DUIJIE_REDIS_URL"] = REDIS_TEST_URL
+    name = own_queue(demo_app)
     try:
         auth.login("admin")
         run = run_id(client.post("/admin/week", data=policy_form()))
@@ -306,8 +315,9 @@ def test_rq_path_queues_then_a_worker_stores_the_preview(
         assert found.status == "queued" and found.job_id and found.job_id.startswith("duijie-")
 
         with demo_app.app_context():
-            queue = Queue(jobs.QUEUE_NAME, connection=connection)
+            queue = Queue(name, connection=connection)
             assert queue.job_ids == [found.job_id]
+            assert Queue(jobs.QUEUE_NAME, connection=connection).job_ids == []
             SimpleWorker([queue], connection=connection).work(burst=True)
             db.session.remove()
         state = client.get(f"/admin/runs/{run}/progress").json
@@ -349,3 +359,15 @@ def test_job_status_changes_are_audited_as_the_administrator_who_started_it(
         assert "running" in statuses and "preview" in statuses, statuses
         assert {e.actor_id for e in events} == {user("admin").id}
         db.session.remove()
+
+
+def test_the_queue_name_comes_from_duijie_queue(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from web.config import Settings
+
+    monkeypatch.setenv("DUIJIE_SECRET_KEY", "queue-name-test")
+    monkeypatch.delenv("DUIJIE_QUEUE", raising=False)
+    assert Settings.from_env(tmp_path).flask_config()["DUIJIE_QUEUE"] == "duijie"
+    monkeypatch.setenv("DUIJIE_QUEUE", " duijie-county-test ")
+    assert Settings.from_env(tmp_path).flask_config()["DUIJIE_QUEUE"] == "duijie-county-test"

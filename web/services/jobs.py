@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Mapping
@@ -60,6 +61,7 @@ __all__ = [
     "join_threads",
     "preview_job",
     "progress_of",
+    "queue_name",
     "redis_connection",
     "request_cancel",
     "retry",
@@ -104,6 +106,16 @@ _threads_lock = threading.Lock()
 def uses_redis(app: Flask | None = None) -> bool:
     """Whether jobs go to RQ (DUIJIE_REDIS_URL set) rather than a local thread."""
     return bool((app or current_app).config.get("DUIJIE_REDIS_URL"))
+
+
+def queue_name(app: Flask | None = None) -> str:
+    """The RQ queue this deployment's jobs go to (DUIJIE_QUEUE, by default "duijie")."""
+    return str((app or current_app).config.get("DUIJIE_QUEUE") or QUEUE_NAME)
+
+
+def _job_id(kind: str, run_id: int) -> str:
+    """A job id unique across deployments sharing one Redis: run ids repeat between databases."""
+    return f"duijie-{kind}-{run_id}-{int(time.time())}-{secrets.token_hex(3)}"
 
 
 def redis_connection(app: Flask | None = None) -> Any:
@@ -190,11 +202,11 @@ def _enqueue(session: Session, run: AllocationRun, time_limit: float) -> None:
         from rq import Queue
 
         try:
-            queue = Queue(QUEUE_NAME, connection=redis_connection(app))
+            queue = Queue(queue_name(app), connection=redis_connection(app))
             job = queue.enqueue(
                 preview_job,
                 run.id,
-                job_id=f"duijie-run-{run.id}-{int(time.time())}",
+                job_id=_job_id("run", run.id),
                 job_timeout=int(time_limit) + JOB_MARGIN_SECONDS,
                 result_ttl=86400,
                 failure_ttl=7 * 86400,
@@ -562,8 +574,11 @@ def start_commit(session: Session, run_id: int, actor: User) -> AllocationRun:
             raise CommitInProgress(
                 f"a commit of run {run_id} is already queued or running: wait for it to finish"
             )
-        prefix = "duijie" if uses_redis() else "thread"
-        job_id = f"{prefix}-commit-{run_id}-{int(time.time() * 1000)}"
+        job_id = (
+            _job_id("commit", run_id)
+            if uses_redis()
+            else f"thread-commit-{run_id}-{int(time.time() * 1000)}"
+        )
         for key in ("commit_error", "commit_started"):
             progress.pop(key, None)
         progress.update(
@@ -590,7 +605,7 @@ def _enqueue_commit(session: Session, run: AllocationRun, job_id: str, actor_id:
         from rq import Queue
 
         try:
-            queue = Queue(QUEUE_NAME, connection=redis_connection(app))
+            queue = Queue(queue_name(app), connection=redis_connection(app))
             queue.enqueue(
                 commit_job,
                 run.id,
