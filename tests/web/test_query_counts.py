@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 
 from seeds.demo import WEEK
 from web.extensions import db
@@ -204,7 +205,7 @@ def test_statements_per_page_do_not_grow_with_rows(
 
 
 def test_page_cache_recomputes_after_a_change_from_any_process(demo_db: Flask) -> None:
-    """Cached totals are reused until a need, pledge or run changes, then computed again."""
+    """Cached totals are reused until something audited changes, then computed again."""
     page_cache.clear()
     calls: list[int] = []
 
@@ -214,13 +215,13 @@ def test_page_cache_recomputes_after_a_change_from_any_process(demo_db: Flask) -
 
     assert page_cache.cached(db.session, "totals", compute) == 1
     assert page_cache.cached(db.session, "totals", compute) == 1
-    # A change written on another connection (as another gunicorn worker would) moves the
-    # data version that every process reads.
-    with db.engine.begin() as other:
+    # A change committed by another session (as another gunicorn worker would) writes an audit
+    # event, which moves the data version that every process reads.
+    with Session(db.engine) as other, other.begin():
         other.execute(
             update(Need)
             .where(Need.id == select(func.min(Need.id)).scalar_subquery())
-            .values(urgency=5)
+            .values(urgency=Need.urgency % 5 + 1)
         )
     db.session.commit()  # end this session's snapshot
     assert page_cache.cached(db.session, "totals", compute) == 2

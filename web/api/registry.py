@@ -17,6 +17,7 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 
 from web.api.schemas import MAX_INT
+from web.caching import cached_response
 from web.errors import problem
 from web.models import User
 
@@ -50,6 +51,11 @@ class ApiError(Exception):
         answer = problem(self.status, self.title, self.detail, **extra)
         answer.headers.update(self.headers)
         return answer
+
+
+# GET answers served from the page cache while nothing they show has changed (web.caching).
+# Runs are left out: a running job's progress moves without an audited change.
+CACHED_TAGS = frozenset({"public", "offers", "needs", "allocations"})
 
 
 @dataclass(frozen=True)
@@ -231,10 +237,19 @@ def run(op: Operation, kwargs: dict[str, Any]) -> Response:
         replay = access.replay(op, user)
         if replay is not None:
             return replay
-        result = op.view(call, **kwargs)
-        value, status = result if isinstance(result, tuple) else (result, op.status)
-        response = _json(op, value, status)
+        if op.method == "GET" and op.tag in CACHED_TAGS:
+            identity = None if user is None else f"{user.id}:{user.session_version}"
+            return cached_response(
+                f"api:{op.name}", lambda: _answer(op, call, kwargs), identity=identity
+            )
+        response = _answer(op, call, kwargs)
         access.remember(op, user, response)
         return response
     except ApiError as error:
         return error.response()
+
+
+def _answer(op: Operation, call: Call, kwargs: dict[str, Any]) -> Response:
+    result = op.view(call, **kwargs)
+    value, status = result if isinstance(result, tuple) else (result, op.status)
+    return _json(op, value, status)

@@ -42,6 +42,7 @@ from web.models import (
     Offer,
     Organization,
     User,
+    Village,
 )
 
 GENESIS = "0" * 64
@@ -61,6 +62,8 @@ ENTITIES: dict[type, str] = {
     HelpRequest: "help_request",
     AllocationRun: "run",
     Allocation: "allocation",
+    # A village's status, exit year and figures (imports change them) weigh in the allocation.
+    Village: "village",
 }
 # Secrets and household personal data: the trail only says that they changed.
 MASKED: dict[str, frozenset[str]] = {

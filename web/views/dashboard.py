@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from web.auth import roles_required
+from web.caching import cached_page
 from web.extensions import db
 from web.services import page_cache
 from web.services.dashboard import BANDS, NO_DATA, PERIODS, DashboardFilter, dashboard
@@ -18,6 +19,7 @@ dashboard_pages = Blueprint("dashboard", __name__)
 
 @dashboard_pages.get("/dashboard")
 @roles_required("admin", "township", "auditor")
+@cached_page
 def index() -> str:
     """The map of villages coloured by the latest week's (or its year's) coverage, and the
     summary charts. An unknown period falls back to the week."""

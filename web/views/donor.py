@@ -10,6 +10,7 @@ from wtforms import SelectChoice
 
 from matcher.categories import CATEGORIES
 from web.auth import roles_required
+from web.caching import cached_page
 from web.extensions import db
 from web.forms import DecisionForm, OfferForm, RegisterOrganizationForm
 from web.i18n import category_name
@@ -106,6 +107,7 @@ def register() -> Response | str:
 
 @donor.get("/donor/offers")
 @roles_required("donor")
+@cached_page
 def offers() -> str:
     """The organization's offers with what remains of each."""
     return render_template(

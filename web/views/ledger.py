@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from web.auth import roles_required
+from web.caching import cached_page
 from web.extensions import db
 from web.models.allocation import DELIVERY_STATES
 from web.services.delivery import CONFIRM_OVERDUE_DAYS, DISPATCH_OVERDUE_DAYS
@@ -60,6 +61,7 @@ def _download(body: bytes, mimetype: str, name: str) -> Response:
 
 @ledger.get("/ledger")
 @roles_required(*LEDGER_ROLES)
+@cached_page
 def index() -> str:
     """Every pledge the user may see, filterable by county, category, state and week."""
     filters = _filters()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from web.caching import cached_page
 from web.extensions import db
 from web.services.villages import VillageFilter, list_counties, list_villages
 from web.views.pagination import BadPagination, parse_pagination
@@ -19,6 +20,7 @@ def home() -> Response:
 
 
 @public.get("/villages")
+@cached_page
 def villages() -> str:
     """The poor villages, filterable by county and name."""
     try:

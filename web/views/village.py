@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 from matcher.categories import CATEGORIES
 from seeds.checklist import CHECKLIST_ITEMS
 from web.auth import roles_required
+from web.caching import cached_page
 from web.extensions import db
 from web.forms import NeedForm, VerifyForm, WishForm
 from web.i18n import category_name, is_english
@@ -65,6 +66,7 @@ def _own_need(need_id: int) -> Need:
 
 @village.get("/village/needs")
 @roles_required("village")
+@cached_page
 def needs() -> str:
     """The village's needs and wishes with their verification state."""
     return render_template(

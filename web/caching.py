@@ -1,0 +1,117 @@
+"""Whole pages served from the per-process cache while nothing they show has changed.
+
+``@cached_page`` goes under a view's access decorators, so the caller is checked on every
+request; what is cached is the view's rendered 200 response. The key holds the path and
+query, the signed-in principal's session id (user and session version, so a page rendered for
+one village committee is never served to another, and a suspended account or changed password
+moves on), the session's CSRF token (forms in the page carry it), the language, and the data
+version of ``web.services.page_cache``: every committed change to what the pages show moves it.
+
+Not cached: a request with messages waiting to be flashed (they would be baked into the page),
+a response that is not a 200 HTML or JSON body, and a render that changed the session (its
+key would not match the next request). ``DUIJIE_PAGE_CACHE = False`` turns it off; the
+``X-Page-Cache`` header says hit, miss or off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import current_app, make_response, request, session
+from flask_babel import get_locale
+from werkzeug.wrappers import Response
+
+from web.extensions import db
+from web.services import page_cache
+
+F = TypeVar("F", bound=Callable[..., Any])
+PAGE_TTL = 60.0  # what follows the clock alone (overdue days, this week) is a minute old at most
+CACHEABLE = ("text/html", "application/json")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A rendered response: what is needed to answer it again."""
+
+    body: bytes
+    status: int
+    content_type: str
+
+
+def request_key(kind: str, identity: str | None) -> tuple[Any, ...]:
+    """What, besides the data version, a page's content depends on."""
+    return (
+        kind,
+        request.path,
+        tuple(sorted(request.args.items(multi=True))),
+        identity,
+        session.get("csrf_token"),
+        str(get_locale()),
+    )
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("DUIJIE_PAGE_CACHE", True))
+
+
+def answer(stored: Stored, state: str) -> Response:
+    response = Response(stored.body, status=stored.status, content_type=stored.content_type)
+    response.headers["X-Page-Cache"] = state
+    return response
+
+
+def cached_response(
+    kind: str, render: Callable[[], Response], *, identity: str | None = None
+) -> Response:
+    """The response `render` gives, from the cache when nothing it shows has changed.
+
+    `identity` names the caller when it is not the session's (an API token's user).
+    """
+    if not enabled() or request.method != "GET" or "_flashes" in session:
+        response = render()
+        response.headers["X-Page-Cache"] = "off"
+        return response
+    version = page_cache.data_version(db.session)
+    rendered: list[Response] = []
+
+    def compute() -> Stored | None:
+        response = render()
+        rendered.append(response)
+        if (
+            response.status_code != 200
+            or response.mimetype not in CACHEABLE
+            or response.is_streamed
+            or "Set-Cookie" in response.headers
+            or session.modified
+        ):
+            return None
+        return Stored(response.get_data(), response.status_code, response.content_type or "")
+
+    stored = page_cache.cached(
+        db.session,
+        request_key(kind, identity or session.get("_user_id")),
+        compute,
+        PAGE_TTL,
+        keep=lambda value: value is not None,
+        version=version,
+    )
+    if rendered:  # rendered by this request, stored or not
+        rendered[0].headers["X-Page-Cache"] = "miss"
+        return rendered[0]
+    assert stored is not None  # a hit is always a stored page
+    return answer(stored, "hit")
+
+
+def cached_page(view: F) -> F:
+    """Serve the view's page from the cache while its data version and caller are the same."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        return cached_response(
+            f"page:{request.endpoint}", lambda: make_response(view(*args, **kwargs))
+        )
+
+    return cast(F, wrapper)
