@@ -23,6 +23,7 @@ from web.services.week_instance import row_id
 from .test_jobs import (  # noqa: F401
     REDIS_TEST_URL,
     async_jobs,
+    forget_queue,
     own_queue,
     redis_or_skip,
     stored,
@@ -291,4 +292,4 @@ def test_rq_worker_commits_the_queued_commit_and_a_lost_one_can_be_committed_aga
         assert "发布" in page.text and "<progress" not in page.text
         assert pledges(demo_app, run) == planned(stored(demo_app, run))
     finally:
-        connection.flushdb()
+        forget_queue(connection, name)

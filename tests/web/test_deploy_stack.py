@@ -80,12 +80,13 @@ class Stack:
     def __init__(self, tmp: Path, database_url: str) -> None:
         self.tmp = tmp
         self.port = _free_port()
+        self.queue = f"duijie-stack-{uuid.uuid4().hex[:8]}"  # its own: the Redis may be shared
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
             "DUIJIE_DATABASE_URL": database_url,
             "DUIJIE_REDIS_URL": REDIS_URL,
-            "DUIJIE_QUEUE": f"duijie-stack-{uuid.uuid4().hex[:8]}",
+            "DUIJIE_QUEUE": self.queue,
             "DUIJIE_SECRET_KEY": "stack-test-secret",
             "DUIJIE_JOB_STALE_SECONDS": str(STALE),
             "DUIJIE_UPLOAD_DIR": str(tmp / "uploads"),
@@ -243,14 +244,15 @@ def database() -> Iterator[tuple[str, Engine]]:
 def stack(tmp_path: Path, database: tuple[str, Engine]) -> Iterator[Stack]:
     import redis
 
+    from .test_jobs import forget_queue
+
     connection = redis.Redis.from_url(REDIS_URL)
-    connection.flushdb()
     running = Stack(tmp_path, database[0])
     try:
         yield running
     finally:
         running.stop()
-        connection.flushdb()
+        forget_queue(connection, running.queue)
         connection.close()
 
 

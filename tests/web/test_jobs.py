@@ -275,7 +275,10 @@ def test_unreachable_queue_fails_the_run_with_a_clear_message(
 
 
 def redis_or_skip() -> Any:
-    """A client on the test Redis (db 15), emptied; skipped when no Redis answers."""
+    """A client on the test Redis (db 15); skipped when no Redis answers.
+
+    Nothing is flushed: other test runs may share the Redis, so each test works in a queue of
+    its own (`own_queue`) and removes only that queue's keys (`forget_queue`)."""
     redis = pytest.importorskip("redis")
     connection = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
     try:
@@ -284,8 +287,29 @@ def redis_or_skip() -> Any:
         if os.environ.get("DUIJIE_REQUIRE_SERVICES"):
             pytest.fail("DUIJIE_REQUIRE_SERVICES is set but Redis is not reachable")
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
-    connection.flushdb()
     return connection
+
+
+def forget_queue(connection: Any, name: str) -> None:
+    """Delete a test queue's keys and its jobs from Redis, leaving everything else."""
+    from rq import Queue
+
+    queue = Queue(name, connection=connection)
+    registries = (
+        queue.started_job_registry,
+        queue.finished_job_registry,
+        queue.failed_job_registry,
+        queue.deferred_job_registry,
+        queue.scheduled_job_registry,
+        queue.canceled_job_registry,
+    )
+    job_ids = set(queue.get_job_ids())
+    for registry in registries:
+        job_ids.update(registry.get_job_ids())
+    keys = [f"rq:job:{job_id}" for job_id in job_ids]
+    keys += list(connection.scan_iter(match=f"rq:*{name}*"))
+    if keys:
+        connection.delete(*keys)
 
 
 def own_queue(app: Flask) -> str:
@@ -331,7 +355,7 @@ def test_rq_path_queues_then_a_worker_stores_the_preview(
         assert "已提交" in client.get(f"/admin/runs/{run}").text
         assert stored(demo_app, run).status == "committed"
     finally:
-        connection.flushdb()
+        forget_queue(connection, name)
 
 
 def test_worker_command_needs_redis(demo_app: Flask) -> None:
