@@ -49,6 +49,7 @@ class Settings:
     trusted_proxies: int = 0
     base_url: str | None = None
     https: bool = False
+    page_cache: bool = True
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -66,6 +67,8 @@ class Settings:
             trusted_proxies=_whole_number("DUIJIE_TRUSTED_PROXIES"),
             base_url=os.environ.get("DUIJIE_BASE_URL") or None,
             https=os.environ.get("DUIJIE_HTTPS", "").strip().lower() in ("1", "true", "yes"),
+            page_cache=os.environ.get("DUIJIE_PAGE_CACHE", "").strip().lower()
+            not in ("0", "false", "no", "off"),
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -84,6 +87,8 @@ class Settings:
             "DUIJIE_BASE_URL": self.base_url,
             # Served over HTTPS: session cookie Secure and named __Host-session (web.security).
             "DUIJIE_HTTPS": self.https,
+            # Rendered pages served again while nothing they show has changed (web.caching).
+            "DUIJIE_PAGE_CACHE": self.page_cache,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

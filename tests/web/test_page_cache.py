@@ -158,3 +158,13 @@ def test_switched_off_nothing_is_cached(demo_app: Flask) -> None:
     visitor = demo_app.test_client()
     answers = [visitor.get("/villages").headers["X-Page-Cache"] for _ in range(3)]
     assert answers == ["off", "off", "off"]
+
+
+def test_duijie_page_cache_0_turns_it_off(monkeypatch: Any, tmp_path: Any) -> None:
+    from web.config import Settings
+
+    monkeypatch.setenv("DUIJIE_SECRET_KEY", "page-cache-test")
+    monkeypatch.delenv("DUIJIE_PAGE_CACHE", raising=False)
+    assert Settings.from_env(tmp_path).flask_config()["DUIJIE_PAGE_CACHE"] is True
+    monkeypatch.setenv("DUIJIE_PAGE_CACHE", "0")
+    assert Settings.from_env(tmp_path).flask_config()["DUIJIE_PAGE_CACHE"] is False
