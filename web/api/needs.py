@@ -128,18 +128,29 @@ NEED_REFUSALS = {
 
 def need_json(need: Need) -> dict[str, Any]:
     """A need as the API shows it."""
+    village = need.village
+    return _need_fields(need, village.code, village.name, village.township.code)
+
+
+def listed_need_json(listed: listing.ListedNeed) -> dict[str, Any]:
+    """A need of a list as the API shows it, the same as need_json."""
+    return _need_fields(listed.need, listed.village_code, listed.village, listed.township_code)
+
+
+def _need_fields(need: Any, village_code: str, village: str, township_code: str) -> dict[str, Any]:
+    """The API's fields from a need's columns (a Need or a row of its table)."""
     return {
         "id": need.id,
         "village_id": need.village_id,
-        "village_code": need.village.code,
-        "village": need.village.name,
-        "township_code": need.village.township.code,
+        "village_code": village_code,
+        "village": village,
+        "township_code": township_code,
         "category": need.category_code,
         "title": need.title,
         "description": need.description,
         "quantity": need.quantity,
         "allocated": need.allocated,
-        "remaining": need.remaining,
+        "remaining": need.quantity - need.allocated,
         "urgency": need.urgency,
         "deadline": need.deadline,
         "checklist_item": need.checklist_item,
@@ -147,7 +158,7 @@ def need_json(need: Need) -> dict[str, Any]:
         "verification": need.verification,
         "verification_note": need.verification_note,
         "status": need.status,
-        "is_wish": need.is_wish,
+        "is_wish": need.household_id is not None,
         "household_id": need.household_id,
         "estimated_value": need.estimated_value,
         "created_at": need.created_at,
@@ -222,7 +233,7 @@ def list_needs(call: Call) -> dict[str, Any]:
         status=q.status, verification=q.verification, week=q.week,
     )  # fmt: skip
     result = listing.needs(db.session, call.actor, filters, q.page, q.per_page)
-    return page_of([need_json(n) for n in result.items], result.total, q)
+    return page_of([listed_need_json(n) for n in result.items], result.total, q)
 
 
 @ops.operation(

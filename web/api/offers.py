@@ -138,21 +138,36 @@ OFFER_REFUSALS = {
 
 def offer_json(offer: Offer) -> dict[str, Any]:
     """An offer as the API shows it."""
+    counties = sorted(c.code for c in offer.counties)
+    return _offer_fields(
+        offer, offer.organization.name, counties, sorted(v.id for v in offer.villages)
+    )
+
+
+def listed_offer_json(listed: listing.ListedOffer) -> dict[str, Any]:
+    """An offer of a list as the API shows it, the same as offer_json."""
+    return _offer_fields(listed.offer, listed.organization, listed.counties, listed.village_ids)
+
+
+def _offer_fields(
+    offer: Any, organization: str, counties: list[str], village_ids: list[int]
+) -> dict[str, Any]:
+    """The API's fields from an offer's columns (an Offer or a row of its table)."""
     return {
         "id": offer.id,
         "organization_id": offer.organization_id,
-        "organization": offer.organization.name,
+        "organization": organization,
         "category": offer.category_code,
         "title": offer.title,
         "description": offer.description,
         "quantity": offer.quantity,
         "allocated": offer.allocated,
-        "remaining": offer.remaining,
+        "remaining": offer.quantity - offer.allocated,
         "min_lot": offer.min_lot,
         "max_villages": offer.max_villages,
         "indivisible": offer.indivisible,
-        "counties": sorted(c.code for c in offer.counties),
-        "village_ids": sorted(v.id for v in offer.villages),
+        "counties": counties,
+        "village_ids": village_ids,
         "dispatch_lat": offer.dispatch_lat,
         "dispatch_lon": offer.dispatch_lon,
         "valid_from": offer.valid_from,
@@ -242,7 +257,7 @@ def list_offers(call: Call) -> dict[str, Any]:
         organization_id=q.organization_id,
     )  # fmt: skip
     result = listing.offers(db.session, call.actor, filters, q.page, q.per_page)
-    return page_of([offer_json(o) for o in result.items], result.total, q)
+    return page_of([listed_offer_json(o) for o in result.items], result.total, q)
 
 
 @ops.operation(

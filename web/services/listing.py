@@ -7,11 +7,14 @@ the needs and pledges of its township's villages. Ordering is by id, so pages ar
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import ColumnElement, Integer, Select, any_, cast, false, func, null, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.types import ARRAY
 
 from web.models import (
     Allocation,
@@ -19,6 +22,7 @@ from web.models import (
     County,
     Need,
     Offer,
+    Organization,
     Township,
     User,
     Village,
@@ -45,66 +49,175 @@ class Filters:
     organization_id: int | None = None
 
 
+@dataclass(frozen=True)
+class ListedOffer:
+    """An offer as its list shows it: the offer's columns, its donor and its destinations."""
+
+    offer: Row[Any]  # the columns of the offer table, by name
+    organization: str
+    counties: list[str]  # codes, sorted
+    village_ids: list[int]  # sorted
+
+
+@dataclass(frozen=True)
+class ListedNeed:
+    """A need as its list shows it: the need's columns and the names of its place."""
+
+    need: Row[Any]  # the columns of the need table, by name
+    village_code: str
+    village: str
+    township_code: str
+
+
 def _page(session: Session, query: Select[Any], model: Any, page: int, per_page: int) -> Page[T]:
     """One page of the query ordered by the model's id, with the total count."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.scalars(
         query.order_by(model.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
+    counting = select(func.count()).select_from(query.order_by(None).subquery())
+    total = _total(session, counting, len(rows), page, per_page)
     return Page(items=list(rows), total=total, page=page, per_page=per_page)
 
 
-def _place(query: Select[Any], filters: Filters) -> Select[Any]:
-    """Filter a query joined to Village by county, township and village."""
+def _total(session: Session, counting: Select[Any], shown: int, page: int, per_page: int) -> int:
+    """The count query's answer, asked only when the page shown does not tell it already."""
+    if 0 < shown < per_page or (page == 1 and shown == 0):
+        return (page - 1) * per_page + shown  # the last page: nothing lies beyond it
+    return session.scalar(counting) or 0
+
+
+def _among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL as one array parameter, one statement for any length."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(ids, ARRAY(Integer)))  # type: ignore[no-any-return]
+    return column.in_(ids)  # type: ignore[no-any-return]
+
+
+def _ids_named(session: Session, model: Any, name: str) -> list[int]:
+    """Ids of the counties or townships whose code or name is `name` (usually one, or none)."""
+    query = select(model.id).where((model.code == name) | (model.name == name))
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class _Place:
+    """The place filters with county and township names already read as ids."""
+
+    county_ids: list[int] | None
+    township_ids: list[int] | None
+    village: str | None
+
+
+def _resolved_place(session: Session, filters: Filters) -> _Place | None:
+    """The place filters as ids (the planner then sees constants); None if a name is unknown."""
+    county_ids = township_ids = None
     if filters.county:
-        county_ids = select(County.id).where(
-            (County.code == filters.county) | (County.name == filters.county)
-        )
-        query = query.where(Village.county_id.in_(county_ids))
+        county_ids = _ids_named(session, County, filters.county)
+        if not county_ids:
+            return None
     if filters.township:
-        township_ids = select(Township.id).where(
-            (Township.code == filters.township) | (Township.name == filters.township)
-        )
-        query = query.where(Village.township_id.in_(township_ids))
-    if filters.village:
-        match = Village.code == filters.village
-        if filters.village.isdigit() and len(filters.village) < 10:
-            match = match | (Village.id == int(filters.village))
+        township_ids = _ids_named(session, Township, filters.township)
+        if not township_ids:
+            return None
+    return _Place(county_ids, township_ids, filters.village)
+
+
+def _place(query: Select[Any], place: _Place) -> Select[Any]:
+    """Filter a query joined to Village by county, township and village."""
+    if place.county_ids is not None:
+        query = query.where(Village.county_id.in_(place.county_ids))
+    if place.township_ids is not None:
+        query = query.where(Village.township_id.in_(place.township_ids))
+    if place.village:
+        match = Village.code == place.village
+        if place.village.isdigit() and len(place.village) < 10:
+            match = match | (Village.id == int(place.village))
         query = query.where(match)
     return query
 
 
-def offers(session: Session, user: User, filters: Filters, page: int, per_page: int) -> Page[Offer]:
-    """Offers the user may see under the filters."""
-    query = select(Offer).options(
-        selectinload(Offer.organization), selectinload(Offer.counties), selectinload(Offer.villages)
-    )
+def _offer_filter(session: Session, user: User, filters: Filters) -> list[Any] | None:
+    """The conditions on Offer for the user and the filters; None when a named place is unknown."""
+    where: list[Any] = []
     if user.role not in SEES_ALL:
-        query = query.where(Offer.organization_id == (user.organization_id or 0))
+        where.append(Offer.organization_id == (user.organization_id or 0))
     if filters.organization_id is not None:
-        query = query.where(Offer.organization_id == filters.organization_id)
+        where.append(Offer.organization_id == filters.organization_id)
     if filters.category:
-        query = query.where(Offer.category_code == filters.category)
+        where.append(Offer.category_code == filters.category)
     if filters.status:
-        query = query.where(Offer.status == filters.status)
+        where.append(Offer.status == filters.status)
     if filters.county:
-        county_ids = select(County.id).where(
-            (County.code == filters.county) | (County.name == filters.county)
-        )
+        county_ids = _ids_named(session, County, filters.county)
+        if not county_ids:
+            return None
         offer_ids = select(offer_counties.c.offer_id).where(
             offer_counties.c.county_id.in_(county_ids)
         )
-        query = query.where(Offer.id.in_(offer_ids))
+        where.append(Offer.id.in_(offer_ids))
     if filters.village:
         village_ids = select(Village.id).where(Village.code == filters.village)
         offer_ids = select(offer_villages.c.offer_id).where(
             offer_villages.c.village_id.in_(village_ids)
         )
-        query = query.where(Offer.id.in_(offer_ids))
+        where.append(Offer.id.in_(offer_ids))
     if filters.week:
         monday, sunday = week_days(filters.week)
-        query = query.where(Offer.valid_from <= sunday, Offer.valid_until >= monday)
-    return _page(session, query, Offer, page, per_page)
+        where.extend((Offer.valid_from <= sunday, Offer.valid_until >= monday))
+    return where
+
+
+def _destinations(
+    session: Session, offer_ids: list[int]
+) -> tuple[dict[int, list[str]], dict[int, list[int]]]:
+    """The county codes and village ids each offer may go to, in one statement, sorted."""
+    counties: dict[int, list[str]] = defaultdict(list)
+    villages: dict[int, list[int]] = defaultdict(list)
+    if not offer_ids:
+        return counties, villages
+    by_county = (
+        select(offer_counties.c.offer_id, County.code, cast(null(), Integer).label("village_id"))
+        .join(County, County.id == offer_counties.c.county_id)
+        .where(_among(session, offer_counties.c.offer_id, offer_ids))
+    )
+    by_village = select(
+        offer_villages.c.offer_id, cast(null(), County.code.type), offer_villages.c.village_id
+    ).where(_among(session, offer_villages.c.offer_id, offer_ids))
+    for offer_id, county, village_id in session.execute(by_county.union_all(by_village)):
+        if county is not None:
+            counties[offer_id].append(county)
+        else:
+            villages[offer_id].append(village_id)
+    for codes in counties.values():
+        codes.sort()
+    for ids in villages.values():
+        ids.sort()
+    return counties, villages
+
+
+def offers(
+    session: Session, user: User, filters: Filters, page: int, per_page: int
+) -> Page[ListedOffer]:
+    """Offers the user may see under the filters, as plain rows (nothing loaded per offer)."""
+    where = _offer_filter(session, user, filters)
+    if where is None:
+        return Page(items=[], total=0, page=page, per_page=per_page)
+    query = (
+        select(*Offer.__table__.columns, Organization.name.label("organization_name"))
+        .join(Organization, Organization.id == Offer.organization_id)
+        .where(*where)
+    )
+    rows = session.execute(
+        query.order_by(Offer.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    counted = select(func.count()).select_from(Offer).where(*where)
+    total = _total(session, counted, len(rows), page, per_page)
+    counties, villages = _destinations(session, [r.id for r in rows])
+    items = [
+        ListedOffer(r, r.organization_name, counties.get(r.id, []), villages.get(r.id, []))
+        for r in rows
+    ]
+    return Page(items=items, total=total, page=page, per_page=per_page)
 
 
 def can_see_offer(user: User, offer: Offer) -> bool:
@@ -125,24 +238,49 @@ def _need_scope(query: Select[Any], user: User) -> Select[Any]:
     return query.where(false())
 
 
-def needs(session: Session, user: User, filters: Filters, page: int, per_page: int) -> Page[Need]:
-    """Needs and micro-wishes the user may see under the filters."""
+def needs(
+    session: Session, user: User, filters: Filters, page: int, per_page: int
+) -> Page[ListedNeed]:
+    """Needs and micro-wishes the user may see under the filters, as plain rows."""
+    place = _resolved_place(session, filters)
+    if place is None:
+        return Page(items=[], total=0, page=page, per_page=per_page)
+    where = _need_filter(filters)
     query = (
-        select(Need)
+        select(
+            *Need.__table__.columns,
+            Village.code.label("village_code"),
+            Village.name.label("village_name"),
+            Township.code.label("township_code"),
+        )
         .join(Village, Village.id == Need.village_id)
-        .options(selectinload(Need.village).selectinload(Village.township))
+        .join(Township, Township.id == Village.township_id)
+        .where(*where)
     )
-    query = _place(_need_scope(query, user), filters)
+    query = _place(_need_scope(query, user), place)
+    rows = session.execute(
+        query.order_by(Need.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    counting = select(func.count()).select_from(Need).join(Village, Village.id == Need.village_id)
+    counting = _place(_need_scope(counting.where(*where), user), place)
+    total = _total(session, counting, len(rows), page, per_page)
+    items = [ListedNeed(r, r.village_code, r.village_name, r.township_code) for r in rows]
+    return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def _need_filter(filters: Filters) -> list[Any]:
+    """The conditions on Need itself under the filters."""
+    where: list[Any] = []
     if filters.category:
-        query = query.where(Need.category_code == filters.category)
+        where.append(Need.category_code == filters.category)
     if filters.status:
-        query = query.where(Need.status == filters.status)
+        where.append(Need.status == filters.status)
     if filters.verification:
-        query = query.where(Need.verification == filters.verification)
+        where.append(Need.verification == filters.verification)
     if filters.week:
         monday, _sunday = week_days(filters.week)
-        query = query.where((Need.deadline.is_(None)) | (Need.deadline >= monday))
-    return _page(session, query, Need, page, per_page)
+        where.append((Need.deadline.is_(None)) | (Need.deadline >= monday))
+    return where
 
 
 def can_see_need(user: User, need: Need) -> bool:
@@ -197,7 +335,10 @@ def allocations(
     session: Session, user: User, filters: Filters, page: int, per_page: int
 ) -> Page[Allocation]:
     """Pledges that concern the user under the filters."""
-    query = _place(_allocation_query(user), filters)
+    place = _resolved_place(session, filters)
+    if place is None:
+        return Page(items=[], total=0, page=page, per_page=per_page)
+    query = _place(_allocation_query(user), place)
     if filters.category:
         query = query.where(Need.category_code == filters.category)
     if filters.status:
@@ -212,9 +353,7 @@ def allocations(
 
 def visible_allocation(session: Session, user: User, allocation_id: int) -> Allocation:
     """The pledge if it concerns the user; LookupError otherwise (never reveal another's)."""
-    found = session.scalars(
-        _allocation_query(user).where(Allocation.id == allocation_id)
-    ).first()
+    found = session.scalars(_allocation_query(user).where(Allocation.id == allocation_id)).first()
     if found is None:
         raise LookupError(allocation_id)
     return found
