@@ -6,6 +6,7 @@ query, the signed-in principal's session id (user and session version, so a page
 one village committee is never served to another, and a suspended account or changed password
 moves on), the session's CSRF token (forms in the page carry it), the language, and the data
 version of ``web.services.page_cache``: every committed change to what the pages show moves it.
+A page served from the cache is gzipped (once, when stored) for clients that accept it.
 
 Not cached: a request with messages waiting to be flashed (they would be baked into the page),
 a response that is not a 200 HTML or JSON body, and a render that changed the session (its
@@ -15,6 +16,7 @@ key would not match the next request). ``DUIJIE_PAGE_CACHE = False`` turns it of
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -30,15 +32,28 @@ from web.services import page_cache
 F = TypeVar("F", bound=Callable[..., Any])
 PAGE_TTL = 60.0  # what follows the clock alone (overdue days, this week) is a minute old at most
 CACHEABLE = ("text/html", "application/json")
+GZIP_FROM = 1024  # bytes: smaller bodies are sent as they are
 
 
 @dataclass(frozen=True)
 class Stored:
-    """A rendered response: what is needed to answer it again."""
+    """A rendered response: what is needed to answer it again, and its body gzipped once for
+    the clients that accept it (every browser: the 190 KB map page travels as about a tenth)."""
 
     body: bytes
     status: int
     content_type: str
+    gzipped: bytes | None = None
+
+    @classmethod
+    def of(cls, response: Response) -> Stored:
+        body = response.get_data()
+        packed = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_FROM else None
+        return cls(body, response.status_code, response.content_type or "", packed)
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
 
 
 def request_key(kind: str, identity: str | None) -> tuple[Any, ...]:
@@ -58,7 +73,13 @@ def enabled() -> bool:
 
 
 def answer(stored: Stored, state: str) -> Response:
-    response = Response(stored.body, status=stored.status, content_type=stored.content_type)
+    """The stored page, gzipped when the client accepts it."""
+    packed = stored.gzipped is not None and request.accept_encodings["gzip"] > 0
+    body = stored.gzipped if packed and stored.gzipped is not None else stored.body
+    response = Response(body, status=stored.status, content_type=stored.content_type)
+    if packed:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
     response.headers["X-Page-Cache"] = state
     return response
 
@@ -88,7 +109,7 @@ def cached_response(
             or session.modified
         ):
             return None
-        return Stored(response.get_data(), response.status_code, response.content_type or "")
+        return Stored.of(response)
 
     stored = page_cache.cached(
         db.session,
@@ -99,6 +120,7 @@ def cached_response(
         version=version,
     )
     if rendered:  # rendered by this request, stored or not
+        rendered[0].vary.add("Accept-Encoding")
         rendered[0].headers["X-Page-Cache"] = "miss"
         return rendered[0]
     assert stored is not None  # a hit is always a stored page

@@ -168,3 +168,17 @@ def test_duijie_page_cache_0_turns_it_off(monkeypatch: Any, tmp_path: Any) -> No
     assert Settings.from_env(tmp_path).flask_config()["DUIJIE_PAGE_CACHE"] is True
     monkeypatch.setenv("DUIJIE_PAGE_CACHE", "0")
     assert Settings.from_env(tmp_path).flask_config()["DUIJIE_PAGE_CACHE"] is False
+
+
+def test_a_cached_page_travels_gzipped_to_clients_that_accept_it(demo_app: Flask) -> None:
+    import gzip
+
+    admin = sign_in(demo_app, "admin")
+    plain, _ = twice(admin, "/dashboard")
+    packed = admin.get("/dashboard", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.headers["X-Page-Cache"] == "hit" and packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) * 4 < len(plain.data), "the map page shrinks to under a quarter"
+    unpacked = admin.get("/dashboard", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in unpacked.headers and unpacked.data == plain.data

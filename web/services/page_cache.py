@@ -54,8 +54,9 @@ def data_version(session: Session) -> tuple[int, str]:
 
 
 def _size(value: Any) -> int:
-    body = getattr(value, "body", None)
-    return len(body) if isinstance(body, bytes | str) else 256
+    """Bytes a value holds: a stored page says so itself; figures are counted as small."""
+    size = getattr(value, "size", None)
+    return size if isinstance(size, int) else 256
 
 
 def _get(full: Hashable) -> tuple[bool, Any]:
