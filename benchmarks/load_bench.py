@@ -119,6 +119,10 @@ def sign_in(base: str, username: str) -> str:
     return cookies
 
 
+# Sent with every request, as every browser does: cached pages then travel gzipped.
+BROWSER = {"Accept-Encoding": "gzip, deflate"}
+
+
 def endpoints(f: dict[str, Any], cookies: dict[str, str], token: str) -> list[dict[str, Any]]:
     """(name, path, headers) of each endpoint driven."""
     bearer = {"Authorization": f"Bearer {token}"}
@@ -166,7 +170,7 @@ def endpoints(f: dict[str, Any], cookies: dict[str, str], token: str) -> list[di
 def fetch_once(base: str, e: dict[str, Any]) -> tuple[int, int, float]:
     """Status, size and seconds of one request (the warm-up and sanity check)."""
     start = time.perf_counter()
-    request = urllib.request.Request(base + e["path"], headers=e["headers"])
+    request = urllib.request.Request(base + e["path"], headers={**BROWSER, **e["headers"]})
     try:
         with urllib.request.urlopen(request) as answer:
             body = answer.read()
@@ -177,7 +181,8 @@ def fetch_once(base: str, e: dict[str, Any]) -> tuple[int, int, float]:
 
 def drive(wrk: str, base: str, e: dict[str, Any], seconds: int, connections: int) -> dict[str, Any]:
     """Run wrk on one endpoint; the JSON line the Lua done() hook printed."""
-    env = dict(os.environ, WRK_HEADERS="\n".join(f"{k}: {v}" for k, v in e["headers"].items()))
+    headers = {**BROWSER, **e["headers"]}
+    env = dict(os.environ, WRK_HEADERS="\n".join(f"{k}: {v}" for k, v in headers.items()))
     out = subprocess.run(
         [
             wrk,
@@ -202,9 +207,10 @@ def drive(wrk: str, base: str, e: dict[str, Any], seconds: int, connections: int
     return found
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, page_cache: bool = True) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
+        DUIJIE_PAGE_CACHE="1" if page_cache else "0",
         DUIJIE_DATABASE_URL=url,
         DUIJIE_SECRET_KEY="load-bench-secret-key-not-for-production",
         DUIJIE_REDIS_URL=os.environ.get("DUIJIE_REDIS_URL", "redis://127.0.0.1:6379/14"),
@@ -240,27 +246,13 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("gunicorn did not answer /healthz")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=DEFAULT_URL)
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--warmup", type=int, default=5, help="seconds of unmeasured load first")
-    parser.add_argument(
-        "--only", default="", help="comma-separated endpoint names (healthz always)"
-    )
-    args = parser.parse_args(argv)
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is missing: apt-get install wrk")
-    if not loaded(args.url):
-        raise SystemExit(f"{args.url} lacks the load set: run benchmarks/load_data.py first")
-    f = facts(args.url)
-    token = api_token(args.url, "admin")
+def measure(
+    args: argparse.Namespace, wrk: str, f: dict[str, Any], token: str, page_cache: bool
+) -> dict[str, Any]:
+    """Start gunicorn (page cache on or off), sign in, drive every endpoint; rounds and table."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(args.url, port)
+    server = start_server(args.url, port, page_cache)
     try:
         cookies = {name: sign_in(base, name) for name in PASSWORDS}
         chosen = endpoints(f, cookies, token)
@@ -303,6 +295,27 @@ def main(argv: list[str] | None = None) -> int:
             server.kill()
             server.wait()
 
+    return {
+        "chosen": chosen,
+        "rounds": rounds,
+        "load_before": load_before,
+        "load_after": load_after,
+        "page_cache": page_cache,
+    }
+
+
+def _hit_share(runs: list[dict[str, Any]]) -> str:
+    """The share of answers served from the page cache, or "-" for a page that is not cached."""
+    hits = sum(r.get("cache_hits", 0) for r in runs)
+    answered = hits + sum(r.get("cache_misses", 0) for r in runs)
+    return f"{100 * hits / answered:.1f}%" if answered else "-"
+
+
+def print_table(args: argparse.Namespace, f: dict[str, Any], result: dict[str, Any]) -> None:
+    """Print the run's table (medians over rounds) and keep its rows in result["table"]."""
+    rounds, chosen = result["rounds"], result["chosen"]
+    load_before, load_after = result["load_before"], result["load_after"]
+
     def median(name: str, field: str) -> float:
         return statistics.median(r[name][field] for r in rounds)
 
@@ -312,10 +325,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{load_before[0]:.1f} before, {load_after[0]:.1f} after (2 cores)"
     )
     print("data: " + ", ".join(f"{t} {n:,}" for t, n in f["sizes"].items()))
-    header = f"{'endpoint':<17} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'ratio':>6} {'errors':>7}"
+    header = (
+        f"{'endpoint':<17} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'ratio':>6} {'errors':>7}"
+        f" {'hits':>6}"
+    )
     print(header)
     print("-" * len(header))
-    table = []
+    table = result["table"] = []
     for e in chosen:
         row = {
             "endpoint": e["name"],
@@ -326,12 +342,46 @@ def main(argv: list[str] | None = None) -> int:
             "rps": median(e["name"], "rps"),
             "ratio": median(e["name"], "ratio"),
             "errors": int(sum(r[e["name"]]["errors"] for r in rounds)),
+            "hit_share": _hit_share([r[e["name"]] for r in rounds]),
         }
         table.append(row)
         print(
             f"{row['endpoint']:<17} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['rps']:8.1f} "
-            f"{row['ratio']:6.2f} {row['errors']:7d}"
+            f"{row['ratio']:6.2f} {row['errors']:7d} {row['hit_share']:>6}"
         )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of unmeasured load first")
+    parser.add_argument(
+        "--only", default="", help="comma-separated endpoint names (healthz always)"
+    )
+    parser.add_argument(
+        "--page-cache",
+        choices=("on", "off", "both"),
+        default="both",
+        help="serve with the page cache on, off, or both one after the other (the default)",
+    )
+    args = parser.parse_args(argv)
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    if not loaded(args.url):
+        raise SystemExit(f"{args.url} lacks the load set: run benchmarks/load_data.py first")
+    f = facts(args.url)
+    token = api_token(args.url, "admin")
+    modes = {"on": [True], "off": [False], "both": [True, False]}[args.page_cache]
+    results = {}
+    for page_cache in modes:
+        label = "page cache on" if page_cache else "page cache off"
+        print(f"\n== {label}")
+        results[label] = measure(args, wrk, f, token, page_cache)
+        print_table(args, f, results[label])
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(
@@ -339,12 +389,12 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "seconds": args.seconds,
                 "connections": args.connections,
-                "rounds": rounds,
-                "table": table,
                 "sizes": f["sizes"],
-                "load_before": load_before,
-                "load_after": load_after,
                 "server": f"gunicorn {WORKERS} gthread x {THREADS}",
+                "runs": {
+                    label: {k: v for k, v in result.items() if k != "chosen"}
+                    for label, result in results.items()
+                },
             },
             indent=1,
         )
