@@ -23,10 +23,10 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import current_app, make_response, request, session
-from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from web.extensions import db
+from web.i18n import select_locale
 from web.services import page_cache
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,7 +64,7 @@ def request_key(kind: str, identity: str | None) -> tuple[Any, ...]:
         tuple(sorted(request.args.items(multi=True))),
         identity,
         session.get("csrf_token"),
-        str(get_locale()),
+        select_locale(),  # what get_locale() will say, without building a Babel Locale
     )
 
 
