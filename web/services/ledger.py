@@ -28,6 +28,7 @@ from web.models import (
 from web.security import spreadsheet_rows
 from web.services import page_cache
 from web.services.delivery import overdue_clause, overdue_reason
+from web.services.listing import among
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,16 @@ def _ledger_query(
     town = aliased(Township)
     query = (
         select(
-            Allocation,
+            Allocation.id,
+            Allocation.quantity,
+            Allocation.status,
+            Allocation.created_at,
+            Allocation.dispatched_at,
+            Allocation.received_at,
+            Allocation.confirmed_at,
+            Allocation.cancelled_at,
+            Allocation.problem_note,
+            Allocation.rating,
             AllocationRun.week,
             AllocationRun.status.label("run_status"),
             Offer.title.label("offer"),
@@ -141,7 +151,7 @@ def ledger_scope(actor: User) -> int | None:
 def _row(r: Any, now: datetime | None) -> LedgerRow:
     """A result row of the ledger query as a LedgerRow."""
     return LedgerRow(
-        id=r.Allocation.id,
+        id=r.id,
         week=r.week,
         run_status=r.run_status,
         offer=r.offer,
@@ -153,16 +163,16 @@ def _row(r: Any, now: datetime | None) -> LedgerRow:
         need=r.need,
         is_wish=r.household_id is not None,
         category=r.category_code,
-        quantity=r.Allocation.quantity,
-        state=r.Allocation.status,
-        pledged_at=r.Allocation.created_at,
-        dispatched_at=r.Allocation.dispatched_at,
-        received_at=r.Allocation.received_at,
-        confirmed_at=r.Allocation.confirmed_at,
-        cancelled_at=r.Allocation.cancelled_at,
-        overdue=overdue_reason(r.Allocation, r.committed_at, now),
-        problem_note=r.Allocation.problem_note,
-        rating=r.Allocation.rating,
+        quantity=r.quantity,
+        state=r.status,
+        pledged_at=r.created_at,
+        dispatched_at=r.dispatched_at,
+        received_at=r.received_at,
+        confirmed_at=r.confirmed_at,
+        cancelled_at=r.cancelled_at,
+        overdue=overdue_reason(r, r.committed_at, now),  # the row has the pledge's dates
+        problem_note=r.problem_note,
+        rating=r.rating,
     )
 
 
@@ -183,33 +193,79 @@ def ledger_page(
     *,
     now: datetime | None = None,
 ) -> LedgerPage:
-    """One page of the pledges the actor may see under the filters, and their total."""
-    scope = ledger_scope(actor)
-    ids = _ledger_ids(filters, scope, now)
-    counting = select(func.count()).select_from(ids.order_by(None).subquery())
-    if now is None:  # the count reads every matching pledge: cached per data version
-        key = ("ledger-count", filters, scope)
-        total = page_cache.cached(session, key, lambda: session.scalar(counting))
-    else:
-        total = session.scalar(counting)
-    # The page's ids from the narrow query, then their rows with every name joined.
-    chosen = list(session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
-    rows = session.execute(_ledger_query(filters, scope, now).where(Allocation.id.in_(chosen)))
-    return LedgerPage([_row(r, now) for r in rows], int(total or 0), page, per_page)
+    """One page of the pledges the actor may see under the filters, and their total.
 
-
-def _ledger_ids(filters: LedgerFilter, township_id: int | None, now: datetime | None) -> Select:  # type: ignore[type-arg]
-    """The ids of the ledger's pledges in its order, joining needs and places only to filter.
-
-    Ordering every pledge joined to all its names took a second at 50,000 pledges; the ids
-    alone come from the (run_id, status, id) index in a few milliseconds.
+    The ledger runs week by week, and within a week by pledge id; the pledges of each run are
+    counted once per data version, so a page is read from the one or two weeks it spans
+    through the (run_id, status, id) index, never by ordering every pledge.
     """
+    scope = ledger_scope(actor)
+    weeks = _ledger_runs(session, filters)
+    counts = _run_counts(session, filters, scope, weeks, now)
+    chosen: list[int] = []
+    skip = (page - 1) * per_page
+    for _week, runs in weeks:
+        in_week = sum(counts.get(run, 0) for run in runs)
+        if skip >= in_week:
+            skip -= in_week
+            continue
+        ids = _narrowed(select(Allocation.id), filters, scope, now)
+        ids = ids.where(Allocation.run_id.in_(runs)).order_by(Allocation.id)
+        chosen.extend(session.scalars(ids.limit(per_page - len(chosen)).offset(skip)))
+        skip = 0
+        if len(chosen) >= per_page:
+            break
+    rows = []
+    if chosen:
+        found = _ledger_query(filters, scope, now).where(among(session, Allocation.id, chosen))
+        rows = [_row(r, now) for r in session.execute(found)]
+    return LedgerPage(rows, sum(counts.values()), page, per_page)
+
+
+def _run_counts(
+    session: Session,
+    filters: LedgerFilter,
+    township_id: int | None,
+    weeks: list[tuple[str, list[int]]],
+    now: datetime | None,
+) -> dict[int, int]:
+    """How many pledges of each run lie under the filters (runs with none left out)."""
+    counting = _narrowed(select(Allocation.run_id, func.count()), filters, township_id, now)
+    runs = [run for _week, week_runs in weeks for run in week_runs]
+    counting = counting.where(Allocation.run_id.in_(runs)).group_by(Allocation.run_id)
+    if now is not None:
+        return dict(session.execute(counting).all())
+    # The count reads every matching pledge: cached per data version.
+    key = ("ledger-counts", filters, township_id)
+    return page_cache.cached(session, key, lambda: dict(session.execute(counting).all()))
+
+
+def _ledger_runs(session: Session, filters: LedgerFilter) -> list[tuple[str, list[int]]]:
+    """The committed and published runs under the week filter, by week in the ledger's order."""
     query = (
-        select(Allocation.id)
-        .join(AllocationRun, AllocationRun.id == Allocation.run_id)
+        select(AllocationRun.week, AllocationRun.id)
         .where(AllocationRun.status.in_(("committed", "published")))
-        .order_by(AllocationRun.week, Allocation.id)
+        .order_by(AllocationRun.week, AllocationRun.id)
     )
+    if filters.week:
+        query = query.where(AllocationRun.week == filters.week)
+    weeks: dict[str, list[int]] = {}
+    for week, run_id in session.execute(query):
+        weeks.setdefault(week, []).append(run_id)
+    return list(weeks.items())
+
+
+def _narrowed(
+    query: Select,  # type: ignore[type-arg]
+    filters: LedgerFilter,
+    township_id: int | None,
+    now: datetime | None,
+) -> Select:  # type: ignore[type-arg]
+    """A query on pledges under the filters, joining needs and places only to filter.
+
+    Ordering every pledge joined to all its names took a second at 50,000 pledges; the pledges
+    of a run alone come from the (run_id, status, id) index in a few milliseconds.
+    """
     if township_id is not None or filters.county or filters.category:
         query = query.join(Need, Need.id == Allocation.need_id)
     if township_id is not None or filters.county:
@@ -223,9 +279,8 @@ def _ledger_ids(filters: LedgerFilter, township_id: int | None, now: datetime | 
         query = query.where(Need.category_code == filters.category)
     if filters.state:
         query = query.where(Allocation.status == filters.state)
-    if filters.week:
-        query = query.where(AllocationRun.week == filters.week)
     if filters.overdue:
+        query = query.join(AllocationRun, AllocationRun.id == Allocation.run_id)
         query = query.where(overdue_clause(now))
     return query
 

@@ -86,7 +86,7 @@ def _total(session: Session, counting: Select[Any], shown: int, page: int, per_p
     return session.scalar(counting) or 0
 
 
-def _among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
+def among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
     """`column IN ids`; on PostgreSQL as one array parameter, one statement for any length."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(cast(ids, ARRAY(Integer)))  # type: ignore[no-any-return]
@@ -178,11 +178,11 @@ def _destinations(
     by_county = (
         select(offer_counties.c.offer_id, County.code, cast(null(), Integer).label("village_id"))
         .join(County, County.id == offer_counties.c.county_id)
-        .where(_among(session, offer_counties.c.offer_id, offer_ids))
+        .where(among(session, offer_counties.c.offer_id, offer_ids))
     )
     by_village = select(
         offer_villages.c.offer_id, cast(null(), County.code.type), offer_villages.c.village_id
-    ).where(_among(session, offer_villages.c.offer_id, offer_ids))
+    ).where(among(session, offer_villages.c.offer_id, offer_ids))
     for offer_id, county, village_id in session.execute(by_county.union_all(by_village)):
         if county is not None:
             counties[offer_id].append(county)
