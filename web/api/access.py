@@ -145,16 +145,29 @@ def _fingerprint() -> str:
 
 
 def replay(op: Operation, user: User | None) -> Response | None:
-    """The stored answer when this create was already made with the same key."""
+    """The stored answer when this create was already made with the same key; otherwise the key
+    is claimed for the create about to run (it commits with the create)."""
     key = _key(op, user)
     if key is None or user is None:
         return None
     try:
         stored = idempotency.find(db.session, user.id, key, _fingerprint())
+        if stored is None:
+            stored = idempotency.claim(
+                db.session, user.id, key,
+                method=request.method, path=request.path, fingerprint=_fingerprint(),
+            )  # fmt: skip
     except idempotency.KeyReused:
         raise ApiError(
             422, "Unprocessable Content",
             "this Idempotency-Key was already used for a different request",
+        ) from None  # fmt: skip
+    except idempotency.KeyPending:
+        raise ApiError(
+            409, "Conflict",
+            "a request with this Idempotency-Key is being answered or was interrupted: "
+            "retry in a moment; if this persists, check with a GET whether it was made",
+            headers={"Retry-After": "1"},
         ) from None  # fmt: skip
     if stored is None:
         return None
@@ -164,12 +177,14 @@ def replay(op: Operation, user: User | None) -> Response | None:
 
 
 def remember(op: Operation, user: User | None, response: Response) -> None:
-    """Store a successful create's answer under its Idempotency-Key."""
+    """Store a create's answer on its claimed Idempotency-Key; a failed create frees the key."""
     key = _key(op, user)
-    if key is None or user is None or not 200 <= response.status_code < 300:
+    if key is None or user is None:
         return
-    idempotency.store(
-        db.session, user.id, key,
-        method=request.method, path=request.path, fingerprint=_fingerprint(),
-        status_code=response.status_code, body=response.get_data(as_text=True),
-    )  # fmt: skip
+    if 200 <= response.status_code < 300:
+        idempotency.store(
+            db.session, user.id, key,
+            status_code=response.status_code, body=response.get_data(as_text=True),
+        )  # fmt: skip
+    else:
+        idempotency.release(db.session, user.id, key)

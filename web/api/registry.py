@@ -242,7 +242,10 @@ def run(op: Operation, kwargs: dict[str, Any]) -> Response:
             return cached_response(
                 f"api:{op.name}", lambda: _answer(op, call, kwargs), identity=identity
             )
-        response = _answer(op, call, kwargs)
+        try:
+            response = _answer(op, call, kwargs)
+        except ApiError as error:  # refused: a claimed Idempotency-Key is given back
+            response = error.response()
         access.remember(op, user, response)
         return response
     except ApiError as error:
