@@ -97,10 +97,16 @@ def facts(url: str) -> dict[str, Any]:
     }
 
 
+# Sent with every request, as a browser does: cached pages then travel gzipped, and the session
+# keeps the User-Agent it signed in with (Flask-Login marks a session whose client changed).
+BROWSER = {"Accept-Encoding": "gzip, deflate", "User-Agent": "Mozilla/5.0 (duijie load bench)"}
+
+
 def sign_in(base: str, username: str) -> str:
     """Sign in through the form (CSRF token read from it); the Cookie header of the session."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", BROWSER["User-Agent"])]
     form = opener.open(f"{base}/login").read().decode()
     found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form) or re.search(
         r'value="([^"]+)"[^>]*name="csrf_token"', form
@@ -117,10 +123,6 @@ def sign_in(base: str, username: str) -> str:
     with opener.open(f"{base}/account") as answer:
         assert "/login" not in answer.url, f"{username} could not sign in"
     return "; ".join(f"{c.name}={c.value}" for c in jar)
-
-
-# Sent with every request, as every browser does: cached pages then travel gzipped.
-BROWSER = {"Accept-Encoding": "gzip, deflate"}
 
 
 def endpoints(f: dict[str, Any], cookies: dict[str, str], token: str) -> list[dict[str, Any]]:
