@@ -295,7 +295,14 @@ def test_service_rejection_needs_a_reason(demo_db: Flask) -> None:
 def test_service_township_sees_only_its_own_villages(demo_db: Flask) -> None:
     officer = db.session.scalar(select(User).where(User.username == "township"))
     assert officer is not None
-    pending = township_pending(db.session, officer)
-    assert pending
+    everything = township_pending(db.session, officer, per_page=500)
+    pending = everything.items
+    assert pending and everything.total == len(pending)
     assert all(n.village.township_id == officer.township_id for n in pending)
     assert all(n.verification == "pending" for n in pending)
+    # A page at a time, most urgent first, the pages adding up to the whole list.
+    first = township_pending(db.session, officer, page=1, per_page=3)
+    second = township_pending(db.session, officer, page=2, per_page=3)
+    assert first.total == everything.total and first.pages == -(-everything.total // 3)
+    assert [n.id for n in first.items + second.items] == [n.id for n in pending[:6]]
+    assert [n.urgency for n in pending] == sorted((n.urgency for n in pending), reverse=True)

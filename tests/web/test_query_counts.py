@@ -71,7 +71,7 @@ def _pages(village: Village, county: str, organization_id: int) -> list[tuple[st
         ("donor", "/donor/allocations"),
         ("village", "/village/needs"),
         ("village", "/village/allocations"),
-        ("township", "/township/needs"),
+        ("township", "/township/needs?per_page=500"),
         ("auditor", f"/ledger?category=goods&{BIG}"),
         ("auditor", f"/ledger?county={county}&category=goods&{BIG}"),
         ("township", f"/ledger?category=goods&{BIG}"),

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.dedupe import NeedText, likely_duplicates
 from web.models import Household, Need, User, Village
 from web.services.locking import relock
+from web.services.villages import Page
 
 # A micro-wish (微心愿) is a small thing: its estimated value may not exceed this (元).
 WISH_VALUE_CAP = 500
@@ -157,20 +158,29 @@ def update_need(session: Session, need: Need, data: NeedInput) -> Need:
     return need
 
 
-def township_pending(session: Session, user: User) -> Sequence[Need]:
-    """Pending open needs of the villages in the officer's township, most urgent first."""
+def township_pending(
+    session: Session, user: User, *, page: int = 1, per_page: int = 50
+) -> Page[Need]:
+    """One page of the pending open needs of the villages in the officer's township, most urgent
+    first, and how many there are in all."""
+    where = (
+        Village.township_id == user.township_id,
+        Need.verification == "pending",
+        Need.status == "open",
+    )
+    total = session.scalar(
+        select(func.count(Need.id)).join(Village, Need.village_id == Village.id).where(*where)
+    )
     query = (
         select(Need)
         .join(Village, Need.village_id == Village.id)
-        .where(
-            Village.township_id == user.township_id,
-            Need.verification == "pending",
-            Need.status == "open",
-        )
+        .where(*where)
         .options(selectinload(Need.village), selectinload(Need.household))
         .order_by(Need.urgency.desc(), Need.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     )
-    return session.scalars(query).all()
+    return Page(list(session.scalars(query)), int(total or 0), page, per_page)
 
 
 def get_township_need(session: Session, user: User, need_id: int) -> Need:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -17,6 +17,7 @@ from web.forms import NeedForm, VerifyForm, WishForm
 from web.i18n import category_name, is_english
 from web.models import Need
 from web.services import needs as service
+from web.views.pagination import BadPagination, parse_pagination
 
 village = Blueprint("village", __name__)
 
@@ -177,10 +178,14 @@ def _wish_page(form: WishForm, duplicates: list[Need]) -> str:
 @village.get("/township/needs")
 @roles_required("township")
 def review() -> str:
-    """The pending needs of the villages in this township."""
+    """The pending needs of the villages in this township, a page at a time."""
+    try:
+        page, per_page = parse_pagination(request.args)
+    except BadPagination as error:
+        abort(400, str(error))
     return render_template(
         "village/review.html",
-        needs=service.township_pending(db.session, current_user),
+        page=service.township_pending(db.session, current_user, page=page, per_page=per_page),
         form=VerifyForm(),
     )
 
