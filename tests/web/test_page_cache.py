@@ -182,3 +182,14 @@ def test_a_cached_page_travels_gzipped_to_clients_that_accept_it(demo_app: Flask
     assert len(packed.data) * 4 < len(plain.data), "the map page shrinks to under a quarter"
     unpacked = admin.get("/dashboard", headers={"Accept-Encoding": "identity"})
     assert "Content-Encoding" not in unpacked.headers and unpacked.data == plain.data
+
+
+def test_a_cached_api_answer_gzipped_is_the_same_json(demo_app: Flask) -> None:
+    import gzip
+    import json
+
+    api = Api(demo_app)
+    plain = api.get("donor", "/offers?per_page=500")
+    packed = api.get("donor", "/offers?per_page=500", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["X-Page-Cache"] == "hit" and packed.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.data)) == plain.get_json()
