@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from web.models import ApiToken, User
 from web.models.base import utcnow
@@ -83,7 +83,11 @@ def authenticate(session: Session, secret: str) -> ApiToken | None:
     """The live token for a secret whose user is active, its last use noted; else None."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+    token = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == digest(secret))
+        .options(joinedload(ApiToken.user))  # one round trip: every API request comes here
+    )
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()
