@@ -27,12 +27,16 @@ def sign_in(app: Flask, username: str, password: str | None = None) -> FlaskClie
 
 
 def twice(client: FlaskClient, path: str) -> tuple[Any, Any]:
-    """The page fetched until it is cached (a first render creates the form token), then again."""
-    first = client.get(path)
+    """The page fetched until it is served from the cache: (the render that was kept, the hit).
+
+    A first render also makes the session's form token, so it is not kept; the next one is.
+    """
+    kept = client.get(path)
     for _ in range(3):
         again = client.get(path)
         if again.headers.get("X-Page-Cache") == "hit":
-            return first, again
+            return kept, again
+        kept = again
     raise AssertionError(f"{path} was never served from the cache")
 
 

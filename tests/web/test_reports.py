@@ -181,3 +181,23 @@ def test_the_run_page_links_to_its_report_once_committed(
     assert f"/admin/runs/{draft}/report" not in client.get(f"/admin/runs/{draft}").text
     run_id = published_run(demo_app)
     assert f'href="/admin/runs/{run_id}/report"' in client.get(f"/admin/runs/{run_id}").text
+
+
+def test_the_report_opened_again_is_served_until_a_delivery_changes(
+    demo_app: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    run_id = published_run(demo_app)
+    auth.login("admin")
+    path = f"/admin/runs/{run_id}/report"
+    client.get(path)  # the first render also makes the session's form token: not kept
+    stored, again = client.get(path), client.get(path)
+    assert stored.headers["X-Page-Cache"] == "miss" and again.headers["X-Page-Cache"] == "hit"
+    assert again.data == stored.data
+    with demo_app.app_context():
+        pledge = db.session.scalars(select(Allocation).where(Allocation.run_id == run_id)).first()
+        assert pledge is not None
+        pledge.status = "dispatched"
+        db.session.commit()
+        db.session.remove()
+    after = client.get(path)
+    assert after.headers["X-Page-Cache"] == "miss", "a delivery change makes the report again"

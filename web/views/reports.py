@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from seeds.checklist import CHECKLIST_ITEMS
 from web.auth import roles_required
+from web.caching import cached_page
 from web.extensions import db
 from web.i18n import is_english
 from web.services.dashboard import Bar
@@ -22,6 +23,7 @@ REPORT_ROLES = ("admin", "auditor", "township")
 
 @reports.get("/admin/runs/<int:run_id>/report")
 @roles_required(*REPORT_ROLES)
+@cached_page  # opened again to print: the greedy baseline is solved once per change, not per view
 def weekly(run_id: int) -> str:
     """The run's plan against the greedy baseline's by villages, donors and office, and its
     delivery by kind of actor and by county; a township officer sees only its own villages."""
