@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.extensions import db
-from web.models import Need, User, Village
-from web.services.accounts import hash_password
+from web.models import Need, User
 
 from .test_api_helpers import Api
+from .test_household import other_committee
 
 
 def sign_in(app: Flask, username: str, password: str | None = None) -> FlaskClient:
@@ -40,42 +40,32 @@ def twice(client: FlaskClient, path: str) -> tuple[Any, Any]:
     raise AssertionError(f"{path} was never served from the cache")
 
 
-def other_committee(app: Flask) -> tuple[str, str]:
-    """A committee account of another village, with a need only that village has; its password
-    and the need's title."""
+def need_only_they_have(app: Flask, username: str) -> str:
+    """Post a need in the village of `username`'s committee; its title."""
+    title = "只有另一个村才有的需求"
     with app.app_context():
-        mine = db.session.scalar(select(User.village_id).where(User.username == "village"))
-        other = db.session.scalar(select(Village.id).where(Village.id != mine).limit(1))
-        db.session.add(
-            User(
-                username="village-other",
-                password_hash=hash_password("pw-village-other-2026"),
-                role="village",
-                display_name="另一个村两委",
-                village_id=other,
-            )
-        )
+        village = db.session.scalar(select(User.village_id).where(User.username == username))
         db.session.add(
             Need(
-                village_id=other,
+                village_id=village,
                 category_code="goods",
-                title="只有另一个村才有的需求",
+                title=title,
                 quantity=3,
                 deadline=date(2027, 1, 1),
             )
         )
         db.session.commit()
         db.session.remove()
-    return "pw-village-other-2026", "只有另一个村才有的需求"
+    return title
 
 
 def test_each_committee_is_served_its_own_page_never_another_villages(demo_app: Flask) -> None:
-    password, their_need = other_committee(demo_app)
+    theirs = other_committee(demo_app)
+    their_need = need_only_they_have(demo_app, "village-other")
     ours = sign_in(demo_app, "village")
     first, cached = twice(ours, "/village/needs")
     assert their_need not in first.text and cached.data == first.data
 
-    theirs = sign_in(demo_app, "village-other", password)
     seen = theirs.get("/village/needs")
     assert seen.headers["X-Page-Cache"] == "miss", "another committee never gets our cached page"
     assert their_need in seen.text and seen.data != first.data
