@@ -132,7 +132,10 @@ def test_the_week_is_previewed_committed_published_and_delivered(
     card.get_by_role("button", name="确认收货").click()
     confirmed = committee.locator("li.card").filter(has_text=need_title).filter(has_text="已确认")
     confirmed.first.wait_for()
-    assert confirmed.first.locator("img.receipt-photo").is_visible()
+    # The photo is fetched after the page has loaded: wait for it rather than test a 0 x 0 box.
+    photo = confirmed.first.locator("img.receipt-photo")
+    photo.wait_for(state="visible")
+    assert photo.evaluate("img => img.decode().then(() => img.naturalWidth)") == 8
     browse.shot(committee, "receipt-confirmed")
 
     public = browse.tab(PHONE)
