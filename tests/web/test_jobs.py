@@ -358,6 +358,49 @@ def test_rq_path_queues_then_a_worker_stores_the_preview(
         forget_queue(connection, name)
 
 
+@pytest.mark.redis
+@pytest.mark.xdist_group("redis")
+def test_a_queue_no_worker_reads_is_named_on_the_run_page(
+    client: FlaskClient, auth: Any, demo_app: Flask
+) -> None:
+    """A preview queued while no `duijie worker` runs would wait for ever: the page says so,
+    and stops saying so once a worker listens on the queue."""
+    from rq import Queue, SimpleWorker
+
+    connection = redis_or_skip()
+    demo_app.config["DUIJIE_REDIS_URL"] = REDIS_TEST_URL
+    name = own_queue(demo_app)
+    try:
+        auth.login("admin")
+        run = run_id(client.post("/admin/week", data=policy_form()))
+        page = client.get(f"/admin/runs/{run}")
+        assert f"队列“{name}”现在没有计算进程在处理" in page.text
+        warning = re.search(r'class="flash error no-worker"[^>]*>', page.text)
+        assert warning is not None and "hidden" not in warning.group(0)
+        state = client.get(f"/admin/runs/{run}/progress").json
+        assert state is not None and state["no_worker"] and state["queue"] == name
+
+        worker = SimpleWorker([Queue(name, connection=connection)], connection=connection)
+        worker.register_birth()
+        try:
+            state = client.get(f"/admin/runs/{run}/progress").json
+            assert state is not None and state["status"] == "queued" and not state["no_worker"]
+            page = client.get(f"/admin/runs/{run}")
+            assert re.search(r'class="flash error no-worker"[^>]*hidden', page.text)
+        finally:
+            worker.register_death()
+    finally:
+        forget_queue(connection, name)
+
+
+@pytest.mark.usefixtures("memo_solver")
+def test_without_redis_no_queue_warning_is_shown(client: FlaskClient, auth: Any) -> None:
+    auth.login("admin")
+    run = run_id(client.post("/admin/week", data=policy_form()))
+    state = client.get(f"/admin/runs/{run}/progress").json
+    assert state is not None and state["no_worker"] is False
+
+
 def test_worker_command_needs_redis(demo_app: Flask) -> None:
     demo_app.config["DUIJIE_REDIS_URL"] = None
     result = demo_app.test_cli_runner().invoke(args=["worker", "--burst"])

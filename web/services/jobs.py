@@ -69,6 +69,7 @@ __all__ = [
     "start_preview",
     "uses_redis",
     "wait_for_commit",
+    "workers_listening",
 ]
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,20 @@ def uses_redis(app: Flask | None = None) -> bool:
 def queue_name(app: Flask | None = None) -> str:
     """The RQ queue this deployment's jobs go to (DUIJIE_QUEUE, by default "duijie")."""
     return str((app or current_app).config.get("DUIJIE_QUEUE") or QUEUE_NAME)
+
+
+def workers_listening(app: Flask | None = None) -> int | None:
+    """How many RQ workers take jobs from this deployment's queue; None without Redis, or when
+    Redis cannot be asked (then nobody guesses)."""
+    if not uses_redis(app):
+        return None
+    from rq import Queue, Worker
+
+    try:
+        connection = redis_connection(app)
+        return int(Worker.count(queue=Queue(queue_name(app), connection=connection)))
+    except Exception:  # Redis unreachable: the job's own failure says so when it is found dead
+        return None
 
 
 def _job_id(kind: str, run_id: int) -> str:
@@ -449,9 +464,15 @@ def progress_of(run: AllocationRun) -> dict[str, Any]:
         fraction = min(0.99, elapsed / (time_limit + 1.0))
     else:
         fraction = 0.0
+    # A job waiting in an RQ queue that no worker reads would wait for ever: say so.
+    commit_waiting = commit == COMMITTING and not progress.get("commit_started")
+    waiting = run.status == "queued" or commit_waiting
+    no_worker = waiting and workers_listening() == 0
     return {
         "id": run.id,
         "status": run.status,
+        "no_worker": no_worker,
+        "queue": queue_name(),
         "stage": progress.get("stage") or run.status,
         "elapsed": elapsed,
         "time_limit": time_limit,

@@ -30,6 +30,8 @@
     show("elapsed", number(state.elapsed, 1));
     show("objective", number(state.objective, 1));
     show("bound", number(state.bound, 1));
+    var warning = box.querySelector('[data-show-if="no_worker"]');
+    if (warning) { warning.hidden = !state.no_worker; }
   }
 
   function poll() {
