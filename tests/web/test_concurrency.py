@@ -145,10 +145,17 @@ class Outcome:
 Op = Callable[[Session, User], Any]
 
 
-def race(url: str, ops: list[tuple[str, str, Op]], *, before: Op | None = None) -> list[Outcome]:
+def race(
+    url: str,
+    ops: list[tuple[str, str, Op]],
+    *,
+    before: Op | None = None,
+    refusals: tuple[type[Exception], ...] = (WeekError, OfferError),
+) -> list[Outcome]:
     """Run each (kind, username, op) in its own thread and connection, all released together.
 
-    `before` runs in each racer's session ahead of the barrier (a page loaded before the click).
+    `before` runs in each racer's session ahead of the barrier (a page loaded before the click);
+    an exception of `refusals` is an outcome, any other fails the test.
     """
     engine: Engine = create_engine(url, poolclass=NullPool, **engine_options(url))
     barrier = threading.Barrier(len(ops))
@@ -163,7 +170,7 @@ def race(url: str, ops: list[tuple[str, str, Op]], *, before: Op | None = None) 
                 barrier.wait(timeout=60)
                 value = op(session, actor)
                 outcomes[index] = Outcome(kind, "ok", value)
-            except (WeekError, OfferError) as refusal:
+            except refusals as refusal:
                 outcomes[index] = Outcome(kind, type(refusal).__name__, str(refusal))
             except Exception as error:  # anything else (deadlock, lock timeout) fails the test
                 outcomes[index] = Outcome(kind, "ERROR", repr(error))

@@ -32,6 +32,7 @@ from web.models.base import utcnow
 from web.services import delivery, throttle, uploads
 from web.services import needs as needs_service
 from web.services.accounts import PASSWORD_METHOD
+from web.services.locking import begin_write, lock_rows
 
 # Invitation codes: no 0/O, 1/I/L, so a code read off paper is typed right.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -279,6 +280,7 @@ def set_pin(session: Session, household_id: int, invite_hash: str, pin: str) -> 
     """Use the invitation (once) to set the household's PIN; commits and returns the principal."""
     if not PIN_PATTERN.fullmatch(pin or ""):
         raise HouseholdError("pin_format")
+    begin_write(session)  # SQLite has no row lock: two phones using one code queue here
     household = session.get(Household, household_id, with_for_update=True, populate_existing=True)
     expires = _aware(household.invite_expires_at) if household else None
     if (
@@ -463,6 +465,10 @@ def submit_request(
         raise HouseholdError("what")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise HouseholdError("quantity")
+    # Requests sent at once (a double tap, a retry on a slow line) are counted one after the
+    # other: the household's row is locked (SQLite: the write lock) until this one commits.
+    begin_write(session)
+    lock_rows(session, Household, [household_id])
     if open_request_count(session, household_id) >= MAX_OPEN_REQUESTS:
         log(session, household_id, "submission_refused", "open_limit")
         session.commit()

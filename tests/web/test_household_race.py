@@ -1,0 +1,78 @@
+"""A household's limits hold when its phone sends several requests at once (a double tap, a
+retry on a slow line): the open-request cap is counted under the household's row lock."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from tests.web.test_concurrency import race
+from tests.web.test_household import activate, committee, register, request_ids  # noqa: F401
+from web.extensions import db
+from web.models import User
+from web.services import households as service
+
+
+def test_requests_sent_at_once_never_pass_the_open_request_cap(
+    demo_app: Flask, committee: Any  # noqa: F811  (the fixture)
+) -> None:
+    slip = register(committee)
+    activate(demo_app, slip)
+    url = str(demo_app.config["SQLALCHEMY_DATABASE_URI"])
+    racers = 8
+
+    def asking(index: int) -> Any:
+        def op(session: Session, _actor: User) -> int:
+            with demo_app.app_context():
+                made = service.submit_request(session, slip.number, "goods", f"棉被{index}", 1)
+                return made.id
+
+        return op
+
+    outcomes = race(
+        url,
+        [("ask", "village", asking(i)) for i in range(racers)],
+        refusals=(service.HouseholdError,),
+    )
+
+    results = Counter(o.result for o in outcomes)
+    assert results == {"ok": service.MAX_OPEN_REQUESTS, "HouseholdError": racers - 3}, outcomes
+    assert len(request_ids(demo_app, slip.number)) == service.MAX_OPEN_REQUESTS
+    with demo_app.app_context():
+        assert service.open_request_count(db.session, slip.number) == service.MAX_OPEN_REQUESTS
+        db.session.remove()
+
+
+def test_one_invitation_used_by_two_phones_at_once_sets_one_pin(
+    demo_app: Flask, committee: Any  # noqa: F811  (the fixture)
+) -> None:
+    slip = register(committee)
+    with demo_app.app_context():
+        invite_hash = service.code_hash(service.normalise_code(slip.code))
+        db.session.remove()
+    url = str(demo_app.config["SQLALCHEMY_DATABASE_URI"])
+    pins = ["1111", "2222", "3333", "4444"]
+
+    def setting(pin: str) -> Any:
+        def op(session: Session, _actor: User) -> str:
+            with demo_app.app_context():
+                service.set_pin(session, slip.number, invite_hash, pin)
+                return pin
+
+        return op
+
+    outcomes = race(
+        url, [("pin", "village", setting(p)) for p in pins], refusals=(service.HouseholdError,)
+    )
+
+    winners = [o.value for o in outcomes if o.result == "ok"]
+    assert len(winners) == 1, outcomes
+    for pin in pins:
+        answer = demo_app.test_client().post(
+            "/h/login", data={"number": str(slip.number), "pin": pin}
+        )
+        signed_in = answer.status_code == 302 and answer.location.endswith("/h/home")
+        assert signed_in == (pin == winners[0]), pin
