@@ -7,12 +7,19 @@ from collections import Counter
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.web.test_concurrency import race
-from tests.web.test_household import activate, committee, register, request_ids  # noqa: F401
+from tests.web.test_household import (  # noqa: F401  (committee: a fixture)
+    activate,
+    ask,
+    committee,
+    register,
+    request_ids,
+)
 from web.extensions import db
-from web.models import User
+from web.models import HelpRequest, Need, User
 from web.services import households as service
 
 
@@ -76,3 +83,46 @@ def test_one_invitation_used_by_two_phones_at_once_sets_one_pin(
         )
         signed_in = answer.status_code == 302 and answer.location.endswith("/h/home")
         assert signed_in == (pin == winners[0]), pin
+
+
+def test_accepting_twice_and_withdrawing_at_once_leave_one_decision(
+    demo_app: Flask, committee: Any  # noqa: F811  (the fixture)
+) -> None:
+    """A double click on 受理, a second committee member, and the household's own withdrawal, all
+    at the same moment: the request is accepted at most once (one micro-wish), withdrawn at most
+    once, and a withdrawal that comes after the acceptance withdraws the wish with it."""
+    slip = register(committee)
+    phone = activate(demo_app, slip)
+    ask(phone, "过冬的棉被")
+    (request_id,) = request_ids(demo_app, slip.number)
+    url = str(demo_app.config["SQLALCHEMY_DATABASE_URI"])
+
+    def accepting(session: Session, actor: User) -> str:
+        with demo_app.app_context():
+            request = session.get(HelpRequest, request_id)
+            assert request is not None
+            service.accept(session, actor, request, title="过冬棉被", quantity=2, value=300)
+            return "accepted"
+
+    def withdrawing(session: Session, _actor: User) -> str:
+        with demo_app.app_context():
+            service.withdraw_request(session, slip.number, request_id)
+            return "withdrawn"
+
+    outcomes = race(
+        url,
+        [("accept", "village", accepting)] * 3 + [("withdraw", "village", withdrawing)] * 2,
+        refusals=(service.HouseholdError,),
+    )
+
+    done = Counter(o.value for o in outcomes if o.result == "ok")
+    assert done["accepted"] <= 1 and done["withdrawn"] <= 1 and done, outcomes
+    with demo_app.app_context():
+        request = db.session.get(HelpRequest, request_id)
+        assert request is not None
+        assert request.status == ("withdrawn" if done["withdrawn"] else "accepted")
+        wishes = db.session.scalars(select(Need).where(Need.household_id == slip.number)).all()
+        assert len(wishes) == done["accepted"], [(w.id, w.status) for w in wishes]
+        if wishes:
+            assert wishes[0].status == ("withdrawn" if done["withdrawn"] else "open")
+        db.session.remove()

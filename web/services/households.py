@@ -505,6 +505,12 @@ def submit_request(
 
 def withdraw_request(session: Session, household_id: int, request_id: int) -> HelpRequest:
     """Withdraw an own request not yet decided, or an own micro-wish nothing is pledged to."""
+    # Locked and read afresh: the committee's decision and the weekly commit's pledges to the
+    # wish wait for this, or this sees them (the request's row, then its need's).
+    begin_write(session)
+    locked = lock_rows(session, HelpRequest, [request_id]).get(request_id)
+    if locked is not None and locked.need_id is not None:
+        lock_rows(session, Need, [locked.need_id])
     view = own_request(session, household_id, request_id)
     if not view.can_withdraw:
         raise HouseholdError("cannot_withdraw")
@@ -619,9 +625,14 @@ class _DeferredCommit:
         return getattr(self._session, name)
 
 
-def _undecided_of(actor: User, request: HelpRequest) -> None:
+def _undecided_of(session: Session, actor: User, request: HelpRequest) -> None:
+    """Refuse unless the request is the committee's own and undecided, as it stands now: the
+    request's row is locked and read afresh, so a second click, another committee member or the
+    household's withdrawal at the same moment finds it decided."""
     if request.village_id != _require_committee(actor):
         raise LookupError(request.id)
+    begin_write(session)
+    lock_rows(session, HelpRequest, [request.id])
     if request.status != "received":
         raise HouseholdError("decided")
 
@@ -645,13 +656,13 @@ def accept(
 
     The estimated value (元) must lie within needs.WISH_VALUE_CAP.
     """
-    _undecided_of(actor, request)
     if not 0 < value <= needs_service.WISH_VALUE_CAP:
         raise HouseholdError("value")
     if not title.strip() or len(title.strip()) > 200:
         raise HouseholdError("title")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise HouseholdError("quantity")
+    _undecided_of(session, actor, request)
     data = needs_service.NeedInput(
         category=request.category_code,
         title=title.strip(),
@@ -679,7 +690,7 @@ def accept(
 
 def merge(session: Session, actor: User, request: HelpRequest, need_id: int) -> Need:
     """Count the request under an open village need (not a wish); commits."""
-    _undecided_of(actor, request)
+    _undecided_of(session, actor, request)
     try:
         need = needs_service.get_village_need(session, actor, need_id)
     except LookupError:
@@ -695,10 +706,10 @@ def merge(session: Session, actor: User, request: HelpRequest, need_id: int) -> 
 
 def decline(session: Session, actor: User, request: HelpRequest, reason: str) -> HelpRequest:
     """Decline the request with a reason the household will read; commits."""
-    _undecided_of(actor, request)
     text = (reason or "").strip()
     if not text or len(text) > MAX_REASON:
         raise HouseholdError("reason")
+    _undecided_of(session, actor, request)
     _decide(request, actor, "declined")
     request.decline_reason = text
     log(session, request.household_id, "request_declined", f"#{request.id}")
