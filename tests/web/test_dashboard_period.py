@@ -67,3 +67,27 @@ def test_an_unknown_period_falls_back_to_the_week(
     response = client.get("/dashboard?period=decade")
     assert response.status_code == 200
     assert '<option value="week" selected>' in response.get_data(as_text=True)
+
+
+def test_the_week_counts_its_manual_pledges_beside_its_weekly_run(demo_db: Flask) -> None:
+    """An administrator's manual pledge made before the week is committed joins the week's
+    manual run; the week's map counts it with the weekly run's pledges, not only the latest run."""
+    from seeds.demo import WEEK
+    from tests.web.test_concurrency import ON, crafted_preview, hot_pairs
+    from web.services.pledges import pledge
+
+    admin = user("admin")
+    (offer, needs), *_ = hot_pairs(db.session, 1, 8).items()
+    manual_need = needs[0]
+    weekly_need = next(n for n in needs if n.village_id != manual_need.village_id)
+    manual = pledge(db.session, offer.id, manual_need.id, 1, admin, week=WEEK, on=ON)
+    weekly = commit_run(
+        db.session, crafted_preview(db.session, WEEK, [(offer, weekly_need, 1)], admin).id, admin
+    )
+    assert manual.run_id != weekly.id
+
+    board = dashboard(db.session, DashboardFilter(period="week"))
+    assert board.week == WEEK and board.run_id == weekly.id
+    coverage = {dot.village_id: dot.coverage for dot in board.dots}
+    assert (coverage[manual_need.village_id] or 0) > 0, "the manual pledge is not on the map"
+    assert (coverage[weekly_need.village_id] or 0) > 0

@@ -117,8 +117,8 @@ def _village_coverage(
 ) -> dict[int, tuple[int, int]]:
     """Per village: (units of verified needs, units pledged to them), none without a run.
 
-    The pledges counted are the run's ("week"), or every live pledge of the live runs whose
-    week is in the run's year ("year").
+    The pledges counted are those of the live runs of the run's week ("week": the weekly run
+    and the week's manual pledges), or of every live run whose week is in its year ("year").
     """
     wanted = _need_filter(
         select(Need.village_id, func.sum(Need.quantity))
@@ -134,7 +134,7 @@ def _village_coverage(
         year = run.week[:4]
         which = [AllocationRun.status.in_(LIVE_RUNS), AllocationRun.week.like(f"{year}-%")]
     else:
-        which = [AllocationRun.id == run.id]
+        which = [AllocationRun.status.in_(LIVE_RUNS), AllocationRun.week == run.week]
     totals = {v: (int(q or 0), 0) for v, q in session.execute(wanted)}
     met = _need_filter(
         select(Need.village_id, func.sum(Allocation.quantity))
