@@ -7,6 +7,9 @@ the village committee confirms receipt.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from flask import Flask
 
 from seeds.demo import WEEK
@@ -55,15 +58,29 @@ def test_journey_2_village_posts_a_need_and_township_verifies_it(api: Api) -> No
     assert api.get("village", f"/needs/{body['id']}").get_json()["verification"] == "verified"
 
 
+def _follow(script: Api, run_id: int, seconds: float = 120.0) -> dict[str, Any]:
+    """Poll a preview job as a script would, until it is no longer queued or running."""
+    deadline = time.monotonic() + seconds
+    while True:
+        run: dict[str, Any] = script.get("admin", f"/runs/{run_id}").get_json()
+        if run["status"] not in ("queued", "running") or time.monotonic() > deadline:
+            return run
+        time.sleep(0.2)
+
+
 def test_journey_3_preview_commit_publish_dispatch_confirm(
     api: Api,  # noqa: F811
     demo_app: Flask,
 ) -> None:
     demo_app.config["DUIJIE_API_SOLVE_SECONDS"] = 2
-    preview = api.post("admin", "/runs", {"week": WEEK})
-    assert preview.status_code == 201, preview.get_json()
-    run = preview.get_json()
+    demo_app.config["DUIJIE_JOBS_SYNC"] = False  # the job runs beside the request, as deployed
+    started = api.post("admin", "/runs", {"week": WEEK})
+    assert started.status_code == 202, started.get_json()
+    assert started.get_json()["status"] in ("queued", "running", "preview")
+    assert started.get_json()["progress"]["time_limit"] == 2
+    run = _follow(api, started.get_json()["id"])
     assert run["status"] == "preview" and run["allocation_count"] > 0
+    assert run["progress"]["fraction"] == 1.0
     assert api.get("auditor", f"/runs/{run['id']}").get_json()["status"] == "preview"
     # Nothing is pledged before the commit: the donor sees no pledge yet.
     assert api.get("donor", "/allocations").get_json()["total"] == 0

@@ -21,6 +21,7 @@ PROBLEM_TITLES = {
     415: "The body is not application/json",
     422: "The body failed validation (the fields are listed)",
     429: "Too many requests: retry after the given seconds",
+    503: "A service the operation needs (the job queue) cannot be reached; retry later",
 }
 DESCRIPTION = """\
 对接 duijie: aid offers matched to the needs of Hezhou's poor villages.

@@ -14,13 +14,12 @@ from web.api.registry import ApiError, Call
 from web.api.schemas import Moment, Out, Page, Paging, Strict, Week, page_of
 from web.extensions import db
 from web.models import AllocationRun
-from web.services import listing
+from web.services import jobs, listing
 from web.services.week import (
     AlreadyCommitted,
     NotAllowed,
     WeekError,
     commit_run,
-    preview_week,
     publish_run,
 )
 from web.services.week_instance import row_id
@@ -62,8 +61,21 @@ class Proposed(Out):
     value: float
 
 
+class RunProgress(Out):
+    """A preview job's progress while it is queued or running (complete once it is a preview)."""
+
+    stage: str
+    fraction: float
+    elapsed: float
+    time_limit: float
+    objective: float | None
+    bound: float | None
+    no_worker: bool
+
+
 class RunOut(Out):
-    """An allocation run and its figures."""
+    """An allocation run and its figures; a preview job's `status` is queued, then running,
+    then preview (or failed, with `error`, or cancelled)."""
 
     id: int
     week: str
@@ -79,6 +91,7 @@ class RunOut(Out):
     committed_at: Moment | None
     published_at: Moment | None
     allocation_count: int
+    progress: RunProgress
 
 
 class RunDetail(RunOut):
@@ -118,6 +131,7 @@ def _proposed(run: AllocationRun) -> list[dict[str, Any]]:
 def run_json(run: AllocationRun, *, detail: bool = False) -> dict[str, Any]:
     """A run as the API shows it."""
     proposed = _proposed(run)
+    state = jobs.progress_of(run)
     body = {
         "id": run.id,
         "week": run.week,
@@ -133,6 +147,15 @@ def run_json(run: AllocationRun, *, detail: bool = False) -> dict[str, Any]:
         "committed_at": run.committed_at,
         "published_at": run.published_at,
         "allocation_count": len(proposed),
+        "progress": {
+            "stage": str(state["stage"]),
+            "fraction": float(state["fraction"]),
+            "elapsed": _finite(float(state["elapsed"])) or 0.0,
+            "time_limit": _finite(float(state["time_limit"])) or 0.0,
+            "objective": _finite(state["objective"]),
+            "bound": _finite(state["bound"]),
+            "no_worker": bool(state["no_worker"]),
+        },
     }
     if detail:
         body["allocations"] = proposed
@@ -140,10 +163,11 @@ def run_json(run: AllocationRun, *, detail: bool = False) -> dict[str, Any]:
 
 
 def _run(run_id: int) -> AllocationRun:
+    """The run, its job found dead if it is (failed, with the reason), or 404."""
     run = db.session.get(AllocationRun, run_id)
     if run is None:
         raise ApiError(404, "Not Found", f"no allocation run {run_id}")
-    return run
+    return jobs.check_alive(db.session, run)
 
 
 def _refused(error: WeekError) -> ApiError:
@@ -166,27 +190,29 @@ def list_runs(call: Call) -> dict[str, Any]:
 
 
 @ops.operation(
-    "/runs", "POST", summary="Preview a week's allocation", tag="runs", roles=("admin",),
-    body=RunIn, response=RunDetail, status=201, errors=(409, 422), idempotent=True,
+    "/runs", "POST", summary="Start a preview of a week's allocation", tag="runs",
+    roles=("admin",), body=RunIn, response=RunDetail, status=202, errors=(409, 503),
+    idempotent=True,
 )  # fmt: skip
 def start_run(call: Call) -> dict[str, Any]:
-    """Solve the week and store a preview; nothing is pledged until it is committed."""
+    """Queue the week's preview as a background job, as the run page does (RQ with
+    DUIJIE_REDIS_URL, else a thread of the server), solved within DUIJIE_API_SOLVE_SECONDS.
+    Follow it with GET /runs/{run_id} until its status is preview (or failed, with the
+    reason); nothing is pledged until it is committed."""
     body: RunIn = call.body
     seconds = setting("DUIJIE_API_SOLVE_SECONDS", DEFAULT_SOLVE_SECONDS)
     policy = body.policy.model_dump(exclude_none=True)
     try:
-        run = preview_week(db.session, body.week, policy, call.actor, time_limit=seconds)
+        run = jobs.start_preview(db.session, body.week, policy, call.actor, time_limit=seconds)
     except AlreadyCommitted as error:
         raise ApiError(409, "Conflict", str(error)) from None
     except NotAllowed as error:
         raise ApiError(403, "Forbidden", str(error)) from None
-    except WeekError as error:
+    except WeekError as error:  # the job queue is down: the run is stored as failed, say why
         db.session.rollback()
-        current_app.logger.info("API preview refused: %s", error)
-        raise ApiError(
-            422, "Unprocessable Content", str(error),
-            errors=[{"field": "week", "message": str(error)}],
-        ) from None  # fmt: skip
+        current_app.logger.warning("API preview not queued: %s", error)
+        raise ApiError(503, "Service Unavailable", str(error)) from None
+    db.session.refresh(run)
     return run_json(run, detail=True)
 
 
