@@ -2,8 +2,10 @@
 
 An import reads the whole file, checks every row and every column, and writes nothing unless
 every row is valid; the report names each problem by row number (as the spreadsheet numbers
-it, the header being row 1), column header and what is wrong, in Chinese, since the sheets
-are the ones county and village cadres already keep.
+it, the header being row 1), column header and what is wrong. The headers and the values a
+cell may hold stay Chinese, since the sheets are the ones county and village cadres already
+keep; the messages are in the user's language (Chinese unless they chose English), and in the
+app's default language, Chinese, outside a request (the `duijie import` command).
 
 Who may import what: an administrator imports staff accounts (village committees, township
 officers, auditors) and needs of any poor village; a vetted donor imports offers for its own
@@ -27,6 +29,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask import has_app_context, has_request_context
+from flask_babel import force_locale, get_babel
+from flask_babel import gettext as babel_gettext
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
@@ -186,6 +191,19 @@ STATUS_NAMES = {"open": "开放", "withdrawn": "已撤回", "closed": "已结束
 VERIFICATION_NAMES = {"pending": "待核实", "verified": "已核实", "rejected": "已驳回"}
 
 
+def _(message: str, /, **values: Any) -> str:
+    """`message` translated now: in the request's language, else in the app's default one.
+
+    Outside a request (the `duijie import` command, a shell) the app's locale selector cannot
+    read the session, so the default locale (BABEL_DEFAULT_LOCALE, Chinese) is forced; with no
+    app at all there is no catalogue and the English text is returned.
+    """
+    if has_request_context() or not has_app_context():
+        return babel_gettext(message, **values)
+    with force_locale(get_babel().default_locale):
+        return babel_gettext(message, **values)
+
+
 class ImportFileError(ValueError):
     """The file as a whole cannot be read (type, size, headers); the message says why."""
 
@@ -203,8 +221,20 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"第 {self.row} 行" if self.row else "文件"
-        return f"{where}「{self.column}」：{self.message}" if self.column else where + self.message
+        if self.row and self.column:
+            return _(
+                "Row %(row)s, “%(column)s”: %(message)s",
+                row=self.row,
+                column=self.column,
+                message=self.message,
+            )
+        if self.row:
+            return _("Row %(row)s: %(message)s", row=self.row, message=self.message)
+        if self.column:
+            return _(
+                "In the file, “%(column)s”: %(message)s", column=self.column, message=self.message
+            )
+        return _("In the file: %(message)s", message=self.message)
 
 
 @dataclass
@@ -247,11 +277,15 @@ def _check_zip(data: bytes) -> None:
             names = set(archive.namelist())
             unpacked = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
-        raise ImportFileError("文件已损坏，无法作为 XLSX 工作簿打开。") from None
+        raise ImportFileError(
+            _("The file is damaged and cannot be opened as an XLSX workbook.")
+        ) from None
     if "xl/workbook.xml" not in names:
-        raise ImportFileError("这个压缩文件不是 Excel 工作簿（.xlsx）。")
+        raise ImportFileError(_("This zip file is not an Excel workbook (.xlsx)."))
     if unpacked > MAX_UNPACKED_BYTES:
-        raise ImportFileError("工作簿解压后过大，请拆分后分批导入。")
+        raise ImportFileError(
+            _("The workbook is too large once unpacked; split it and import the parts in turn.")
+        )
 
 
 def _xlsx_rows(data: bytes) -> Iterable[Sequence[Any]]:
@@ -267,7 +301,7 @@ def _xlsx_rows(data: bytes) -> Iterable[Sequence[Any]]:
         workbook.close()
     except Exception:
         raise ImportFileError(
-            "无法读取这个 Excel 工作簿，请用 Excel 另存为 .xlsx 后重试。"
+            _("This Excel workbook cannot be read; save it again as .xlsx in Excel and retry.")
         ) from None
     return rows
 
@@ -277,31 +311,36 @@ def _csv_rows(data: bytes) -> Iterable[Sequence[Any]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError(
-            "文件既不是 Excel 工作簿（.xlsx），也不是 UTF-8 编码的 CSV 文件。"
-            "在 Excel 中请选择“另存为 → CSV UTF-8（逗号分隔）”。"
+            _(
+                "The file is neither an Excel workbook (.xlsx) nor a UTF-8 CSV file. "
+                "In Excel choose “Save As → CSV UTF-8 (Comma delimited)”."
+            )
         ) from None
     if "\x00" in text:
-        raise ImportFileError("文件不是文本格式的 CSV。")
+        raise ImportFileError(_("The file is not a CSV text file."))
     try:
         return list(csv.reader(io.StringIO(text)))
     except csv.Error as error:
-        raise ImportFileError(f"CSV 格式有误：{error}") from None
+        raise ImportFileError(_("The CSV is malformed: %(error)s", error=error)) from None
 
 
 def read_sheet(data: bytes) -> Sheet:
     """Read an XLSX workbook's first sheet or a UTF-8 CSV, decided by the bytes, not the name."""
     if not data:
-        raise ImportFileError("文件是空的。")
+        raise ImportFileError(_("The file is empty."))
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportFileError(
-            f"文件超过 {MAX_IMPORT_BYTES // (1024 * 1024)} MB，请拆分后分批导入。"
+            _(
+                "The file is larger than %(mb)s MB; split it and import the parts in turn.",
+                mb=MAX_IMPORT_BYTES // (1024 * 1024),
+            )
         )
     raw = _xlsx_rows(data) if data[:4] == b"PK\x03\x04" else _csv_rows(data)
     header: list[str] | None = None
     rows: list[tuple[int, list[Any]]] = []
     for number, cells in enumerate(raw, start=1):
         if number > MAX_SHEET_LINES:
-            raise ImportFileError(f"数据超过 {MAX_IMPORT_ROWS} 行，请拆分后分批导入。")
+            raise ImportFileError(_too_many_rows())
         if all(_is_blank(c) for c in cells):
             continue
         if header is None:
@@ -309,10 +348,17 @@ def read_sheet(data: bytes) -> Sheet:
             continue
         rows.append((number, [spreadsheet_value(c) for c in cells]))
         if len(rows) > MAX_IMPORT_ROWS:
-            raise ImportFileError(f"数据超过 {MAX_IMPORT_ROWS} 行，请拆分后分批导入。")
+            raise ImportFileError(_too_many_rows())
     if header is None:
-        raise ImportFileError("文件中没有表头和数据。")
+        raise ImportFileError(_("The file holds neither a header nor data."))
     return Sheet(header, rows)
+
+
+def _too_many_rows() -> str:
+    return _(
+        "More than %(rows)s data rows; split the file and import the parts in turn.",
+        rows=MAX_IMPORT_ROWS,
+    )
 
 
 # --- checking cells -----------------------------------------------------------------------
@@ -350,9 +396,16 @@ class _Row:
     def text(self, column: Column, max_length: int = 200) -> str:
         value = _cell_text(self.raw(column))
         if not value and column.required:
-            self.error(column, "必须填写。")
+            self.error(column, _("Required."))
         elif len(value) > max_length:
-            self.error(column, f"最多 {max_length} 个字，这里有 {len(value)} 个。")
+            self.error(
+                column,
+                _(
+                    "At most %(limit)s characters; this has %(count)s.",
+                    limit=max_length,
+                    count=len(value),
+                ),
+            )
         return value
 
     def integer(
@@ -362,7 +415,7 @@ class _Row:
         shown = _cell_text(value)
         if not shown:
             if column.required:
-                self.error(column, "必须填写。")
+                self.error(column, _("Required."))
             return None
         number: int | None = None
         if isinstance(value, bool):
@@ -374,15 +427,32 @@ class _Row:
         elif isinstance(value, str) and re.fullmatch(r"[+]?\d+", shown):
             number = int(shown)
         if number is not None and maximum is None and number > MAX_INTEGER:
-            self.error(column, f"数字过大（最多 {MAX_INTEGER}），这里是「{shown}」。")
+            self.error(
+                column,
+                _(
+                    "The number is too large (at most %(limit)s); this is “%(value)s”.",
+                    limit=MAX_INTEGER,
+                    value=shown,
+                ),
+            )
             return None
         if number is None or number < minimum or (maximum is not None and number > maximum):
-            span = (
-                f"{minimum} 到 {maximum} 的整数"
-                if maximum is not None
-                else ("大于 0 的整数" if minimum == 1 else f"不小于 {minimum} 的整数")
-            )
-            self.error(column, f"须为{span}，这里是「{shown}」。")
+            if maximum is not None:
+                message = _(
+                    "Must be a whole number from %(minimum)s to %(maximum)s; this is “%(value)s”.",
+                    minimum=minimum,
+                    maximum=maximum,
+                    value=shown,
+                )
+            elif minimum == 1:
+                message = _("Must be a whole number above 0; this is “%(value)s”.", value=shown)
+            else:
+                message = _(
+                    "Must be a whole number of at least %(minimum)s; this is “%(value)s”.",
+                    minimum=minimum,
+                    value=shown,
+                )
+            self.error(column, message)
             return None
         return number
 
@@ -395,7 +465,15 @@ class _Row:
         except ValueError:
             number = None
         if number is None or not low <= number <= high:
-            self.error(column, f"须为 {low:g} 到 {high:g} 之间的数，这里是「{shown}」。")
+            self.error(
+                column,
+                _(
+                    "Must be a number from %(low)s to %(high)s; this is “%(value)s”.",
+                    low=format(low, "g"),
+                    high=format(high, "g"),
+                    value=shown,
+                ),
+            )
             return None
         return number
 
@@ -408,7 +486,7 @@ class _Row:
         shown = _cell_text(value)
         if not shown:
             if column.required:
-                self.error(column, "必须填写日期，如 2026-12-31。")
+                self.error(column, _("A date is required, such as 2026-12-31."))
             return None
         match = _DATE.match(shown)
         if match:
@@ -416,7 +494,10 @@ class _Row:
                 return date(int(match[1]), int(match[2]), int(match[3]))
             except ValueError:
                 pass
-        self.error(column, f"日期格式不对，应写作 2026-12-31，这里是「{shown}」。")
+        self.error(
+            column,
+            _("Wrong date format: write it as 2026-12-31; this is “%(value)s”.", value=shown),
+        )
         return None
 
     def yes_no(self, column: Column) -> bool:
@@ -424,19 +505,24 @@ class _Row:
         if shown in _YES:
             return True
         if shown not in _NO:
-            self.error(column, f"请填“是”或“否”，这里是「{shown}」。")
+            self.error(
+                column, _("Fill in “是” (yes) or “否” (no); this is “%(value)s”.", value=shown)
+            )
         return False
 
     def category(self, column: Column) -> str:
         shown = _cell_text(self.raw(column))
         if not shown:
-            self.error(column, "必须填写。")
+            self.error(column, _("Required."))
             return ""
         for c in CATEGORIES:
             if shown in (c.code, c.name_zh) or shown.lower() == c.name_en.lower():
                 return c.code
         names = "、".join(c.name_zh for c in CATEGORIES)
-        self.error(column, f"未知类别「{shown}」，可填：{names}。")
+        self.error(
+            column,
+            _("Unknown category “%(value)s”; possible: %(names)s.", value=shown, names=names),
+        )
         return ""
 
 
@@ -452,13 +538,19 @@ def _rows(sheet: Sheet, kind: str, report: ImportReport) -> list[_Row]:
                 report.ignored_columns.append(name)
             continue
         if column.key in positions:
-            raise ImportFileError(f"表头中「{column.header}」出现了两次。")
+            raise ImportFileError(_("The header holds “%(column)s” twice.", column=column.header))
         positions[column.key] = index
     missing = [c.header for c in columns if c.required and c.key not in positions]
     if missing:
-        raise ImportFileError(f"缺少必填列：{'、'.join(missing)}。请下载模板，按模板的表头填写。")
+        raise ImportFileError(
+            _(
+                "Required columns are missing: %(columns)s. "
+                "Download the template and fill it in under its headers.",
+                columns="、".join(missing),
+            )
+        )
     if not sheet.rows:
-        raise ImportFileError("文件中只有表头，没有数据行。")
+        raise ImportFileError(_("The file holds only the header, no data rows."))
     rows = []
     for number, cells in sheet.rows:
         values = {
@@ -499,49 +591,81 @@ def _check_accounts(session: Session, rows: list[_Row]) -> list[_AccountRow]:
         display_name = row.text(col["display_name"], 64)
         if username:
             if username in taken:
-                row.error(col["username"], f"用户名「{username}」已被使用。")
+                row.error(
+                    col["username"],
+                    _("The username “%(username)s” is already taken.", username=username),
+                )
             elif username in seen:
-                row.error(col["username"], f"用户名「{username}」与第 {seen[username]} 行重复。")
+                row.error(
+                    col["username"],
+                    _(
+                        "The username “%(username)s” repeats row %(row)s.",
+                        username=username,
+                        row=seen[username],
+                    ),
+                )
             seen.setdefault(username, row.number)
         role_text = _cell_text(row.raw(col["role"]))
         role = _ROLE_ALIASES.get(role_text, "")
         if not role_text:
-            row.error(col["role"], "必须填写。")
+            row.error(col["role"], _("Required."))
         elif role not in STAFF_ROLES:
-            row.error(col["role"], f"未知角色「{role_text}」，可填：村委会、乡镇干部、审计员。")
+            row.error(
+                col["role"],
+                _(
+                    "Unknown role “%(role)s”; possible: 村委会 (village committee), "
+                    "乡镇干部 (township officer), 审计员 (auditor).",
+                    role=role_text,
+                ),
+            )
         village = township = None
         village_code = _cell_text(row.raw(col["village_code"]))
         township_code = _cell_text(row.raw(col["township_code"]))
         if role == "village":
             village = villages.get(village_code)
             if not village_code:
-                row.error(col["village_code"], "村委会账号必须填写村代码。")
-            elif village is None:
                 row.error(
-                    col["village_code"], f"未知村代码「{village_code}」，不是贫困村的 12 位代码。"
+                    col["village_code"], _("A village committee account needs a village code.")
                 )
+            elif village is None:
+                row.error(col["village_code"], _unknown_village(village_code))
             else:
                 township = village.township
         elif role == "township":
             township = townships.get(township_code)
             if not township_code:
-                row.error(col["township_code"], "乡镇干部账号必须填写乡镇代码。")
+                row.error(
+                    col["township_code"], _("A township officer account needs a township code.")
+                )
             elif township is None:
-                row.error(col["township_code"], f"未知乡镇代码「{township_code}」。")
+                row.error(
+                    col["township_code"],
+                    _("Unknown township code “%(code)s”.", code=township_code),
+                )
         email_text = _cell_text(row.raw(col["email"]))
         email = None
         try:
             email = normalise_email(email_text)
         except AccountError:
-            row.error(col["email"], f"电子邮箱格式不正确：「{email_text}」。")
+            row.error(col["email"], _("Not a valid e-mail address: “%(email)s”.", email=email_text))
         password = _cell_text(row.raw(col["password"]))
         if password and len(password) < MIN_PASSWORD_LENGTH:
-            row.error(col["password"], f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。")
+            row.error(
+                col["password"],
+                _(
+                    "The password needs at least %(count)s characters.",
+                    count=MIN_PASSWORD_LENGTH,
+                ),
+            )
         if not row.bad:
             checked.append(
                 _AccountRow(username, display_name, role, village, township, email, password)
             )
     return checked
+
+
+def _unknown_village(code: str) -> str:
+    return _("Unknown village code “%(code)s”: not the 12-digit code of a poor village.", code=code)
 
 
 def _write_accounts(session: Session, checked: list[_AccountRow], report: ImportReport) -> None:
@@ -571,7 +695,12 @@ def _check_offers(session: Session, actor: User, rows: list[_Row]) -> list[Offer
         if organization and organization != own_name:
             row.error(
                 col["organization"],
-                f"只能导入本机构（{own_name}）的资源，这里是「{organization}」。",
+                _(
+                    "Only offers of your own organization (%(own)s) can be imported; "
+                    "this is “%(value)s”.",
+                    own=own_name,
+                    value=organization,
+                ),
             )
         category = row.category(col["category"])
         title = row.text(col["title"], 200)
@@ -579,7 +708,14 @@ def _check_offers(session: Session, actor: User, rows: list[_Row]) -> list[Offer
         quantity = row.integer(col["quantity"])
         min_lot = row.integer(col["min_lot"]) or 1
         if quantity is not None and min_lot > quantity:
-            row.error(col["min_lot"], f"最小批量 {min_lot} 不能大于数量 {quantity}。")
+            row.error(
+                col["min_lot"],
+                _(
+                    "The minimum lot %(min_lot)s cannot exceed the quantity %(quantity)s.",
+                    min_lot=min_lot,
+                    quantity=quantity,
+                ),
+            )
         max_villages = row.integer(col["max_villages"])
         indivisible = row.yes_no(col["indivisible"])
         codes = []
@@ -589,7 +725,11 @@ def _check_offers(session: Session, actor: User, rows: list[_Row]) -> list[Offer
             if name not in counties:
                 row.error(
                     col["counties"],
-                    f"未知县区「{name}」，可填：{county_names}。",
+                    _(
+                        "Unknown county “%(value)s”; possible: %(names)s.",
+                        value=name,
+                        names=county_names,
+                    ),
                 )
             else:
                 codes.append(counties[name])
@@ -598,7 +738,10 @@ def _check_offers(session: Session, actor: User, rows: list[_Row]) -> list[Offer
         valid_from = row.day(col["valid_from"])
         valid_until = row.day(col["valid_until"])
         if valid_from and valid_until and valid_until < valid_from:
-            row.error(col["valid_until"], "有效期止不能早于有效期起。")
+            row.error(
+                col["valid_until"],
+                _("“有效期止” (valid until) cannot be earlier than “有效期起” (valid from)."),
+            )
         if not row.bad:
             assert quantity is not None and valid_from and valid_until
             checked.append(
@@ -681,13 +824,19 @@ def _check_needs(session: Session, actor: User, rows: list[_Row]) -> tuple[list[
         code = _cell_text(row.raw(col["village_code"]))
         village = villages.get(code) if code else own
         if not code and own is None:
-            row.error(col["village_code"], "必须填写村代码。")
+            row.error(col["village_code"], _("The village code is required."))
         elif village is None:
-            row.error(col["village_code"], f"未知村代码「{code}」，不是贫困村的 12 位代码。")
+            row.error(col["village_code"], _unknown_village(code))
         elif own is not None and village.id != own.id:
             row.error(
                 col["village_code"],
-                f"只能导入本村（{own.name} {own.code}）的需求，这里是「{code}」。",
+                _(
+                    "Only needs of your own village (%(name)s %(code)s) can be imported; "
+                    "this is “%(value)s”.",
+                    name=own.name,
+                    code=own.code,
+                    value=code,
+                ),
             )
             village = None
         category = row.category(col["category"])
@@ -700,7 +849,14 @@ def _check_needs(session: Session, actor: User, rows: list[_Row]) -> tuple[list[
         item = checklist.get(item_text) if item_text else None
         if item_text and item is None:
             names = "、".join(zh for _, zh, _ in CHECKLIST_ITEMS)
-            row.error(col["checklist_item"], f"未知指标「{item_text}」，可填：{names}。")
+            row.error(
+                col["checklist_item"],
+                _(
+                    "Unknown indicator “%(value)s”; possible: %(names)s.",
+                    value=item_text,
+                    names=names,
+                ),
+            )
         key = row.text(col["household_key"], 64) or None
         evidence = row.text(col["evidence"], 2000)
         value = household = None
@@ -709,10 +865,17 @@ def _check_needs(session: Session, actor: User, rows: list[_Row]) -> tuple[list[
             if not _cell_text(row.raw(col["estimated_value"])):
                 row.error(
                     col["estimated_value"],
-                    f"微心愿必须填写估计价值（1 到 {WISH_VALUE_CAP} 元的整数）。",
+                    _(
+                        "A micro-wish needs an estimated value "
+                        "(a whole number of yuan from 1 to %(cap)s).",
+                        cap=WISH_VALUE_CAP,
+                    ),
                 )
             if not evidence:
-                row.error(col["evidence"], "微心愿必须填写核实说明：谁在何时如何核实。")
+                row.error(
+                    col["evidence"],
+                    _("A micro-wish needs a verification note: who verified it, when and how."),
+                )
             household = _check_household(row, col, key, village, households)
         if not row.bad:
             assert village is not None and quantity is not None
@@ -741,18 +904,33 @@ def _check_household(
     known = households.find(key)
     if known is not None:
         if village is not None and known.village_id != village.id:
-            row.error(col["household_key"], f"户编号「{key}」不是本村的贫困户。")
+            row.error(
+                col["household_key"],
+                _("Household “%(key)s” is not a poor household of this village.", key=key),
+            )
             return None
         return known
     if re.fullmatch(r"ID\d+", key):
-        row.error(col["household_key"], f"没有户编号为「{key}」的贫困户。")
+        row.error(
+            col["household_key"], _("There is no poor household with the key “%(key)s”.", key=key)
+        )
         return None
     name = _cell_text(row.raw(col["household_name"]))
     if not name:
-        row.error(col["household_name"], f"户编号「{key}」是新户，必须填写遮蔽后的户名，如 黄**。")
+        row.error(
+            col["household_name"],
+            _("Household “%(key)s” is new: fill in its masked name, such as 黄**.", key=key),
+        )
         return None
     if not _MASKED_NAME.match(name):
-        row.error(col["household_name"], f"户名须遮蔽，只留姓氏，如 黄**，这里是「{name}」。")
+        row.error(
+            col["household_name"],
+            _(
+                "The household name must be masked, keeping only the surname, such as 黄**; "
+                "this is “%(name)s”.",
+                name=name,
+            ),
+        )
         return None
     people = row.integer(col["household_people"]) or 1
     if village is None or row.bad:
@@ -814,22 +992,38 @@ def _check_villages(session: Session, rows: list[_Row]) -> list[_VillageRow]:
         code = row.text(col["code"], 12)
         village = villages.get(code) if code else None
         if code and village is None:
-            row.error(col["code"], f"未知村代码「{code}」，不是贺州贫困村的 12 位代码。")
+            row.error(
+                col["code"],
+                _(
+                    "Unknown village code “%(code)s”: not the 12-digit code of a poor village "
+                    "of Hezhou.",
+                    code=code,
+                ),
+            )
         elif code in seen:
-            row.error(col["code"], f"村代码「{code}」与第 {seen[code]} 行重复。")
+            row.error(
+                col["code"],
+                _("The village code “%(code)s” repeats row %(row)s.", code=code, row=seen[code]),
+            )
         if code:
             seen.setdefault(code, row.number)
         status_text = _cell_text(row.raw(col["status"]))
         status = _VILLAGE_STATUS_ALIASES.get(status_text, "")
         if not status_text:
-            row.error(col["status"], "必须填写。")
+            row.error(col["status"], _("Required."))
         elif not status:
-            row.error(col["status"], f"未知状态「{status_text}」，可填：未脱贫、已脱贫。")
+            row.error(
+                col["status"],
+                _(
+                    "Unknown status “%(value)s”; possible: 未脱贫 (poor), 已脱贫 (exited).",
+                    value=status_text,
+                ),
+            )
         exit_year = row.integer(col["exit_year"], minimum=FIRST_EXIT_YEAR, maximum=this_year)
         if status == "exited" and not _cell_text(row.raw(col["exit_year"])):
-            row.error(col["exit_year"], "已脱贫的村必须填写脱贫年份。")
+            row.error(col["exit_year"], _("A village that exited poverty needs its exit year."))
         if status == "poor" and exit_year is not None:
-            row.error(col["exit_year"], "未脱贫的村不填脱贫年份。")
+            row.error(col["exit_year"], _("A village still poor has no exit year: leave it empty."))
             exit_year = None
         population = row.integer(col["population"], minimum=0, maximum=100_000)
         households = row.integer(col["poor_households"], minimum=0, maximum=100_000)
@@ -837,19 +1031,31 @@ def _check_villages(session: Session, rows: list[_Row]) -> list[_VillageRow]:
         if population is not None and poor_people is not None and poor_people > population:
             row.error(
                 col["poor_population"],
-                f"贫困人口 {poor_people} 不能多于户籍人口 {population}。",
+                _(
+                    "The poor population %(poor)s cannot exceed the population %(population)s.",
+                    poor=poor_people,
+                    population=population,
+                ),
             )
         if households is not None and poor_people is not None and households > poor_people:
             row.error(
                 col["poor_households"],
-                f"贫困户数 {households} 不能多于贫困人口 {poor_people}。",
+                _(
+                    "The poor households %(households)s cannot outnumber the poor population "
+                    "%(poor)s.",
+                    households=households,
+                    poor=poor_people,
+                ),
             )
         incidence = row.decimal(col["incidence"], 0, 100)
         minority = row.yes_no(col["ethnic_minority"])
         lat = row.decimal(col["lat"], *HEZHOU_LAT)
         lon = row.decimal(col["lon"], *HEZHOU_LON)
         if (lat is None) != (lon is None) and not row.bad:
-            row.error(col["lon" if lon is None else "lat"], "经度和纬度要么都填，要么都不填。")
+            row.error(
+                col["lon" if lon is None else "lat"],
+                _("Fill in both latitude and longitude, or neither."),
+            )
         checklist = {code: row.yes_no(col[f"checklist_{code}"]) for code in CHECKLIST_CODES}
         if not row.bad:
             assert village is not None
@@ -894,20 +1100,22 @@ def _write_villages(checked: list[_VillageRow]) -> None:
 
 
 def may_import(actor: User, kind: str) -> str | None:
-    """None when the actor may import this kind, else a Chinese sentence saying who may."""
+    """None when the actor may import this kind, else a translated sentence saying who may."""
     if kind == "accounts" and actor.role != "admin":
-        return "只有管理员可以导入账号。"
+        return _("Only administrators can import accounts.")
     if kind == "offers" and (actor.role != "donor" or not can_post_offers(actor)):
-        return "只有通过审核的捐赠方可以导入本机构的帮扶资源。"
+        return _("Only vetted donors can import their organization's offers.")
     if kind == "needs":
         if actor.role == "village" and actor.village_id is None:
-            return "这个村委会账号没有关联村，不能导入需求。"
+            return _("This village committee account has no village and cannot import needs.")
         if actor.role not in ("village", "admin"):
-            return "只有村委会（本村）和管理员可以导入需求。"
+            return _(
+                "Only village committees (their own village) and administrators can import needs."
+            )
     if kind == "villages" and actor.role != "admin":
-        return "只有管理员可以导入贫困村信息。"
+        return _("Only administrators can import poor villages.")
     if kind not in IMPORT_KINDS:
-        return f"不能导入「{kind}」。"
+        return _("“%(kind)s” cannot be imported.", kind=kind)
     return None
 
 
@@ -954,7 +1162,12 @@ def import_file(session: Session, kind: str, data: bytes, actor: User) -> Import
         report.created = report.households_created = 0
         report.errors.append(
             RowError(
-                0, "", "写入数据库时出错（可能有人同时修改了同样的数据），什么也没有导入，请重试。"
+                0,
+                "",
+                _(
+                    "Writing to the database failed (perhaps someone changed the same data at "
+                    "the same time); nothing was imported, please try again."
+                ),
             )
         )
     return report
@@ -1022,7 +1235,7 @@ def _offer_table(session: Session, actor: User | None) -> list[list[Any]]:
     if actor is not None and actor.role == "donor":
         query = query.where(Offer.organization_id == (actor.organization_id or -1))
     elif actor is not None and actor.role not in ("admin", "auditor", "township"):
-        raise ImportDenied("这个账号不能导出帮扶资源。")
+        raise ImportDenied(_("This account cannot export offers."))
     table: list[list[Any]] = [[c.header for c in OFFER_COLUMNS] + list(EXPORT_ONLY["offers"])]
     for o in session.scalars(query):
         category = BY_CODE.get(o.category_code)
@@ -1061,7 +1274,7 @@ def _need_table(session: Session, actor: User | None) -> list[list[Any]]:
     elif actor is not None and actor.role == "township":
         query = query.where(Village.township_id == (actor.township_id or -1))
     elif actor is not None and actor.role not in ("admin", "auditor"):
-        raise ImportDenied("这个账号不能导出需求。")
+        raise ImportDenied(_("This account cannot export needs."))
     if actor is None:
         # The public sees what the townships verified, never a household.
         query = query.where(Need.verification == "verified")
@@ -1100,7 +1313,7 @@ def _need_table(session: Session, actor: User | None) -> list[list[Any]]:
 
 def _account_table(session: Session, actor: User | None) -> list[list[Any]]:
     if actor is not None and actor.role != "admin":
-        raise ImportDenied("只有管理员可以导出账号。")
+        raise ImportDenied(_("Only administrators can export accounts."))
     query = select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.role, User.username)
     table: list[list[Any]] = [[c.header for c in ACCOUNT_COLUMNS]]
     for u in session.scalars(query):
@@ -1120,14 +1333,18 @@ def _account_table(session: Session, actor: User | None) -> list[list[Any]]:
 
 def _ledger_table(session: Session, actor: User | None) -> list[list[Any]]:
     if actor is not None and actor.role not in ("admin", "auditor", "township"):
-        raise ImportDenied("只有管理员、审计员和乡镇干部可以导出台账。")
+        raise ImportDenied(
+            _("Only administrators, auditors and township officers can export the ledger.")
+        )
     scope = actor if actor is not None else User(role="admin")
     return export_table(ledger_rows(session, LedgerFilter(), scope))
 
 
 def _village_table(session: Session, actor: User | None) -> list[list[Any]]:
     if actor is not None and actor.role not in ("admin", "auditor", "township"):
-        raise ImportDenied("只有管理员、审计员和乡镇干部可以导出贫困村信息。")
+        raise ImportDenied(
+            _("Only administrators, auditors and township officers can export poor villages.")
+        )
     query = select(Village).order_by(Village.code)
     if actor is not None and actor.role == "township":
         query = query.where(Village.township_id == (actor.township_id or -1))
@@ -1165,7 +1382,13 @@ def export_table_of(session: Session, kind: str, actor: User | None = None) -> l
         "villages": _village_table,
     }
     if kind not in makers:
-        raise ImportFileError(f"不能导出「{kind}」，可导出：{'、'.join(EXPORT_KINDS)}。")
+        raise ImportFileError(
+            _(
+                "“%(kind)s” cannot be exported; possible: %(kinds)s.",
+                kind=kind,
+                kinds="、".join(EXPORT_KINDS),
+            )
+        )
     return makers[kind](session, actor)
 
 
@@ -1181,4 +1404,4 @@ def table_bytes(table: list[list[Any]], suffix: str, sheet_title: str = "数据"
             )
         )
         return buffer.getvalue().encode("utf-8-sig")
-    raise ImportFileError("文件名须以 .csv 或 .xlsx 结尾。")
+    raise ImportFileError(_("The file name must end in .csv or .xlsx."))
