@@ -274,6 +274,7 @@ class VerifyForm(FlaskForm):
     """A township officer verifying or rejecting a need; rejecting needs a reason."""
 
     decision = HiddenField()
+    seen = HiddenField()  # the need's updated_at as the page showed it
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
 
 

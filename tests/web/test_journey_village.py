@@ -19,6 +19,7 @@ from web.services.needs import (
     create_need,
     township_pending,
     verify_need,
+    withdraw_need,
 )
 
 
@@ -306,3 +307,81 @@ def test_service_township_sees_only_its_own_villages(demo_db: Flask) -> None:
     assert first.total == everything.total and first.pages == -(-everything.total // 3)
     assert [n.id for n in first.items + second.items] == [n.id for n in pending[:6]]
     assert [n.urgency for n in pending] == sorted((n.urgency for n in pending), reverse=True)
+
+
+def _seen_on_review_page(client: FlaskClient, need_id: int) -> str:
+    """The need's version as the township's page carries it in the decision form."""
+    import re
+
+    page = client.get("/township/needs").text
+    form = re.search(
+        rf'action="/township/needs/{need_id}/verify".*?name="seen" value="([^"]+)"', page, re.S
+    )
+    assert form is not None, "the need is not on the township's page"
+    return form.group(1)
+
+
+def test_township_cannot_verify_a_need_the_village_changed_or_withdrew_meanwhile(
+    client: FlaskClient, auth: Any, demo_app: Flask
+) -> None:
+    auth.login("village")
+    client.post("/village/needs/new", data=need_form(title="村道路灯", confirm_duplicate="y"))
+    with demo_app.app_context():
+        need_id = db.session.scalar(select(Need.id).where(Need.title == "村道路灯"))
+        db.session.remove()
+    assert need_id is not None
+    auth.logout()
+    auth.login("township")
+    seen = _seen_on_review_page(client, need_id)
+
+    # The village rewrites the need while the officer's page is open.
+    village = demo_app.test_client()
+    village.post("/login", data={"username": "village", "password": "demo-village-2026"})
+    village.post(
+        f"/village/needs/{need_id}/edit",
+        data=need_form(title="村道路灯", quantity="40", confirm_duplicate="y"),
+    )
+    answer = client.post(
+        f"/township/needs/{need_id}/verify",
+        data={"decision": "verify", "seen": seen},
+        follow_redirects=True,
+    )
+    assert "打开本页后村里修改了这条需求" in answer.text
+    with demo_app.app_context():
+        need = db.session.get(Need, need_id)
+        assert need is not None and need.verification == "pending" and need.quantity == 40
+        db.session.remove()
+
+    # Read again, it can be verified; then the village withdraws a second one before the click.
+    seen = _seen_on_review_page(client, need_id)
+    client.post(f"/township/needs/{need_id}/verify", data={"decision": "verify", "seen": seen})
+    village.post("/village/needs/new", data=need_form(title="村道护栏", confirm_duplicate="y"))
+    with demo_app.app_context():
+        second = db.session.scalar(select(Need.id).where(Need.title == "村道护栏"))
+        assert db.session.get(Need, need_id).verification == "verified"  # type: ignore[union-attr]
+        db.session.remove()
+    seen = _seen_on_review_page(client, second)  # type: ignore[arg-type]
+    with demo_app.app_context():  # through the API or the service: the pages have no withdraw
+        withdraw_need(db.session, db.session.get(Need, second))  # type: ignore[arg-type]
+        db.session.remove()
+    answer = client.post(
+        f"/township/needs/{second}/verify",
+        data={"decision": "verify", "seen": seen},
+        follow_redirects=True,
+    )
+    assert "这条需求已不再开放" in answer.text
+    with demo_app.app_context():
+        withdrawn = db.session.get(Need, second)
+        assert withdrawn is not None
+        assert (withdrawn.status, withdrawn.verification) == ("withdrawn", "pending")
+        db.session.remove()
+
+
+def test_service_refuses_to_reject_a_need_aid_is_allocated_to(demo_db: Flask) -> None:
+    need = db.session.scalar(select(Need).where(Need.status == "open").limit(1))
+    assert need is not None
+    need.verification, need.allocated = "verified", 1
+    db.session.commit()
+    with pytest.raises(NeedError, match="locked"):
+        verify_need(db.session, need, approve=False, reason="不再需要")
+    assert db.session.get(Need, need.id).verification == "verified"  # type: ignore[union-attr]

@@ -314,8 +314,6 @@ def verify_need(call: Call, need_id: int) -> dict[str, Any]:
         need = service.get_township_need(db.session, call.actor, need_id)
     except LookupError:
         raise ApiError(404, "Not Found", f"no need {need_id}") from None
-    if need.status != "open":
-        raise ApiError(409, "Conflict", f"need {need_id} is {need.status}, not open")
     body: Decision = call.body
     try:
         service.verify_need(db.session, need, approve=body.decision == "verify", reason=body.reason)

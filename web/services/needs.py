@@ -191,10 +191,25 @@ def get_township_need(session: Session, user: User, need_id: int) -> Need:
     return need
 
 
-def verify_need(session: Session, need: Need, *, approve: bool, reason: str) -> Need:
-    """Verify or reject a need; a rejection needs a reason; commits."""
+def verify_need(
+    session: Session, need: Need, *, approve: bool, reason: str, seen: str | None = None
+) -> Need:
+    """Verify or reject an open need; a rejection needs a reason; commits.
+
+    Decided on the need as it stands, locked and read afresh: one the village has withdrawn
+    meanwhile is refused ("locked"), as is rejecting one aid is already allocated to; with
+    `seen` (the updated_at the officer's page showed, ISO text) one changed since is refused
+    ("changed"), so nobody verifies content they have not read.
+    """
     if not approve and not reason.strip():
         raise NeedError("reason")
+    relock(session, need)
+    if need.status != "open" or (not approve and need.allocated):
+        session.rollback()
+        raise NeedError("locked")
+    if seen is not None and need.updated_at.isoformat() != seen:
+        session.rollback()
+        raise NeedError("changed")
     need.verification = "verified" if approve else "rejected"
     need.verification_note = reason.strip()
     session.commit()

@@ -190,6 +190,19 @@ def review() -> str:
     )
 
 
+_VERIFY_REFUSALS = {
+    "reason": lambda: _("Please give a reason when rejecting a need."),
+    "locked": lambda: _(
+        "This need is no longer open (the village withdrew it), or aid is already allocated to "
+        "it: it cannot be verified or rejected now."
+    ),
+    "changed": lambda: _(
+        "The village changed this need after this page was opened: read it again below, then "
+        "decide."
+    ),
+}
+
+
 @village.post("/township/needs/<int:need_id>/verify")
 @roles_required("township")
 def verify(need_id: int) -> Response | str:
@@ -206,9 +219,10 @@ def verify(need_id: int) -> Response | str:
                 need,
                 approve=form.decision.data == "verify",
                 reason=form.reason.data or "",
+                seen=form.seen.data or None,
             )
-        except service.NeedError:
-            flash(_("Please give a reason when rejecting a need."), "error")
+        except service.NeedError as error:
+            flash(_VERIFY_REFUSALS.get(error.code, _VERIFY_REFUSALS["reason"])(), "error")
         else:
             flash(_("Verified.") if need.verification == "verified" else _("Rejected."), "info")
     return redirect(url_for("village.review"))
