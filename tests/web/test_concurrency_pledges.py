@@ -88,3 +88,30 @@ def test_a_manual_pledge_is_refused_with_the_reason_and_nothing_written(demo_db:
 
     assert db.session.scalar(select(func.count(Allocation.id))) == before
     assert_totals_exact(db.session)
+
+
+def test_a_donor_suspended_after_the_preview_gets_no_pledge_from_its_commit(
+    demo_db: Flask,
+) -> None:
+    from web.services.organizations import decide_vetting
+    from web.services.week import StaleRun
+
+    pairs = list(hot_pairs(db.session, 6, 1).items())
+    kept, kept_needs = pairs[0]
+    suspended, suspended_needs = next(
+        (o, n) for o, n in pairs if o.organization_id != kept.organization_id
+    )
+    admin = user("admin")
+    lines = [(kept, kept_needs[0], 1), (suspended, suspended_needs[0], 1)]
+    preview = crafted_preview(db.session, WEEK, lines, admin)
+    before = db.session.scalar(select(func.count(Allocation.id)))
+
+    decide_vetting(db.session, suspended.organization_id, "suspend")
+    with pytest.raises(StaleRun, match=f"offer {suspended.id}"):
+        commit_run(db.session, preview.id, admin)
+
+    assert db.session.scalar(select(func.count(Allocation.id))) == before
+    assert db.session.get(AllocationRun, preview.id).status == "preview"  # type: ignore[union-attr]
+    with pytest.raises(PledgeError, match="not open to pledges"):
+        pledge(db.session, suspended.id, suspended_needs[0].id, 1, admin, week=WEEK, on=ON)
+    assert_totals_exact(db.session)

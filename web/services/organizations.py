@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.models import Organization, Township, User, Village
+from web.models import Offer, Organization, Township, User, Village
 from web.models.accounts import ORGANIZATION_KINDS
 from web.services.accounts import AccountError, create_user
+from web.services.locking import begin_write, lock_rows
 
 # Kinds an organization may pick when it registers itself (government bodies are added by staff).
 SELF_REGISTER_KINDS = tuple(k for k in ORGANIZATION_KINDS if k != "government")
@@ -59,13 +60,35 @@ def list_organizations(session: Session, vetting: str | None = None) -> Sequence
     return session.scalars(query).all()
 
 
+def unapproved(session: Session, organization_ids: Iterable[int]) -> set[int]:
+    """Which of these organizations are not approved now, read from the database (not from
+    objects loaded earlier in the session)."""
+    wanted = sorted(set(organization_ids))
+    if not wanted:
+        return set()
+    query = select(Organization.id).where(
+        Organization.id.in_(wanted), Organization.vetting != "approved"
+    )
+    return set(session.scalars(query))
+
+
 def decide_vetting(session: Session, organization_id: int, decision: str) -> Organization:
-    """Approve, reject or suspend an organization; commits."""
+    """Approve, reject or suspend an organization; commits.
+
+    The organization's open offers are locked first, so a weekly commit or a manual pledge
+    using them finishes before the decision lands (its pledges came first) or sees it (and
+    pledges nothing of a suspended organization's).
+    """
     if decision not in DECISIONS:
         raise OrganizationError("decision")
-    organization = session.get(Organization, organization_id)
+    begin_write(session)
+    organization = lock_rows(session, Organization, [organization_id]).get(organization_id)
     if organization is None:
         raise LookupError(organization_id)
+    offers = select(Offer.id).where(
+        Offer.organization_id == organization_id, Offer.status == "open"
+    )
+    lock_rows(session, Offer, session.scalars(offers))
     organization.vetting = DECISIONS[decision]
     session.commit()
     return organization

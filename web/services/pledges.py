@@ -21,6 +21,7 @@ from matcher.messages import message
 from web.models import Allocation, AllocationRun, Need, Offer, User
 from web.services.locking import begin_write, lock_rows
 from web.services.notifications import notify, organization_members, village_committees
+from web.services.organizations import unapproved
 from web.services.week import WeekError, require_admin
 from web.services.week_instance import need_key, offer_key
 
@@ -72,7 +73,7 @@ def _matcher_need(need: Need) -> tuple[mm.Need, mm.Village]:
 def refusals(session: Session, offer: Offer, need: Need, quantity: int, on: date) -> list[str]:
     """Every reason the pledge may not be made, read from the locked rows."""
     problems = []
-    if offer.status != "open" or offer.organization.vetting != "approved":
+    if offer.status != "open" or unapproved(session, [offer.organization_id]):
         problems.append(f"offer {offer.id} is not open to pledges")
     if need.status != "open":
         problems.append(f"need {need.id} is not open")

@@ -16,6 +16,7 @@ from web.models import Allocation, AllocationRun, Need, Offer, User
 from web.services.faults import fault_point
 from web.services.locking import begin_write
 from web.services.notifications import notify, organization_members, village_committees
+from web.services.organizations import unapproved
 from web.services.week_instance import (
     IdMaps,
     WeekError,
@@ -142,16 +143,23 @@ def _locked(session: Session, model: Any, ids: Iterable[int]) -> dict[int, Any]:
 
 
 def _stale_items(
-    run: AllocationRun, offers: Mapping[int, Offer], needs: Mapping[int, Need]
+    run: AllocationRun,
+    offers: Mapping[int, Offer],
+    needs: Mapping[int, Need],
+    unapproved_donors: set[int],
 ) -> list[str]:
-    """What changed since the preview among the offers and needs its allocations use."""
+    """What changed since the preview among the offers and needs its allocations use (an
+    offer's organization suspended since counts: its offers are no longer open to pledges)."""
     used_offers = {a["offer"] for a in run.output["allocations"]}  # type: ignore[index]
     used_needs = {a["need"] for a in run.output["allocations"]}  # type: ignore[index]
     problems = []
     for item in run.input["offers"]:  # type: ignore[index]
         offer = offers.get(row_id(item["id"])) if item["id"] in used_offers else None
         if item["id"] in used_offers and (
-            offer is None or offer.status != "open" or offer.remaining != item["quantity"]
+            offer is None
+            or offer.status != "open"
+            or offer.remaining != item["quantity"]
+            or offer.organization_id in unapproved_donors
         ):
             problems.append(f"offer {row_id(item['id'])}")
     for item in run.input["needs"]:  # type: ignore[index]
@@ -209,7 +217,8 @@ def commit_run(session: Session, run_id: int, actor: User) -> AllocationRun:
         # Again under the locks: a commit of the same week may have finished while we waited.
         ensure_not_committed(session, run.week)
         fault_point("commit:locked")
-        stale = _stale_items(run, offers, needs)
+        donors = unapproved(session, (o.organization_id for o in offers.values()))
+        stale = _stale_items(run, offers, needs, donors)
         if stale:
             raise StaleRun(
                 f"changed since the preview of run {run_id}: {', '.join(stale[:10])}; "
