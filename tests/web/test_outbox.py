@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
+import threading
+from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from email.policy import default as default_policy
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
+from web.config import engine_options
 from web.extensions import db
 from web.models import Notification, OutboxEmail, User
+from web.models.base import utcnow
 from web.services.notifications import notify
+from web.services.outbox import CLAIM_SECONDS, SendReport, _claim_marker, queue_email, send_pending
 from web.services.week import publish_run
 
 from .week_support import committed, memo_solver, user  # noqa: F401  (memo_solver: a fixture)
@@ -32,16 +41,20 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.refused: list[str] = []
+        self.delay = 0.0  # seconds each message takes: a slow server widens the races
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if address.endswith("@refused.example"):
+            self.refused.append(address)
             return "550 No such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.delay)
         parsed = email.message_from_bytes(envelope.content, policy=default_policy)
         self.messages.append(parsed)  # type: ignore[arg-type]
         return "250 Message accepted"
@@ -184,3 +197,91 @@ def test_publishing_a_week_mails_the_villages_and_donors_that_gave_an_address(
     result = demo_db.test_cli_runner().invoke(args=["send-mail"])
     assert result.exit_code == 0 and "Sent 2, failed 0, still pending 0." in result.output
     assert sorted(m["To"] for m in inbox.messages) == ["cun@example.cn", "juanzeng@example.cn"]
+
+
+RUNS = 4
+
+
+def _overlapping_runs(url: str, smtp_url: str) -> list[SendReport]:
+    """RUNS send_pending runs, each in its own thread and connection, released together."""
+    engine = create_engine(url, poolclass=NullPool, **engine_options(url))
+    barrier = threading.Barrier(RUNS)
+    reports: list[SendReport | BaseException | None] = [None] * RUNS
+
+    def run(index: int) -> None:
+        with Session(engine) as session:
+            try:
+                barrier.wait(timeout=60)
+                reports[index] = send_pending(session, smtp_url, "duijie@hezhou.example")
+            except Exception as error:  # a lock timeout or deadlock fails the test
+                reports[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(RUNS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    engine.dispose()
+    assert all(not t.is_alive() for t in threads), "a send-mail run hung"
+    assert all(isinstance(r, SendReport) for r in reports), reports
+    return [r for r in reports if isinstance(r, SendReport)]
+
+
+def test_overlapping_send_mail_runs_send_each_message_exactly_once(
+    demo_db: Flask, smtp_server: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp_server
+    inbox.delay = 0.05
+    _configure(demo_db, port)
+    village = _user("village", "cun@example.cn")
+    for i in range(10):
+        if i % 4 == 3:  # some the server refuses: they stay pending, each refusal counted
+            village.email = f"m{i}@refused.example"
+        queue_email(db.session, village, f"消息 {i}", f"正文 {i}")
+        village.email = "cun@example.cn"
+    db.session.commit()
+    url = str(demo_db.config["SQLALCHEMY_DATABASE_URI"])
+    db.session.remove()  # the runs alone hold connections
+
+    reports = _overlapping_runs(url, str(demo_db.config["DUIJIE_SMTP_URL"]))
+
+    received = Counter(str(m["Subject"]) for m in inbox.messages)
+    expected = {f"【对接】消息 {i}" for i in range(10) if i % 4 != 3}
+    assert set(received) == expected and set(received.values()) == {1}, received
+    assert sum(r.sent for r in reports) == len(expected)
+    refusals = Counter(inbox.refused)
+    assert sum(r.failed for r in reports) == len(inbox.refused)
+    outbox = _outbox()
+    for row in outbox:
+        if row.to_address.endswith("@refused.example"):  # pending, each try counted in SQL
+            assert row.sent_at is None and row.attempts == refusals[row.to_address] >= 1
+            assert row.last_error is not None and "550" in row.last_error
+        else:  # sent once, tried once
+            assert row.sent_at is not None and row.attempts == 1 and row.last_error is None
+    # A later run finds nothing left to send twice.
+    assert send_pending(db.session, str(demo_db.config["DUIJIE_SMTP_URL"]), "x@y.cn").sent == 0
+    assert len(inbox.messages) == len(expected)
+
+
+def test_a_message_another_run_is_sending_is_skipped_until_its_claim_is_stale(
+    demo_db: Flask, smtp_server: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp_server
+    _configure(demo_db, port)
+    village = _user("village", "cun@example.cn")
+    queued = queue_email(db.session, village, "被另一次运行认领", "正文")
+    assert queued is not None
+    queued.attempts, queued.last_error = 1, _claim_marker(utcnow())
+    db.session.commit()
+    smtp_url = str(demo_db.config["DUIJIE_SMTP_URL"])
+    report = send_pending(db.session, smtp_url, "duijie@hezhou.example")
+    assert (report.sent, report.failed, inbox.messages) == (0, 0, [])
+    # The run holding the claim was killed mid-send: once the claim is stale it is sent again.
+    stale = utcnow() - timedelta(seconds=CLAIM_SECONDS + 1)
+    queued.last_error = _claim_marker(stale)
+    db.session.commit()
+    report = send_pending(db.session, smtp_url, "duijie@hezhou.example")
+    assert report.sent == 1 and len(inbox.messages) == 1
+    db.session.expire_all()
+    (sent,) = _outbox()
+    assert sent.sent_at is not None and sent.attempts == 2 and sent.last_error is None

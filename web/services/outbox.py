@@ -5,6 +5,15 @@ is mailed exactly when what it announces was committed. ``duijie send-mail`` the
 :func:`send_pending`, which sends each pending row over SMTP and marks it sent, or counts the
 attempt and keeps the error; a failed message stays pending for the next run, never lost.
 
+Runs may overlap (cron on one machine or several, on SQLite or PostgreSQL): before sending,
+a run claims the message with one compare-and-set UPDATE, committed before the SMTP
+conversation, that counts the attempt in SQL and leaves a "sending since <time>" marker in
+``last_error``; it only succeeds when ``attempts`` is still what the run read, so of runs
+reading the same row exactly one wins and the others skip it. A marker younger than
+:data:`CLAIM_SECONDS` means another run is sending the message; an older one means that run
+was killed mid-send, and the message is tried again (it may then arrive twice: whether the
+server took it is not known).
+
 Mail is configured by ``DUIJIE_SMTP_URL`` (``smtp://host:port``, ``smtps://`` for implicit
 TLS, optionally ``user:password@``) and ``DUIJIE_MAIL_FROM``; without both nothing is queued.
 """
@@ -14,13 +23,14 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from web.models import OutboxEmail, User
@@ -28,6 +38,10 @@ from web.models.base import utcnow
 
 SUBJECT_PREFIX = "【对接】"
 MAX_ERROR_LENGTH = 2000
+# A run's claim on a message it is sending: far longer than one message takes (every SMTP
+# step is bounded by the run's timeout), so a live run's claim is never taken for dead.
+CLAIM_PREFIX = "sending since "
+CLAIM_SECONDS = 15 * 60
 
 
 class MailConfigError(ValueError):
@@ -122,6 +136,55 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
 
 
+def _claim_marker(now: datetime) -> str:
+    return f"{CLAIM_PREFIX}{now.isoformat(timespec='seconds')} (no outcome recorded yet)"
+
+
+def _claimed_by_another_run(last_error: str | None, now: datetime) -> bool:
+    """Whether last_error is a claim younger than CLAIM_SECONDS (its run is still sending)."""
+    if not last_error or not last_error.startswith(CLAIM_PREFIX):
+        return False
+    try:
+        since = datetime.fromisoformat(last_error[len(CLAIM_PREFIX) :].split(" ", 1)[0])
+    except ValueError:
+        return False
+    return since.tzinfo is not None and now - since < timedelta(seconds=CLAIM_SECONDS)
+
+
+def _claim(session: Session, email_id: int, attempts_read: int) -> bool:
+    """Count an attempt and mark the message as being sent by this run, if no run did since.
+
+    Committed before anything is sent, so a run reading the row afterwards sees the claim.
+    """
+    claimed = session.execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.id == email_id,
+            OutboxEmail.sent_at.is_(None),
+            OutboxEmail.attempts == attempts_read,
+        )
+        .values(attempts=OutboxEmail.attempts + 1, last_error=_claim_marker(utcnow()))
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def _record(session: Session, email_id: int, attempts: int, error: str | None) -> None:
+    """Store the outcome of this run's attempt: sent (error None) or pending with the error."""
+    if error is None:
+        query = update(OutboxEmail).values(sent_at=utcnow(), last_error=None)
+    else:  # the error only replaces this run's own claim
+        query = update(OutboxEmail).values(last_error=error)
+        query = query.where(OutboxEmail.attempts == attempts)
+    session.execute(
+        query.where(OutboxEmail.id == email_id, OutboxEmail.sent_at.is_(None)).execution_options(
+            synchronize_session=False
+        )
+    )
+    session.commit()
+
+
 def send_pending(
     session: Session, url: str, sender: str, *, limit: int = 500, timeout: float = 10.0
 ) -> SendReport:
@@ -129,8 +192,8 @@ def send_pending(
 
     A message is marked sent only after the server accepted it; a refused message keeps its
     error and stays pending. When the server cannot be reached the run stops at once, leaving
-    the error on the message it was trying. Parallel runs skip each other's locked rows
-    (PostgreSQL).
+    the error on the message it was trying. Each message is claimed (and its attempt counted)
+    before it is sent, so overlapping runs never send the same message twice.
     """
     _parse(url)
     report = SendReport()
@@ -143,35 +206,39 @@ def send_pending(
                 .where(OutboxEmail.sent_at.is_(None), OutboxEmail.id > last_id)
                 .order_by(OutboxEmail.id)
                 .limit(1)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True)  # PostgreSQL: the next run takes the next row
+                .execution_options(populate_existing=True)
             )
             if email is None:
                 break
-            last_id = email.id
-            email.attempts = (email.attempts or 0) + 1
+            last_id, attempts = email.id, email.attempts
+            if _claimed_by_another_run(email.last_error, utcnow()):
+                session.rollback()
+                continue
+            message = _message(email, sender)
+            if not _claim(session, last_id, attempts):
+                continue  # another run claimed it (or sent it) since it was read
+            attempts += 1
             try:
                 if connection is None:
                     connection = _connect(url, timeout)
             except (OSError, smtplib.SMTPException) as error:
-                email.last_error = _describe(error)
                 report.failed += 1
-                report.stopped = email.last_error
-                session.commit()
+                report.stopped = _describe(error)
+                _record(session, last_id, attempts, report.stopped)
                 break
             try:
-                connection.send_message(_message(email, sender))
+                connection.send_message(message)
             except smtplib.SMTPServerDisconnected as error:
-                email.last_error = _describe(error)
                 report.failed += 1
                 connection = None
+                _record(session, last_id, attempts, _describe(error))
             except (OSError, smtplib.SMTPException) as error:
-                email.last_error = _describe(error)
                 report.failed += 1
+                _record(session, last_id, attempts, _describe(error))
             else:
-                email.sent_at = utcnow()
-                email.last_error = None
                 report.sent += 1
-            session.commit()
+                _record(session, last_id, attempts, None)
     finally:
         session.rollback()
         if connection is not None:
