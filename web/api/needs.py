@@ -198,7 +198,7 @@ def _no_duplicates(
     """409 listing the village's open needs that look the same, unless confirmed."""
     if confirmed:
         return
-    found = service.duplicate_needs(db.session, call.actor, data, exclude_id=exclude)
+    found = service.duplicates_before_saving(db.session, call.actor, data, exclude_id=exclude)
     if found:
         raise ApiError(
             409, "Conflict",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher.dedupe import NeedText, likely_duplicates
 from web.models import Household, Need, User, Village
-from web.services.locking import relock
+from web.services.locking import begin_write, lock_rows, relock
 from web.services.villages import Page
 
 # A micro-wish (微心愿) is a small thing: its estimated value may not exceed this (元).
@@ -86,6 +86,21 @@ def duplicate_needs(
     existing = [_text(str(i), user.village_id, n) for i, n in open_needs.items()]
     matches = likely_duplicates(_text("new", user.village_id, data), existing)
     return [open_needs[int(m.id)] for m in matches if int(m.id) != exclude_id]
+
+
+def duplicates_before_saving(
+    session: Session, user: User, data: NeedInput, exclude_id: int | None = None
+) -> list[Need]:
+    """duplicate_needs, checked as the first step of the create or edit that follows.
+
+    The village's row is locked here (SQLite: the write lock) until that create or edit
+    commits, so the second request of a double click, or another committee member posting the
+    same need at the same moment, waits and then sees the first as a duplicate.
+    """
+    assert user.village_id is not None
+    begin_write(session)
+    lock_rows(session, Village, [user.village_id])
+    return duplicate_needs(session, user, data, exclude_id)
 
 
 def households(session: Session, village_id: int) -> Sequence[Household]:

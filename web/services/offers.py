@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.dedupe import DUPLICATE_THRESHOLD, OfferText, offer_score
-from web.models import County, Offer, User
-from web.services.locking import relock
+from web.models import County, Offer, Organization, User
+from web.services.locking import begin_write, lock_rows, relock
 from web.services.organizations import can_post_offers
 
 
@@ -83,7 +83,15 @@ def get_own_offer(session: Session, user: User, offer_id: int) -> Offer:
 def likely_duplicate_offers(
     session: Session, user: User, data: OfferInput, exclude_id: int | None = None
 ) -> list[OfferDuplicate]:
-    """Open offers of the same organization that look like the one being entered, best first."""
+    """Open offers of the same organization that look like the one being entered, best first.
+
+    As for needs, the check and the create or edit that follows it are one transaction: the
+    organization's row is locked here until that commits, so a double click's second request
+    waits and then sees the first's offer.
+    """
+    begin_write(session)
+    if user.organization_id is not None:
+        lock_rows(session, Organization, [user.organization_id])
     donor = str(user.organization_id)
     candidate = _text("new", donor, data)
     found = []

@@ -85,7 +85,7 @@ def new_need() -> Response | str:
     form = _need_form()
     if form.validate_on_submit():
         data = _need_input(form)
-        duplicates = service.duplicate_needs(db.session, current_user, data)
+        duplicates = service.duplicates_before_saving(db.session, current_user, data)
         if duplicates and not form.confirm_duplicate.data:
             return render_template(
                 "village/need_form.html", form=form, need=None, duplicates=duplicates
@@ -107,7 +107,9 @@ def edit_need(need_id: int) -> Response | str:
     form = _need_form(need)
     if form.validate_on_submit():
         data = _need_input(form)
-        duplicates = service.duplicate_needs(db.session, current_user, data, exclude_id=need.id)
+        duplicates = service.duplicates_before_saving(
+            db.session, current_user, data, exclude_id=need.id
+        )
         if duplicates and not form.confirm_duplicate.data:
             return render_template(
                 "village/need_form.html", form=form, need=need, duplicates=duplicates
@@ -144,7 +146,9 @@ def new_wish() -> Response | str:
         if chosen == "new":
             new_household = (form.household_name.data or "", int(form.household_people.data or 1))
         duplicates = (
-            [] if chosen == "new" else service.duplicate_needs(db.session, current_user, data)
+            []
+            if chosen == "new"
+            else service.duplicates_before_saving(db.session, current_user, data)
         )
         if duplicates and not form.confirm_duplicate.data:
             return _wish_page(form, duplicates)
