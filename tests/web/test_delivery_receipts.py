@@ -349,3 +349,32 @@ def overdue_total(client: FlaskClient, auth: Any) -> int:
     assert found, page[:2000]
     auth.logout()
     return int(found[1])
+
+
+def test_a_problem_sent_twice_tells_the_donor_once(
+    client: FlaskClient, auth: Any, demo_app: Flask
+) -> None:
+    own = published(demo_app)["village"]
+    organization = parties(demo_app, own)["organization"]
+
+    def told() -> int:
+        with demo_app.app_context():
+            count = db.session.scalar(
+                select(func.count(Notification.id))
+                .join(User, User.id == Notification.user_id)
+                .where(
+                    User.organization_id == organization,
+                    Notification.kind == "allocation_problem",
+                )
+            )
+            db.session.remove()
+        return int(count or 0)
+
+    auth.login("village")
+    client.post(f"/village/allocations/{own}/problem", data={"reason": "棉被少了5床"})
+    once = told()
+    assert once > 0
+    client.post(f"/village/allocations/{own}/problem", data={"reason": "棉被少了5床"})
+    assert told() == once, "a repeated report notified the donor again"
+    client.post(f"/village/allocations/{own}/problem", data={"reason": "棉被少了6床，另有破损"})
+    assert told() == 2 * once, "a new problem is told"

@@ -180,6 +180,8 @@ def report_problem(session: Session, allocation_id: int, actor: User, note: str)
             raise DeliveryError("describe the problem in the note")
         if len(text) > NOTE_MAX:
             raise DeliveryError(f"the note is longer than {NOTE_MAX} characters")
+        if allocation.problem_note == text:  # sent twice (a double tap): told once already
+            return allocation
         allocation.problem_note = text
         allocation.problem_at = _now()
         pair = f"{allocation.offer.title} → {allocation.need.village.name}"
