@@ -356,6 +356,7 @@ def test_a_problem_sent_twice_tells_the_donor_once(
 ) -> None:
     own = published(demo_app)["village"]
     organization = parties(demo_app, own)["organization"]
+    add_user(demo_app, "twice-donor", "donor", organization_id=organization)  # one to be told
 
     def told() -> int:
         with demo_app.app_context():
