@@ -151,9 +151,9 @@ def test_a_household_asks_from_its_phone_and_confirms_delivery(
         donor = browse.tab(PHONE)
         browse.sign_in(donor, donor_username)
         donor.goto(live_server("/donor/allocations"))
-        row = donor.locator("li, tr").filter(has_text="给农户两床过冬棉被").first
-        row.get_by_role("button", name="确认发货").click()
-        donor.wait_for_load_state()
+        rows = donor.locator("li, tr").filter(has_text="给农户两床过冬棉被")
+        rows.first.get_by_role("button", name="确认发货").click()
+        rows.filter(has_text="已发货").first.wait_for()  # the page after the dispatch, not before
         assert state() == "正在送来"
     no_sideways_scroll(phone)
     browse.shot(phone, "help-arranged" if not donor_username else "on-its-way")
