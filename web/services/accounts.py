@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.models import User
 from web.models.accounts import ROLES
 from web.services import throttle
+from web.services.locking import begin_write, lock_rows
 
 # werkzeug's default is scrypt; named here so a change is a decision, not an accident.
 PASSWORD_METHOD = "scrypt"  # noqa: S105  (a hashing scheme name, not a password)
@@ -77,32 +79,60 @@ def create_user(
 
 
 def end_sessions(user: User) -> None:
-    """Invalidate every session of this user (logout, password change)."""
+    """Invalidate every session of this user (logout, password change, suspension, reset).
+
+    The user's row is locked and read afresh first (SQLite: the write lock), so two ends at
+    once (the user's own password change and an administrator's reset) count twice instead of
+    both writing the same next version. Call it before changing anything else of the user (the
+    fresh read keeps only what was flushed); the caller commits.
+    """
+    session = object_session(user)
+    if session is None:
+        raise ValueError("end_sessions needs a user loaded in a session")
+    begin_write(session)
+    lock_rows(session, User, [user.id])
     user.session_version += 1
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """Set a new password after checking the current one; ends every session; commits.
 
-    Codes: ``current`` (the current password is wrong), ``short`` (the new one is too short),
-    ``same`` (the new one equals the current one), ``limited`` (too many wrong current
-    passwords lately: a stolen session cannot guess its way to the password).
+    Codes: ``current`` (the current password is wrong, or was changed meanwhile by an
+    administrator's reset), ``short`` (the new one is too short), ``same`` (the new one equals
+    the current one), ``limited`` (too many wrong current passwords lately: a stolen session
+    cannot guess its way to the password; attempts made at once count too).
+
+    `user` keeps the session version this change wrote, so the page signing its own browser in
+    again stores that one: a reset committed just after still ends this browser's session.
     """
     bucket = f"password-change:{user.id}"
-    if not throttle.check(session, bucket, LOGIN_LIMIT_PER_USER, LOGIN_WINDOW).allowed:
+    attempt = throttle.attempt(session, {bucket: LOGIN_LIMIT_PER_USER}, LOGIN_WINDOW)
+    if not attempt.allowed:
         raise AccountError("too many wrong current passwords; wait and try again", "limited")
-    if not check_password_hash(user.password_hash, current):
-        throttle.record(session, bucket)
-        session.commit()
-        raise AccountError("the current password is wrong", "current")
+    checked = user.password_hash
+    if not check_password_hash(checked, current):
+        raise AccountError("the current password is wrong", "current")  # stays counted
+    refusal = None
     if len(new) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters", "short")
-    if new == current:
-        raise AccountError("the new password equals the current one", "same")
-    user.password_hash = hash_password(new)
-    end_sessions(user)
+        refusal = AccountError(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", "short"
+        )
+    elif new == current:
+        refusal = AccountError("the new password equals the current one", "same")
+    if refusal is not None:
+        throttle.forget(session, attempt)  # the current password was right: no failure
+        session.commit()
+        raise refusal
+    new_hash = hash_password(new)
+    end_sessions(user)  # locks the row and reads it afresh
+    if user.password_hash != checked:  # reset meanwhile: the password checked is not current
+        session.rollback()
+        raise AccountError("the current password is wrong", "current")
+    user.password_hash = new_hash
     throttle.clear(session, bucket)
+    version = user.session_version
     session.commit()
+    set_committed_value(user, "session_version", version)
 
 
 def normalise_email(address: str) -> str | None:
@@ -137,25 +167,25 @@ def login_buckets(username: str, ip: str | None) -> LoginBuckets:
     )
 
 
-def login_wait(session: Session, buckets: LoginBuckets) -> int:
-    """Seconds to wait before another sign-in attempt is allowed; 0 when allowed now."""
-    verdicts = (
-        throttle.check(session, buckets.user, LOGIN_LIMIT_PER_USER, LOGIN_WINDOW),
-        throttle.check(session, buckets.ip, LOGIN_LIMIT_PER_IP, LOGIN_WINDOW),
-    )
-    return max((v.retry_after for v in verdicts if not v.allowed), default=0)
+def login_attempt(session: Session, buckets: LoginBuckets) -> throttle.Attempt:
+    """Count a sign-in attempt against both buckets before the password is looked at; commits.
+
+    Refused (``allowed`` false, ``retry_after`` seconds to wait) once either limit is passed,
+    however many attempts arrive at once. An allowed attempt stays counted as a failure unless
+    :func:`clear_failed_logins` is called for it.
+    """
+    limits = {buckets.user: LOGIN_LIMIT_PER_USER, buckets.ip: LOGIN_LIMIT_PER_IP}
+    return throttle.attempt(session, limits, LOGIN_WINDOW)
 
 
-def record_failed_login(session: Session, buckets: LoginBuckets) -> None:
-    """Count a failed sign-in against both buckets; commits."""
-    throttle.record(session, buckets.user)
-    throttle.record(session, buckets.ip)
-    session.commit()
-
-
-def clear_failed_logins(session: Session, buckets: LoginBuckets) -> None:
-    """Forget this username's failures from this address (it signed in); the caller commits."""
+def clear_failed_logins(
+    session: Session, buckets: LoginBuckets, attempt: throttle.Attempt | None = None
+) -> None:
+    """Forget this username's failures from this address (it signed in), and this attempt's
+    count against the address; the caller commits."""
     throttle.clear(session, buckets.user)
+    if attempt is not None:
+        throttle.forget(session, attempt)
 
 
 def _staff_account(session: Session, user_id: int) -> User:
@@ -169,10 +199,12 @@ def _staff_account(session: Session, user_id: int) -> User:
 def set_staff_active(session: Session, user_id: int, active: bool) -> User:
     """Suspend or restore a staff account; suspending ends its sessions at once; commits."""
     user = _staff_account(session, user_id)
+    begin_write(session)
+    lock_rows(session, User, [user.id])  # decided on the row as it stands now
     if user.active != active:
-        user.active = active
         end_sessions(user)
-        session.commit()
+        user.active = active
+    session.commit()
     return user
 
 
@@ -180,7 +212,8 @@ def reset_staff_password(session: Session, user_id: int) -> tuple[User, str]:
     """Give a staff account a new random password (returned once); ends its sessions; commits."""
     user = _staff_account(session, user_id)
     password = secrets.token_urlsafe(9)
-    user.password_hash = hash_password(password)
+    new_hash = hash_password(password)  # before the lock: hashing is slow
     end_sessions(user)
+    user.password_hash = new_hash
     session.commit()
     return user, password

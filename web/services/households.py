@@ -222,10 +222,23 @@ def register_household(
     return household, code
 
 
+def _relock(session: Session, household: Household) -> Household:
+    """The household's row, locked (SQLite: the write lock) and read afresh.
+
+    A reset or revocation must see a PIN set from the old slip a moment ago: the ORM writes
+    only the columns it saw change, so clearing a PIN it read as empty would leave the new one.
+    set_pin locks the same row, so it comes wholly before (and is cleared) or wholly after (and
+    finds the old code void).
+    """
+    begin_write(session)
+    return lock_rows(session, Household, [household.id]).get(household.id, household)
+
+
 def invite(session: Session, actor: User, household: Household) -> str:
     """Issue a new invitation code (also the reset): old PIN cleared, sessions ended; commits."""
     if household.village_id != _require_committee(actor):
         raise LookupError(household.id)
+    household = _relock(session, household)
     code = _new_invitation(household)
     log(session, household.id, "invited", f"{household.invite_expires_at:%Y-%m-%d}")
     session.commit()
@@ -236,6 +249,7 @@ def revoke(session: Session, actor: User, household: Household) -> None:
     """End the household's access: code and PIN cleared, sessions ended; commits."""
     if household.village_id != _require_committee(actor):
         raise LookupError(household.id)
+    household = _relock(session, household)
     household.invite_hash = None
     household.invite_expires_at = None
     household.pin_hash = None
@@ -248,16 +262,22 @@ def revoke(session: Session, actor: User, household: Household) -> None:
 # --- the household's side: sign-in -------------------------------------------------------------
 
 
-def _refuse_if_locked(session: Session, bucket: str, limit: int) -> None:
-    verdict = throttle.check(session, bucket, limit, SIGN_IN_WINDOW)
-    if not verdict.allowed:
-        raise HouseholdError("locked", verdict.retry_after)
+def _attempt(session: Session, limits: dict[str, int]) -> throttle.Attempt:
+    """Count the attempt before anything secret is looked at (commits); refuse once locked.
+
+    However many attempts arrive at once, at most the limit are checked: see throttle.attempt.
+    The caller forgets the attempt when it turns out no failure.
+    """
+    attempt = throttle.attempt(session, limits, SIGN_IN_WINDOW)
+    if not attempt.allowed:
+        raise HouseholdError("locked", attempt.retry_after)
+    return attempt
 
 
 def redeem_invitation(session: Session, raw_code: str, ip: str) -> Household:
     """The household whose valid, unexpired invitation this is; counts a wrong code."""
     ip_bucket = f"household-invite-ip:{ip[:45]}"
-    _refuse_if_locked(session, ip_bucket, INVITE_FAILURES)
+    attempt = _attempt(session, {ip_bucket: INVITE_FAILURES})
     code = normalise_code(raw_code)
     household = None
     if len(code) == INVITE_LENGTH and all(c in INVITE_ALPHABET for c in code):
@@ -265,14 +285,14 @@ def redeem_invitation(session: Session, raw_code: str, ip: str) -> Household:
             select(Household).where(Household.invite_hash == code_hash(code))
         )
     if household is None or not household.sign_in_enabled:
-        throttle.record(session, ip_bucket)
-        session.commit()
-        raise HouseholdError("bad_code")
+        raise HouseholdError("bad_code")  # the attempt stays counted
+    throttle.forget(session, attempt)  # a real code, if expired: not a guess
     expires = _aware(household.invite_expires_at)
     if expires is None or expires <= utcnow():
         log(session, household.id, "invite_expired")
         session.commit()
         raise HouseholdError("expired_code")
+    session.commit()
     return household
 
 
@@ -303,31 +323,34 @@ def set_pin(session: Session, household_id: int, invite_hash: str, pin: str) -> 
 
 
 def sign_in(session: Session, raw_number: str, pin: str, ip: str) -> HouseholdPrincipal:
-    """Check household number and PIN, under per-household and per-address limits; commits."""
+    """Check household number and PIN, under per-household and per-address limits; commits.
+
+    The attempt is counted first (throttle.attempt): PINs sent at once are checked no more
+    often than PIN_FAILURES, then the household is locked even for the right PIN.
+    """
     ip_bucket = f"household-pin-ip:{ip[:45]}"
-    _refuse_if_locked(session, ip_bucket, IP_FAILURES)
     number = (raw_number or "").strip()
     household = (
         session.get(Household, int(number)) if number.isdigit() and len(number) < 10 else None
     )
-    if household is not None:
-        _refuse_if_locked(session, f"household-pin:{household.id}", PIN_FAILURES)
+    limits = {ip_bucket: IP_FAILURES}
+    bucket = f"household-pin:{household.id}" if household is not None else None
+    if bucket is not None:
+        limits[bucket] = PIN_FAILURES
+    attempt = _attempt(session, limits)
     stored = household.pin_hash if household is not None and household.sign_in_enabled else None
     if stored is None:
         check_password_hash(_DUMMY_PIN_HASH, pin or "")  # the same time either way
     if stored is None or not check_password_hash(stored, pin or ""):
-        throttle.record(session, ip_bucket)
-        if household is not None:
-            bucket = f"household-pin:{household.id}"
-            throttle.record(session, bucket)
+        if household is not None and bucket is not None:  # the attempt stays counted
             log(session, household.id, "sign_in_failed")
-            session.flush()
-            if not throttle.check(session, bucket, PIN_FAILURES, SIGN_IN_WINDOW).allowed:
+            if attempt.counts[bucket] == PIN_FAILURES:  # this was the last try allowed
                 log(session, household.id, "locked")
         session.commit()
         raise HouseholdError("wrong_pin")
-    assert household is not None
-    throttle.clear(session, f"household-pin:{household.id}")
+    assert household is not None and bucket is not None
+    throttle.clear(session, bucket)
+    throttle.forget(session, attempt)  # not a failure against the address either
     household.last_sign_in_at = utcnow()
     log(session, household.id, "signed_in")
     session.commit()

@@ -22,13 +22,13 @@ from werkzeug.wrappers import Response
 
 from web.extensions import db
 from web.forms import LoginForm
+from web.models import User
 from web.services.accounts import (
     authenticate,
     clear_failed_logins,
     end_sessions,
+    login_attempt,
     login_buckets,
-    login_wait,
-    record_failed_login,
 )
 
 auth = Blueprint("auth", __name__)
@@ -54,14 +54,17 @@ def login() -> Response | str:
     """Show the login form; sign in on valid credentials, unless too many attempts failed.
 
     Failed sign-ins count per username from one address and per address; once either limit is
-    reached the form answers 429 without looking at the password.
+    reached the form answers 429 without looking at the password. Each attempt is counted before
+    the password is looked at (and forgotten if it succeeds), so attempts sent at once cannot
+    all slip under the limit.
     """
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data or ""
         buckets = login_buckets(username, request.remote_addr)
-        wait = login_wait(db.session, buckets)
-        if wait:
+        attempt = login_attempt(db.session, buckets)
+        if not attempt.allowed:
+            wait = attempt.retry_after
             minutes = max(1, math.ceil(wait / 60))
             message = _(
                 "Too many failed sign-ins. Please wait %(minutes)s minutes and try again.",
@@ -73,11 +76,10 @@ def login() -> Response | str:
             return response
         user = authenticate(db.session, username, form.password.data or "")
         if user is None:
-            record_failed_login(db.session, buckets)
-            flash(_("Wrong username or password."), "error")
+            flash(_("Wrong username or password."), "error")  # the attempt stays counted
         else:
             session.clear()  # a fresh session at login: nothing carried over from before
-            clear_failed_logins(db.session, buckets)
+            clear_failed_logins(db.session, buckets, attempt)
             user.last_login_at = datetime.now(UTC)
             db.session.commit()
             login_user(user)
@@ -89,8 +91,10 @@ def login() -> Response | str:
 @login_required
 def logout() -> Response:
     """Sign out here and end this user's other sessions."""
-    end_sessions(current_user)
-    db.session.commit()
+    user = current_user._get_current_object()
+    if isinstance(user, User):  # a household signs out at /h/logout
+        end_sessions(user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
