@@ -19,7 +19,7 @@ from tests.web.test_household import (  # noqa: F401  (committee: a fixture)
     request_ids,
 )
 from web.extensions import db
-from web.models import HelpRequest, Need, User
+from web.models import HelpRequest, HouseholdEvent, Need, User
 from web.services import households as service
 
 
@@ -125,4 +125,53 @@ def test_accepting_twice_and_withdrawing_at_once_leave_one_decision(
         assert len(wishes) == done["accepted"], [(w.id, w.status) for w in wishes]
         if wishes:
             assert wishes[0].status == ("withdrawn" if done["withdrawn"] else "open")
+        db.session.remove()
+
+
+def test_a_double_tap_on_arrived_is_told_to_the_committee_once(
+    demo_app: Flask, committee: Any  # noqa: F811  (the fixture)
+) -> None:
+    from tests.web.test_household import pledge
+
+    slip = register(committee)
+    phone = activate(demo_app, slip)
+    ask(phone, "修村里的路")
+    (request_id,) = request_ids(demo_app, slip.number)
+    with demo_app.app_context():
+        need = db.session.scalars(
+            select(Need).where(
+                Need.village_id
+                == select(User.village_id).where(User.username == "village").scalar_subquery(),
+                Need.household_id.is_(None),
+                Need.category_code == "goods",
+                Need.status == "open",
+            )
+        ).first()
+        assert need is not None
+        need.verification, need_id = "verified", need.id
+        db.session.commit()
+        db.session.remove()
+    committee.post(f"/village/requests/{request_id}/merge", data={"need": str(need_id)})
+    pledge(demo_app, need_id)
+
+    def confirming(session: Session, _actor: User) -> str:
+        with demo_app.app_context():
+            service.confirm_arrival(session, slip.number, request_id)
+            return "told"
+
+    outcomes = race(
+        str(demo_app.config["SQLALCHEMY_DATABASE_URI"]),
+        [("arrived", "village", confirming)] * 3,
+        refusals=(service.HouseholdError,),
+    )
+
+    assert Counter(o.result for o in outcomes) == {"ok": 1, "HouseholdError": 2}, outcomes
+    with demo_app.app_context():
+        told = db.session.scalars(
+            select(HouseholdEvent).where(
+                HouseholdEvent.household_id == slip.number,
+                HouseholdEvent.kind == "arrival_reported",
+            )
+        ).all()
+        assert len(told) == 1
         db.session.remove()

@@ -554,9 +554,14 @@ def confirm_arrival(session: Session, household_id: int, request_id: int) -> Req
     confirmation would (the committee is told). For a request merged into a village need, the
     pledge is the village's: the household's word is logged for the committee, which confirms
     the village's receipt itself.
+
+    The request's row is locked and read afresh first: a double tap confirms and logs once.
     """
+    begin_write(session)
+    lock_rows(session, HelpRequest, [request_id])
     view = own_request(session, household_id, request_id)
     if not view.can_confirm:
+        session.rollback()
         raise HouseholdError("cannot_confirm")
     request = view.request
     if request.status == "accepted":
