@@ -43,7 +43,12 @@ def main(report_path: str) -> int:
     if not report.exists():
         print("pip-audit: WARNING: pip-audit could not run (see above): NOTHING was audited")
         return 0
-    deps = json.loads(report.read_text())["dependencies"]
+    # This project, installed editable, is the code under audit, not a dependency.
+    deps = [
+        d
+        for d in json.loads(report.read_text())["dependencies"]
+        if "editable" not in (d.get("skip_reason") or "")
+    ]
     vulnerable = [
         f"{d['name']} {d['version']}: {', '.join(v['id'] for v in d['vulns'])}"
         for d in deps
