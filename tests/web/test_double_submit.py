@@ -5,6 +5,7 @@ then shown the first as a likely duplicate, as it would be a minute later."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,27 @@ from web.models import Need, Offer, User
 from web.services import needs, offers
 
 RACERS = 4
+
+
+def _post_at_once(
+    app: Flask,
+    username: str,
+    duplicates: Callable[[Session, User], list[Any]],
+    create: Callable[[Session, User], Any],
+) -> Counter[str]:
+    """RACERS requests of one user, each checking for duplicates then saving as the page does;
+    how many saved and how many were warned instead."""
+
+    def posting(session: Session, actor: User) -> str:
+        with app.app_context():
+            if duplicates(session, actor):
+                session.rollback()
+                return "warned"
+            create(session, actor)
+            return "saved"
+
+    url = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    return Counter(o.value for o in race(url, [("post", username, posting)] * RACERS))
 
 
 def _count(app: Flask, model: Any, title: str) -> int:
@@ -38,19 +60,14 @@ def test_a_need_posted_twice_at_once_is_saved_once(demo_app: Flask) -> None:
         deadline=None,
     )
 
-    def posting(session: Session, actor: User) -> str:
-        with demo_app.app_context():
-            if needs.duplicates_before_saving(session, actor, data):
-                session.rollback()
-                return "warned"
-            needs.create_need(session, actor, data)
-            return "saved"
-
-    outcomes = race(
-        str(demo_app.config["SQLALCHEMY_DATABASE_URI"]), [("post", "village", posting)] * RACERS
+    saved = _post_at_once(
+        demo_app,
+        "village",
+        lambda session, actor: needs.duplicates_before_saving(session, actor, data),
+        lambda session, actor: needs.create_need(session, actor, data),
     )
 
-    assert Counter(o.value for o in outcomes) == {"saved": 1, "warned": RACERS - 1}, outcomes
+    assert saved == {"saved": 1, "warned": RACERS - 1}
     assert _count(demo_app, Need, title) == 1
 
 
@@ -71,17 +88,12 @@ def test_an_offer_posted_twice_at_once_is_saved_once(demo_app: Flask) -> None:
         valid_until=date(2027, 2, 28),
     )
 
-    def posting(session: Session, actor: User) -> str:
-        with demo_app.app_context():
-            if offers.likely_duplicate_offers(session, actor, data):
-                session.rollback()
-                return "warned"
-            offers.create_offer(session, actor, data)
-            return "saved"
-
-    outcomes = race(
-        str(demo_app.config["SQLALCHEMY_DATABASE_URI"]), [("post", "donor", posting)] * RACERS
+    saved = _post_at_once(
+        demo_app,
+        "donor",
+        lambda session, actor: offers.likely_duplicate_offers(session, actor, data),
+        lambda session, actor: offers.create_offer(session, actor, data),
     )
 
-    assert Counter(o.value for o in outcomes) == {"saved": 1, "warned": RACERS - 1}, outcomes
+    assert saved == {"saved": 1, "warned": RACERS - 1}
     assert _count(demo_app, Offer, title) == 1
