@@ -319,78 +319,78 @@ def own_queue(app: Flask) -> str:
     return name
 
 
+@pytest.fixture
+def rq_queue(demo_app: Flask) -> Iterator[tuple[Any, str]]:
+    """The test Redis for the app's jobs, in a queue of its own whose keys go afterwards."""
+    connection = redis_or_skip()
+    demo_app.config["DUIJIE_REDIS_URL"] = REDIS_TEST_URL
+    name = own_queue(demo_app)
+    yield connection, name
+    forget_queue(connection, name)
+
+
 @pytest.mark.redis
 @pytest.mark.xdist_group("redis")  # shares Redis db 15 with test_deploy_stack
 @pytest.mark.usefixtures("memo_solver")
 def test_rq_path_queues_then_a_worker_stores_the_preview(
-    client: FlaskClient, auth: Any, demo_app: Flask
+    client: FlaskClient, auth: Any, demo_app: Flask, rq_queue: tuple[Any, str]
 ) -> None:
     from rq import Queue, SimpleWorker
 
-    connection = redis_or_skip()
-    demo_app.config["DUIJIE_REDIS_URL"] = REDIS_TEST_URL
-    name = own_queue(demo_app)
-    try:
-        auth.login("admin")
-        run = run_id(client.post("/admin/week", data=policy_form()))
-        page = client.get(f"/admin/runs/{run}")
-        assert "排队等待计算进程" in page.text and "<progress" in page.text
-        found = stored(demo_app, run)
-        assert found.status == "queued" and found.job_id and found.job_id.startswith("duijie-")
+    connection, name = rq_queue
+    auth.login("admin")
+    run = run_id(client.post("/admin/week", data=policy_form()))
+    page = client.get(f"/admin/runs/{run}")
+    assert "排队等待计算进程" in page.text and "<progress" in page.text
+    found = stored(demo_app, run)
+    assert found.status == "queued" and found.job_id and found.job_id.startswith("duijie-")
 
-        with demo_app.app_context():
-            queue = Queue(name, connection=connection)
-            assert queue.job_ids == [found.job_id]
-            assert Queue(jobs.QUEUE_NAME, connection=connection).job_ids == []
-            SimpleWorker([queue], connection=connection).work(burst=True)
-            db.session.remove()
-        state = client.get(f"/admin/runs/{run}/progress").json
-        assert state is not None and state["status"] == "preview" and state["done"]
-        demo_app.config["DUIJIE_COMMIT_WAIT_SECONDS"] = 0
-        page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
-        assert "提交中" in page.text  # the commit is a job too: queued for the worker
-        with demo_app.app_context():
-            SimpleWorker([queue], connection=connection).work(burst=True)
-            db.session.remove()
-        assert "已提交" in client.get(f"/admin/runs/{run}").text
-        assert stored(demo_app, run).status == "committed"
-    finally:
-        forget_queue(connection, name)
+    with demo_app.app_context():
+        queue = Queue(name, connection=connection)
+        assert queue.job_ids == [found.job_id]
+        assert Queue(jobs.QUEUE_NAME, connection=connection).job_ids == []
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        db.session.remove()
+    state = client.get(f"/admin/runs/{run}/progress").json
+    assert state is not None and state["status"] == "preview" and state["done"]
+    demo_app.config["DUIJIE_COMMIT_WAIT_SECONDS"] = 0
+    page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    assert "提交中" in page.text  # the commit is a job too: queued for the worker
+    with demo_app.app_context():
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        db.session.remove()
+    assert "已提交" in client.get(f"/admin/runs/{run}").text
+    assert stored(demo_app, run).status == "committed"
 
 
 @pytest.mark.redis
 @pytest.mark.xdist_group("redis")
 def test_a_queue_no_worker_reads_is_named_on_the_run_page(
-    client: FlaskClient, auth: Any, demo_app: Flask
+    client: FlaskClient, auth: Any, rq_queue: tuple[Any, str]
 ) -> None:
     """A preview queued while no `duijie worker` runs would wait for ever: the page says so,
     and stops saying so once a worker listens on the queue."""
     from rq import Queue, SimpleWorker
 
-    connection = redis_or_skip()
-    demo_app.config["DUIJIE_REDIS_URL"] = REDIS_TEST_URL
-    name = own_queue(demo_app)
-    try:
-        auth.login("admin")
-        run = run_id(client.post("/admin/week", data=policy_form()))
-        page = client.get(f"/admin/runs/{run}")
-        assert f"队列“{name}”现在没有计算进程在处理" in page.text
-        warning = re.search(r'class="flash error no-worker"[^>]*>', page.text)
-        assert warning is not None and "hidden" not in warning.group(0)
-        state = client.get(f"/admin/runs/{run}/progress").json
-        assert state is not None and state["no_worker"] and state["queue"] == name
+    connection, name = rq_queue
+    auth.login("admin")
+    run = run_id(client.post("/admin/week", data=policy_form()))
+    page = client.get(f"/admin/runs/{run}")
+    assert f"队列“{name}”现在没有计算进程在处理" in page.text
+    warning = re.search(r'class="flash error no-worker"[^>]*>', page.text)
+    assert warning is not None and "hidden" not in warning.group(0)
+    state = client.get(f"/admin/runs/{run}/progress").json
+    assert state is not None and state["no_worker"] and state["queue"] == name
 
-        worker = SimpleWorker([Queue(name, connection=connection)], connection=connection)
-        worker.register_birth()
-        try:
-            state = client.get(f"/admin/runs/{run}/progress").json
-            assert state is not None and state["status"] == "queued" and not state["no_worker"]
-            page = client.get(f"/admin/runs/{run}")
-            assert re.search(r'class="flash error no-worker"[^>]*hidden', page.text)
-        finally:
-            worker.register_death()
+    worker = SimpleWorker([Queue(name, connection=connection)], connection=connection)
+    worker.register_birth()
+    try:
+        state = client.get(f"/admin/runs/{run}/progress").json
+        assert state is not None and state["status"] == "queued" and not state["no_worker"]
+        page = client.get(f"/admin/runs/{run}")
+        assert re.search(r'class="flash error no-worker"[^>]*hidden', page.text)
     finally:
-        forget_queue(connection, name)
+        worker.register_death()
 
 
 @pytest.mark.usefixtures("memo_solver")
