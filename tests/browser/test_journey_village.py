@@ -70,3 +70,30 @@ def test_a_committee_posts_a_need_and_a_wish_and_the_township_verifies_them(
     for title in ("硬化村道2公里", "给孩子买一件冬季棉衣"):
         assert "已核实" in committee.get_by_role("row").filter(has_text=title).inner_text()
     browse.shot(committee, "needs-verified")
+
+
+def test_a_committee_withdraws_a_need_after_saying_yes(browse: Browse) -> None:
+    committee = browse.tab(PHONE)
+    browse.sign_in(committee, "village")
+    committee.get_by_role("link", name="本村需求", exact=True).click()
+    committee.get_by_role("link", name="发布需求").click()
+    committee.get_by_label("类别").select_option(label="医疗帮扶")
+    committee.get_by_label("标题").fill("村卫生室添置血压计三台")
+    committee.get_by_label("数量").fill("3")
+    committee.get_by_role("button", name="保存需求").click()
+    row = committee.get_by_role("row").filter(has_text="村卫生室添置血压计三台")
+    row.wait_for()
+
+    asked: list[str] = []
+    committee.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    row.get_by_role("button", name="撤回").click()
+    committee.wait_for_timeout(300)
+    assert asked and "撤回" in asked[0]
+    assert "已撤回" not in row.inner_text()  # "no": nothing was sent
+
+    committee.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="撤回").click()
+    committee.get_by_text("需求已撤回").wait_for()
+    assert "已撤回" in row.inner_text()
+    assert row.get_by_role("button", name="撤回").count() == 0
+    browse.shot(committee, "need-withdrawn")

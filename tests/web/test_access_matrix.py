@@ -125,6 +125,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("village.new_need", "POST"): only({"village": "ok"}),
     ("village.edit_need", "GET"): only({"village": "ok|404"}),
     ("village.edit_need", "POST"): only({"village": "ok|404"}),
+    ("village.withdraw_need", "POST"): only({"village": "ok|404"}),
     ("village.new_wish", "GET"): only({"village": "ok"}),
     ("village.new_wish", "POST"): only({"village": "ok"}),
     ("village.review", "GET"): only({"township": "ok"}),

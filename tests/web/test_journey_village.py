@@ -385,3 +385,45 @@ def test_service_refuses_to_reject_a_need_aid_is_allocated_to(demo_db: Flask) ->
     with pytest.raises(NeedError, match="locked"):
         verify_need(db.session, need, approve=False, reason="不再需要")
     assert db.session.get(Need, need.id).verification == "verified"  # type: ignore[union-attr]
+
+
+def test_committee_withdraws_its_own_open_need_only(
+    client: FlaskClient, auth: Any, demo_app: Flask
+) -> None:
+    found = ids(demo_app)
+    auth.login("village")
+    client.post("/village/needs/new", data=need_form(title="村部会议室桌椅", confirm_duplicate="y"))
+    with demo_app.app_context():
+        need_id = db.session.scalar(select(Need.id).where(Need.title == "村部会议室桌椅"))
+        db.session.remove()
+    listing = client.get("/village/needs").text
+    assert f"/village/needs/{need_id}/withdraw" in listing
+
+    page = client.post(f"/village/needs/{need_id}/withdraw", follow_redirects=True)
+    assert "需求已撤回" in page.text
+    assert f"/village/needs/{need_id}/withdraw" not in page.text  # no second withdrawal
+    assert f"/village/needs/{need_id}/edit" not in page.text
+    with demo_app.app_context():
+        assert db.session.get(Need, need_id).status == "withdrawn"  # type: ignore[union-attr]
+        db.session.remove()
+    auth.logout()
+    auth.login("township")
+    assert "村部会议室桌椅" not in client.get("/township/needs").text  # out of verification
+    auth.logout()
+
+    # Another village's need: not found, untouched. A need with aid allocated: refused.
+    auth.login("village")
+    assert client.post(f"/village/needs/{found['other']}/withdraw").status_code == 404
+    with demo_app.app_context():
+        other = db.session.get(Need, found["other"])
+        own = db.session.get(Need, found["own"])
+        assert other is not None and other.status != "withdrawn"
+        assert own is not None
+        own.status, own.allocated = "open", 1
+        db.session.commit()
+        db.session.remove()
+    page = client.post(f"/village/needs/{found['own']}/withdraw", follow_redirects=True)
+    assert "这条需求已有分配，不能再修改" in page.text
+    with demo_app.app_context():
+        assert db.session.get(Need, found["own"]).status == "open"  # type: ignore[union-attr]
+        db.session.remove()

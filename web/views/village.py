@@ -13,7 +13,7 @@ from seeds.checklist import CHECKLIST_ITEMS
 from web.auth import roles_required
 from web.caching import cached_page
 from web.extensions import db
-from web.forms import NeedForm, VerifyForm, WishForm
+from web.forms import DecisionForm, NeedForm, VerifyForm, WishForm
 from web.i18n import category_name, is_english
 from web.models import Need
 from web.services import needs as service
@@ -74,6 +74,7 @@ def needs() -> str:
         "village/needs.html",
         needs=service.village_needs(db.session, _village_id()),
         village=current_user.village,
+        form=DecisionForm(),
     )
 
 
@@ -118,6 +119,24 @@ def edit_need(need_id: int) -> Response | str:
         flash(_("Need updated; it waits for the township to verify it again."), "info")
         return redirect(url_for("village.needs"))
     return render_template("village/need_form.html", form=form, need=need, duplicates=[])
+
+
+@village.post("/village/needs/<int:need_id>/withdraw")
+@roles_required("village")
+def withdraw_need(need_id: int) -> Response:
+    """Withdraw the village's own need or micro-wish while nothing is allocated to it: it leaves
+    the township's list and the next allocations."""
+    need = _own_need(need_id)
+    if DecisionForm().validate_on_submit():
+        try:
+            service.withdraw_need(db.session, need)
+        except service.NeedError:
+            flash(
+                _("Aid is already allocated to this need; it can no longer be changed."), "error"
+            )
+        else:
+            flash(_("Need withdrawn; it will not be allocated."), "info")
+    return redirect(url_for("village.needs"))
 
 
 @village.route("/village/wishes/new", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
-// Every page: a form that changes something is sent once. A second click (or tap on a slow
+// Every page: a form with data-confirm asks first (withdrawing a need, say); a form that
+// changes something is sent once. A second click (or tap on a slow
 // line) while the first request is on its way is ignored, so a need, an offer or a decision is
 // not posted twice; the server refuses a true duplicate too, this only spares the round trip.
 // Nothing is disabled (a disabled button would drop its name=value, e.g. verify or reject), and
@@ -12,6 +13,11 @@
       return;
     }
     if (event.defaultPrevented) { return; }
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      return;
+    }
     if (form.dataset.sending) {
       event.preventDefault();
       return;
