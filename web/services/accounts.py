@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from web.models import User
 from web.models.accounts import ROLES
 from web.services import throttle
-from web.services.locking import begin_write, lock_rows
+from web.services.locking import begin_write, lock_rows, relock
 
 # werkzeug's default is scrypt; named here so a change is a decision, not an accident.
 PASSWORD_METHOD = "scrypt"  # noqa: S105  (a hashing scheme name, not a password)
@@ -90,7 +90,7 @@ def end_sessions(user: User) -> None:
     if session is None:
         raise ValueError("end_sessions needs a user loaded in a session")
     begin_write(session)
-    lock_rows(session, User, [user.id])
+    lock_rows(session, User, [user.id])  # by model: `user` may be current_user's proxy
     user.session_version += 1
 
 
@@ -199,8 +199,7 @@ def _staff_account(session: Session, user_id: int) -> User:
 def set_staff_active(session: Session, user_id: int, active: bool) -> User:
     """Suspend or restore a staff account; suspending ends its sessions at once; commits."""
     user = _staff_account(session, user_id)
-    begin_write(session)
-    lock_rows(session, User, [user.id])  # decided on the row as it stands now
+    relock(session, user)  # decided on the row as it stands now
     if user.active != active:
         end_sessions(user)
         user.active = active

@@ -32,7 +32,7 @@ from web.models.base import utcnow
 from web.services import delivery, throttle, uploads
 from web.services import needs as needs_service
 from web.services.accounts import PASSWORD_METHOD
-from web.services.locking import begin_write, lock_rows
+from web.services.locking import begin_write, lock_rows, relock
 
 # Invitation codes: no 0/O, 1/I/L, so a code read off paper is typed right.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -222,23 +222,14 @@ def register_household(
     return household, code
 
 
-def _relock(session: Session, household: Household) -> Household:
-    """The household's row, locked (SQLite: the write lock) and read afresh.
-
-    A reset or revocation must see a PIN set from the old slip a moment ago: the ORM writes
-    only the columns it saw change, so clearing a PIN it read as empty would leave the new one.
-    set_pin locks the same row, so it comes wholly before (and is cleared) or wholly after (and
-    finds the old code void).
-    """
-    begin_write(session)
-    return lock_rows(session, Household, [household.id]).get(household.id, household)
-
-
 def invite(session: Session, actor: User, household: Household) -> str:
     """Issue a new invitation code (also the reset): old PIN cleared, sessions ended; commits."""
     if household.village_id != _require_committee(actor):
         raise LookupError(household.id)
-    household = _relock(session, household)
+    # Read afresh under the lock: a PIN set from the old slip a moment ago must be seen to be
+    # cleared (the ORM writes only the columns it saw change). set_pin locks the same row, so it
+    # comes wholly before (and is cleared) or wholly after (and finds the old code void).
+    relock(session, household)
     code = _new_invitation(household)
     log(session, household.id, "invited", f"{household.invite_expires_at:%Y-%m-%d}")
     session.commit()
@@ -249,7 +240,7 @@ def revoke(session: Session, actor: User, household: Household) -> None:
     """End the household's access: code and PIN cleared, sessions ended; commits."""
     if household.village_id != _require_committee(actor):
         raise LookupError(household.id)
-    household = _relock(session, household)
+    relock(session, household)  # as in invite
     household.invite_hash = None
     household.invite_expires_at = None
     household.pin_hash = None
@@ -659,8 +650,7 @@ def _undecided_of(session: Session, actor: User, request: HelpRequest) -> None:
     household's withdrawal at the same moment finds it decided."""
     if request.village_id != _require_committee(actor):
         raise LookupError(request.id)
-    begin_write(session)
-    lock_rows(session, HelpRequest, [request.id])
+    relock(session, request)
     if request.status != "received":
         raise HouseholdError("decided")
 

@@ -49,7 +49,8 @@ def lock_rows(session: Session, model: type[M], ids: Iterable[int]) -> dict[int,
 
 
 def relock(session: Session, row: Any) -> None:
-    """Lock one offer or need and read it afresh, before a change that depends on `allocated`.
+    """Lock one row and read it afresh (SQLite: take the write lock), before a change that
+    depends on its state: an offer or need's `allocated`, a request's or household's status.
 
     An edit or withdrawal allowed only while nothing is allocated must see the counter as the
     weekly commit and manual pledges leave it, not as it was when the page loaded it.
