@@ -42,8 +42,11 @@ DESCRIPTION_WEIGHT = 0.5
 STEM_WEIGHT = 0.6
 # A kind term followed by one of these is an attribute of something else (砂糖橘种植户).
 ATTRIBUTE_SUFFIXES: tuple[str, ...] = (
-    "户", "大户", "基地", "园区", "合作社", "示范", "企业", "公司", "协会", "专业", "产业园",
+    "户", "大户", "基地", "园区", "合作社", "示范", "企业", "公司", "协会", "专业", "产业园", "厂",
 )
+# What follows one of these is what is asked for: kind terms before it only describe the asker
+# (砂糖橘种植户急需复合肥, 扶贫车间需要通三相电).
+REQUEST_VERBS: tuple[str, ...] = ("需要", "急需", "想要", "申请", "缺少", "缺乏", "缺", "要")
 ATTRIBUTE_FACTOR = 0.3
 # Evidence for a kind at which its strength is full (one title term is 1, a title stem 0.6).
 FULL_STRENGTH = 0.5
@@ -60,7 +63,7 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
     },
     "training": {
         "培训": 2.0, "技术": 1.0, "培训班": 2.0, "讲座": 1.5, "学习班": 2.0, "技术指导": 1.5,
-        "课程": 1.0, "授课": 1.5, "传授": 1.0, "实训": 1.5, "教学": 0.5, "学习": 0.5,
+        "课程": 1.0, "授课": 1.5, "传授": 1.0, "实训": 1.5, "学习": 0.5,
         "技能": 1.0, "种植": 0.3,
     },
     "jobs": {
@@ -81,7 +84,7 @@ CATEGORY_CUES: dict[str, dict[str, float]] = {
         "施工": 1.0, "扩建": 1.0, "建": 0.3,
     },
     "education": {
-        "助学": 1.5, "学生": 1.0, "上学": 0.5, "读书": 0.5, "学费": 1.5, "入学": 1.0,
+        "助学": 1.5, "学生": 0.5, "上学": 0.5, "读书": 0.5, "学费": 1.5, "入学": 1.0,
         "辍学": 1.5, "就读": 1.0, "学业": 1.0, "贫困生": 1.5, "在读": 1.0,
     },
     "medical": {
@@ -140,6 +143,11 @@ def _common_prefix(a: str, b: str) -> str:
     return a[:n]
 
 
+def _related(a: _Entry, b: _Entry) -> bool:
+    """True when some kind of one entry is an ancestor or descendant of some kind of the other."""
+    return any(covers(x, y) or covers(y, x) for x, _ in a.kinds for y, _ in b.kinds)
+
+
 class Recognizer:
     """Kind recognition for one catalogue: its terms, stems and cues, built once."""
 
@@ -180,12 +188,10 @@ class Recognizer:
             weights: dict[str, float] = {c: STEM_WEIGHT for c in stem_kinds.get(text, ())}
             weights.update({c: 1.0 for c in term_kinds.get(text, ())})
             categories: dict[str, float] = defaultdict(float)
-            if weights:
-                kind_cats = {c.split(".", 1)[0] for c in weights}
-                # A product word names no category: its evidence is shared among them.
-                share = (1.0 if text in term_kinds else STEM_WEIGHT) / len(kind_cats)
-                for cat in kind_cats:
-                    categories[cat] += share
+            kind_cats = {c.split(".", 1)[0] for c in weights}
+            if len(kind_cats) == 1:
+                # A product word of several categories (茶叶, 大米) says nothing of the category.
+                categories[kind_cats.pop()] += 1.0
             for cat, w in cues.get(text, {}).items():
                 if text not in term_kinds:
                     categories[cat] += w
@@ -209,10 +215,19 @@ class Recognizer:
         kept = [m for m in found
                 if not any(o.start <= m.start and m.end <= o.end and o.end - o.start
                            > m.end - m.start for o in found)]
+        terms = [m for m in kept if m.entry.is_kind_term]
+        verbs = [i for i in range(len(text)) if text.startswith(REQUEST_VERBS, i)]
         out: list[_Match] = []
         for m in kept:
             w = weight
-            if m.entry.is_kind_term and text.startswith(ATTRIBUTE_SUFFIXES, m.end):
+            if m.entry.is_kind_term and (
+                text.startswith(ATTRIBUTE_SUFFIXES, m.end)
+                # an earlier term overlapping a later term of another lineage describes it
+                or any(m.start < o.start < m.end < o.end and not _related(m.entry, o.entry)
+                       for o in terms)
+                # a term before a request verb, with a term after it, describes the asker
+                or any(m.end <= v and any(o.start >= v for o in terms) for v in verbs)
+            ):
                 w *= ATTRIBUTE_FACTOR
             out.append(_Match(m.start, m.end, m.entry, w))
         return out
@@ -231,9 +246,16 @@ class Recognizer:
                     own[code] += w * m.weight
             for cat, w in m.entry.categories:
                 evidence[cat] += w * m.weight
+        # A product stem does not compete with a kind its category names (油茶林杀虫剂).
+        exact = {c for m in matches for c, w in m.entry.kinds if w == 1.0 and c in own}
+        for code in {c for m in matches for c, w in m.entry.kinds if w < 1.0} - exact:
+            same = [e for e in exact if e.split(".", 1)[0] == code.split(".", 1)[0]]
+            if same and not any(covers(e, code) or covers(code, e) for e in same):
+                own.pop(code, None)
         if not own:
             return []
-        total = sum(evidence.values()) + CATEGORY_SMOOTHING
+        # Squared shares: the leading category stands out from faint evidence for others.
+        total = sum(v * v for v in evidence.values()) + CATEGORY_SMOOTHING
         # Evidence for a kind counts for its ancestors too.
         agg: dict[str, float] = defaultdict(float)
         for code, w in own.items():
@@ -244,7 +266,7 @@ class Recognizer:
         guesses: list[Guess] = []
         for code, w in agg.items():
             cat = code.split(".", 1)[0]
-            p_cat = 1.0 if category is not None else evidence[cat] / total
+            p_cat = 1.0 if category is not None else evidence[cat] ** 2 / total
             rival = max((v for c, v in agg.items()
                          if c.split(".", 1)[0] == cat and not covers(c, code)
                          and not covers(code, c)), default=0.0)
