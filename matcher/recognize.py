@@ -10,16 +10,19 @@ Evidence comes from three sources, all precomputed per catalogue (`Recognizer`):
   岗位 jobs, 资金 funds ...), including the terms of the category roots.
 
 Matching is longest-first: a match inside a longer match is dropped (砂糖橘苗 is a seedling, the
-砂糖橘 inside it says nothing more). Title matches weigh 1, description matches 0.5; a kind term
-directly followed by a word that makes it an attribute (砂糖橘种植**户**, 茶叶种植**基地**) weighs
-less. The confidence of a kind is P(category) x P(kind | category) x strength:
+砂糖橘 inside it says nothing more). Title matches weigh 1, description matches 0.5. A kind term
+weighs 0.3 when it only describes something else: followed by 户/基地/合作社/厂 ... (砂糖橘种植户),
+overlapping a later term of another lineage, or before a request verb with a term after it
+(扶贫车间需要通三相电). A stem never rivals a kind its category names by a term (油茶林杀虫剂).
+The confidence of a kind is P(category) x P(kind | category) x strength:
 
-* P(category): the category's share of the evidence (cues, and kind terms split over the
-  categories they name); 1 when the caller already knows the category;
+* P(category): the category's squared evidence over all categories' squared evidence (plus a
+  little smoothing); cues and kind terms of one category count, product words (terms or stems
+  of several categories: 茶叶, 大米) count for none; 1 when the caller knows the category;
 * P(kind | category): the evidence for the kind and its descendants over that plus the best
   rival in the category that is neither its ancestor nor its descendant (two tied leaves get
   0.5 each, their parent 1);
-* strength: 1 from one title term, less for a lone stem in the description.
+* strength: min(1, evidence / 0.5): 1 from one title term, less for a lone description stem.
 
 Category roots are never recognised (they say no more than the category). `best_kind` returns
 a kind only when its confidence reaches `THRESHOLD`, else None: it declines rather than guesses.
@@ -30,7 +33,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -308,7 +310,3 @@ def best_kind(title: str, description: str, catalogue: Catalogue,
     """The single recognised kind if its confidence reaches the threshold, else None."""
     return recognizer_for(catalogue).best_kind(title, description, category, threshold)
 
-
-def codes(guesses: Iterable[Guess]) -> list[str]:
-    """The codes of some guesses, in order."""
-    return [g.code for g in guesses]
