@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-SHARED = ROOT.parent / "shared" / "instances"
+SHARED = next(
+    (p / "shared" / "instances" for p in ROOT.parents if (p / "shared" / "instances").is_dir()),
+    ROOT.parent / "shared" / "instances",
+)
 RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_GENERATED = [f"gen:{offers}:{seed}" for offers in (250, 500, 1000) for seed in (1, 2)]
 

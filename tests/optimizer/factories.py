@@ -6,7 +6,12 @@ import random
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+HERE = Path(__file__).resolve()
+# ../shared next to the checkout (a git worktree may sit one level deeper).
+SHARED = next(
+    (p / "shared" for p in HERE.parents if (p / "shared" / "instances").is_dir()),
+    HERE.parents[2].parent / "shared",
+)
 INSTANCES = SHARED / "instances"
 
 
