@@ -249,7 +249,8 @@ def _kind_components(
 
     An offer is joined to its items (a general offer to every need), a need to each offer
     item covering a kind it takes; location is left to the regions. Components with no need
-    or no offer are dropped, as parts without offers are. Each component is named by its
+    or no offer are dropped, as parts without offers are, and so are offers none of whose
+    items covers a need of the part. Each component is named by its
     smallest kind, or "" when the part stays whole (always so for a v1 instance).
     """
     if not any(instance.offers[o].items for o in offers):
@@ -260,6 +261,7 @@ def _kind_components(
     for o in offers:
         for kind in instance.offers[o].items or ("",):
             union.join(f"o{o}", f"k:{kind}")
+    met: set[str] = set()  # offer items that cover some need's kind
     for n in needs:
         union.find(f"n{n}")
         if general:
@@ -267,13 +269,15 @@ def _kind_components(
         for kind in wanted(instance.needs[n]):
             for prefix in prefixes(kind):
                 if prefix in items:
+                    met.add(prefix)
                     union.join(f"n{n}", f"k:{prefix}")
     found: dict[str, tuple[list[int], list[int]]] = {}
     for n in needs:
         found.setdefault(union.find(f"n{n}"), ([], []))[0].append(n)
     for o in offers:
-        root = union.find(f"o{o}")
-        if root in found:
+        root, kinds_of = union.find(f"o{o}"), instance.offers[o].items
+        # An offer joined only through another offer's items serves nobody here: left out.
+        if root in found and (not kinds_of or met.intersection(kinds_of)):
             found[root][1].append(o)
     kinds: dict[str, str] = {}
     for kind in sorted(items | ({""} if general else set())):
