@@ -2,9 +2,13 @@
 
     python benchmarks/optimizer_bench.py                       # every shared + generated instance
     python benchmarks/optimizer_bench.py --instances hezhou-31 gen:500:2 --time-limits 5 30 60
+    python benchmarks/optimizer_bench.py --instances kinds/hezhou-kinds-33 genk:500:1
 
-Instances are names from ../shared/instances or gen:OFFERS:SEED (benchmarks/instance_gen.py,
-267 villages). Each solver runs in its own process, so peak memory (max RSS) is its own.
+Instances are names from ../shared/instances (kinds/NAME for the spec v1.1 weeks with kinds),
+gen:OFFERS:SEED (benchmarks/instance_gen.py, 267 villages) or genk:OFFERS:SEED (the same week
+with kinds). A summary gives, per family (v1 or kinds) and solver, the median ratio to the LP
+bound and the median wall time. Each solver runs in its own process, so peak memory (max
+RSS) is its own.
 Objectives are recomputed exactly from each solver's allocation by optimizer.evaluate.
 Results go to benchmarks/results/ (gitignored).
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -24,20 +29,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-SHARED = ROOT.parent / "shared" / "instances"
+SHARED = next(
+    (p / "shared" / "instances" for p in ROOT.parents if (p / "shared" / "instances").is_dir()),
+    ROOT.parent / "shared" / "instances",
+)
 RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_GENERATED = [f"gen:{offers}:{seed}" for offers in (250, 500, 1000) for seed in (1, 2)]
+DEFAULT_GENERATED_KINDS = [f"genk:{offers}:{seed}" for offers in (500, 1000) for seed in (1, 2)]
 
 
 def load(name: str) -> Any:
     """The Instance of a shared name or gen:OFFERS:SEED."""
     from optimizer import parse_instance
 
-    if name.startswith("gen:"):
+    if name.startswith(("gen:", "genk:")):
         from instance_gen import generate
 
-        _, offers, seed = name.split(":")
-        return parse_instance(generate(offers=int(offers), seed=int(seed)))
+        family, offers, seed = name.split(":")
+        return parse_instance(generate(offers=int(offers), seed=int(seed), kinds=family == "genk"))
     return parse_instance(json.loads((SHARED / f"{name}.json").read_text(encoding="utf-8")))
 
 
@@ -115,13 +124,46 @@ def table(rows: list[dict[str, Any]], bounds: dict[str, float | None]) -> str:
     return "\n".join(lines)
 
 
+def family(name: str) -> str:
+    """"kinds" for weeks with kinds (spec v1.1), else "v1"."""
+    return "kinds" if name.startswith(("kinds/", "genk:")) else "v1"
+
+
+def summary(rows: list[dict[str, Any]], bounds: dict[str, float | None]) -> str:
+    """Median ratio to the LP bound and median wall time per family, solver and limit."""
+    cells: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    for r in rows:
+        bound, obj = bounds.get(r["instance"]), r.get("objective")
+        if r["solver"] == "lp" or obj is None or not bound:
+            continue
+        limit = "-" if r["solver"] == "greedy" else f"{r['limit']:g}"
+        cells.setdefault((family(r["instance"]), r["solver"], limit), []).append(
+            (obj / bound, r["wall"])
+        )
+    lines = [
+        "| family | solver | limit s | instances | median / LP bound | min / LP bound "
+        "| median wall s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (fam, solver, limit), values in sorted(cells.items()):
+        ratios = [v[0] for v in values]
+        lines.append(
+            f"| {fam} | {solver} | {limit} | {len(values)} | {statistics.median(ratios):.4f} | "
+            f"{min(ratios):.4f} | {statistics.median(v[1] for v in values):.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         print(json.dumps(work(sys.argv[2], sys.argv[3], float(sys.argv[4]))))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     shared = sorted(p.stem for p in SHARED.glob("*.json")) if SHARED.is_dir() else []
-    parser.add_argument("--instances", nargs="+", default=shared + DEFAULT_GENERATED)
+    shared += sorted(f"kinds/{p.stem}" for p in (SHARED / "kinds").glob("*.json"))
+    parser.add_argument(
+        "--instances", nargs="+", default=shared + DEFAULT_GENERATED + DEFAULT_GENERATED_KINDS
+    )
     parser.add_argument("--time-limits", nargs="+", type=float, default=[30.0])
     parser.add_argument("--solvers", nargs="+", default=["duijie", "greedy", "highs"])
     parser.add_argument("--lp-time-limit", type=float, default=600.0)
@@ -140,9 +182,10 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"bench-{stamp}.json").write_text(json.dumps(rows, indent=1))
-    (RESULTS / f"bench-{stamp}.md").write_text(table(rows, bounds) + "\n")
+    report = table(rows, bounds) + "\n\n" + summary(rows, bounds) + "\n"
+    (RESULTS / f"bench-{stamp}.md").write_text(report)
     print()
-    print(table(rows, bounds))
+    print(report)
 
 
 if __name__ == "__main__":

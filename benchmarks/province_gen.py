@@ -10,7 +10,7 @@ Hezhou generator (instance_gen.py). Offers are local as real donors are: most ar
 the donor's county (县) or city (市), some to a few paired villages (结对帮扶), and a few
 (provincial enterprises, the east-west partner province) are province-wide.
 `--provinces K` repeats the province K times side by side (ids and names prefixed) for the
-scaling runs.
+scaling runs. `--kinds` puts kinds (spec v1.1) on needs and offers as instance_gen does.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import sys
 from typing import Any
 
 try:
-    from benchmarks.instance_gen import CATEGORIES
+    from benchmarks.instance_gen import CATEGORIES, add_kinds
 except ImportError:  # run as a script from benchmarks/
-    from instance_gen import CATEGORIES  # type: ignore[no-redef]
+    from instance_gen import CATEGORIES, add_kinds  # type: ignore[no-redef]
 
 # city: (counties, centre lat, centre lon, share of the province's poor villages)
 CITIES: dict[str, tuple[int, float, float, float]] = {
@@ -203,21 +203,25 @@ def generate(
     needs: int = 40_000,
     offers: int = 10_000,
     seed: int = 0,
+    kinds: bool = False,
 ) -> dict[str, Any]:
-    """`provinces` provinces side by side (each a generate_province), one instance."""
+    """`provinces` provinces side by side (each a generate_province), one instance; with
+    `kinds`, kinds on its needs and offers (instance_gen.add_kinds)."""
     if provinces == 1:
-        return generate_province(villages, needs, offers, seed)
+        data = generate_province(villages, needs, offers, seed)
+        return add_kinds(data, seed) if kinds else data
     parts = [
         generate_province(villages, needs, offers, seed, prefix=f"P{p:02d}")
         for p in range(provinces)
     ]
-    return {
+    whole = {
         "week": "2026-W48",
         "villages": [v for p in parts for v in p["villages"]],
         "needs": [n for p in parts for n in p["needs"]],
         "offers": [o for p in parts for o in p["offers"]],
         "policy": dict(POLICY),
     }
+    return add_kinds(whole, seed) if kinds else whole
 
 
 def main() -> None:
@@ -227,8 +231,11 @@ def main() -> None:
     parser.add_argument("--needs", type=int, default=40_000)
     parser.add_argument("--offers", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kinds", action="store_true", help="kinds on needs and offers (v1.1)")
     args = parser.parse_args()
-    data = generate(args.provinces, args.villages, args.needs, args.offers, args.seed)
+    data = generate(
+        args.provinces, args.villages, args.needs, args.offers, args.seed, args.kinds
+    )
     json.dump(data, sys.stdout, ensure_ascii=False)
 
 

@@ -25,6 +25,12 @@ county or city only meet the needs of that region. The plan:
    of fairness while the village is below the floor overall, and over-values it only for
    villages that other parts lift above the floor.
 5. The merged allocation's objective is recomputed on the whole instance by `evaluate`.
+6. Kinds (spec v1.1): within a (category, region) part, offers and needs whose kinds cannot
+   meet are cut apart: each connected component of the part's kind graph (an offer joined
+   to its items, a general offer to every need, a need to the items covering what it takes)
+   is a part of its own, so parts get smaller. A part without kinds stays whole, so v1
+   instances are cut exactly as before. A wide offer with items goes to the region with most
+   unmet demand for the kinds it covers, never to a region where none of its kinds is needed.
 
 Bound (`bound_jobs`, `combine_bounds`): for prices 0 <= mu_v <= fairness_penalty,
     -P * max(0, floor - cov_v) <= mu_v * (cov_v - floor),
@@ -49,8 +55,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optimizer.evaluate import evaluate
+from optimizer.kinds import NeedsByKind, prefixes, wanted
 from optimizer.lp import solve_relaxation
-from optimizer.model import Allocation, Instance, Offer, Result, Village
+from optimizer.model import Allocation, Instance, Need, Offer, Result, Village
 from optimizer.parse import parse_instance
 from optimizer.problem import build_problem, km_between
 from optimizer.solve import solve
@@ -111,14 +118,19 @@ def _village_json(v: Village) -> JSONDict:
     return item
 
 
-def _need_json(n: Any) -> JSONDict:
-    return {
+def _need_json(n: Need) -> JSONDict:
+    item: JSONDict = {
         "id": n.id,
         "village": n.village,
         "category": n.category,
         "quantity": n.quantity,
         "urgency": n.urgency,
     }
+    if n.item is not None:
+        item["item"] = n.item
+    if n.accepts:
+        item["accepts"] = list(n.accepts)
+    return item
 
 
 def _offer_json(o: Offer) -> JSONDict:
@@ -135,6 +147,8 @@ def _offer_json(o: Offer) -> JSONDict:
         item["villages"] = list(o.villages)
     if o.lat is not None and o.lon is not None:
         item.update(lat=o.lat, lon=o.lon)
+    if o.items:
+        item["items"] = list(o.items)
     return item
 
 
@@ -215,23 +229,71 @@ def plan_parts(instance: Instance) -> Plan:
         offers = sorted(region_offers.get(key, []))
         if not offers:
             continue
-        needs = region_needs[key]
-        parts.append(
-            Part(
-                key=f"{key[0]}/{key[1]}",
-                category=key[0],
-                needs=tuple(needs),
-                offers=tuple(offers),
-                size=_size(instance, needs, offers, village_of),
+        for kind, needs, members in _kind_components(instance, region_needs[key], offers):
+            parts.append(
+                Part(
+                    key=f"{key[0]}/{key[1]}" + (f"/{kind}" if kind else ""),
+                    category=key[0],
+                    needs=tuple(needs),
+                    offers=tuple(members),
+                    size=_size(instance, needs, members, village_of),
+                )
             )
-        )
     return Plan(parts=parts, wide_offers=len(wide), regions=len(region_needs))
+
+
+def _kind_components(
+    instance: Instance, needs: list[int], offers: list[int]
+) -> list[tuple[str, list[int], list[int]]]:
+    """Split a (category, region) part into the connected components of its kind graph.
+
+    An offer is joined to its items (a general offer to every need), a need to each offer
+    item covering a kind it takes; location is left to the regions. Components with no need
+    or no offer are dropped, as parts without offers are, and so are offers none of whose
+    items covers a need of the part. Each component is named by its
+    smallest kind, or "" when the part stays whole (always so for a v1 instance).
+    """
+    if not any(instance.offers[o].items for o in offers):
+        return [("", needs, offers)]
+    union = _Union()
+    items = {k for o in offers for k in instance.offers[o].items}
+    general = any(not instance.offers[o].items for o in offers)
+    for o in offers:
+        for kind in instance.offers[o].items or ("",):
+            union.join(f"o{o}", f"k:{kind}")
+    met: set[str] = set()  # offer items that cover some need's kind
+    for n in needs:
+        union.find(f"n{n}")
+        if general:
+            union.join(f"n{n}", "k:")
+        for kind in wanted(instance.needs[n]):
+            for prefix in prefixes(kind):
+                if prefix in items:
+                    met.add(prefix)
+                    union.join(f"n{n}", f"k:{prefix}")
+    found: dict[str, tuple[list[int], list[int]]] = {}
+    for n in needs:
+        found.setdefault(union.find(f"n{n}"), ([], []))[0].append(n)
+    for o in offers:
+        root, kinds_of = union.find(f"o{o}"), instance.offers[o].items
+        # An offer joined only through another offer's items serves nobody here: left out.
+        if root in found and (not kinds_of or met.intersection(kinds_of)):
+            found[root][1].append(o)
+    kinds: dict[str, str] = {}
+    for kind in sorted(items | ({""} if general else set())):
+        kinds.setdefault(union.find(f"k:{kind}"), kind)
+    components = [(kinds[root], ns, os) for root, (ns, os) in found.items() if os]
+    if len(components) == 1:
+        return [("", components[0][1], components[0][2])]
+    return sorted(components, key=lambda c: c[1][0])
 
 
 def _size(
     instance: Instance, needs: list[int], offers: list[int], village_of: Mapping[str, Village]
 ) -> int:
     """Eligible pairs of a part, ignoring distance (a cheap measure of its work)."""
+    if any(instance.offers[o].items for o in offers):
+        return _kind_size(instance, needs, offers, village_of)
     county_count: dict[str, int] = {}
     village_count: dict[str, int] = {}
     for n in needs:
@@ -247,6 +309,27 @@ def _size(
             total += sum(county_count.get(c, 0) for c in set(offer.counties))
         else:
             total += len(needs)
+    return total
+
+
+def _kind_size(
+    instance: Instance, needs: list[int], offers: list[int], village_of: Mapping[str, Village]
+) -> int:
+    """Eligible pairs of a part with kinds, ignoring distance: offers with items count the
+    needs they cover (looked up by kind), general offers every need of their places."""
+    by_kind = NeedsByKind(instance.needs, needs)
+    total = 0
+    for o in offers:
+        offer = instance.offers[o]
+        counties, allowed = set(offer.counties), set(offer.villages)
+        found = by_kind.covered(offer.category, offer.items) if offer.items else needs
+        for n in found:
+            vid = instance.needs[n].village
+            if allowed and vid not in allowed:
+                continue
+            if counties and village_of[vid].county not in counties:
+                continue
+            total += 1
     return total
 
 
@@ -279,6 +362,9 @@ def _assign_wide(
     by_category: dict[str, list[tuple[str, str]]] = {}
     for key in sorted(region_needs):
         by_category.setdefault(key[0], []).append(key)
+    fitting = _Fitting(instance, region_needs, region_offers) if any(
+        instance.offers[o].items for o in wide
+    ) else None
     for o in sorted(wide, key=lambda o: (-instance.offers[o].quantity, o)):
         offer = instance.offers[o]
         allowed = set(offer.counties)
@@ -290,12 +376,52 @@ def _assign_wide(
             factor = 1.0 - discount * km_between(offer, centre[key])
             if factor <= 0:
                 continue
-            score = factor * (max(left[key], 0.0) + 0.01 * demand[key])
+            if offer.items and fitting is not None:
+                wanted_units, unmet = fitting.demand(key, offer.items)
+                if wanted_units <= 0:  # no need of this region takes the offer's kinds
+                    continue
+                score = factor * (max(unmet, 0.0) + 0.01 * wanted_units)
+            else:
+                score = factor * (max(left[key], 0.0) + 0.01 * demand[key])
             if best is None or score > best[0]:
                 best = (score, key)
         if best is not None:
             region_offers.setdefault(best[1], []).append(o)
             left[best[1]] -= offer.quantity
+            if offer.items and fitting is not None:
+                fitting.take(best[1], offer.items, offer.quantity)
+
+
+class _Fitting:
+    """Demand per region for the kinds of a wide offer: units of the region's needs its items
+    cover, and what is left of them after regional and assigned offers with the same items."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        region_needs: Mapping[tuple[str, str], list[int]],
+        region_offers: Mapping[tuple[str, str], list[int]],
+    ) -> None:
+        self.instance = instance
+        self.by_kind = {key: NeedsByKind(instance.needs, ns) for key, ns in region_needs.items()}
+        self.supply: dict[tuple[tuple[str, str], tuple[str, ...]], float] = {}
+        for key, offers in region_offers.items():
+            for o in offers:
+                self.take(key, instance.offers[o].items, instance.offers[o].quantity)
+        self.units: dict[tuple[tuple[str, str], tuple[str, ...]], float] = {}
+
+    def demand(self, key: tuple[str, str], items: tuple[str, ...]) -> tuple[float, float]:
+        """(units of needs the items cover, those units less same-item supply) in a region."""
+        kinds = tuple(sorted(set(items)))
+        if (key, kinds) not in self.units:
+            found = self.by_kind[key].covered(key[0], kinds)
+            self.units[(key, kinds)] = float(sum(self.instance.needs[n].quantity for n in found))
+        units = self.units[(key, kinds)]
+        return units, units - self.supply.get((key, kinds), 0.0)
+
+    def take(self, key: tuple[str, str], items: tuple[str, ...], quantity: int) -> None:
+        kinds = tuple(sorted(set(items)))
+        self.supply[(key, kinds)] = self.supply.get((key, kinds), 0.0) + quantity
 
 
 def _with_placeholders(

@@ -40,7 +40,7 @@ def evaluate(instance: Instance, allocations: Iterable[Allocation]) -> Evaluatio
             continue
         o, n = offers[a.offer][0], needs[a.need][0]
         v = villages[instance.needs[n].village][0]
-        km = pair_km(instance, instance.offers[o], instance.villages[v], instance.needs[n].category)
+        km = pair_km(instance, instance.offers[o], instance.villages[v], instance.needs[n])
         if km is None:
             violations.append(f"allocation {a.offer}->{a.need}: pair is not eligible")
             continue

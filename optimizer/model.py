@@ -1,4 +1,4 @@
-"""Frozen dataclasses of the weekly allocation model (specs/allocation-model-v1.md)."""
+"""Frozen dataclasses of the weekly allocation model (specs/allocation-model-v1.md, v1.1)."""
 
 from __future__ import annotations
 
@@ -21,18 +21,22 @@ class Village:
 
 @dataclass(frozen=True)
 class Need:
-    """A verified need of one village: `quantity` units of `category`."""
+    """A verified need of one village: `quantity` units of `category`, of kind `item` or one
+    of `accepts` when given (spec v1.1; without them it takes general offers only)."""
 
     id: str
     village: str
     category: str
     quantity: int
     urgency: int
+    item: str | None = None
+    accepts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Offer:
-    """An offer of `quantity` units of `category` by a donor, with its restrictions."""
+    """An offer of `quantity` units of `category` by a donor, with its restrictions; `items`
+    are the kinds it brings (spec v1.1; empty: any need of its category)."""
 
     id: str
     donor: str
@@ -45,6 +49,7 @@ class Offer:
     villages: tuple[str, ...] = ()
     lat: float | None = None
     lon: float | None = None
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

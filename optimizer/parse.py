@@ -7,6 +7,7 @@ import math
 import re
 from typing import Any
 
+from optimizer.kinds import kind_problem
 from optimizer.model import Instance, Need, Offer, Policy, Village
 
 MAX_QUANTITY = 10**12  # beyond this, integer arithmetic in the solver could overflow
@@ -14,10 +15,10 @@ _WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
 
 _TOP_KEYS = {"week", "villages", "needs", "offers", "policy"}
 _VILLAGE_KEYS = {"id", "county", "name", "township", "poverty_weight", "lat", "lon"}
-_NEED_KEYS = {"id", "village", "category", "quantity", "urgency"}
+_NEED_KEYS = {"id", "village", "category", "quantity", "urgency", "item", "accepts"}
 _OFFER_KEYS = {
     "id", "donor", "category", "quantity", "min_lot", "max_villages", "indivisible",
-    "counties", "villages", "lat", "lon",
+    "counties", "villages", "lat", "lon", "items",
 }
 _POLICY_KEYS = {
     "fragmentation_penalty", "distance_discount_per_km", "fairness_floor", "fairness_penalty",
@@ -171,9 +172,41 @@ def _need(
     category = item.string("category")
     quantity = item.integer("quantity", 1)
     urgency = item.integer("urgency", 1, 5)
-    if None in (ident, village, category, quantity, urgency):
+    kind = _kind(item, "item")
+    accepts = _kinds(item, "accepts")
+    if None in (ident, village, category, quantity, urgency, accepts) or kind is False:
         return None
-    return Need(ident, village, category, quantity, urgency)  # type: ignore[arg-type]
+    return Need(
+        ident, village, category, quantity, urgency,  # type: ignore[arg-type]
+        kind or None, accepts,  # type: ignore[arg-type]
+    )
+
+
+def _kind(item: _Item, key: str) -> str | bool:
+    """The kind under `key` ("" when absent), or False after recording why it is not one."""
+    if key not in item.raw:
+        return ""
+    value = item.raw[key]
+    problem = kind_problem(value)
+    if problem is not None:
+        item.problem(key, f"{problem}, got {_show(value)}")
+        return False
+    return str(value)
+
+
+def _kinds(item: _Item, key: str) -> tuple[str, ...] | None:
+    """The list of kinds under `key` (default empty), or None after recording the problems."""
+    value = item.raw.get(key, [])
+    if not isinstance(value, list):
+        item.problem(key, f"must be a list of kinds, got {_show(value)}")
+        return None
+    ok = True
+    for index, entry in enumerate(value):
+        problem = kind_problem(entry)
+        if problem is not None:
+            item.problem(f"{key}[{index}]", f"{problem}, got {_show(entry)}")
+            ok = False
+    return tuple(value) if ok else None
 
 
 def _string_list(item: _Item, key: str) -> tuple[str, ...] | None:
@@ -202,12 +235,14 @@ def _offer(
         if village not in villages:
             item.problem("villages", f"unknown village id {village!r}")
     lat, lon = item.coordinates()
-    values = (ident, donor, category, quantity, min_lot, max_villages, counties, allowed)
+    kinds = _kinds(item, "items")
+    values = (ident, donor, category, quantity, min_lot, max_villages, counties, allowed, kinds)
     if None in values or not isinstance(indivisible, bool):
         return None
     return Offer(
         ident, donor, category, quantity, min_lot,  # type: ignore[arg-type]
         max_villages or None, indivisible, counties, allowed, lat, lon,  # type: ignore[arg-type]
+        kinds,  # type: ignore[arg-type]
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from optimizer.model import Instance, Offer, Village
+from optimizer.kinds import NeedsByKind, offer_fits, prefixes, wanted
+from optimizer.model import Instance, Need, Offer, Village
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -63,17 +64,21 @@ def eligible_pairs(instance: Instance) -> list[tuple[int, int, float]]:
     """Every (offer, need, km) pair the spec's eligibility rules allow, in (offer, need) order.
 
     Needs are indexed by category, then county and village, so an offer limited to a few
-    counties or villages only looks at their needs (a province week has 10,000 offers).
+    counties or villages only looks at their needs (a province week has 10,000 offers); an
+    offer with kinds looks up the needs its items cover (NeedsByKind) when that list is the
+    shorter one, so kinds are never tested pair by pair.
     """
     villages = {v.id: i for i, v in enumerate(instance.villages)}
+    need_village = [villages[need.village] for need in instance.needs]
     by_category: dict[str, list[int]] = {}
     by_county: dict[tuple[str, str], list[int]] = {}
     by_village: dict[tuple[str, str], list[int]] = {}
     for index, need in enumerate(instance.needs):
-        county = instance.villages[villages[need.village]].county
+        county = instance.villages[need_village[index]].county
         by_category.setdefault(need.category, []).append(index)
         by_county.setdefault((need.category, county), []).append(index)
         by_village.setdefault((need.category, need.village), []).append(index)
+    by_kind = NeedsByKind(instance.needs) if any(o.items for o in instance.offers) else None
     discount = instance.policy.distance_discount_per_km
     found = []
     for o, offer in enumerate(instance.offers):
@@ -89,8 +94,18 @@ def eligible_pairs(instance: Instance) -> list[tuple[int, int, float]]:
             )
         else:
             candidates = by_category.get(offer.category, ())
+        if offer.items and by_kind is not None:
+            covered = by_kind.covered(offer.category, offer.items)
+            if len(covered) < len(candidates):
+                allowed = set(offer.villages)
+                candidates = [
+                    n for n in covered if not allowed or instance.needs[n].village in allowed
+                ]
+            else:
+                wanted_set = set(covered)
+                candidates = [n for n in candidates if n in wanted_set]
         for n in candidates:
-            village = instance.villages[villages[instance.needs[n].village]]
+            village = instance.villages[need_village[n]]
             if counties and village.county not in counties:
                 continue
             km = km_between(offer, village)
@@ -99,9 +114,9 @@ def eligible_pairs(instance: Instance) -> list[tuple[int, int, float]]:
     return found
 
 
-def pair_km(instance: Instance, offer: Offer, village: Village, category: str) -> float | None:
+def pair_km(instance: Instance, offer: Offer, village: Village, need: Need) -> float | None:
     """The km of an (offer, need) pair when the eligibility rules allow it, else None."""
-    if offer.category != category:
+    if offer.category != need.category or not offer_fits(offer, need):
         return None
     if offer.counties and village.county not in offer.counties:
         return None
@@ -114,21 +129,23 @@ def pair_km(instance: Instance, offer: Offer, village: Village, category: str) -
 def reachable_villages(instance: Instance) -> set[int]:
     """Villages with at least one need some offer may serve, without listing every pair.
 
-    Offers are indexed by category and by the county or village they are limited to, and the
-    search stops at the first eligible offer of a village.
+    Offers are indexed by category, by the county or village they are limited to, and by
+    each of their kinds ("" for a general offer); a need looks up "" and every prefix of the
+    kinds it takes, and the search stops at the first eligible offer of a village.
     """
-    free: dict[str, list[Offer]] = {}
-    by_county: dict[tuple[str, str], list[Offer]] = {}
-    by_village: dict[tuple[str, str], list[Offer]] = {}
+    free: dict[tuple[str, str], list[Offer]] = {}
+    by_county: dict[tuple[str, str, str], list[Offer]] = {}
+    by_village: dict[tuple[str, str, str], list[Offer]] = {}
     for offer in instance.offers:
-        if offer.villages:
-            for vid in set(offer.villages):
-                by_village.setdefault((offer.category, vid), []).append(offer)
-        elif offer.counties:
-            for c in set(offer.counties):
-                by_county.setdefault((offer.category, c), []).append(offer)
-        else:
-            free.setdefault(offer.category, []).append(offer)
+        for kind in set(offer.items) or {""}:
+            if offer.villages:
+                for vid in set(offer.villages):
+                    by_village.setdefault((offer.category, vid, kind), []).append(offer)
+            elif offer.counties:
+                for c in set(offer.counties):
+                    by_county.setdefault((offer.category, c, kind), []).append(offer)
+            else:
+                free.setdefault((offer.category, kind), []).append(offer)
     index = {v.id: i for i, v in enumerate(instance.villages)}
     found: set[int] = set()
     for need in instance.needs:
@@ -136,15 +153,34 @@ def reachable_villages(instance: Instance) -> set[int]:
         if v in found:
             continue
         village = instance.villages[v]
-        for offers in (
-            by_village.get((need.category, village.id), ()),
-            by_county.get((need.category, village.county), ()),
-            free.get(need.category, ()),
-        ):
-            if any(pair_km(instance, o, village, need.category) is not None for o in offers):
+        kinds = [""]
+        if need.item is not None or need.accepts:
+            kinds += sorted({p for kind in wanted(need) for p in prefixes(kind)})
+        for kind in kinds:
+            if _reaches(instance, need, village, kind, by_village, by_county, free):
                 found.add(v)
                 break
     return found
+
+
+def _reaches(
+    instance: Instance,
+    need: Need,
+    village: Village,
+    kind: str,
+    by_village: dict[tuple[str, str, str], list[Offer]],
+    by_county: dict[tuple[str, str, str], list[Offer]],
+    free: dict[tuple[str, str], list[Offer]],
+) -> bool:
+    """Whether an offer listed under `kind` may serve `need`."""
+    for offers in (
+        by_village.get((need.category, village.id, kind), ()),
+        by_county.get((need.category, village.county, kind), ()),
+        free.get((need.category, kind), ()),
+    ):
+        if any(pair_km(instance, o, village, need) is not None for o in offers):
+            return True
+    return False
 
 
 def build_problem(instance: Instance) -> Problem:

@@ -6,7 +6,12 @@ import random
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+HERE = Path(__file__).resolve()
+# ../shared next to the checkout (a git worktree may sit one level deeper).
+SHARED = next(
+    (p / "shared" for p in HERE.parents if (p / "shared" / "instances").is_dir()),
+    HERE.parents[2].parent / "shared",
+)
 INSTANCES = SHARED / "instances"
 
 
@@ -15,11 +20,12 @@ def village(id: str, county: str = "c1", **extra: Any) -> dict[str, Any]:
 
 
 def need(
-    id: str, village: str, quantity: int, urgency: int = 1, category: str = "goods"
+    id: str, village: str, quantity: int, urgency: int = 1, category: str = "goods",
+    **extra: Any,
 ) -> dict[str, Any]:
     return {
         "id": id, "village": village, "category": category, "quantity": quantity,
-        "urgency": urgency,
+        "urgency": urgency, **extra,
     }
 
 
@@ -45,8 +51,35 @@ def instance(
     return {"villages": villages, "needs": needs, "offers": offers, "policy": {**base, **policy}}
 
 
-def random_instance(seed: int) -> dict[str, Any]:
-    """A random small instance exercising every rule of the model."""
+# A small kind tree for random weeks: a parent and leaves, a prefix that is no parent
+# (goods.school / goods.schoolbus), and a kind of another category on purpose.
+KINDS = {
+    "goods": ["goods.school.desks", "goods.school.books", "goods.schoolbus", "goods.seedling.tea"],
+    "funds": ["funds.relief", "funds.industry"],
+}
+OFFER_KINDS = {
+    "goods": [*KINDS["goods"], "goods.school", "goods.seedling", "goods", "funds.relief"],
+    "funds": [*KINDS["funds"], "funds", "goods.school.desks"],
+}
+
+
+def add_kinds(data: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Kinds on a random week (own random stream): most needs a kind, some alternatives, and
+    offers general or with one or two kinds (leaves, parents, roots, other categories')."""
+    rng = random.Random(f"kinds:{seed}")
+    for item in data["needs"]:
+        if rng.random() < 0.85:
+            item["item"] = rng.choice(KINDS[item["category"]])
+        if rng.random() < 0.25:
+            item["accepts"] = [rng.choice(KINDS[item["category"]])]
+    for item in data["offers"]:
+        if rng.random() < 0.8:
+            item["items"] = rng.sample(OFFER_KINDS[item["category"]], rng.randint(1, 2))
+    return data
+
+
+def random_instance(seed: int, kinds: bool = False) -> dict[str, Any]:
+    """A random small instance exercising every rule of the model (with `kinds`, v1.1's)."""
     rng = random.Random(seed)
     counties = ["c1", "c2"]
     categories = ["goods", "funds"][: rng.randint(1, 2)]
@@ -85,4 +118,5 @@ def random_instance(seed: int) -> dict[str, Any]:
         "fairness_floor": rng.choice([0, 0.3, 0.5, 1]),
         "fairness_penalty": rng.choice([0, 200, 400]),
     }
-    return {"villages": villages, "needs": needs, "offers": offers, "policy": policy}
+    data = {"villages": villages, "needs": needs, "offers": offers, "policy": policy}
+    return add_kinds(data, seed) if kinds else data

@@ -1,7 +1,8 @@
 """An independent oracle: the model written directly as a MILP for scipy's HiGHS (tests only).
 
-It shares no code with optimizer/: eligibility, distances and the objective are written
-again from the spec.
+It shares no code with optimizer/: eligibility (kinds of spec v1.1 included), distances and
+the objective are written again from the spec. `check` recomputes an allocation's objective
+and lists its violations (a pair across kinds is one) the same independent way.
 """
 
 from __future__ import annotations
@@ -22,29 +23,100 @@ def km(a: dict[str, Any], b: dict[str, Any]) -> float:
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
-def optimum(data: dict[str, Any], relax: bool = False) -> float:
-    """The optimum of the spec's model (or of its LP relaxation), by HiGHS."""
-    policy = {
+def kinds_meet(off: dict[str, Any], nd: dict[str, Any]) -> bool:
+    """Spec v1.1: a general offer, or an item equal to, or a dotted ancestor of, the need's
+    item or one of its accepted alternatives."""
+    items = off.get("items", [])
+    if not items:
+        return True
+    want = ([nd["item"]] if "item" in nd else []) + list(nd.get("accepts", []))
+    return any(w == k or w.startswith(k + ".") for k in items for w in want)
+
+
+def _policy(data: dict[str, Any]) -> dict[str, float]:
+    return {
         "fragmentation_penalty": 5, "distance_discount_per_km": 0.001,
         "fairness_floor": 0.3, "fairness_penalty": 200, **data.get("policy", {}),
     }
+
+
+def unit_value(
+    data: dict[str, Any], off: dict[str, Any], nd: dict[str, Any],
+    villages: dict[str, dict[str, Any]] | None = None,
+) -> float | None:
+    """Objective value of one unit of `off` given to `nd`, or None when not eligible."""
+    policy = _policy(data)
+    if villages is None:
+        villages = {v["id"]: v for v in data["villages"]}
+    v = villages[nd["village"]]
+    if nd["category"] != off["category"] or not kinds_meet(off, nd):
+        return None
+    if off.get("counties") and v["county"] not in off["counties"]:
+        return None
+    if off.get("villages") and v["id"] not in off["villages"]:
+        return None
+    factor = 1 - policy["distance_discount_per_km"] * km(off, v)
+    if factor <= 0:
+        return None
+    return 100 * nd["urgency"] * v.get("poverty_weight", 1.0) / nd["quantity"] * factor
+
+
+def check(data: dict[str, Any], given: dict[tuple[str, str], int]) -> tuple[float, list[str]]:
+    """The objective of units `given` per (offer id, need id), and every violation found."""
+    policy = _policy(data)
+    offers = {o["id"]: o for o in data["offers"]}
+    needs = {n["id"]: n for n in data["needs"]}
     villages = {v["id"]: v for v in data["villages"]}
+    bad: list[str] = []
+    value, per_need, per_offer, per_link = 0.0, {}, {}, {}
+    for (o, n), q in given.items():
+        unit = unit_value(data, offers[o], needs[n], villages)
+        if unit is None:
+            bad.append(f"{o}->{n}: not eligible")
+            continue
+        value += q * unit
+        per_need[n] = per_need.get(n, 0) + q
+        per_offer[o] = per_offer.get(o, 0) + q
+        link = (o, needs[n]["village"])
+        per_link[link] = per_link.get(link, 0) + q
+    bad += [f"need {n} over" for n, q in per_need.items() if q > needs[n]["quantity"]]
+    bad += [f"offer {o} over" for o, q in per_offer.items() if q > offers[o]["quantity"]]
+    for (o, v), q in per_link.items():
+        if q < offers[o].get("min_lot", 1):
+            bad.append(f"offer {o} below min_lot at {v}")
+        if offers[o].get("indivisible") and q != offers[o]["quantity"]:
+            bad.append(f"offer {o} split at {v}")
+    for o, off in offers.items():
+        served = sum(1 for (oo, _) in per_link if oo == o)
+        if off.get("max_villages") is not None and served > off["max_villages"]:
+            bad.append(f"offer {o} over max_villages")
+    reach = {
+        nd["village"] for nd in data["needs"]
+        if any(unit_value(data, off, nd, villages) is not None for off in data["offers"])
+    }
+    shortfall = 0.0
+    for v in reach:
+        mine = [nd for nd in data["needs"] if nd["village"] == v]
+        cover = sum(per_need.get(nd["id"], 0) / nd["quantity"] for nd in mine) / len(mine)
+        shortfall += max(0.0, policy["fairness_floor"] - cover)
+    objective = (
+        value - policy["fragmentation_penalty"] * len(per_link)
+        - policy["fairness_penalty"] * shortfall
+    )
+    return objective, bad
+
+
+def optimum(data: dict[str, Any], relax: bool = False) -> float:
+    """The optimum of the spec's model (or of its LP relaxation), by HiGHS."""
+    policy = _policy(data)
     needs, offers = data["needs"], data["offers"]
+    villages = {v["id"]: v for v in data["villages"]}
     pairs = []  # (offer index, need index, unit value)
     for o, off in enumerate(offers):
         for n, nd in enumerate(needs):
-            v = villages[nd["village"]]
-            if nd["category"] != off["category"]:
-                continue
-            if off.get("counties") and v["county"] not in off["counties"]:
-                continue
-            if off.get("villages") and v["id"] not in off["villages"]:
-                continue
-            factor = 1 - policy["distance_discount_per_km"] * km(off, v)
-            if factor <= 0:
-                continue
-            value = 100 * nd["urgency"] * v.get("poverty_weight", 1.0) / nd["quantity"]
-            pairs.append((o, n, value * factor))
+            value = unit_value(data, off, nd, villages)
+            if value is not None:
+                pairs.append((o, n, value))
     links = sorted({(o, needs[n]["village"]) for o, n, _ in pairs})
     reach = sorted({needs[n]["village"] for _, n, _ in pairs})
     nx, ny, ns = len(pairs), len(links), len(reach)

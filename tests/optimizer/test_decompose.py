@@ -181,3 +181,86 @@ def test_province_generator_is_seeded_and_mostly_local() -> None:
     assert len({o.category for o in instance.offers}) == 8
     two = generate_province(provinces=2, villages=100, needs=800, offers=200, seed=2)
     assert len(two["villages"]) == 200 and len({v["id"] for v in two["villages"]}) == 200
+
+
+def test_kinds_cut_a_part_into_the_components_of_its_kind_graph() -> None:
+    def week(general: bool) -> dict[str, Any]:
+        offers: list[dict[str, Any]] = [
+            {"id": "O1", "donor": "D", "category": "goods", "quantity": 5,
+             "items": ["goods.school"]},
+            {"id": "O2", "donor": "D", "category": "goods", "quantity": 5,
+             "items": ["goods.seedling.tea"]},
+        ]
+        if general:
+            offers.append({"id": "O3", "donor": "D", "category": "goods", "quantity": 5})
+        return {
+            "villages": [{"id": "V1", "county": "a1"}, {"id": "V2", "county": "a1"}],
+            "needs": [
+                {"id": "N1", "village": "V1", "category": "goods", "quantity": 3,
+                 "urgency": 2, "item": "goods.school.desks"},
+                {"id": "N2", "village": "V2", "category": "goods", "quantity": 3,
+                 "urgency": 2, "item": "goods.seedling.tea"},
+                {"id": "N3", "village": "V2", "category": "goods", "quantity": 3,
+                 "urgency": 2, "item": "goods.quilt"},
+            ],
+            "offers": offers,
+        }
+
+    plan = plan_parts(parse_instance(week(general=False)))
+    assert [(p.key, p.needs, p.offers, p.size) for p in plan.parts] == [
+        ("goods/a1/goods.school", (0,), (0,), 1),
+        ("goods/a1/goods.seedling.tea", (1,), (1,), 1),
+    ]
+    whole = plan_parts(parse_instance(week(general=True)))  # a general offer joins them all
+    assert [(p.key, p.needs, p.offers, p.size) for p in whole.parts] == [
+        ("goods/a1", (0, 1, 2), (0, 1, 2), 5),
+    ]
+    payload = part_payloads(parse_instance(week(general=False)), plan, budget=2)[0]
+    assert payload["instance"]["offers"][0]["items"]  # kinds travel with the part
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_decomposed_weeks_with_kinds_never_cross_kinds(seed: int) -> None:
+    from benchmarks.instance_gen import generate
+    from tests.optimizer.oracle import check, kinds_meet
+
+    data = generate(villages=25, offers=40, seed=seed, kinds=True)
+    instance = parse_instance(data)
+    plan = plan_parts(instance)
+    county = {v["id"]: v["county"] for v in data["villages"]}
+    for part in plan.parts:  # every offer of a part may serve some need of it
+        assert all(
+            any(kinds_meet(data["offers"][o], data["needs"][n]) for n in part.needs)
+            for o in part.offers
+        )
+        fitting = [
+            (o, n) for o in part.offers for n in part.needs
+            if kinds_meet(data["offers"][o], data["needs"][n])
+            and county[data["needs"][n]["village"]] in data["offers"][o].get("counties", [
+                county[data["needs"][n]["village"]]])
+            and data["needs"][n]["village"] in data["offers"][o].get("villages", [
+                data["needs"][n]["village"]])
+        ]
+        assert part.size == len(fitting)  # pairs of the part, distance aside
+    split = solve_decomposed(instance, budget=4)
+    objective, violations = check(data, {(a.offer, a.need): a.quantity
+                                         for a in split.result.allocations})
+    assert not violations
+    assert abs(objective - split.result.objective) <= 1e-6 * max(1.0, abs(objective))
+
+
+def test_province_generator_makes_kinds_on_option() -> None:
+    plain = generate_province(villages=100, needs=800, offers=200, seed=3)
+    kinds = generate_province(villages=100, needs=800, offers=200, seed=3, kinds=True)
+    assert kinds == generate_province(villages=100, needs=800, offers=200, seed=3, kinds=True)
+    assert plain == generate_province(villages=100, needs=800, offers=200, seed=3)
+    assert [n["id"] for n in kinds["needs"]] == [n["id"] for n in plain["needs"]]
+    assert all("item" in n for n in kinds["needs"])
+    assert not any("item" in n for n in plain["needs"])
+    assert not any("items" in o for o in plain["offers"])
+    instance = parse_instance(kinds)
+    assert len(eligible_pairs(instance)) < len(eligible_pairs(parse_instance(plain)))
+    parts, plain_parts = plan_parts(instance).parts, plan_parts(parse_instance(plain)).parts
+    assert len(parts) >= len(plain_parts)
+    assert max(p.size for p in parts) < max(p.size for p in plain_parts)

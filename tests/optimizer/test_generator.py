@@ -17,3 +17,27 @@ def test_generated_instances_are_valid_and_seeded() -> None:
     )
     greedy = solve_greedy(instance)
     assert evaluate(instance, greedy.allocations).feasible
+
+
+def test_generated_weeks_with_kinds_look_like_the_shared_kinds_instances() -> None:
+    plain = generate(villages=120, offers=300, seed=4)
+    data = generate(villages=120, offers=300, seed=4, kinds=True)
+    assert data == generate(villages=120, offers=300, seed=4, kinds=True)
+    assert plain == generate(villages=120, offers=300, seed=4)  # v1 weeks unchanged
+    for with_kinds, without in zip(data["needs"], plain["needs"], strict=True):
+        assert {k: v for k, v in with_kinds.items() if k not in ("item", "accepts")} == without
+    needs, offers = data["needs"], data["offers"]
+    assert all(n["item"].startswith(n["category"] + ".") for n in needs)
+    accepting = [n for n in needs if n.get("accepts")]
+    assert 0.10 < len(accepting) / len(needs) < 0.20
+    assert all(
+        a != n["item"] and a.startswith(n["category"] + ".") for n in accepting
+        for a in n["accepts"]
+    )
+    shapes = {len(o.get("items", [])) for o in offers}
+    assert shapes == {0, 1, 2}
+    leaves = {n["item"] for n in needs}
+    assert any(k not in leaves for o in offers for k in o.get("items", []))  # parents
+    instance = parse_instance(data)
+    greedy = solve_greedy(instance)
+    assert evaluate(instance, greedy.allocations).feasible
