@@ -8,7 +8,7 @@ from datetime import date
 from functools import cached_property
 
 from matcher.categories import CATEGORY_CODES
-from matcher.kinds import Catalogue, category_of
+from matcher.kinds import Catalogue, kind_problem
 
 
 def _check_category(category: str, owner: str) -> None:
@@ -20,10 +20,9 @@ def _check_category(category: str, owner: str) -> None:
 def _check_kinds(kinds: Iterable[object], category: str, owner: str) -> None:
     """Refuse a kind that is not a dot-separated code of non-empty parts under the category."""
     for kind in kinds:
-        if not isinstance(kind, str) or not all(kind.split(".")):
-            raise ValueError(f"{owner}: kind {kind!r} is not a dot-separated code")
-        if category_of(kind) != category:
-            raise ValueError(f"{owner}: kind {kind!r} is not of its category {category!r}")
+        problem = kind_problem(kind, category)
+        if problem:
+            raise ValueError(f"{owner}: {problem}")
 
 
 @dataclass(frozen=True)
