@@ -8,6 +8,7 @@ from datetime import date
 
 from rapidfuzz import fuzz
 
+from matcher.kinds import covers
 from matcher.normalize import different_things, objects, tokens
 
 # Score (0..100) from which two texts of the same asker are taken for the same need; chosen
@@ -28,6 +29,7 @@ class NeedText:
     household: str | None = None
     start: date | None = None
     end: date | None = None
+    item: str | None = None  # the kind asked for (spec v1.1), when named
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,13 @@ def text_similarity(title_a: str, desc_a: str, title_b: str, desc_b: str) -> flo
 
 
 def _same_asker(a: NeedText, b: NeedText) -> bool:
-    """Same village, category, household (when both name one) and overlapping periods."""
+    """Same village, category, household and kind (when both name one), overlapping periods."""
     if a.village != b.village or a.category != b.category:
         return False
     if a.household is not None and b.household is not None and a.household != b.household:
+        return False
+    # Desks are never a repeat of fertiliser; a kind and one of its own kinds may be.
+    if a.item and b.item and not (covers(a.item, b.item) or covers(b.item, a.item)):
         return False
     return _overlap(a.start, a.end, b.start, b.end)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from matcher.kinds import offer_fits
 from matcher.model import Need, Offer, Policy, Village, Week
 
 EARTH_RADIUS_KM = 6371.0
@@ -17,6 +18,7 @@ class Reason(StrEnum):
     """Why an offer may not serve a need."""
 
     CATEGORY = "category"
+    KIND = "kind"
     COUNTY = "county"
     PAIRED_VILLAGE = "paired_village"
     DISTANCE = "distance"
@@ -26,13 +28,13 @@ class Reason(StrEnum):
     INDIVISIBLE = "indivisible"
 
 
-# The rules of the allocation model itself (spec v1, "Eligibility"); the others are the
+# The rules of the allocation model itself (spec v1.1, "Eligibility"); the others are the
 # platform's own checks made before a need or offer enters the week's instance.
 MODEL_REASONS: frozenset[Reason] = frozenset(
-    {Reason.CATEGORY, Reason.COUNTY, Reason.PAIRED_VILLAGE, Reason.DISTANCE}
+    {Reason.CATEGORY, Reason.KIND, Reason.COUNTY, Reason.PAIRED_VILLAGE, Reason.DISTANCE}
 )
 
-Param = str | int | float
+Param = str | int | float | tuple[str, ...]  # a tuple holds kinds (codes)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,12 @@ def distance_factor(offer: Offer, village: Village, policy: Policy) -> float:
     return 1.0 - policy.distance_discount_per_km * km(offer, village)
 
 
+def kind_params(offer: Offer, need: Need) -> dict[str, Param]:
+    """Both sides' kinds: the offer's items, and what the need asks for then accepts."""
+    wanted = ((need.item,) if need.item else ()) + tuple(sorted(need.accepts))
+    return {"offer": tuple(sorted(offer.items)), "need": tuple(dict.fromkeys(wanted))}
+
+
 def model_reasons(
     offer: Offer, need: Need, village: Village, policy: Policy
 ) -> list[Ineligibility]:
@@ -85,6 +93,9 @@ def model_reasons(
     out: list[Ineligibility] = []
     if offer.category != need.category:
         out.append(Ineligibility(Reason.CATEGORY, {"offer": offer.category, "need": need.category}))
+    # Kinds only compare within one category: across categories CATEGORY already says it all.
+    elif not offer_fits(offer.items, need.item, need.accepts):
+        out.append(Ineligibility(Reason.KIND, kind_params(offer, need)))
     if offer.counties and village.county not in offer.counties:
         allowed = "、".join(sorted(offer.counties))
         out.append(Ineligibility(Reason.COUNTY, {"county": village.county, "allowed": allowed}))

@@ -1,4 +1,8 @@
-"""The week's fairness and fragmentation figures, computed from a week's allocation."""
+"""The week's fairness and fragmentation figures, computed from a week's allocation.
+
+No figure adds quantities of different units: units are summed within one kind only, and
+totals across kinds are 折合金额 in 元, at each kind's reference value from a catalogue.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from matcher.eligibility import model_eligible
-from matcher.model import Week
+from matcher.kinds import Catalogue
+from matcher.model import Need, Week
 from matcher.sameness import FundedProject, project_sameness
 
 
@@ -112,22 +117,54 @@ def offer_spread(week: Week) -> dict[str, int]:
     return out
 
 
-def unmet_by_category(week: Week) -> dict[str, int]:
-    """Units still unmet per category (categories with needs only)."""
+def counted_in(need: Need) -> str:
+    """The kind whose unit a need's quantity is in: its item, else its category's root kind."""
+    return need.item or need.category
+
+
+def unmet_by_kind(week: Week) -> dict[str, int]:
+    """Units still unmet per kind, each in its kind's unit (kinds with needs only)."""
     units = given(week)
     out: dict[str, int] = defaultdict(int)
     for n in week.needs:
-        out[n.category] += n.quantity - units[n.id]
+        out[counted_in(n)] += n.quantity - units[n.id]
     return dict(out)
 
 
 def unmet_by_county(week: Week) -> dict[str, dict[str, int]]:
-    """Units still unmet per county, per category (units differ between categories)."""
+    """Units still unmet per county, per kind (each in its kind's unit).
+
+    Without kinds (spec v1) the kinds are the categories' root kinds, as before.
+    """
     units = given(week)
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for n in week.needs:
         county = week.village_by_id[n.village].county
-        out[county][n.category] += n.quantity - units[n.id]
+        out[county][counted_in(n)] += n.quantity - units[n.id]
+    return {c: dict(by) for c, by in out.items()}
+
+
+def in_yuan(need: Need, units: int, catalogue: Catalogue) -> float:
+    """折合金额: units of a need in 元, at its kind's reference value (else its category root's)."""
+    return catalogue.value_in_yuan(need.item, need.category, units)
+
+
+def unmet_value_by_category(week: Week, catalogue: Catalogue) -> dict[str, float]:
+    """折合金额 (元) still unmet per category: kinds of one category differ in unit, so no units."""
+    units = given(week)
+    out: dict[str, float] = defaultdict(float)
+    for n in week.needs:
+        out[n.category] += in_yuan(n, n.quantity - units[n.id], catalogue)
+    return dict(out)
+
+
+def unmet_value_by_county(week: Week, catalogue: Catalogue) -> dict[str, dict[str, float]]:
+    """折合金额 (元) still unmet per county, per category."""
+    units = given(week)
+    out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for n in week.needs:
+        county = week.village_by_id[n.village].county
+        out[county][n.category] += in_yuan(n, n.quantity - units[n.id], catalogue)
     return {c: dict(by) for c, by in out.items()}
 
 
@@ -162,13 +199,23 @@ class WeekFigures:
     donors_per_village: Mapping[str, int]
     donor_herfindahl: Mapping[str, float]
     offer_spread: Mapping[str, int]
-    unmet_by_category: Mapping[str, int]
+    unmet_by_kind: Mapping[str, int]
     unmet_by_county: Mapping[str, Mapping[str, int]]
+    unmet_value_by_category: Mapping[str, float]
+    unmet_value_by_county: Mapping[str, Mapping[str, float]]
     sameness_by_county: Mapping[str, float]
 
+    @property
+    def unmet_by_category(self) -> Mapping[str, float]:
+        """The old name of unmet_value_by_category: 元 since spec v1.1, no longer units."""
+        return self.unmet_value_by_category
 
-def week_figures(week: Week) -> WeekFigures:
-    """All the week's figures at once."""
+
+def week_figures(week: Week, catalogue: Catalogue | None = None) -> WeekFigures:
+    """All the week's figures at once; 元 at the catalogue's values (else the week's)."""
+    catalogue = catalogue if catalogue is not None else week.catalogue
+    if catalogue is None:
+        raise ValueError("the week's figures need a catalogue of kinds for their totals in 元")
     return WeekFigures(
         weighted_fulfilment=weighted_fulfilment(week),
         coverage=coverage(week),
@@ -180,7 +227,9 @@ def week_figures(week: Week) -> WeekFigures:
         donors_per_village=donors_per_village(week),
         donor_herfindahl=donor_herfindahl(week),
         offer_spread=offer_spread(week),
-        unmet_by_category=unmet_by_category(week),
+        unmet_by_kind=unmet_by_kind(week),
         unmet_by_county=unmet_by_county(week),
+        unmet_value_by_category=unmet_value_by_category(week, catalogue),
+        unmet_value_by_county=unmet_value_by_county(week, catalogue),
         sameness_by_county=sameness_by_county(week),
     )

@@ -29,6 +29,15 @@ def parent_of(code: str) -> str | None:
     return code.rsplit(".", 1)[0] if "." in code else None
 
 
+def kind_problem(code: object, category: str) -> str | None:
+    """What is wrong with a kind named for a record of this category, or None."""
+    if not isinstance(code, str) or not all(code.split(".")):
+        return f"kind {code!r} is not a dot-separated code"
+    if category_of(code) != category:
+        return f"kind {code!r} is not of its category {category!r}"
+    return None
+
+
 def offer_fits(items: Iterable[str], need_item: str | None, accepts: Iterable[str] = ()) -> bool:
     """Spec v1.1: an offer with no items is general; else one of its items covers what the
     need asks for or accepts (a need with no item and no alternatives takes general offers only).

@@ -1,9 +1,14 @@
-"""Ineligibility reasons as sentences in Chinese or English, for villages and donors."""
+"""Ineligibility reasons as sentences in Chinese or English, for villages and donors.
+
+Kinds are named from a catalogue when the caller passes one (``catalogue=``); without one, or
+for a code the catalogue lacks, the code itself is shown.
+"""
 
 from __future__ import annotations
 
 from matcher.categories import BY_CODE
-from matcher.eligibility import Ineligibility, Reason, Verdict
+from matcher.eligibility import Ineligibility, Param, Reason, Verdict
+from matcher.kinds import Catalogue
 
 LANGUAGES = ("zh", "en")
 
@@ -11,6 +16,10 @@ _TEMPLATES: dict[Reason, dict[str, str]] = {
     Reason.CATEGORY: {
         "zh": "类别不同：捐赠为“{offer}”，需求为“{need}”",
         "en": "Different category: the offer is {offer}, the need is {need}",
+    },
+    Reason.KIND: {
+        "zh": "品类不符：供给是{offer}，需求是{need}",
+        "en": "Different kind: the offer is {offer}, the need is {need}",
     },
     Reason.COUNTY: {
         "zh": "不在捐赠指定的县区内（本村属{county}，限{allowed}）",
@@ -52,6 +61,24 @@ def _category_name(code: object, lang: str) -> str:
     return cat.name_zh if lang == "zh" else cat.name_en
 
 
+# KIND when the need names no kind: then it takes general offers only.
+_NO_KIND: dict[str, str] = {
+    "zh": "品类不符：供给是{offer}，需求未指明品类，只接受不限品类的供给",
+    "en": "Different kind: the offer is {offer}; the need names no kind and takes general "
+    "offers only",
+}
+_KIND_JOINERS = {"zh": ("、", "或"), "en": (", ", " or ")}
+
+
+def _kind_names(codes: Param, lang: str, catalogue: Catalogue | None, joiner: str) -> str:
+    """Kinds by name in the language (their codes when the catalogue lacks them), joined."""
+    names = []
+    for code in codes if isinstance(codes, tuple) else (str(codes),):
+        kind = catalogue.get(code) if catalogue is not None else None
+        names.append(code if kind is None else kind.name_zh if lang == "zh" else kind.name_en)
+    return joiner.join(names)
+
+
 def _number(value: object) -> str:
     """A figure without a spurious '.0'."""
     if isinstance(value, float) and value.is_integer():
@@ -59,10 +86,16 @@ def _number(value: object) -> str:
     return str(value)
 
 
-def message(item: Ineligibility, lang: str = "zh") -> str:
-    """The reason as a sentence in 'zh' or 'en'."""
+def message(item: Ineligibility, lang: str = "zh", *, catalogue: Catalogue | None = None) -> str:
+    """The reason as a sentence in 'zh' or 'en', kinds named from the catalogue if given."""
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}; use one of {LANGUAGES}")
+    if item.reason is Reason.KIND:
+        both, either = _KIND_JOINERS[lang]
+        offer = _kind_names(item.params["offer"], lang, catalogue, both)
+        need = _kind_names(item.params["need"], lang, catalogue, either)
+        template = _TEMPLATES[Reason.KIND] if need else _NO_KIND
+        return template[lang].format(offer=offer, need=need)
     params = {k: _number(v) for k, v in item.params.items()}
     if item.reason is Reason.CATEGORY:
         params = {k: _category_name(v, lang) for k, v in item.params.items()}
@@ -71,6 +104,8 @@ def message(item: Ineligibility, lang: str = "zh") -> str:
     return _TEMPLATES[item.reason][lang].format(**params)
 
 
-def messages(verdict: Verdict, lang: str = "zh") -> tuple[str, ...]:
+def messages(
+    verdict: Verdict, lang: str = "zh", *, catalogue: Catalogue | None = None
+) -> tuple[str, ...]:
     """Every reason of a verdict as sentences, in order."""
-    return tuple(message(r, lang) for r in verdict.reasons)
+    return tuple(message(r, lang, catalogue=catalogue) for r in verdict.reasons)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
 from matcher.categories import CATEGORY_CODES
+from matcher.kinds import Catalogue, kind_problem
 
 
 def _check_category(category: str, owner: str) -> None:
     """Refuse a category code that is not in the taxonomy."""
     if category not in CATEGORY_CODES:
         raise ValueError(f"{owner}: unknown category {category!r}")
+
+
+def _check_kinds(kinds: Iterable[object], category: str, owner: str) -> None:
+    """Refuse a kind that is not a dot-separated code of non-empty parts under the category."""
+    for kind in kinds:
+        problem = kind_problem(kind, category)
+        if problem:
+            raise ValueError(f"{owner}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,10 @@ class Village:
 
 @dataclass(frozen=True)
 class Need:
-    """A village's need of one category; quantity is what remains to be met."""
+    """A village's need of one category; quantity is what remains to be met.
+
+    `item` is the kind needed (None: unspecified) and `accepts` the kinds it also takes.
+    """
 
     id: str
     village: str
@@ -38,9 +50,16 @@ class Need:
     quantity: int
     urgency: int = 3
     verified: bool = True
+    item: str | None = None
+    accepts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         _check_category(self.category, f"need {self.id}")
+        _check_kinds(
+            ((self.item,) if self.item is not None else ()) + tuple(self.accepts),
+            self.category,
+            f"need {self.id}",
+        )
         if self.quantity < 1:
             raise ValueError(f"need {self.id}: quantity must be >= 1")
         if not 1 <= self.urgency <= 5:
@@ -49,7 +68,10 @@ class Need:
 
 @dataclass(frozen=True)
 class Offer:
-    """A donor's offer of one category, with the restrictions of the allocation model."""
+    """A donor's offer of one category, with the restrictions of the allocation model.
+
+    `items` are the kinds offered; none makes it a general offer of its category.
+    """
 
     id: str
     donor: str
@@ -63,9 +85,11 @@ class Offer:
     lat: float | None = None
     lon: float | None = None
     valid_until: date | None = None
+    items: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         _check_category(self.category, f"offer {self.id}")
+        _check_kinds(self.items, self.category, f"offer {self.id}")
         if self.quantity < 1 or self.min_lot < 1:
             raise ValueError(f"offer {self.id}: quantity and min_lot must be >= 1")
 
@@ -88,7 +112,11 @@ class Allocation:
 
 @dataclass(frozen=True)
 class Week:
-    """A week's instance and (possibly empty) allocation; `on` is the day offers must be valid."""
+    """A week's instance and (possibly empty) allocation; `on` is the day offers must be valid.
+
+    `catalogue` is the catalogue of kinds the week's figures take units and reference values
+    from (the model itself only compares kinds as strings).
+    """
 
     villages: tuple[Village, ...]
     needs: tuple[Need, ...]
@@ -96,6 +124,7 @@ class Week:
     allocations: tuple[Allocation, ...] = ()
     policy: Policy = field(default_factory=Policy)
     on: date | None = None
+    catalogue: Catalogue | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for what, ids in (

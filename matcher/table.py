@@ -1,4 +1,7 @@
-"""Read a county's list of needs from CSV or XLSX into NeedText records, or say what is wrong."""
+"""Read a county's list of needs from CSV or XLSX into NeedText records, or say what is wrong.
+
+An optional `item` column names each need's kind (spec v1.1), a code of the row's category.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path
 
 from matcher.categories import CATEGORIES
 from matcher.dedupe import NeedText
+from matcher.kinds import kind_problem
 
 REQUIRED_COLUMNS = ("id", "village", "category", "title", "description", "quantity")
 # Administrators' sheets may name a category in Chinese or English instead of by code.
@@ -84,7 +88,8 @@ def read_needs(path_str: str) -> list[NeedText]:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise TableError([f"{path}: missing column '{c}'" for c in missing])
-    col = {name: header.index(name) for name in (*REQUIRED_COLUMNS, "household") if name in header}
+    optional = ("household", "item")
+    col = {name: header.index(name) for name in (*REQUIRED_COLUMNS, *optional) if name in header}
     needs: list[NeedText] = []
     problems: list[str] = []
     seen: set[str] = set()
@@ -107,11 +112,15 @@ def read_needs(path_str: str) -> list[NeedText]:
                 f"{where} (id '{cell['id']}'): bad quantity '{cell['quantity']}' "
                 "(a whole number >= 1)"
             )
+        item = cell.get("item") or None
+        wrong_kind = kind_problem(item, category) if item and category else None
+        if wrong_kind:
+            problems.append(f"{where} (id '{cell['id']}'): {wrong_kind}")
         if category is not None and quantity is not None:
             needs.append(NeedText(
                 id=cell["id"], village=cell["village"], category=category, title=cell["title"],
                 description=cell["description"], quantity=quantity,
-                household=cell.get("household") or None,
+                household=cell.get("household") or None, item=item,
             ))
     if problems:
         raise TableError(problems)

@@ -109,6 +109,26 @@ def test_every_bad_row_is_reported_once(tmp_path: Path) -> None:
     assert len(err.splitlines()) == 4  # unknown category, duplicate id, empty village, quantity
 
 
+def test_an_item_column_names_each_needs_kind(tmp_path: Path) -> None:
+    rows = [[*HEADER, "item"],
+            ["n1", "V1", "goods", "棉被50床", "", "50", "goods.living.quilt"],
+            ["n2", "V1", "goods", "冬季御寒被子五十床", "", "50", "goods.living"],
+            ["n3", "V1", "goods", "棉被50床", "", "50", "goods.school.desks"]]
+    code, out, err = run(write_csv(tmp_path, rows))
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {"groups": [["n1", "n2"]]}  # desks never repeat quilts
+
+
+def test_a_kind_of_another_category_is_refused(tmp_path: Path) -> None:
+    rows = [[*HEADER, "item"], ["n1", "V1", "goods", "救助金", "", "5", "funds.relief"]]
+    code, _, err = run(write_csv(tmp_path, rows))
+    assert code == 2
+    assert err == (
+        f"error: {tmp_path / 'needs.csv'}: row 2 (id 'n1'): kind 'funds.relief' is not of its "
+        "category 'goods'\n"
+    )
+
+
 def test_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "gbk.csv"
     path.write_bytes("\n".join(",".join(r) for r in [HEADER, *ROWS]).encode("gbk"))

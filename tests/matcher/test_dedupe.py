@@ -44,6 +44,14 @@ def test_different_things_in_the_same_village_are_not_duplicates() -> None:
     assert need_score(need("a", "书包50个"), need("b", "校服50套")) == 0.0
 
 
+def test_needs_of_different_kinds_are_not_duplicates() -> None:
+    quilts = need("a", "棉被50床", item="goods.living.quilt")
+    assert need_score(quilts, need("b", "棉被50床", item="goods.school.desks")) == 0.0
+    # A kind and one of its own kinds, or a need with no kind, may be the same need.
+    assert need_score(quilts, need("c", "棉被50床", item="goods.living")) == 100.0
+    assert need_score(quilts, need("d", "棉被50床")) == 100.0
+
+
 def test_periods_that_do_not_overlap_are_not_duplicates() -> None:
     a = need("a", "棉被50床", start=date(2026, 1, 1), end=date(2026, 2, 28))
     b = need("b", "棉被50床", start=date(2026, 11, 1), end=date(2026, 12, 31))

@@ -8,6 +8,7 @@ Fraction met: nA1 1, nA2 0.5, nB1 1, nC1 0, nD1 0.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -25,13 +26,18 @@ from matcher.figures import (
     reachable,
     sameness_by_county,
     served,
-    unmet_by_category,
     unmet_by_county,
+    unmet_by_kind,
+    unmet_value_by_category,
+    unmet_value_by_county,
     week_figures,
     weighted_fulfilment,
 )
 from matcher.model import Allocation, Need, Offer, Village, Week
 from matcher.sameness import FundedProject, project_sameness
+from seeds.catalogue import hezhou_catalogue
+
+CATALOGUE = hezhou_catalogue()
 
 WEEK = Week(
     villages=(
@@ -101,14 +107,71 @@ def test_villages_each_offer_was_split_across() -> None:
     assert offer_spread(WEEK) == {"o1": 2, "o2": 1, "o3": 1}
 
 
-def test_unmet_need_by_category() -> None:
-    assert unmet_by_category(WEEK) == {"goods": 10, "funds": 50, "medical": 5}
+def test_unmet_need_by_kind_without_kinds_is_by_category() -> None:
+    # Spec v1: every need is counted in its category's root kind, as before.
+    assert unmet_by_kind(WEEK) == {"goods": 10, "funds": 50, "medical": 5}
 
 
 def test_unmet_need_by_county() -> None:
     assert unmet_by_county(WEEK) == {
         "X": {"goods": 0, "funds": 50}, "Y": {"goods": 10, "medical": 5}
     }
+
+
+def test_unmet_value_at_the_category_roots_reference_values() -> None:
+    # goods 100 元 a 件, funds 1 元, medical 200 元 a 人次
+    assert unmet_value_by_category(WEEK, CATALOGUE) == {"goods": 1000.0, "funds": 50.0,
+                                                        "medical": 1000.0}
+    assert unmet_value_by_county(WEEK, CATALOGUE) == {
+        "X": {"goods": 0.0, "funds": 50.0}, "Y": {"goods": 1000.0, "medical": 1000.0}
+    }
+
+
+KINDS_WEEK = Week(
+    villages=(Village("A", "X"), Village("B", "Y")),
+    needs=(
+        Need("fert", "A", "goods", 10, item="goods.agri.fertiliser"),  # 袋, 150 元
+        Need("desks", "B", "goods", 12, item="goods.school.desks"),  # 套, 300 元
+        Need("more_desks", "A", "goods", 3, item="goods.school.desks",
+             accepts=frozenset({"goods.school.stationery"})),
+        Need("any", "B", "goods", 2),  # 件, the goods root's 100 元
+    ),
+    offers=(Offer("o1", "d1", "goods", 5, items=frozenset({"goods.school"})),),
+    allocations=(Allocation("o1", "desks", 2), Allocation("o1", "more_desks", 3)),
+)
+
+
+def test_no_figure_adds_different_units() -> None:
+    # 10 袋 of fertiliser and 10 套 of desks unmet are 1500 + 3000 元, never "20".
+    assert unmet_by_kind(KINDS_WEEK) == {
+        "goods.agri.fertiliser": 10, "goods.school.desks": 10, "goods": 2
+    }
+    assert unmet_by_county(KINDS_WEEK) == {
+        "X": {"goods.agri.fertiliser": 10, "goods.school.desks": 0},
+        "Y": {"goods.school.desks": 10, "goods": 2},
+    }
+    assert unmet_value_by_category(KINDS_WEEK, CATALOGUE) == {"goods": 1500 + 3000 + 200}
+    assert unmet_value_by_county(KINDS_WEEK, CATALOGUE) == {
+        "X": {"goods": 1500.0}, "Y": {"goods": 3000 + 200}
+    }
+
+
+def test_each_kind_is_counted_in_its_own_unit() -> None:
+    # Every quantity summed under a key is in that key's unit, and the totals in 元 agree.
+    by_kind = unmet_by_kind(KINDS_WEEK)
+    assert {CATALOGUE[k].unit_zh for k in by_kind} == {"袋", "套", "件"}
+    total = sum(CATALOGUE[k].ref_value * units for k, units in by_kind.items())
+    assert sum(unmet_value_by_category(KINDS_WEEK, CATALOGUE).values()) == total
+
+
+def test_week_figures_take_the_catalogue_from_the_week_or_the_caller() -> None:
+    with pytest.raises(ValueError, match="need a catalogue"):
+        week_figures(KINDS_WEEK)
+    on_week = week_figures(replace(KINDS_WEEK, catalogue=CATALOGUE))
+    assert on_week == week_figures(KINDS_WEEK, CATALOGUE)
+    assert on_week.unmet_by_kind["goods.school.desks"] == 10
+    # The old name reads the value in 元 (kinds of a category differ in unit).
+    assert on_week.unmet_by_category == on_week.unmet_value_by_category == {"goods": 4700.0}
 
 
 def test_project_sameness_of_the_week() -> None:
@@ -128,7 +191,7 @@ def test_project_sameness_bounds_and_period() -> None:
 
 
 def test_week_figures_gathers_them_all() -> None:
-    figures = week_figures(WEEK)
+    figures = week_figures(WEEK, CATALOGUE)
     assert figures.links == 4
     assert figures.at_zero == {"C"}
     assert figures.weighted_fulfilment == pytest.approx(8.5 / 15)

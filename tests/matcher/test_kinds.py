@@ -7,6 +7,7 @@ import re
 import pytest
 
 from matcher.kinds import Kind, catalogue_of, covers, offer_fits
+from matcher.model import Need, Offer
 from seeds.catalogue import hezhou_catalogue
 
 
@@ -48,3 +49,37 @@ def test_a_broken_tree_is_refused_naming_the_kind() -> None:
     orphan = Kind("goods.toys.dolls", "玩偶", "Dolls", "个", "units", 30)
     with pytest.raises(ValueError, match=re.escape("goods.toys.dolls: parent 'goods.toys'")):
         catalogue_of([orphan])
+
+
+def test_needs_and_offers_carry_kinds_of_their_category() -> None:
+    need = Need("N1", "V1", "goods", 10, item="goods.school.desks",
+                accepts=frozenset({"goods.school.stationery"}))
+    assert need.item == "goods.school.desks"
+    assert Offer("O1", "D1", "goods", 5, items=frozenset({"goods.school"})).items == {
+        "goods.school"
+    }
+    assert Need("N2", "V1", "goods", 1).item is None and Offer("O2", "D", "goods", 1).items == set()
+
+
+@pytest.mark.parametrize(
+    ("kw", "problem"),
+    [
+        ({"item": "funds.relief"}, "need N1: kind 'funds.relief' is not of its category 'goods'"),
+        ({"accepts": frozenset({"medical"})}, "need N1: kind 'medical' is not of its category"),
+        ({"item": ""}, "need N1: kind '' is not a dot-separated code"),
+        ({"item": "goods..desks"}, "need N1: kind 'goods..desks' is not a dot-separated code"),
+        ({"accepts": frozenset({"goods."})}, "need N1: kind 'goods.' is not a dot-separated"),
+    ],
+)
+def test_a_need_with_a_kind_outside_its_category_is_refused(
+    kw: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        Need("N1", "V1", "goods", 10, **kw)  # type: ignore[arg-type]
+
+
+def test_an_offer_with_a_kind_outside_its_category_is_refused() -> None:
+    with pytest.raises(ValueError, match=re.escape("offer O1: kind 'goods.agri' is not of")):
+        Offer("O1", "D1", "funds", 100, items=frozenset({"funds.relief", "goods.agri"}))
+    with pytest.raises(ValueError, match=re.escape("offer O1: kind '.x' is not a dot-separated")):
+        Offer("O1", "D1", "funds", 100, items=frozenset({".x"}))

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher import model as mm
 from matcher.figures import week_figures
+from matcher.kinds import Catalogue
 from optimizer import Policy
+from seeds.catalogue import hezhou_catalogue
 from web.models import Allocation, Need, Offer, Organization, Village
 
 
@@ -193,8 +195,16 @@ def effective_policy(policy: Mapping[str, float] | None) -> dict[str, float]:
         raise WeekError("policy settings must be numbers") from None
 
 
-def matcher_week(instance: Instance, allocations: Iterable[Mapping[str, Any]]) -> mm.Week:
-    """The instance and an allocation as matcher's Week, for its figures."""
+def matcher_week(
+    instance: Instance,
+    allocations: Iterable[Mapping[str, Any]],
+    catalogue: Catalogue | None = None,
+) -> mm.Week:
+    """The instance and an allocation as matcher's Week, for its figures.
+
+    Kinds (spec v1.1 `item`, `accepts`, `items`) pass through when present; the figures value
+    them with the catalogue given, else Hezhou's starting catalogue.
+    """
     policy = mm.Policy(distance_discount_per_km=instance["policy"]["distance_discount_per_km"])
     return mm.Week(
         villages=tuple(
@@ -202,7 +212,15 @@ def matcher_week(instance: Instance, allocations: Iterable[Mapping[str, Any]]) -
             for v in instance["villages"]
         ),
         needs=tuple(
-            mm.Need(n["id"], n["village"], n["category"], n["quantity"], n["urgency"])
+            mm.Need(
+                n["id"],
+                n["village"],
+                n["category"],
+                n["quantity"],
+                n["urgency"],
+                item=n.get("item"),
+                accepts=frozenset(n.get("accepts", ())),
+            )
             for n in instance["needs"]
         ),
         offers=tuple(
@@ -218,11 +236,13 @@ def matcher_week(instance: Instance, allocations: Iterable[Mapping[str, Any]]) -
                 frozenset(o["villages"]),
                 o.get("lat"),
                 o.get("lon"),
+                items=frozenset(o.get("items", ())),
             )
             for o in instance["offers"]
         ),
         allocations=tuple(mm.Allocation(a["offer"], a["need"], a["quantity"]) for a in allocations),
         policy=policy,
+        catalogue=catalogue if catalogue is not None else hezhou_catalogue(),
     )
 
 
