@@ -49,7 +49,7 @@ def demo_data(seed: int = DEFAULT_SEED) -> DemoData:
     )
 
 
-_WISH_PRICES = {item: price for item, _measure, price, _reason in WISH_ITEMS}
+_WISH_PRICES = {wish.item: wish.price for wish in WISH_ITEMS}
 WISH_PREFIX = "微心愿："
 
 
