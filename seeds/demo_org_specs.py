@@ -12,9 +12,10 @@ BABU, PINGGUI, ZHAOPING, ZHONGSHAN, FUCHUAN = "451102", "451103", "451121", "451
 class OrgSpec:
     """A fixed organization of the demo; names are invented (units are real-sounding).
 
-    lines are the offers it can post, one per line: catalogue kinds joined by '+' (a parent kind
-    such as goods.seedling offers everything under it), or '*category' for a general offer of
-    that category (no items: rare, e.g. a paired unit's 不限用途 funds). product is its own crop
+    lines are the offers it can post, one per line: catalogue kinds joined by '+' (kinds counted
+    in one unit, or each other's alternatives; a parent kind such as goods.seedling offers
+    everything under it), or '*category' for a general offer of that category (no items: rare,
+    e.g. a paired unit's 不限用途 funds). product is its own crop
     (茶叶, 脐橙...), named by texts such as 采摘季节工.
     """
 
@@ -214,8 +215,7 @@ ENTERPRISES = _specs(
         (
             "钟山县阳光农资有限公司",
             ZHONGSHAN,
-            "goods.agri.fertiliser goods.agri.pesticide goods.agri.sprayer "
-            "goods.agri.fertiliser+goods.agri.pesticide training.crop",
+            "goods.agri.fertiliser goods.agri.pesticide goods.agri.sprayer training.crop",
             "",
             False,
         ),
@@ -259,7 +259,7 @@ NGOS = _specs(
         (
             "贺州市青年志愿者协会",
             CITY,
-            "education.tutoring goods.school.stationery+goods.school.books training.ecommerce",
+            "education.tutoring goods.school.books training.ecommerce",
             "",
             False,
         ),
@@ -274,7 +274,7 @@ NGOS = _specs(
         (
             "贺州市残疾人福利基金会",
             CITY,
-            "goods.health goods.health.hearing_aid goods.health.wheelchair+goods.health.crutch "
+            "goods.health goods.health.hearing_aid goods.health.wheelchair goods.health.crutch "
             "medical.rehab funds.medical",
             "",
             False,
@@ -436,7 +436,7 @@ PAIRED_UNITS = _specs(
             "中药材",
             False,
         ),
-        ("钟山县人民医院", ZHONGSHAN, "medical.checkup medical.chronic", "", False),
+        ("钟山县人民医院", ZHONGSHAN, "medical.checkup+medical.chronic medical.chronic", "", False),
         (
             "昭平县教育局",
             ZHAOPING,

@@ -352,9 +352,6 @@ OFFER_TEXTS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "goods.agri.pesticide": (("捐赠低毒农药", "高效低毒农药，配套病虫害防治技术指导。"),),
     "goods.agri.sprayer": (("捐赠农用喷雾器", "电动农用喷雾器，用于果茶病虫害防治。"),),
-    "goods.agri.fertiliser+goods.agri.pesticide": (
-        ("春耕农资（化肥、农药）", "复合肥和低毒农药，按村里登记的春耕需求配送。"),
-    ),
     "goods.seedling.{p}": (("捐赠{seedling}", "优质{seedling}，配套种植技术指导。"),),
     "goods.seedling": (
         ("捐赠优质种苗", "茶苗、油茶苗、果苗、菌棒和药材种苗均可提供，按村里需要调配。"),
@@ -375,9 +372,6 @@ OFFER_TEXTS: dict[str, tuple[tuple[str, str], ...]] = {
     "goods.school.desks": (("捐赠课桌椅", "{org}捐赠标准课桌椅，可调节高度，送货安装。"),),
     "goods.school.stationery": (("捐赠书包文具", "书包及文具套装，发放给贫困家庭在校学生。"),),
     "goods.school.books": (("捐赠图书", "少儿读物和农业实用技术图书，充实村小学和农家书屋。"),),
-    "goods.school.stationery+goods.school.books": (
-        ("书包文具和课外读物", "书包文具套装和少儿图书，发放给留守儿童。"),
-    ),
     "goods.school.lamp": (("捐赠护眼学习台灯", "LED护眼台灯，发放给晚上写作业光线不足的学生。"),),
     "goods.school.computer": (
         ("捐赠电脑和多媒体设备", "教学电脑和电子白板，支持教学点远程教学。"),
@@ -385,9 +379,7 @@ OFFER_TEXTS: dict[str, tuple[tuple[str, str], ...]] = {
     "goods.health": (("康复辅具捐赠", "助听器、轮椅、拐杖和老花镜等康复辅具，经评估后适配发放。"),),
     "goods.health.hearing_aid": (("捐赠助听器", "专业验配助听器，为听力下降的困难老人免费适配。"),),
     "goods.health.wheelchair": (("捐赠轮椅", "折叠轮椅，发放给下肢残疾的困难群众。"),),
-    "goods.health.wheelchair+goods.health.crutch": (
-        ("轮椅和助行器", "轮椅、拐杖和助行器，经残联评估后发放。"),
-    ),
+    "goods.health.crutch": (("捐赠拐杖和助行器", "四脚拐杖和助行器，发放给行动不便的老人。"),),
     "goods.health.glasses": (("捐赠老花镜", "验光后配发老花镜，方便老人看清药品说明。"),),
     # training
     "training.crop.{p}": (

@@ -103,6 +103,15 @@ def test_offers_name_leaves_parents_and_pairs(data: DemoData, catalogue: Catalog
     assert sum(o.items[0] in leaves for o in single) > 0.8 * len(data.offers)
 
 
+def test_an_offers_kinds_count_in_one_unit(data: DemoData, catalogue: Catalogue) -> None:
+    # Its quantity is one number: two kinds share a unit, or are each other's alternatives
+    # (棉被 in 床 and 冬衣 in 套: one of either keeps one person warm).
+    for offer in data.offers:
+        for a in offer.items[1:]:
+            first, other = catalogue[offer.items[0]], catalogue[a]
+            assert first.unit_zh == other.unit_zh or a in first.alternatives, offer.items
+
+
 def test_need_titles_name_their_kind(data: DemoData, catalogue: Catalogue) -> None:
     for need in data.needs:
         assert any(name in need.title for name in names_of(catalogue, need.item)), (
