@@ -36,7 +36,7 @@ def demo_data(seed: int = DEFAULT_SEED) -> DemoData:
     first = primary_village(villages)
     organizations = make_organizations(rng, villages, first)
     names = {u.code: village_short_name(u.name) for u in village_units()}
-    households, needs = make_needs(rng, villages, names)
+    households, needs = make_needs(rng, villages, names, first.code)
     offers = make_offers(rng, organizations, ALL_SPECS, centres, needs)
     return DemoData(
         villages=villages,

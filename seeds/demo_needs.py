@@ -227,9 +227,13 @@ def wish(rng: random.Random, hh: DemoHousehold, frivolous: bool) -> DemoNeed:
 
 
 def make_households_and_wishes(
-    rng: random.Random, villages: Sequence[PoorVillage]
+    rng: random.Random, villages: Sequence[PoorVillage], demo_village: str | None = None
 ) -> tuple[tuple[DemoHousehold, ...], list[DemoNeed]]:
-    """Draw households in proportion to poor households and give each a micro-wish or two."""
+    """Draw households in proportion to poor households and give each a micro-wish or two.
+
+    The demo village (the village login's) gets no over-cap wish: such a wish has no estimated
+    value, and its committee's export of needs must import again (an import insists on one).
+    """
     households: list[DemoHousehold] = []
     by_village: dict[str, list[DemoHousehold]] = {}
     wishes = []
@@ -249,16 +253,20 @@ def make_households_and_wishes(
             )
             households.append(hh)
             known.append(hh)
-        wishes.append(wish(rng, hh, frivolous=i % (WISH_COUNT // FRIVOLOUS_COUNT) == 7))
+        frivolous = i % (WISH_COUNT // FRIVOLOUS_COUNT) == 7 and village.code != demo_village
+        wishes.append(wish(rng, hh, frivolous=frivolous))
     return tuple(households), wishes
 
 
 def make_needs(
-    rng: random.Random, villages: Sequence[PoorVillage], names: dict[str, str]
+    rng: random.Random,
+    villages: Sequence[PoorVillage],
+    names: dict[str, str],
+    demo_village: str | None = None,
 ) -> tuple[tuple[DemoHousehold, ...], tuple[DemoNeed, ...]]:
     """Build all households and needs, keyed need-00001.. in village-code order."""
     needs = [n for v in villages for n in village_needs(rng, v, names[v.code])]
-    households, wishes = make_households_and_wishes(rng, villages)
+    households, wishes = make_households_and_wishes(rng, villages, demo_village)
     ordered = sorted(needs + wishes, key=lambda n: n.village_code)
     keyed = tuple(replace(n, key=f"need-{i:05d}") for i, n in enumerate(ordered, start=1))
     return households, keyed

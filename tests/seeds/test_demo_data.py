@@ -13,7 +13,7 @@ from dataclasses import fields
 from matcher.categories import CATEGORY_CODES
 from seeds.catalogue import hezhou_catalogue
 from seeds.checklist import CHECKLIST_CODES
-from seeds.demo import DEMO_LOGINS, WEEK_END, WEEK_START, DemoData, demo_data
+from seeds.demo import DEMO_LOGINS, WEEK_END, WEEK_START, DemoData, demo_data, wish_value
 from seeds.demo_texts import WISH_VALUE_CAP
 from seeds.hezhou import point_in_county, village_units
 
@@ -189,6 +189,11 @@ def test_users_connect_the_journeys(data: DemoData) -> None:
         if n.village_code == village.village_code and n.verification == "pending"
     ]
     assert pending, "the township journey needs pending needs in the demo village"
+    assert all(
+        wish_value(n) is not None
+        for n in data.needs
+        if n.village_code == village.village_code and n.household_key is not None
+    ), "the demo village's wishes carry a value, so its exported needs import again"
 
 
 def test_records_are_frozen(data: DemoData) -> None:
