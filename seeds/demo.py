@@ -36,7 +36,7 @@ def demo_data(seed: int = DEFAULT_SEED) -> DemoData:
     first = primary_village(villages)
     organizations = make_organizations(rng, villages, first)
     names = {u.code: village_short_name(u.name) for u in village_units()}
-    households, needs = make_needs(rng, villages, names)
+    households, needs = make_needs(rng, villages, names, first.code)
     offers = make_offers(rng, organizations, ALL_SPECS, centres, needs)
     return DemoData(
         villages=villages,
@@ -49,7 +49,7 @@ def demo_data(seed: int = DEFAULT_SEED) -> DemoData:
     )
 
 
-_WISH_PRICES = {item: price for item, _measure, price, _reason in WISH_ITEMS}
+_WISH_PRICES = {wish.item: wish.price for wish in WISH_ITEMS}
 WISH_PREFIX = "微心愿："
 
 

@@ -68,7 +68,10 @@ class DemoUser:
 
 @dataclass(frozen=True)
 class DemoOffer:
-    """An open offer of aid in one category, counted in that category's integer unit.
+    """An open offer of aid in one category, counted in the integer unit of its first kind.
+
+    items are the catalogue kinds it offers (spec v1.1: each covers itself and its descendants);
+    empty only for a donor's explicitly general offer, which any need of its category may take.
 
     min_lot is the smallest amount worth sending to one village (None: any); max_villages caps
     how many villages may share it (None: no cap); an indivisible offer goes whole to one
@@ -79,6 +82,7 @@ class DemoOffer:
     key: str
     organization_key: str
     category: str
+    items: tuple[str, ...]
     title: str
     description: str
     quantity: int
@@ -109,12 +113,15 @@ class DemoNeed:
     """An open need posted by a village, or a household's micro-wish (微心愿) if household_key.
 
     urgency is 1 (can wait) .. 5 (urgent); checklist_item is the CHECKLIST_ITEMS code the need
-    closes, if any; verification is 'verified', 'pending' or 'rejected'.
+    closes, if any; verification is 'verified', 'pending' or 'rejected'. item is the catalogue
+    kind it asks for (its quantity counts in that kind's unit); accepts are sibling kinds it
+    also takes.
     """
 
     key: str
     village_code: str
     category: str
+    item: str
     title: str
     description: str
     quantity: int
@@ -124,6 +131,7 @@ class DemoNeed:
     household_key: str | None
     verification: str
     evidence: str | None
+    accepts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

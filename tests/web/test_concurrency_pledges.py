@@ -96,7 +96,8 @@ def test_a_donor_suspended_after_the_preview_gets_no_pledge_from_its_commit(
     from web.services.organizations import decide_vetting
     from web.services.week import StaleRun
 
-    pairs = list(hot_pairs(db.session, 6, 1).items())
+    # Enough offers to span two organizations (one organization posts at most a dozen).
+    pairs = list(hot_pairs(db.session, 16, 1).items())
     kept, kept_needs = pairs[0]
     suspended, suspended_needs = next(
         (o, n) for o, n in pairs if o.organization_id != kept.organization_id

@@ -239,7 +239,13 @@ def test_village_reports_a_problem_the_donor_sees_it(
     assert "已报告问题" in page and "棉被少了5床" in page
     auth.logout()
     auth.login("admin")
-    assert "棉被少了5床" in client.get("/ledger").text
+    with demo_app.app_context():  # the ledger narrowed to the pledge's county and category
+        allocation = db.session.get(Allocation, own)
+        assert allocation is not None
+        where = f"county={allocation.need.village.county.code}"
+        where += f"&category={allocation.need.category_code}"
+        db.session.remove()
+    assert "棉被少了5床" in client.get(f"/ledger?{where}&per_page=500").text
 
 
 def test_another_village_cannot_report_or_see_a_problem(

@@ -644,23 +644,25 @@ def test_merged_request_arrival_is_told_to_the_committee(demo_app: Flask, commit
     committee still confirms the village's receipt itself."""
     slip = register(committee)
     phone = activate(demo_app, slip)
-    ask(phone, "修村里的路")
-    (request_id,) = request_ids(demo_app, slip.number)
     with demo_app.app_context():
         village_id = db.session.scalar(select(User.village_id).where(User.username == "village"))
         need = db.session.scalars(
-            select(Need).where(
+            select(Need)
+            .where(
                 Need.village_id == village_id,
                 Need.household_id.is_(None),
-                Need.category_code == "goods",
+                Need.category_code.in_(service.HOUSEHOLD_CATEGORIES),
                 Need.status == "open",
             )
+            .order_by(Need.id)
         ).first()
         assert need is not None
-        need_id = need.id
+        need_id, title, category = need.id, need.title, need.category_code
         need.verification = "verified"
         db.session.commit()
         db.session.remove()
+    ask(phone, title, category=category)  # the household asks for what the village already has
+    (request_id,) = request_ids(demo_app, slip.number)
     committee.post(f"/village/requests/{request_id}/merge", data={"need": str(need_id)})
     page = text_of(phone.get(f"/h/requests/{request_id}"))
     assert "乡镇已核实" in page and "东西已经收到了" not in page

@@ -135,22 +135,25 @@ def test_a_double_tap_on_arrived_is_told_to_the_committee_once(
 
     slip = register(committee)
     phone = activate(demo_app, slip)
-    ask(phone, "修村里的路")
-    (request_id,) = request_ids(demo_app, slip.number)
     with demo_app.app_context():
         need = db.session.scalars(
-            select(Need).where(
+            select(Need)
+            .where(
                 Need.village_id
                 == select(User.village_id).where(User.username == "village").scalar_subquery(),
                 Need.household_id.is_(None),
-                Need.category_code == "goods",
+                Need.category_code.in_(service.HOUSEHOLD_CATEGORIES),
                 Need.status == "open",
             )
+            .order_by(Need.id)
         ).first()
         assert need is not None
         need.verification, need_id = "verified", need.id
+        title, category = need.title, need.category_code
         db.session.commit()
         db.session.remove()
+    ask(phone, title, category=category)  # the household asks for what the village already has
+    (request_id,) = request_ids(demo_app, slip.number)
     committee.post(f"/village/requests/{request_id}/merge", data={"need": str(need_id)})
     pledge(demo_app, need_id)
 
