@@ -149,6 +149,13 @@ class Catalogue:
         kind = kind or self.get(category)
         return quantity * (kind.ref_value if kind else 0.0)
 
+    def units_covered(self, items: Iterable[str]) -> frozenset[str]:
+        """The units of every kind the items cover: an offer's quantity is one number, so what
+        it gives must count in one unit (a parent such as 种苗 covers 株 and 棒: it cannot)."""
+        return frozenset(
+            k.unit_zh for k in self.kinds if any(covers(item, k.code) for item in items)
+        )
+
     def unit_of(self, code: str | None, category: str) -> Kind | None:
         """The kind whose unit a quantity is counted in (the category root's if none named)."""
         kind = self.get(code) if code else None

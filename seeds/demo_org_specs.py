@@ -12,9 +12,9 @@ BABU, PINGGUI, ZHAOPING, ZHONGSHAN, FUCHUAN = "451102", "451103", "451121", "451
 class OrgSpec:
     """A fixed organization of the demo; names are invented (units are real-sounding).
 
-    lines are the offers it can post, one per line: catalogue kinds joined by '+' (kinds counted
-    in one unit, or each other's alternatives; a parent kind such as goods.seedling offers
-    everything under it), or '*category' for a general offer of that category (no items: rare,
+    lines are the offers it can post, one per line: catalogue kinds joined by '+' (every kind
+    they cover counted in one unit; a parent kind such as jobs.away offers everything under
+    it), or '*category' for a general offer of that category (no items: rare,
     e.g. a paired unit's 不限用途 funds). product is its own crop
     (茶叶, 脐橙...), named by texts such as 采摘季节工.
     """
@@ -187,7 +187,7 @@ ENTERPRISES = _specs(
         (
             "富川瑶族自治县丰裕农业发展有限公司",
             FUCHUAN,
-            "purchase.mushroom goods.seedling training.crop.mushroom",
+            "purchase.mushroom goods.seedling.mushroom training.crop.mushroom",
             "食用菌",
             False,
         ),
@@ -244,7 +244,7 @@ NGOS = _specs(
         (
             "贺州市慈善总会",
             CITY,
-            "funds.relief goods.living.quilt+goods.living.winter_clothes education.stipend "
+            "funds.relief goods.living.winter_clothes education.stipend "
             "medical.cataract goods.living.grain_oil",
             "",
             False,
@@ -274,7 +274,7 @@ NGOS = _specs(
         (
             "贺州市残疾人福利基金会",
             CITY,
-            "goods.health goods.health.hearing_aid goods.health.wheelchair goods.health.crutch "
+            "goods.health.glasses goods.health.hearing_aid goods.health.wheelchair goods.health.crutch "
             "medical.rehab funds.medical",
             "",
             False,
@@ -304,7 +304,7 @@ NGOS = _specs(
         (
             "贺州市义工联合会",
             CITY,
-            "goods.living goods.living.heater goods.living.rice_cooker+goods.living.kettle "
+            "goods.living.quilt goods.living.heater goods.living.rice_cooker+goods.living.kettle "
             "medical.checkup",
             "",
             False,
@@ -332,7 +332,7 @@ NGOS = _specs(
             "",
             False,
         ),
-        ("贺州市同心互助协会", CITY, "goods.living funds.relief", "", True),
+        ("贺州市同心互助协会", CITY, "goods.living.grain_oil funds.relief", "", True),
         ("贺州市乡音公益服务中心", CITY, "education.tutoring training.housekeeping", "", True),
     ),
 )
@@ -425,7 +425,7 @@ PAIRED_UNITS = _specs(
         (
             "八步区民政局",
             BABU,
-            "goods.living goods.living.quilt funds.relief",
+            "goods.living.grain_oil goods.living.quilt funds.relief",
             "",
             False,
         ),

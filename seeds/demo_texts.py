@@ -353,17 +353,8 @@ OFFER_TEXTS: dict[str, tuple[tuple[str, str], ...]] = {
     "goods.agri.pesticide": (("捐赠低毒农药", "高效低毒农药，配套病虫害防治技术指导。"),),
     "goods.agri.sprayer": (("捐赠农用喷雾器", "电动农用喷雾器，用于果茶病虫害防治。"),),
     "goods.seedling.{p}": (("捐赠{seedling}", "优质{seedling}，配套种植技术指导。"),),
-    "goods.seedling": (
-        ("捐赠优质种苗", "茶苗、油茶苗、果苗、菌棒和药材种苗均可提供，按村里需要调配。"),
-    ),
-    "goods.living": (
-        ("生活必需品爱心包", "棉被、冬衣、米面油等生活必需品，按村里登记的需求配送。"),
-    ),
     "goods.living.quilt": (("捐赠冬季棉被", "加厚棉被，优先发放给独居老人和重度残疾人家庭。"),),
     "goods.living.winter_clothes": (("捐赠过冬棉衣", "全新冬衣，按老人和儿童尺码配送。"),),
-    "goods.living.quilt+goods.living.winter_clothes": (
-        ("冬季御寒物资（棉被、冬衣）", "棉被和冬衣，优先发放给独居老人、留守儿童和残疾人家庭。"),
-    ),
     "goods.living.heater": (("捐赠取暖器", "节能取暖器，发放给高龄独居老人。"),),
     "goods.living.rice_cooker+goods.living.kettle": (
         ("捐赠电饭锅和保温水壶", "全新电饭锅和保温水壶，改善困难家庭生活条件。"),
@@ -376,7 +367,6 @@ OFFER_TEXTS: dict[str, tuple[tuple[str, str], ...]] = {
     "goods.school.computer": (
         ("捐赠电脑和多媒体设备", "教学电脑和电子白板，支持教学点远程教学。"),
     ),
-    "goods.health": (("康复辅具捐赠", "助听器、轮椅、拐杖和老花镜等康复辅具，经评估后适配发放。"),),
     "goods.health.hearing_aid": (("捐赠助听器", "专业验配助听器，为听力下降的困难老人免费适配。"),),
     "goods.health.wheelchair": (("捐赠轮椅", "折叠轮椅，发放给下肢残疾的困难群众。"),),
     "goods.health.crutch": (("捐赠拐杖和助行器", "四脚拐杖和助行器，发放给行动不便的老人。"),),

@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views.household import household
     from web.views.household_admin import household_admin
     from web.views.imports import imports
+    from web.views.kinds import kinds
     from web.views.ledger import ledger
     from web.views.public import public
     from web.views.reports import reports
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(donor)
+    app.register_blueprint(kinds)
     app.register_blueprint(village)
     app.register_blueprint(admin)
     app.register_blueprint(week)

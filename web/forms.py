@@ -56,8 +56,8 @@ def _parse_int(field: Field, message: str, *, minimum: int = 1) -> int | None:
 
 def _parse_float(field: Field, message: str, low: float, high: float) -> float | None:
     """The field's number within [low, high], or None when blank."""
-    raw = (field.data or "").strip()
-    if not raw:
+    raw = (field.data or "").strip() if isinstance(field.data, str | None) else field.data
+    if raw in ("", None):
         return None
     try:
         value = float(raw)
@@ -109,6 +109,8 @@ class OfferForm(FlaskForm):
     min_lot = StringField(_l("Smallest lot"))
     max_villages = StringField(_l("At most this many villages"))
     indivisible = BooleanField(_l("Indivisible (goes whole to one village)"))
+    items = SelectMultipleField(_l("Kinds it gives"), choices=[], validate_choice=False)
+    general = BooleanField(_l("General: any need of its category may receive it (no kind named)"))
     counties = SelectMultipleField(_l("Counties it may go to"), choices=[])
     dispatch_lat = StringField(_l("Dispatch point latitude"))
     dispatch_lon = StringField(_l("Dispatch point longitude"))
@@ -205,6 +207,8 @@ class NeedForm(FlaskForm):
         _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)]
     )
     description = TextAreaField(_l("Description"), validators=[Length(max=4000)])
+    item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
+    accepts = SelectMultipleField(_l("Also accepts"), choices=[], validate_choice=False)
     quantity = StringField(_l("Quantity"))
     urgency = SelectField(_l("Urgency"), choices=URGENCY_CHOICES, default="3")
     deadline = DateField(_l("Needed by"), validators=[Optional()])
@@ -229,6 +233,7 @@ class WishForm(FlaskForm):
     title = StringField(
         _l("Wish"), validators=[DataRequired(_l("Please enter the wish.")), Length(max=200)]
     )
+    item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
     description = TextAreaField(_l("Description"), validators=[Length(max=4000)])
     quantity = StringField(_l("Quantity"), default="1")
     value = StringField(_l("Estimated value (yuan)"))

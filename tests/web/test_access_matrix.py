@@ -112,6 +112,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("week.cancel_allocation", "POST"): ADMIN,
     # donors
     ("donor.offers", "GET"): only({"donor": "ok"}),
+    ("kinds.guess", "GET"): only(dict.fromkeys(("donor", "village", "township", "admin"), "ok")),
     ("donor.new_offer", "GET"): only({"donor": "ok"}),
     ("donor.new_offer", "POST"): only({"donor": "ok"}),
     ("donor.edit_offer", "GET"): only({"donor": "ok|404"}),

@@ -215,7 +215,7 @@ def test_village_edits_its_own_need(client: FlaskClient, auth: Any, demo_app: Fl
     assert client.get(f"/village/needs/{own}/edit").status_code == 200
     response = client.post(
         f"/village/needs/{own}/edit",
-        data=need_form(title="改过的需求", confirm_duplicate="y"),
+        data=need_form(title="改过的需求", item="infrastructure.road", confirm_duplicate="y"),
         follow_redirects=True,
     )
     assert "改过的需求" in response.text
@@ -226,14 +226,17 @@ def test_township_verifies_and_rejects_with_reason(
 ) -> None:
     auth.login("village")
     client.post("/village/needs/new", data=need_form())
-    client.post("/village/needs/new", data=need_form(title="村卫生室设备", category="medical"))
+    client.post(
+        "/village/needs/new",
+        data=need_form(title="村民健康体检", category="medical", checklist_item=""),
+    )
     auth.logout()
     auth.login("township")
     page = client.get("/township/needs")
-    assert "修建村屯硬化路" in page.text and "村卫生室设备" in page.text
+    assert "修建村屯硬化路" in page.text and "村民健康体检" in page.text
     with demo_app.app_context():
         road = db.session.scalar(select(Need.id).where(Need.title == "修建村屯硬化路"))
-        clinic = db.session.scalar(select(Need.id).where(Need.title == "村卫生室设备"))
+        clinic = db.session.scalar(select(Need.id).where(Need.title == "村民健康体检"))
         db.session.remove()
     response = client.post(
         f"/township/needs/{road}/verify", data={"decision": "verify"}, follow_redirects=True
@@ -325,7 +328,10 @@ def test_township_cannot_verify_a_need_the_village_changed_or_withdrew_meanwhile
     client: FlaskClient, auth: Any, demo_app: Flask
 ) -> None:
     auth.login("village")
-    client.post("/village/needs/new", data=need_form(title="村道路灯", confirm_duplicate="y"))
+    client.post(
+        "/village/needs/new",
+        data=need_form(title="村道路灯", item="infrastructure.lighting", confirm_duplicate="y"),
+    )
     with demo_app.app_context():
         need_id = db.session.scalar(select(Need.id).where(Need.title == "村道路灯"))
         db.session.remove()
@@ -339,7 +345,9 @@ def test_township_cannot_verify_a_need_the_village_changed_or_withdrew_meanwhile
     village.post("/login", data={"username": "village", "password": "demo-village-2026"})
     village.post(
         f"/village/needs/{need_id}/edit",
-        data=need_form(title="村道路灯", quantity="40", confirm_duplicate="y"),
+        data=need_form(
+            title="村道路灯", item="infrastructure.lighting", quantity="40", confirm_duplicate="y"
+        ),
     )
     answer = client.post(
         f"/township/needs/{need_id}/verify",
@@ -355,7 +363,10 @@ def test_township_cannot_verify_a_need_the_village_changed_or_withdrew_meanwhile
     # Read again, it can be verified; then the village withdraws a second one before the click.
     seen = _seen_on_review_page(client, need_id)
     client.post(f"/township/needs/{need_id}/verify", data={"decision": "verify", "seen": seen})
-    village.post("/village/needs/new", data=need_form(title="村道护栏", confirm_duplicate="y"))
+    village.post(
+        "/village/needs/new",
+        data=need_form(title="村道护栏", item="infrastructure.road", confirm_duplicate="y"),
+    )
     with demo_app.app_context():
         second = db.session.scalar(select(Need.id).where(Need.title == "村道护栏"))
         assert db.session.get(Need, need_id).verification == "verified"  # type: ignore[union-attr]
@@ -392,9 +403,14 @@ def test_committee_withdraws_its_own_open_need_only(
 ) -> None:
     found = ids(demo_app)
     auth.login("village")
-    client.post("/village/needs/new", data=need_form(title="村部会议室桌椅", confirm_duplicate="y"))
+    client.post(
+        "/village/needs/new",
+        data=need_form(
+            title="村文化室桌椅", item="infrastructure.culture_room", confirm_duplicate="y"
+        ),
+    )
     with demo_app.app_context():
-        need_id = db.session.scalar(select(Need.id).where(Need.title == "村部会议室桌椅"))
+        need_id = db.session.scalar(select(Need.id).where(Need.title == "村文化室桌椅"))
         db.session.remove()
     listing = client.get("/village/needs").text
     assert f"/village/needs/{need_id}/withdraw" in listing
@@ -408,7 +424,7 @@ def test_committee_withdraws_its_own_open_need_only(
         db.session.remove()
     auth.logout()
     auth.login("township")
-    assert "村部会议室桌椅" not in client.get("/township/needs").text  # out of verification
+    assert "村文化室桌椅" not in client.get("/township/needs").text  # out of verification
     auth.logout()
 
     # Another village's need: not found, untouched. A need with aid allocated: refused.

@@ -139,3 +139,49 @@ def test_serve_answers_health_checks(empty_url: str, tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_kinds_migration_classifies_what_is_stored_and_leaves_the_unclear(
+    empty_url: str,
+) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_url, "SECRET_KEY": "t"})
+    at = "'2026-11-01 00:00:00+00:00'"
+    with app.app_context():
+        upgrade(revision="b7c1a0ad0001")  # before kinds
+        with db.engine.begin() as conn:
+            for sql in (
+                "INSERT INTO category (code, name_zh, name_en, unit_zh, unit_en) "
+                "VALUES ('goods', '物资', 'Goods', '件', 'items')",
+                "INSERT INTO county (id, code, name, label_lon, label_lat) "
+                "VALUES (1, '451102', '八步区', 111.5, 24.4)",
+                "INSERT INTO township (id, code, name, county_id) "
+                "VALUES (1, '451102100', '贺街镇', 1)",
+                "INSERT INTO village (id, code, name, township_id, county_id, population, "
+                "poor_households, poor_population, poverty_incidence, poverty_weight, "
+                "ethnic_minority, status, checklist) VALUES (1, '451102100201', '双瑞村', 1, 1, "
+                "900, 40, 120, 0.1, 1.5, false, 'poor', '{}')",
+                "INSERT INTO organization (id, name, kind, vetting, created_at, updated_at) "
+                f"VALUES (1, '爱心企业', 'enterprise', 'approved', {at}, {at})",
+                "INSERT INTO need (id, village_id, category_code, title, description, quantity, "
+                "allocated, urgency, evidence, verification, verification_note, status, "
+                f"created_at, updated_at) VALUES (1, 1, 'goods', '村小学课桌椅', '', 30, 0, 3, '', "
+                f"'verified', '', 'open', {at}, {at}), (2, 1, 'goods', '其他物资', '', 3, 0, 3, "
+                f"'', 'verified', '', 'open', {at}, {at})",
+                "INSERT INTO offer (id, organization_id, category_code, title, description, "
+                "quantity, allocated, min_lot, indivisible, valid_from, valid_until, status, "
+                f"created_at, updated_at) VALUES (1, 1, 'goods', '捐赠春耕化肥', '复合肥', 100, 0, "
+                f"1, false, '2026-11-01', '2026-12-31', 'open', {at}, {at}), (2, 1, 'goods', "
+                f"'爱心捐赠', '', 10, 0, 1, false, '2026-11-01', '2026-12-31', 'open', {at}, {at})",
+            ):
+                conn.execute(text(sql))
+        upgrade()
+        with db.engine.connect() as conn:
+            needs = dict(conn.execute(text("SELECT id, item_code FROM need")).all())
+            inferred = conn.scalar(text("SELECT item_inferred FROM need WHERE id = 1"))
+            items = conn.execute(text("SELECT offer_id, kind_code FROM offer_item")).all()
+            kinds = conn.scalar(text("SELECT count(*) FROM kind"))
+        db.engine.dispose()
+    assert needs == {1: "goods.school.desks", 2: None}  # the unclear one waits for review
+    assert bool(inferred) is True
+    assert [tuple(row) for row in items] == [(1, "goods.agri.fertiliser")]
+    assert kinds >= 90

@@ -284,6 +284,7 @@ def test_attack_text_typed_into_forms_comes_back_escaped(demo_app: Flask) -> Non
         "/village/needs/new",
         data={
             "category": "goods",
+            "item": "goods.living.quilt",
             "checklist_item": "",
             "title": PAYLOADS[0],
             "description": PAYLOADS[4] + UNICODE,

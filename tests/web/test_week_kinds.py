@@ -34,7 +34,7 @@ def test_unmet_need_is_summed_in_yuan_across_kinds() -> None:
     week = matcher_week({"policy": POLICY, "villages": VILLAGES, "needs": NEEDS,
                          "offers": OFFERS}, [])
     # 10 袋 of fertiliser at 150 元 and 10 套 of desks at 300 元, not 20 units.
-    assert figures_summary(week)["unmet_by_category"] == {"goods": 1500 + 3000}
+    assert figures_summary(week)["unmet_value_by_category"] == {"goods": 1500 + 3000}
 
 
 def test_a_v1_instance_has_no_kinds() -> None:
@@ -44,4 +44,4 @@ def test_a_v1_instance_has_no_kinds() -> None:
                          "offers": plain_offers}, [{"offer": "O1", "need": "N1", "quantity": 4}])
     assert all(n.item is None and not n.accepts for n in week.needs)
     assert week.offers[0].items == frozenset()
-    assert figures_summary(week)["unmet_by_category"] == {"goods": (6 + 10) * 100}
+    assert figures_summary(week)["unmet_value_by_category"] == {"goods": (6 + 10) * 100}

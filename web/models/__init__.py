@@ -5,9 +5,12 @@ from web.models.aid import (
     Category,
     HelpRequest,
     Household,
+    Kind,
     Need,
     Offer,
+    need_accepts,
     offer_counties,
+    offer_items,
     offer_villages,
 )
 from web.models.allocation import Allocation, AllocationRun
@@ -32,6 +35,7 @@ __all__ = [
     "Household",
     "HouseholdEvent",
     "IdempotencyRecord",
+    "Kind",
     "Need",
     "Notification",
     "Offer",
@@ -41,7 +45,9 @@ __all__ = [
     "Township",
     "User",
     "Village",
+    "need_accepts",
     "offer_counties",
+    "offer_items",
     "offer_villages",
     "organization_villages",
 ]

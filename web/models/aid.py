@@ -39,6 +39,20 @@ offer_counties = Table(
     Column("offer_id", ForeignKey("offer.id"), primary_key=True),
     Column("county_id", ForeignKey("county.id"), primary_key=True),
 )
+# Spec v1.1 kinds: what an offer gives (none = general, by the donor's explicit choice) and
+# what else a need accepts beside its own kind.
+offer_items = Table(
+    "offer_item",
+    db.metadata,
+    Column("offer_id", ForeignKey("offer.id"), primary_key=True),
+    Column("kind_code", ForeignKey("kind.code"), primary_key=True),
+)
+need_accepts = Table(
+    "need_accept",
+    db.metadata,
+    Column("need_id", ForeignKey("need.id"), primary_key=True),
+    Column("kind_code", ForeignKey("kind.code"), primary_key=True),
+)
 offer_villages = Table(
     "offer_village",
     db.metadata,
@@ -57,6 +71,39 @@ class Category(db.Model):
     name_en: Mapped[str] = mapped_column(String(32))
     unit_zh: Mapped[str] = mapped_column(String(16))
     unit_en: Mapped[str] = mapped_column(String(16))
+
+
+class Kind(Timestamped, db.Model):
+    """One entry of the catalogue (品类): what exactly is needed or offered inside a category.
+
+    The code is dot-separated, most general first (``goods.school.desks``); its first part is
+    the category. Quantities of a kind are counted in its unit; ``ref_value`` (元 per unit) puts
+    different kinds on one scale (折合金额). A kind in use is retired, never deleted.
+    """
+
+    __tablename__ = "kind"
+    __table_args__ = (CheckConstraint("ref_value > 0", name="ref_value_positive"),)
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), index=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("kind.code"), index=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(128))
+    unit_zh: Mapped[str] = mapped_column(String(16))
+    unit_en: Mapped[str] = mapped_column(String(32))
+    ref_value: Mapped[float] = mapped_column(Float)
+    # '|'-separated, as in the import sheet: words that name it in a title, alternative kinds.
+    synonyms: Mapped[str] = mapped_column(Text, default="")
+    alternatives: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    category: Mapped[Category] = relationship()
+
+    @property
+    def retired(self) -> bool:
+        """True once the administrator retired it (kept for the needs and offers that name it)."""
+        return self.retired_at is not None
 
 
 class Offer(Timestamped, db.Model):
@@ -91,11 +138,27 @@ class Offer(Timestamped, db.Model):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    # No items: a general offer of its category, only when the donor says so; otherwise an
+    # offer without items waits in the administrator's review list, out of every week.
+    general: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Items recognised from the title by the platform (API without items, import, migration).
+    items_inferred: Mapped[bool] = mapped_column(Boolean, default=False)
 
     organization: Mapped[Organization] = relationship()
     category: Mapped[Category] = relationship()
     counties: Mapped[list[County]] = relationship(secondary=offer_counties)
     villages: Mapped[list[Village]] = relationship(secondary=offer_villages)
+    items: Mapped[list[Kind]] = relationship(secondary=offer_items, order_by=Kind.code)
+
+    @property
+    def item_codes(self) -> list[str]:
+        """The codes of the kinds it gives (empty: general or not yet classified)."""
+        return [k.code for k in self.items]
+
+    @property
+    def classified(self) -> bool:
+        """True when it names its kinds, or is general by the donor's choice."""
+        return self.general or bool(self.items)
 
     @property
     def remaining(self) -> int:
@@ -171,10 +234,20 @@ class Need(Timestamped, db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     # A micro-wish's estimated value in yuan, held under the per-wish cap.
     estimated_value: Mapped[float | None] = mapped_column(Float)
+    # Its kind (None: not yet classified, waiting in the township's review list, out of weeks).
+    item_code: Mapped[str | None] = mapped_column(ForeignKey("kind.code"), index=True)
+    item_inferred: Mapped[bool] = mapped_column(Boolean, default=False)
 
     village: Mapped[Village] = relationship(back_populates="needs")
     household: Mapped[Household | None] = relationship()
     category: Mapped[Category] = relationship()
+    item: Mapped[Kind | None] = relationship()
+    accepts: Mapped[list[Kind]] = relationship(secondary=need_accepts, order_by=Kind.code)
+
+    @property
+    def accept_codes(self) -> list[str]:
+        """The alternative kinds it also takes."""
+        return [k.code for k in self.accepts]
 
     @property
     def remaining(self) -> int:
@@ -204,6 +277,8 @@ class HelpRequest(Timestamped, db.Model):
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), index=True)
     category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    # Recognised from the household's words; the committee confirms it when accepting.
+    item_code: Mapped[str | None] = mapped_column(ForeignKey("kind.code"))
     what: Mapped[str] = mapped_column(Text)
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     photo_path: Mapped[str | None] = mapped_column(String(128))
@@ -216,4 +291,5 @@ class HelpRequest(Timestamped, db.Model):
     household: Mapped[Household] = relationship()
     village: Mapped[Village] = relationship()
     category: Mapped[Category] = relationship()
+    item: Mapped[Kind | None] = relationship()
     need: Mapped[Need | None] = relationship()

@@ -38,6 +38,7 @@ from web.models import (
     AuditEvent,
     HelpRequest,
     Household,
+    Kind,
     Need,
     Offer,
     Organization,
@@ -64,6 +65,8 @@ ENTITIES: dict[type, str] = {
     Allocation: "allocation",
     # A village's status, exit year and figures (imports change them) weigh in the allocation.
     Village: "village",
+    # The catalogue: a kind added, renamed, revalued or retired changes what fits what.
+    Kind: "kind",
 }
 # Secrets and household personal data: the trail only says that they changed.
 MASKED: dict[str, frozenset[str]] = {

@@ -29,9 +29,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import has_app_context, has_request_context
-from flask_babel import force_locale, get_babel
-from flask_babel import gettext as babel_gettext
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
@@ -54,6 +51,7 @@ from web.services.needs import WISH_VALUE_CAP
 from web.services.offers import OfferInput
 from web.services.offers import _apply as apply_offer_input
 from web.services.organizations import STAFF_ROLES, can_post_offers
+from web.services.translate import _
 
 IMPORT_KINDS = ("accounts", "offers", "needs", "villages")
 EXPORT_KINDS = ("offers", "needs", "accounts", "ledger", "villages")
@@ -189,19 +187,6 @@ EXPORT_ONLY = {
 }
 STATUS_NAMES = {"open": "开放", "withdrawn": "已撤回", "closed": "已结束"}
 VERIFICATION_NAMES = {"pending": "待核实", "verified": "已核实", "rejected": "已驳回"}
-
-
-def _(message: str, /, **values: Any) -> str:
-    """`message` translated now: in the request's language, else in the app's default one.
-
-    Outside a request (the `duijie import` command, a shell) the app's locale selector cannot
-    read the session, so the default locale (BABEL_DEFAULT_LOCALE, Chinese) is forced; with no
-    app at all there is no catalogue and the English text is returned.
-    """
-    if has_request_context() or not has_app_context():
-        return babel_gettext(message, **values)
-    with force_locale(get_babel().default_locale):
-        return babel_gettext(message, **values)
 
 
 class ImportFileError(ValueError):

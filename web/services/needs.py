@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher.dedupe import NeedText, likely_duplicates
 from web.models import Household, Need, User, Village
+from web.services.kinds import kinds_by_code
 from web.services.locking import begin_write, lock_rows, relock
 from web.services.villages import Page
 
@@ -46,6 +47,17 @@ class NeedInput:
     household_id: int | None = None
     evidence: str = ""
     estimated_value: float | None = None
+    # Its kind and alternatives, checked by web.services.kinds.need_kind (None: unclassified).
+    item: str | None = None
+    accepts: tuple[str, ...] = ()
+    item_inferred: bool = False
+
+
+def _apply_kind(session: Session, need: Need, data: NeedInput) -> None:
+    """Store the need's kind and the alternatives it accepts."""
+    need.item_code = data.item
+    need.item_inferred = data.item_inferred if data.item else False
+    need.accepts = kinds_by_code(session, data.accepts)
 
 
 def _text(need_id: str, village_id: int, data: NeedInput | Need) -> NeedText:
@@ -151,6 +163,7 @@ def create_need(
         verification="pending",
         status="open",
     )
+    _apply_kind(session, need, data)
     session.add(need)
     session.commit()
     return need
@@ -168,6 +181,7 @@ def update_need(session: Session, need: Need, data: NeedInput) -> Need:
     need.urgency = data.urgency
     need.deadline = data.deadline
     need.checklist_item = data.checklist_item or None
+    _apply_kind(session, need, data)
     need.verification = "pending"
     session.commit()
     return need

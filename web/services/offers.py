@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from matcher.dedupe import DUPLICATE_THRESHOLD, OfferText, offer_score
 from web.models import County, Offer, Organization, User
+from web.services.kinds import kinds_by_code
 from web.services.locking import begin_write, lock_rows, relock
 from web.services.organizations import can_post_offers
 
@@ -39,6 +40,10 @@ class OfferInput:
     dispatch_lon: float | None
     valid_from: date
     valid_until: date
+    # Its kinds, checked by web.services.kinds.offer_kinds: none only when general.
+    items: tuple[str, ...] = ()
+    general: bool = False
+    items_inferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,9 @@ def _apply(session: Session, offer: Offer, data: OfferInput) -> None:
     offer.dispatch_lon = data.dispatch_lon
     offer.valid_from = data.valid_from
     offer.valid_until = data.valid_until
+    offer.items = kinds_by_code(session, data.items)
+    offer.general = data.general and not data.items
+    offer.items_inferred = data.items_inferred and bool(data.items)
     codes = list(data.county_codes)
     offer.counties = list(session.scalars(select(County).where(County.code.in_(codes))))
     # A paired unit's offer goes to its paired villages unless it names counties.

@@ -1,9 +1,10 @@
 """An administrator's manual pledge: some units of one offer to one need, outside the weekly run.
 
 It follows the locking rules of web.services.locking (offer, then need, locked and re-read) and
-the rules of the weekly run: the same category, the offer eligible for the need's village
-(matcher's eligibility: counties, paired villages, distance, validity), the offer's minimum lot,
-indivisibility and village cap, and never more than what remains of the offer or the need.
+the rules of the weekly run: the same category, a kind of the offer that covers the need's (spec
+v1.1), the offer eligible for the need's village (matcher's eligibility: counties, paired
+villages, distance, validity), the offer's minimum lot, indivisibility and village cap, and
+never more than what remains of the offer or the need.
 The pledge joins the week's committed run if there is one, otherwise the week's manual run.
 """
 
@@ -19,6 +20,7 @@ from matcher import model as mm
 from matcher.eligibility import Reason, check, km
 from matcher.messages import message
 from web.models import Allocation, AllocationRun, Need, Offer, User
+from web.services.kinds import load_catalogue
 from web.services.locking import begin_write, lock_rows
 from web.services.notifications import notify, organization_members, village_committees
 from web.services.organizations import unapproved
@@ -46,6 +48,7 @@ def _matcher_offer(offer: Offer) -> mm.Offer:
         offer.dispatch_lat,
         offer.dispatch_lon,
         offer.valid_until,
+        items=frozenset(offer.item_codes),
     )
 
 
@@ -59,6 +62,8 @@ def _matcher_need(need: Need) -> tuple[mm.Need, mm.Village]:
             max(1, need.remaining),
             need.urgency,
             need.verification == "verified",
+            item=need.item_code,
+            accepts=frozenset(need.accept_codes),
         ),
         mm.Village(
             village.code,
@@ -83,13 +88,20 @@ def refusals(session: Session, offer: Offer, need: Need, quantity: int, on: date
         problems.append(f"need {need.id} wants only {need.remaining} more units")
     if offer.category_code != need.category_code:
         problems.append(f"offer {offer.id} and need {need.id} are of different categories")
+    if need.item_code is None:
+        problems.append(f"need {need.id} names no kind yet: its township must classify it first")
+    if not offer.classified:
+        problems.append(f"offer {offer.id} names no kind and is not general: classify it first")
     if problems:
         return problems
     matcher_need, village = _matcher_need(need)
     verdict = check(_matcher_offer(offer), matcher_need, village, on=on)
     # MIN_LOT / INDIVISIBLE are judged below against this pledge's own quantity.
     skip = (Reason.MIN_LOT, Reason.INDIVISIBLE)
-    problems += [message(r, "en") for r in verdict.reasons if r.reason not in skip]
+    catalogue = load_catalogue(session)
+    problems += [
+        message(r, "en", catalogue=catalogue) for r in verdict.reasons if r.reason not in skip
+    ]
     if quantity < min(offer.min_lot, offer.remaining):
         problems.append(f"offer {offer.id} goes in lots of at least {offer.min_lot}")
     if offer.indivisible and quantity != offer.remaining:

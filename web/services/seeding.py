@@ -15,6 +15,7 @@ from web.models import (
     Category,
     County,
     Household,
+    Kind,
     Need,
     Offer,
     Organization,
@@ -23,6 +24,7 @@ from web.models import (
     Village,
 )
 from web.services.accounts import hash_password
+from web.services.kinds import seed_catalogue
 
 
 @dataclass
@@ -58,6 +60,8 @@ def seed_reference(session: Session, data: DemoData, report: SeedReport) -> None
     ]
     session.add_all(new_categories)
     report.count("categories", len(new_categories))
+    session.flush()
+    report.count("kinds", seed_catalogue(session))
 
     have = _existing(session, County.code)
     new_counties = [
@@ -172,6 +176,7 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
     report.count("households", len(new_households))
     households = _ids(session, Household.key, Household.id)
 
+    kinds = {k.code: k for k in session.scalars(select(Kind))}
     have = _existing(session, Offer.key)
     for o in data.offers:
         if o.key in have:
@@ -193,6 +198,8 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
                 valid_until=o.valid_until,
                 counties=[counties_by_code[c] for c in o.county_codes],
                 villages=[village_rows[c] for c in o.village_codes],
+                items=[kinds[code] for code in o.items],
+                general=not o.items,
             )
         )
         report.count("offers", 1)
@@ -213,6 +220,8 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
             evidence=n.evidence or "",
             estimated_value=wish_value(n),
             verification=n.verification,
+            item_code=n.item,
+            accepts=[kinds[code] for code in n.accepts],
         )
         for n in data.needs
         if n.key not in have

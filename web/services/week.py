@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from optimizer import InvalidInstance, Progress, parse_instance, result_to_json, solve, solve_greedy
 from web.models import Allocation, AllocationRun, Need, Offer, User
 from web.services.faults import fault_point
+from web.services.kinds import load_catalogue
 from web.services.locking import begin_write
 from web.services.notifications import notify, organization_members, village_committees
 from web.services.organizations import unapproved
@@ -117,7 +118,9 @@ def solve_week(
         "output": output,
         "metrics": {
             "optimizer": dict(result.metrics),
-            "figures": figures_summary(matcher_week(data, output["allocations"])),
+            "figures": figures_summary(
+                matcher_week(data, output["allocations"], load_catalogue(session))
+            ),
             "greedy": {"objective": greedy.objective, "metrics": dict(greedy.metrics)},
         },
     }

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from statistics import mean
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher import model as mm
@@ -67,7 +67,8 @@ def row_id(key: str) -> int:
 
 
 def open_offers(session: Session, week: str) -> list[Offer]:
-    """Open offers of approved organizations, valid during the week, with units left."""
+    """Open offers of approved organizations, valid during the week, with units left, that name
+    their kinds or are general by the donor's choice (the others wait in the review list)."""
     monday, sunday = week_days(week)
     query = (
         select(Offer)
@@ -78,20 +79,28 @@ def open_offers(session: Session, week: str) -> list[Offer]:
             Offer.quantity > Offer.allocated,
             Offer.valid_from <= sunday,
             Offer.valid_until >= monday,
+            or_(Offer.general, Offer.items.any()),
         )
-        .options(selectinload(Offer.counties), selectinload(Offer.villages))
+        .options(
+            selectinload(Offer.counties), selectinload(Offer.villages), selectinload(Offer.items)
+        )
         .order_by(Offer.id)
     )
     return list(session.scalars(query))
 
 
 def open_needs(session: Session) -> list[Need]:
-    """Open, verified needs with units still wanted."""
+    """Open, verified needs with units still wanted that name their kind (the others wait in
+    the township's review list)."""
     query = (
         select(Need)
         .where(
-            Need.status == "open", Need.verification == "verified", Need.quantity > Need.allocated
+            Need.status == "open",
+            Need.verification == "verified",
+            Need.quantity > Need.allocated,
+            Need.item_code.is_not(None),
         )
+        .options(selectinload(Need.accepts))
         .order_by(Need.id)
     )
     return list(session.scalars(query))
@@ -135,6 +144,8 @@ def _offer_json(offer: Offer, already_served: int) -> dict[str, Any] | None:
         "counties": sorted(c.code for c in offer.counties),
         "villages": sorted(v.code for v in offer.villages),
     }
+    if offer.items:
+        item["items"] = offer.item_codes
     if offer.max_villages is not None:
         left = offer.max_villages - already_served
         if left < 1:
@@ -145,10 +156,25 @@ def _offer_json(offer: Offer, already_served: int) -> dict[str, Any] | None:
     return item
 
 
+def _need_json(need: Need, village_code: str) -> dict[str, Any]:
+    """A need's remaining units as the spec's JSON object, with its kind and alternatives."""
+    item: dict[str, Any] = {
+        "id": need_key(need.id),
+        "village": village_code,
+        "category": need.category_code,
+        "quantity": need.remaining,
+        "urgency": need.urgency,
+        "item": need.item_code,
+    }
+    if need.accepts:
+        item["accepts"] = need.accept_codes
+    return item
+
+
 def build_week_instance(
     session: Session, week: str, policy: Mapping[str, float] | None = None
 ) -> tuple[Instance, IdMaps]:
-    """The optimizer's input (spec v1) for the week's open offers and needs, and its id maps."""
+    """The optimizer's input (spec v1.1) for the week's open offers and needs, and its id maps."""
     villages = list(
         session.scalars(
             select(Village).options(selectinload(Village.county)).order_by(Village.code)
@@ -162,16 +188,7 @@ def build_week_instance(
     instance: Instance = {
         "week": week,
         "villages": [_village_json(v, v.county.code) for v in villages],
-        "needs": [
-            {
-                "id": need_key(n.id),
-                "village": code_of[n.village_id],
-                "category": n.category_code,
-                "quantity": n.remaining,
-                "urgency": n.urgency,
-            }
-            for n in needs
-        ],
+        "needs": [_need_json(n, code_of[n.village_id]) for n in needs],
         "offers": [item for item in offer_items if item is not None],
         "policy": effective_policy(policy),
     }
@@ -259,6 +276,8 @@ def figures_summary(week: mm.Week) -> dict[str, Any]:
         "links": figures.links,
         "mean_donors_per_village": mean(donors) if donors else 0.0,
         "offers_split": sum(1 for n in figures.offer_spread.values() if n > 1),
-        "unmet_by_category": dict(figures.unmet_by_category),
+        # 折合金额 (元) per category: kinds of one category have different units.
+        "unmet_value_by_category": dict(figures.unmet_by_category),
+        "unmet_by_kind": dict(figures.unmet_by_kind),
         "sameness_by_county": dict(figures.sameness_by_county),
     }

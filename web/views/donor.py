@@ -16,7 +16,9 @@ from web.forms import DecisionForm, OfferForm, RegisterOrganizationForm
 from web.i18n import category_name
 from web.models import Offer
 from web.services import offers as service
+from web.services.kinds import KindError, load_catalogue, offer_kinds
 from web.services.organizations import OrganizationError, can_post_offers, register_organization
+from web.views.kind_choices import kind_choices
 
 donor = Blueprint("donor", __name__)
 
@@ -40,8 +42,10 @@ def _offer_form(offer: Offer | None = None) -> OfferForm:
     form.counties.choices = [
         SelectChoice(code, name) for code, name in service.county_choices(db.session)
     ]
+    form.items.choices = kind_choices(load_catalogue(db.session), parents=True)
     if offer is not None and not form.is_submitted():
         form.category.data = offer.category_code
+        form.items.data = offer.item_codes
         form.counties.data = [c.code for c in offer.counties]
         for name in ("quantity", "min_lot", "max_villages", "dispatch_lat", "dispatch_lon"):
             value = getattr(offer, name)
@@ -49,16 +53,26 @@ def _offer_form(offer: Offer | None = None) -> OfferForm:
     return form
 
 
-def _input(form: OfferForm) -> service.OfferInput:
-    """The validated form as the service's input."""
+def _input(form: OfferForm) -> service.OfferInput | None:
+    """The validated form as the service's input; None with the kind's error on the form."""
 
     def number(raw: str | None) -> str:
         return (raw or "").strip()
 
+    category = form.category.data or ""
+    try:
+        kinds = offer_kinds(
+            load_catalogue(db.session), category, form.items.data,
+            general=bool(form.general.data), title=form.title.data or "",
+            description=form.description.data or "",
+        )  # fmt: skip
+    except KindError as error:
+        form.items.errors = [error.message]
+        return None
     lat, lon = number(form.dispatch_lat.data), number(form.dispatch_lon.data)
     max_villages = number(form.max_villages.data)
     return service.OfferInput(
-        category=form.category.data or "",
+        category=category,
         title=form.title.data or "",
         description=form.description.data or "",
         quantity=int(number(form.quantity.data)),
@@ -70,6 +84,9 @@ def _input(form: OfferForm) -> service.OfferInput:
         dispatch_lon=float(lon) if lon else None,
         valid_from=form.valid_from.data,
         valid_until=form.valid_until.data,
+        items=kinds.items,
+        general=kinds.general,
+        items_inferred=kinds.inferred,
     )
 
 
@@ -122,6 +139,8 @@ def offers() -> str:
 def _save(form: OfferForm, offer: Offer | None) -> Response | None:
     """Save the offer unless a likely duplicate needs confirming first; None to re-show the form."""
     data = _input(form)
+    if data is None:
+        return None
     duplicates = service.likely_duplicate_offers(
         db.session, current_user, data, exclude_id=offer.id if offer else None
     )

@@ -17,6 +17,8 @@ from web.forms import DecisionForm, NeedForm, VerifyForm, WishForm
 from web.i18n import category_name, is_english
 from web.models import Need
 from web.services import needs as service
+from web.services.kinds import KindError, load_catalogue, need_kind
+from web.views.kind_choices import kind_choices
 from web.views.pagination import BadPagination, parse_pagination
 
 village = Blueprint("village", __name__)
@@ -26,6 +28,9 @@ def _need_form(need: Need | None = None) -> NeedForm:
     """The need form with its choices (and the need's values on a first GET)."""
     form = NeedForm(obj=need) if need is not None else NeedForm()
     form.category.choices = [SelectChoice(c.code, category_name(c.code)) for c in CATEGORIES]
+    choices = kind_choices(load_catalogue(db.session), parents=False)
+    form.item.choices = [SelectChoice("", _("Recognise it from the title")), *choices]
+    form.accepts.choices = choices
     form.checklist_item.choices = [SelectChoice("", _("None"))] + [
         SelectChoice(code, en if is_english() else zh) for code, zh, en in CHECKLIST_ITEMS
     ]
@@ -34,19 +39,33 @@ def _need_form(need: Need | None = None) -> NeedForm:
         form.quantity.data = str(need.quantity)
         form.urgency.data = str(need.urgency)
         form.checklist_item.data = need.checklist_item or ""
+        form.item.data = need.item_code or ""
+        form.accepts.data = need.accept_codes
     return form
 
 
-def _need_input(form: NeedForm) -> service.NeedInput:
-    """The validated need form as the service's input."""
+def _need_input(form: NeedForm) -> service.NeedInput | None:
+    """The validated need form as the service's input; None with the kind's error on the form."""
+    category = form.category.data or ""
+    try:
+        kind = need_kind(
+            load_catalogue(db.session), category, form.item.data, form.accepts.data or (),
+            title=form.title.data or "", description=form.description.data or "",
+        )  # fmt: skip
+    except KindError as error:
+        getattr(form, error.field).errors = [error.message]
+        return None
     return service.NeedInput(
-        category=form.category.data or "",
+        category=category,
         title=form.title.data or "",
         description=form.description.data or "",
         quantity=int((form.quantity.data or "").strip()),
         urgency=int(form.urgency.data or 3),
         deadline=form.deadline.data,
         checklist_item=form.checklist_item.data or None,
+        item=kind.item,
+        accepts=kind.accepts,
+        item_inferred=kind.inferred,
     )
 
 
@@ -84,8 +103,7 @@ def new_need() -> Response | str:
     """Post a village need, warning first about a near-identical open one."""
     _village_id()
     form = _need_form()
-    if form.validate_on_submit():
-        data = _need_input(form)
+    if form.validate_on_submit() and (data := _need_input(form)) is not None:
         duplicates = service.duplicates_before_saving(db.session, current_user, data)
         if duplicates and not form.confirm_duplicate.data:
             return render_template(
@@ -106,8 +124,7 @@ def edit_need(need_id: int) -> Response | str:
         flash(_("Aid is already allocated to this need; it can no longer be changed."), "error")
         return redirect(url_for("village.needs"))
     form = _need_form(need)
-    if form.validate_on_submit():
-        data = _need_input(form)
+    if form.validate_on_submit() and (data := _need_input(form)) is not None:
         duplicates = service.duplicates_before_saving(
             db.session, current_user, data, exclude_id=need.id
         )
@@ -148,7 +165,18 @@ def new_wish() -> Response | str:
         SelectChoice(str(h.id), f"{h.display_name} ({h.people})")
         for h in service.households(db.session, _village_id())
     ]
+    catalogue = load_catalogue(db.session)
+    goods = [c for c in kind_choices(catalogue, parents=False) if c.value.startswith("goods.")]
+    form.item.choices = [SelectChoice("", _("Recognise it from the wish")), *goods]
     if form.validate_on_submit():
+        try:
+            kind = need_kind(
+                catalogue, "goods", form.item.data, (),
+                title=form.title.data or "", description=form.description.data or "",
+            )  # fmt: skip
+        except KindError as error:
+            form.item.errors = [error.message]
+            return _wish_page(form, [])
         chosen = form.household.data or "new"
         data = service.NeedInput(
             category="goods",
@@ -160,6 +188,8 @@ def new_wish() -> Response | str:
             household_id=None if chosen == "new" else int(chosen),
             evidence=form.evidence.data or "",
             estimated_value=float(int((form.value.data or "").strip())),
+            item=kind.item,
+            item_inferred=kind.inferred,
         )
         new_household = None
         if chosen == "new":
