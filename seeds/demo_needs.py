@@ -266,10 +266,32 @@ def make_needs(
 ) -> tuple[tuple[DemoHousehold, ...], tuple[DemoNeed, ...]]:
     """Build all households and needs, keyed need-00001.. in village-code order."""
     needs = [n for v in villages for n in village_needs(rng, v, names[v.code])]
+    if demo_village is not None:
+        needs.append(paired_need(demo_village, names[demo_village]))
     households, wishes = make_households_and_wishes(rng, villages, demo_village)
     ordered = sorted(needs + wishes, key=lambda n: n.village_code)
     keyed = tuple(replace(n, key=f"need-{i:05d}") for i, n in enumerate(ordered, start=1))
     return households, keyed
+
+
+def paired_need(village_code: str, name: str) -> DemoNeed:
+    """The demo village's verified need that its paired unit (unit-01, 贺州市农业农村局) funds, so
+    the journeys always see the pairing at work (一帮一联); drawn from no random stream."""
+    return DemoNeed(
+        key="",
+        village_code=village_code,
+        category="funds",
+        item="funds.industry",
+        title="产业奖补资金缺口",
+        description=f"{name}贫困户发展特色种养产业，奖补资金尚缺一部分。",
+        quantity=30_000,
+        urgency=4,
+        deadline=WEEK_END + datetime.timedelta(days=60),
+        checklist_item=None,
+        household_key=None,
+        verification="verified",
+        evidence="村两委会议纪要及入户调查表（2026年10月）。",
+    )
 
 
 def ensure_pending(

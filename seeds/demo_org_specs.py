@@ -274,8 +274,8 @@ NGOS = _specs(
         (
             "贺州市残疾人福利基金会",
             CITY,
-            "goods.health.glasses goods.health.hearing_aid goods.health.wheelchair goods.health.crutch "
-            "medical.rehab funds.medical",
+            "goods.health.glasses goods.health.hearing_aid goods.health.wheelchair "
+            "goods.health.crutch medical.rehab funds.medical",
             "",
             False,
         ),

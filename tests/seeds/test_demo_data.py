@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections import Counter
 from dataclasses import fields
 
@@ -25,12 +24,6 @@ def test_deterministic_and_seed_dependent(data: DemoData) -> None:
     assert demo_data() == data
     assert demo_data(2026) is not data
     assert demo_data(7) != data
-
-
-def test_fast() -> None:
-    started = time.perf_counter()
-    demo_data(11)
-    assert time.perf_counter() - started < 2.0
 
 
 def test_sizes_and_categories(data: DemoData) -> None:
