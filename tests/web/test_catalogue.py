@@ -142,6 +142,13 @@ def test_retiring_a_parent_retires_its_children_and_restoring_restores_them(
     # The child retired on its own stays retired.
     crutch = _kind(demo_app, "goods.health.crutch")
     assert crutch is not None and crutch.retired
+    # A parent whose code holds "_" retires its own children only.
+    under = NEW_KIND | {"parent": "goods.living.winter_clothes", "segment": "coat"}
+    assert client.post("/admin/kinds", data=under).status_code == 302
+    client.post("/admin/kinds/goods.living.winter_clothes/state", data={"action": "retire"})
+    coat = _kind(demo_app, "goods.living.winter_clothes.coat")
+    quilt = _kind(demo_app, "goods.living.quilt")
+    assert coat is not None and coat.retired and quilt is not None and not quilt.retired
 
 
 def test_only_a_kind_never_used_is_deleted(client: FlaskClient, auth: Any, demo_app: Flask) -> None:

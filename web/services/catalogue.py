@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from matcher.categories import CATEGORY_CODES
 from matcher.kinds import category_of, covers, parent_of
@@ -295,13 +295,10 @@ def edit_kind(session: Session, kind: Kind, data: KindInput) -> Kind:
 
 def _subtree(session: Session, code: str) -> list[Kind]:
     """The kind and every kind below it."""
-    query = select(Kind).where(or_(Kind.code == code, Kind.code.like(_like_prefix(code))))
+    query = select(Kind).where(
+        or_(Kind.code == code, Kind.code.startswith(code + ".", autoescape=True))
+    )
     return [k for k in session.scalars(query) if covers(code, k.code)]
-
-
-def _like_prefix(code: str) -> str:
-    escaped = code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + ".%"
 
 
 def retire_kind(session: Session, kind: Kind) -> int:
@@ -597,7 +594,8 @@ def township_unclassified(session: Session, township_id: int | None) -> list[Nee
         .join(Village, Need.village_id == Village.id)
         .where(Village.township_id == township_id, Need.status == "open")
         .where(Need.item_code.is_(None))
-        .options(selectinload(Need.village), selectinload(Need.household))
+        # joined, not selectin: the page's statements stay the same however many are listed
+        .options(joinedload(Need.village), joinedload(Need.household))
         .order_by(Need.id)
     )
     return list(session.scalars(query))
@@ -616,15 +614,19 @@ def set_need_kind(session: Session, need: Need, kind: NeedKind) -> Need:
     return need
 
 
-def unclassified_offers(session: Session) -> list[Offer]:
-    """Open offers that name no kind and are not general: they wait for the administrator."""
+def unclassified_offers(session: Session, limit: int = 50) -> tuple[list[Offer], int]:
+    """The first `limit` open offers that name no kind and are not general (they wait for the
+    administrator), oldest first, and how many there are in all."""
+    where = (Offer.status == "open", Offer.general.is_(False), ~Offer.items.any())
+    total = session.scalar(select(func.count(Offer.id)).where(*where))
     query = (
         select(Offer)
-        .where(Offer.status == "open", Offer.general.is_(False), ~Offer.items.any())
+        .where(*where)
         .options(selectinload(Offer.organization))
         .order_by(Offer.id)
+        .limit(limit)
     )
-    return list(session.scalars(query))
+    return list(session.scalars(query)), int(total or 0)
 
 
 def set_offer_kinds(session: Session, offer: Offer, kinds: OfferKinds) -> Offer:

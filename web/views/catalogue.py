@@ -135,7 +135,7 @@ def _page(
         add_form = KindForm(formdata=None)
         add_form.parent.data = request.args.get("parent", "")
     add_form.parent.choices = _parent_choices()
-    offers = service.unclassified_offers(db.session)
+    offers, waiting = service.unclassified_offers(db.session)
     page = render_template(
         "admin/kinds.html",
         tree=service.tree(db.session),
@@ -145,6 +145,7 @@ def _page(
         report=report,
         file_error=file_error,
         offers=offers,
+        waiting=waiting,
         offer_forms=_offer_forms(offers),
         max_mb=MAX_IMPORT_BYTES // (1024 * 1024),
     )
