@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views.admin import admin
     from web.views.api import api
     from web.views.auth import auth
+    from web.views.catalogue import catalogue
     from web.views.dashboard import dashboard_pages
     from web.views.deliveries import deliveries
     from web.views.donor import donor
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(kinds)
     app.register_blueprint(village)
     app.register_blueprint(admin)
+    app.register_blueprint(catalogue)
     app.register_blueprint(week)
     app.register_blueprint(deliveries)
     app.register_blueprint(dashboard_pages)

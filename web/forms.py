@@ -275,6 +275,12 @@ class WishForm(FlaskForm):
             raise ValidationError(message)
 
 
+class NeedKindForm(FlaskForm):
+    """The kind a township names for a need that waits for one."""
+
+    item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
+
+
 class VerifyForm(FlaskForm):
     """A township officer verifying or rejecting a need; rejecting needs a reason."""
 

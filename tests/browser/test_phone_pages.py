@@ -33,6 +33,8 @@ PAGES: list[tuple[str | None, str, str | None]] = [
     ("admin", "/admin/week", None),
     ("admin", "/admin/organizations", "通过"),
     ("admin", "/admin/accounts", None),
+    ("admin", "/admin/kinds", "新增品类"),
+    ("admin", "/admin/kinds/goods.school.desks/edit", "保存"),
     ("admin", "/dashboard", None),
     ("admin", "/import/accounts", None),
     ("admin", "/api/v1/docs", None),

@@ -100,6 +100,14 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("admin.organizations", "GET"): ADMIN,
     ("admin.vet", "POST"): ADMIN,
     ("admin.account_decision", "POST"): ADMIN,
+    ("catalogue.index", "GET"): ADMIN,
+    ("catalogue.add", "POST"): ADMIN,
+    ("catalogue.edit", "GET"): ADMIN,
+    ("catalogue.edit", "POST"): ADMIN,
+    ("catalogue.change_state", "POST"): ADMIN,
+    ("catalogue.import_sheet", "POST"): ADMIN,
+    ("catalogue.export", "GET"): ADMIN,
+    ("catalogue.classify_offer", "POST"): ADMIN,
     ("week.plan", "GET"): ADMIN,
     ("week.plan", "POST"): ADMIN,
     ("week.run", "GET"): ADMIN,
@@ -131,6 +139,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("village.new_wish", "POST"): only({"village": "ok"}),
     ("village.review", "GET"): only({"township": "ok"}),
     ("village.verify", "POST"): only({"township": "ok|404"}),
+    ("village.set_kind", "POST"): only({"township": "ok|404"}),
     ("deliveries.village_allocations", "GET"): only({"village": "ok"}),
     ("deliveries.confirm_allocation", "POST"): only({"village": "ok|404"}),
     ("deliveries.report_allocation_problem", "POST"): only({"village": "ok|404"}),
@@ -331,6 +340,8 @@ def build_world() -> World:
         "kind": ("needs", "needs"),
         "user_id": (pending.id, pending.id),
         "filename": ("css/duijie.css", "css/duijie.css"),
+        "code": ("goods.living.quilt", "goods.living.quilt"),
+        "fmt": ("csv", "csv"),
     }
     ids: dict[str, dict[str, tuple[Any, Any]]] = {}
     for role in ROLES:
@@ -456,7 +467,7 @@ def test_access_matrix(demo_app: Flask) -> None:
         for role in ROLES:
             own_want, _, other_want = expected[role].partition("|")
             variants = [("own", own_want)]
-            if other_want and rule.arguments - {"kind", "filename"}:
+            if other_want and rule.arguments - {"kind", "filename", "code", "fmt"}:
                 variants.append(("other", other_want))
             seen = []
             for which, want in variants:

@@ -27,11 +27,13 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from matcher.categories import CATEGORY_CODES
+from matcher.kinds import covers
 from web.models import Allocation, HelpRequest, Household, HouseholdEvent, Need, User
 from web.models.base import utcnow
 from web.services import delivery, throttle, uploads
 from web.services import needs as needs_service
 from web.services.accounts import PASSWORD_METHOD
+from web.services.kinds import NeedKind, load_catalogue, recognise
 from web.services.locking import begin_write, lock_rows, relock
 
 # Invitation codes: no 0/O, 1/I/L, so a code read off paper is typed right.
@@ -493,12 +495,16 @@ def submit_request(
         log(session, household_id, "submission_refused", "daily_limit")
         session.commit()
         raise HouseholdError("too_many_today", verdict.retry_after)
+    # Its kind, recognised from the household's words within its category (None when unsure:
+    # the committee names it on accepting).
+    item_code = recognise(load_catalogue(session), category, text, "")
     photo_path = uploads.save_photo(photo, "help_request") if photo is not None else None
     try:
         request = HelpRequest(
             household_id=household_id,
             village_id=household.village_id,
             category_code=category,
+            item_code=item_code,
             what=text,
             quantity=quantity,
             photo_path=photo_path,
@@ -669,10 +675,12 @@ def accept(
     title: str,
     quantity: int,
     value: float,
+    kind: NeedKind | None = None,
 ) -> Need:
     """Turn the request into the household's micro-wish, pending the township; commits.
 
-    The estimated value (元) must lie within needs.WISH_VALUE_CAP.
+    The estimated value (元) must lie within needs.WISH_VALUE_CAP. `kind` is the kind the
+    committee confirmed (checked by kinds.need_kind); the request keeps it too.
     """
     if not 0 < value <= needs_service.WISH_VALUE_CAP:
         raise HouseholdError("value")
@@ -690,11 +698,16 @@ def accept(
         deadline=None,
         household_id=request.household_id,
         evidence=f"农户自己提出（求助 #{request.id}），村委会受理；估值 {value:g} 元",
+        item=kind.item if kind else None,
+        accepts=kind.accepts if kind else (),
+        item_inferred=kind.inferred if kind else False,
     )
     if "estimated_value" in {f.name for f in fields(data)}:
         data = replace(data, estimated_value=value)  # type: ignore[call-arg]
     try:
         _decide(request, actor, "accepted")
+        if kind is not None:
+            request.item_code = kind.item
         log(session, request.household_id, "request_accepted", f"#{request.id}")
         need = needs_service.create_need(_DeferredCommit(session), actor, data)  # type: ignore[arg-type]
         need.estimated_value = value
@@ -706,6 +719,15 @@ def accept(
     return need
 
 
+def merge_fits(need: Need, request: HelpRequest) -> bool:
+    """True when the need's kind or one it accepts covers the kind the household asked for (the
+    offer_fits rule: a request whose kind is not known yet fits any need of its category)."""
+    if request.item_code is None:
+        return True
+    wanted = ([need.item_code] if need.item_code else []) + need.accept_codes
+    return any(covers(code, request.item_code) for code in wanted)
+
+
 def merge(session: Session, actor: User, request: HelpRequest, need_id: int) -> Need:
     """Count the request under an open village need (not a wish); commits."""
     _undecided_of(session, actor, request)
@@ -715,6 +737,8 @@ def merge(session: Session, actor: User, request: HelpRequest, need_id: int) -> 
         raise HouseholdError("need") from None
     if need.status != "open" or need.is_wish:
         raise HouseholdError("need")
+    if not merge_fits(need, request):
+        raise HouseholdError("kind")
     _decide(request, actor, "merged")
     request.need = need
     log(session, request.household_id, "request_merged", f"#{request.id}")

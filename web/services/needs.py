@@ -75,7 +75,8 @@ def village_needs(session: Session, village_id: int) -> Sequence[Need]:
     query = (
         select(Need)
         .where(Need.village_id == village_id)
-        .options(selectinload(Need.household))  # the list names a wish's household
+        # the list names a wish's household and each need's kind
+        .options(selectinload(Need.household), selectinload(Need.item))
         .order_by(Need.id.desc())
     )
     return session.scalars(query).all()
@@ -204,7 +205,9 @@ def township_pending(
         select(Need)
         .join(Village, Need.village_id == Village.id)
         .where(*where)
-        .options(selectinload(Need.village), selectinload(Need.household))
+        .options(
+            selectinload(Need.village), selectinload(Need.household), selectinload(Need.item)
+        )
         .order_by(Need.urgency.desc(), Need.id)
         .limit(per_page)
         .offset((page - 1) * per_page)

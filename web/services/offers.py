@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from matcher.dedupe import DUPLICATE_THRESHOLD, OfferText, offer_score
 from web.models import County, Offer, Organization, User
@@ -68,6 +68,7 @@ def own_offers(session: Session, user: User) -> Sequence[Offer]:
     query = (
         select(Offer)
         .where(Offer.organization_id == user.organization_id)
+        .options(selectinload(Offer.items))  # the list names each offer's kinds
         .order_by(Offer.created_at.desc(), Offer.id.desc())
     )
     return session.scalars(query).all()

@@ -26,15 +26,17 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from web.auth import roles_required
 from web.extensions import db
-from web.models import HelpRequest, Household
+from web.models import HelpRequest, Household, Need
 from web.services import households as service
 from web.services import needs as needs_service
 from web.services import uploads
+from web.services.kinds import KindError, load_catalogue, need_kind
+from web.views.kind_choices import kind_choices, kind_label
 
 household_admin = Blueprint("household_admin", __name__)
 
@@ -56,6 +58,7 @@ class AcceptForm(FlaskForm):
     """The micro-wish the request becomes."""
 
     title = StringField(_l("Micro-wish title"), validators=[Length(max=200)])
+    item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
     quantity = StringField(_l("Quantity"))
     value = StringField(_l("Estimated value (yuan)"))
 
@@ -254,16 +257,27 @@ def _decide_page(
     decline_form: DeclineForm | None = None,
 ) -> str:
     suggested, others = service.merge_candidates(db.session, current_user, request)
+    catalogue = load_catalogue(db.session)
     if accept_form is None:
         accept_form = AcceptForm(formdata=None)
         accept_form.title.data = request.what[:200]
         accept_form.quantity.data = str(request.quantity)
+        # Pre-filled with the kind recognised from the household's words; the committee
+        # confirms or changes it.
+        accept_form.item.data = request.item_code or ""
+    accept_form.item.choices = [SelectChoice("", _("Recognise it from the title"))] + [
+        c
+        for c in kind_choices(catalogue, parents=False)
+        if (c.render_kw or {}).get("data-category") == request.category_code
+    ]
+    asked = catalogue.get(request.item_code) if request.item_code else None
     merge_form = merge_form or MergeForm(formdata=None)
     merge_form.need.choices = [(str(n.id), n.title) for n in suggested + others]
     view = service.describe(db.session, request, [])
     return render_template(
         "village/households_request.html",
         request=request,
+        asked=kind_label(asked) if asked else None,
         state=view.state,
         suggested=suggested,
         others=others,
@@ -321,7 +335,16 @@ def accept(request_id: int) -> Response | str:
         ]
     if not (form.title.data or "").strip():
         form.title.errors = [_("Please give the micro-wish a title.")]
-    if form.quantity.errors or form.value.errors or form.title.errors:
+    kind = None
+    if not form.title.errors:
+        try:
+            kind = need_kind(
+                load_catalogue(db.session), request.category_code, form.item.data, (),
+                title=form.title.data or "", description=request.what,
+            )  # fmt: skip
+        except KindError as error:
+            form.item.errors = [error.message]
+    if form.quantity.errors or form.value.errors or form.title.errors or form.item.errors:
         return _decide_page(request, accept_form=form)
     try:
         service.accept(
@@ -331,6 +354,7 @@ def accept(request_id: int) -> Response | str:
             title=form.title.data or "",
             quantity=quantity or 1,
             value=value or 0,
+            kind=kind,
         )
     except service.HouseholdError as error:
         if error.code != "decided":
@@ -355,6 +379,9 @@ def merge(request_id: int) -> Response | str:
                 raise service.HouseholdError("need")
             service.merge(db.session, current_user, request, int(raw))
         except service.HouseholdError as error:
+            if error.code == "kind":
+                form.need.errors = [_merge_kind_message(request, int(raw))]
+                return _decide_page(request, merge_form=form)
             if error.code != "decided":
                 form.need.errors = [_("Please pick an open need of your village.")]
                 return _decide_page(request, merge_form=form)
@@ -362,6 +389,21 @@ def merge(request_id: int) -> Response | str:
         else:
             flash(_("Merged into the village need."), "info")
     return redirect(url_for("household_admin.inbox"))
+
+
+def _merge_kind_message(request: HelpRequest, need_id: int) -> str:
+    """Why a request may not join a need of another kind, naming both kinds."""
+    catalogue = load_catalogue(db.session)
+    need = db.session.get(Need, need_id)
+    asked = catalogue.get(request.item_code or "")
+    has = catalogue.get(need.item_code or "") if need is not None else None
+    return _(
+        "The household asks for %(asked)s but this need is for %(need)s: aid of one kind is "
+        "never counted for another. Pick a need of the same kind, or accept the request as a "
+        "micro-wish.",
+        asked=kind_label(asked) if asked else request.what,
+        need=kind_label(has) if has else _("a kind not yet named"),
+    )
 
 
 @household_admin.post("/village/requests/<int:request_id>/decline")

@@ -13,9 +13,10 @@ from seeds.checklist import CHECKLIST_ITEMS
 from web.auth import roles_required
 from web.caching import cached_page
 from web.extensions import db
-from web.forms import DecisionForm, NeedForm, VerifyForm, WishForm
+from web.forms import DecisionForm, NeedForm, NeedKindForm, VerifyForm, WishForm
 from web.i18n import category_name, is_english
 from web.models import Need
+from web.services import catalogue as catalogue_service
 from web.services import needs as service
 from web.services.kinds import KindError, load_catalogue, need_kind
 from web.views.kind_choices import kind_choices
@@ -236,11 +237,55 @@ def review() -> str:
         page, per_page = parse_pagination(request.args)
     except BadPagination as error:
         abort(400, str(error))
+    unclassified = catalogue_service.township_unclassified(db.session, current_user.township_id)
     return render_template(
         "village/review.html",
         page=service.township_pending(db.session, current_user, page=page, per_page=per_page),
         form=VerifyForm(),
+        unclassified=unclassified,
+        kind_forms=_kind_forms(unclassified),
     )
+
+
+def _kind_forms(needs: list[Need]) -> dict[int, NeedKindForm]:
+    """A kind picker per need waiting for its kind, offering the kinds of its category."""
+    choices = kind_choices(load_catalogue(db.session), parents=False)
+    forms = {}
+    for need in needs:
+        form = NeedKindForm(formdata=None, prefix=f"n{need.id}")
+        form.item.choices = [SelectChoice("", _("Pick its kind"))] + [
+            c for c in choices if (c.render_kw or {}).get("data-category") == need.category_code
+        ]
+        forms[need.id] = form
+    return forms
+
+
+@village.post("/township/needs/<int:need_id>/kind")
+@roles_required("township")
+def set_kind(need_id: int) -> Response:
+    """Name the kind of a need of this township that waits for one (it then may enter a week)."""
+    try:
+        need = service.get_township_need(db.session, current_user, need_id)
+    except LookupError:
+        abort(404)
+    form = NeedKindForm(prefix=f"n{need.id}")
+    back = redirect(url_for("village.review") + "#unclassified")
+    if not form.validate_on_submit():
+        return back
+    if need.item_code is not None:
+        flash(_("This need already names its kind."), "error")
+        return back
+    if not (form.item.data or "").strip():
+        flash(_("%(title)s: pick its kind.", title=need.title), "error")
+        return back
+    try:
+        kind = need_kind(load_catalogue(db.session), need.category_code, form.item.data)
+        catalogue_service.set_need_kind(db.session, need, kind)
+    except (KindError, catalogue_service.CatalogueError) as error:
+        flash(f"{need.title}：{error.message}", "error")
+        return back
+    flash(_("%(title)s now names its kind.", title=need.title), "info")
+    return back
 
 
 _VERIFY_REFUSALS = {
