@@ -46,6 +46,7 @@ from web.services.accounts import (
     create_user,
     normalise_email,
 )
+from web.services.kinds import load_catalogue
 from web.services.ledger import LedgerFilter, export_table, ledger_rows
 from web.services.needs import WISH_VALUE_CAP
 from web.services.offers import OfferInput
@@ -1322,7 +1323,7 @@ def _ledger_table(session: Session, actor: User | None) -> list[list[Any]]:
             _("Only administrators, auditors and township officers can export the ledger.")
         )
     scope = actor if actor is not None else User(role="admin")
-    return export_table(ledger_rows(session, LedgerFilter(), scope))
+    return export_table(ledger_rows(session, LedgerFilter(), scope), load_catalogue(session))
 
 
 def _village_table(session: Session, actor: User | None) -> list[list[Any]]:
