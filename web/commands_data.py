@@ -52,6 +52,8 @@ def import_command(kind: str, file: Path, username: str) -> None:
         raise click.ClickException(str(error)) from None
     for name in report.ignored_columns:
         click.echo(f"已忽略不在模板中的列：{name}", err=True)
+    for recognised in report.recognised:  # the kinds filled from titles, for the user to check
+        click.echo(str(recognised))
     if not report.ok:
         for problem in report.errors:
             click.echo(str(problem), err=True)

@@ -71,7 +71,7 @@ def test_one_bad_row_imports_nothing_and_names_row_and_column(demo_db: Flask) ->
             ["物资", "冬季棉被", "", "200", "20", "八步区", "2026-11-23", "2026-12-31"],
             ["物资", "大米", "", "两百", "", "", "2026-11-23", "2026-12-31"],
             ["种子", "化肥", "", "50", "", "", "2026/11/23", "31.12.2026"],
-            ["资金", "助学金", "", "10000", "", "", "2026-11-23", "2026-12-31"],
+            ["资金", "助学资金", "", "10000", "", "", "2026-11-23", "2026-12-31"],
         ]
     )
     report = import_file(db.session, "offers", data, donor)
@@ -93,7 +93,7 @@ def test_a_good_file_imports_every_row_once(demo_db: Flask) -> None:
         [
             ["村代码", "类别", "标题", "数量", "紧急程度", "截止日期", "十一有一低于",
              "户编号", "户名", "户人口", "估计价值（元）", "核实说明"],
-            [code, "物资", "卫生室药品柜", 2, 4, "2026-12-20", "有标准化卫生室",
+            [code, "基础设施项目", "村卫生室标准化改造", 1, 4, "2026-12-20", "有标准化卫生室",
              None, None, None, None, None],
             [None, "物资", "过冬棉被", 1, None, None, None,
              "imp-001", "黄**", 4, 120, "村医 11 月 20 日入户核实"],
@@ -111,15 +111,18 @@ def test_a_good_file_imports_every_row_once(demo_db: Flask) -> None:
     wishes = db.session.scalars(select(Need).where(Need.household_id == household.id)).all()
     assert sorted(w.title for w in wishes) == ["学生书包", "过冬棉被"]
     assert all(w.verification == "pending" and w.estimated_value for w in wishes)
-    plain = db.session.scalar(select(Need).where(Need.title == "卫生室药品柜"))
+    plain = db.session.scalar(select(Need).where(Need.title == "村卫生室标准化改造"))
     assert plain is not None and plain.urgency == 4 and plain.checklist_item == "clinic"
+    assert plain.item_code == "infrastructure.clinic" and plain.item_inferred
+    assert {w.item_code for w in wishes} == {"goods.living.quilt", "goods.school.stationery"}
 
 
 def test_a_committee_cannot_import_needs_for_another_village(demo_db: Flask) -> None:
     committee = _user("village")
     other = _other_village(committee)
     before = _count(Need)
-    data = _csv([["村代码", "类别", "标题", "数量"], [other.code, "物资", "水泵", "1"]])
+    header = ["村代码", "类别", "品类", "标题", "数量"]
+    data = _csv([header, [other.code, "物资", "小型农机具", "水泵", "1"]])
     report = import_file(db.session, "needs", data, committee)
     assert [(e.row, e.column) for e in report.errors] == [(2, "村代码")]
     assert "只能导入本村" in report.errors[0].message
@@ -242,7 +245,7 @@ def test_offers_round_trip_export_then_import(demo_db: Flask, suffix: str) -> No
         return (
             o.category_code, o.title, o.description, o.quantity, o.min_lot, o.max_villages,
             o.indivisible, sorted(c.code for c in o.counties), o.dispatch_lat, o.dispatch_lon,
-            o.valid_from, o.valid_until, sorted(v.id for v in o.villages),
+            o.valid_from, o.valid_until, sorted(v.id for v in o.villages), o.item_codes, o.general,
         )  # fmt: skip
 
     assert [shape(c) for c in copies] == [shape(o) for o in originals]
@@ -263,7 +266,8 @@ def test_needs_round_trip_for_the_committee_keeps_wishes_and_households(demo_db:
     def shape(n: Need) -> tuple[Any, ...]:
         return (
             n.category_code, n.title, n.description, n.quantity, n.urgency, n.deadline,
-            n.checklist_item, n.household_id, n.estimated_value, n.evidence,
+            n.checklist_item, n.household_id, n.estimated_value, n.evidence, n.item_code,
+            n.accept_codes,
         )  # fmt: skip
 
     assert [shape(c) for c in copies] == [shape(n) for n in originals]
@@ -292,7 +296,7 @@ def test_import_page_template_and_upload(client: FlaskClient, auth: Auth) -> Non
     assert template.status_code == 200
     sheet = load_workbook(io.BytesIO(template.data)).worksheets[0]
     header = [c.value for c in sheet[1]]
-    assert header[:3] == ["机构", "类别", "标题"] and "有效期止" in header
+    assert header[:5] == ["机构", "类别", "品类", "不限品类", "标题"] and "有效期止" in header
     assert sheet.max_row == 2  # one example row
     # The template's own example row imports as it is.
     done = client.post(
@@ -404,7 +408,7 @@ def test_current_data_downloads_in_the_import_layout(client: FlaskClient, auth: 
     download = client.get("/import/needs/current.xlsx")
     assert download.status_code == 200
     rows = list(load_workbook(io.BytesIO(download.data)).worksheets[0].iter_rows(values_only=True))
-    assert rows[0][:3] == ("村代码", "类别", "标题") and len(rows) > 1
+    assert rows[0][:4] == ("村代码", "类别", "品类", "品类编码") and len(rows) > 1
     own = {row[0] for row in rows[1:]}
     assert len(own) == 1  # only the committee's own village
     assert client.get("/import/offers/current.xlsx").status_code == 403
@@ -430,12 +434,22 @@ def test_accounts_round_trip_export_then_import(demo_db: Flask) -> None:
 def test_an_administrator_imports_needs_of_any_village_naming_each(demo_db: Flask) -> None:
     admin = _user("admin")
     first, second = db.session.scalars(select(Village).order_by(Village.code).limit(2)).all()
-    header = ["村代码", "类别", "标题", "数量"]
-    missing = _csv([header, [first.code, "物资", "水泵", "1"], ["", "物资", "水管", "3"]])
+    header = ["村代码", "类别", "品类", "标题", "数量"]
+    missing = _csv(
+        [
+            header,
+            [first.code, "物资", "小型农机具", "水泵", "1"],
+            ["", "物资", "小型农机具", "水管", "3"],
+        ]
+    )
     report = import_file(db.session, "needs", missing, admin)
     found = [(e.row, e.column, e.message) for e in report.errors]
     assert found == [(3, "村代码", "必须填写村代码。")]
-    rows = [header, [first.code, "物资", "水泵", "1"], [second.code, "物资", "水管", "3"]]
+    rows = [
+        header,
+        [first.code, "物资", "小型农机具", "水泵", "1"],
+        [second.code, "物资", "goods.agri.tools", "水管", "3"],
+    ]
     report = import_file(db.session, "needs", _csv(rows), admin)
     assert report.ok and report.created == 2
     assert _count(Need, Need.village_id == first.id, Need.title == "水泵") == 1

@@ -33,9 +33,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from matcher.categories import BY_CODE, CATEGORIES
+from matcher.kinds import Catalogue
+from seeds.catalogue import hezhou_catalogue
 from seeds.checklist import CHECKLIST_CODES, CHECKLIST_ITEMS
 from seeds.demo_villages import poverty_weight
 from web.models import County, Household, Need, Offer, Organization, Township, User, Village
@@ -46,10 +48,29 @@ from web.services.accounts import (
     create_user,
     normalise_email,
 )
+from web.services.import_kinds import (
+    CATALOGUE_PAGE,
+    CATALOGUE_SHEET,
+    CODE_JOIN,
+    KindCellError,
+    RecognisedKind,
+    catalogue_table,
+    kind_codes,
+    kind_names,
+    same_unit,
+    unit_of_items,
+)
+from web.services.kinds import (
+    KindError,
+    NeedKind,
+    OfferKinds,
+    load_catalogue,
+    need_kind,
+    offer_kinds,
+)
 from web.services.ledger import LedgerFilter, export_table, ledger_rows
-from web.services.needs import WISH_VALUE_CAP
-from web.services.offers import OfferInput
-from web.services.offers import _apply as apply_offer_input
+from web.services.needs import WISH_VALUE_CAP, NeedInput, add_need
+from web.services.offers import OfferInput, add_offer
 from web.services.organizations import STAFF_ROLES, can_post_offers
 from web.services.translate import _
 
@@ -88,6 +109,21 @@ _MASKED_NAME = re.compile(r"^[^*\s]{1,4}\*{1,4}$")
 _LIST_SPLIT = re.compile(r"[、,，;；\s]+")
 
 
+KIND_NOTE = (
+    f"填品类的中文名（如 茶苗）或编码（如 goods.seedling.tea），模板的「{CATALOGUE_SHEET}」"
+    f"工作表列出全部品类，管理员可在 {CATALOGUE_PAGE} 查看；不填则按标题识别，识别不出时须填写"
+)
+CODES_NOTE = "导出时附带的品类编码，可不填；与中文名同时填写时须一致"
+UNIT_NOTE = "可不填：数量按品类的单位计（见品类表）；填写时须与品类的单位一致"
+KINDS_GUIDE = (
+    "品类可填中文名（如 茶苗、化肥）或编码（如 goods.seedling.tea）。"
+    f"全部品类及其编码、单位见本文件的「{CATALOGUE_SHEET}」工作表，"
+    f"管理员也可在平台的品类目录页 {CATALOGUE_PAGE} 查看。"
+    "品类须属于该行的类别；不填品类时按标题识别，识别结果列在导入报告中，"
+    "识别不出的行须填写品类。"
+)
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of an import sheet: its key, Chinese header, whether required, an example."""
@@ -97,6 +133,8 @@ class Column:
     required: bool
     example: Any
     note: str
+    # False: read when present (an export's code columns) but left out of the template.
+    template: bool = True
 
 
 ACCOUNT_COLUMNS = (
@@ -111,9 +149,15 @@ ACCOUNT_COLUMNS = (
 OFFER_COLUMNS = (
     Column("organization", "机构", False, "", "可不填；填写时必须是本机构的名称"),
     Column("category", "类别", True, "物资", "资金、物资、技能培训、就业岗位等"),
+    Column("items", "品类", False, "棉被", f"捐赠的具体品类：{KIND_NOTE}；几个品类用 | 或 、 分隔"),
+    Column("item_codes", "品类编码", False, "", CODES_NOTE, template=False),
+    Column(
+        "general", "不限品类", False, "否", "是或否；“是”表示本类别的任何需求都可接受，此时不填品类"
+    ),
     Column("title", "标题", True, "冬季棉被", "最多 200 个字"),
     Column("description", "说明", False, "新棉被，每床 4 斤", "可不填"),
-    Column("quantity", "数量", True, 200, "大于 0 的整数，单位随类别（元、件、人天……）"),
+    Column("quantity", "数量", True, 200, "大于 0 的整数，按品类的单位计"),
+    Column("unit", "单位", False, "床", UNIT_NOTE),
     Column("min_lot", "最小批量", False, 20, "大于 0 的整数，不大于数量；不填为 1"),
     Column("max_villages", "最多村数", False, "", "最多分给几个村；不填为不限"),
     Column("indivisible", "不可拆分", False, "否", "是或否；“是”表示整批只给一个村"),
@@ -126,14 +170,23 @@ OFFER_COLUMNS = (
 NEED_COLUMNS = (
     Column("village_code", "村代码", False, "451102100201", "贫困村的 12 位代码；村委会不填为本村"),
     Column("category", "类别", True, "物资", "资金、物资、技能培训、就业岗位等"),
-    Column("title", "标题", True, "村卫生室药品柜", "最多 200 个字"),
+    Column("item", "品类", False, "棉被", f"需要的具体品类，只填一个：{KIND_NOTE}"),
+    Column("item_code", "品类编码", False, "", CODES_NOTE, template=False),
+    Column(
+        "accepts",
+        "替代品类",
+        False,
+        "冬衣",
+        "没有所需品类时也可接受的同类别品类，可不填；写法同品类，几个用 | 或 、 分隔",
+    ),
+    Column("accept_codes", "替代品类编码", False, "", CODES_NOTE, template=False),
+    Column("title", "标题", True, "过冬棉被", "最多 200 个字"),
     Column("description", "说明", False, "", "可不填"),
-    Column("quantity", "数量", True, 2, "大于 0 的整数"),
+    Column("quantity", "数量", True, 30, "大于 0 的整数，按品类的单位计"),
+    Column("unit", "单位", False, "床", UNIT_NOTE),
     Column("urgency", "紧急程度", False, 3, "1 到 5 的整数，5 最急；不填为 3"),
     Column("deadline", "截止日期", False, date(2026, 12, 20), "日期，可不填"),
-    Column(
-        "checklist_item", "十一有一低于", False, "有标准化卫生室", "这项需求对应的脱贫指标，可不填"
-    ),
+    Column("checklist_item", "十一有一低于", False, "", "这项需求对应的脱贫指标，可不填"),
     Column("household_key", "户编号", False, "", "填写即为微心愿：本村贫困户的编号"),
     Column("household_name", "户名", False, "", "新户必填，遮蔽后的姓名，如 黄**"),
     Column("household_people", "户人口", False, "", "新户的人口数，不填为 1"),
@@ -234,6 +287,8 @@ class ImportReport:
     # Passwords generated for accounts imported without one: shown once, never stored.
     passwords: list[tuple[str, str]] = field(default_factory=list)
     households_created: int = 0
+    # Rows whose empty 品类 was filled by recognition from the title, for the user to check.
+    recognised: list[RecognisedKind] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -510,6 +565,58 @@ class _Row:
         )
         return ""
 
+    def kinds(
+        self, names: Column, codes: Column, catalogue: Catalogue, category: str
+    ) -> tuple[str, ...] | None:
+        """The kinds named in a row's name column or code column (both: the same kinds), as
+        codes; None after recording what is wrong."""
+        found: dict[str, tuple[str, ...]] = {}
+        failed = False
+        for column in (names, codes):
+            shown = _cell_text(self.raw(column))
+            if not shown:
+                continue
+            try:
+                found[column.key] = kind_codes(catalogue, shown, category)
+            except KindCellError as error:
+                self.error(column, str(error))
+                failed = True
+        if failed:
+            return None
+        named, coded = found.get(names.key), found.get(codes.key)
+        if named is not None and coded is not None and set(named) != set(coded):
+            self.error(
+                codes,
+                _(
+                    "“%(names)s” and “%(codes)s” name different kinds: correct one of them, or "
+                    "clear “%(codes)s”.",
+                    names=names.header,
+                    codes=codes.header,
+                ),
+            )
+            return None
+        return named or coded or ()
+
+    def kind_column(self, names: Column, codes: Column) -> Column:
+        """The column a row names its kinds in: the code column when only it is filled."""
+        filled = _cell_text(self.raw(names)) or not _cell_text(self.raw(codes))
+        return names if filled else codes
+
+    def unit(self, column: Column, catalogue: Catalogue, unit: str, kinds: str) -> None:
+        """Check a filled unit cell against the unit the kinds are counted in."""
+        shown = _cell_text(self.raw(column))
+        if shown and unit and not same_unit(unit, shown, catalogue):
+            self.error(
+                column,
+                _(
+                    "%(kinds)s is counted in %(unit)s; this is “%(value)s”. Give the quantity "
+                    "in %(unit)s, or name the kind it is counted in.",
+                    kinds=kinds,
+                    unit=unit,
+                    value=shown,
+                ),
+            )
+
 
 def _rows(sheet: Sheet, kind: str, report: ImportReport) -> list[_Row]:
     """Map the header onto the kind's columns; file-level problems raise ImportFileError."""
@@ -667,8 +774,11 @@ def _write_accounts(session: Session, checked: list[_AccountRow], report: Import
 # --- offers -------------------------------------------------------------------------------
 
 
-def _check_offers(session: Session, actor: User, rows: list[_Row]) -> list[OfferInput]:
+def _check_offers(
+    session: Session, actor: User, rows: list[_Row], report: ImportReport
+) -> list[OfferInput]:
     col = {c.key: c for c in OFFER_COLUMNS}
+    catalogue = load_catalogue(session)
     assert actor.organization is not None
     own_name = actor.organization.name
     counties = {c.name: c.code for c in session.scalars(select(County))}
@@ -690,6 +800,7 @@ def _check_offers(session: Session, actor: User, rows: list[_Row]) -> list[Offer
         category = row.category(col["category"])
         title = row.text(col["title"], 200)
         description = row.text(col["description"], 4000)
+        kinds = _offer_kinds(row, col, catalogue, category, title, description, report)
         quantity = row.integer(col["quantity"])
         min_lot = row.integer(col["min_lot"]) or 1
         if quantity is not None and min_lot > quantity:
@@ -728,7 +839,7 @@ def _check_offers(session: Session, actor: User, rows: list[_Row]) -> list[Offer
                 _("“有效期止” (valid until) cannot be earlier than “有效期起” (valid from)."),
             )
         if not row.bad:
-            assert quantity is not None and valid_from and valid_until
+            assert quantity is not None and valid_from and valid_until and kinds is not None
             checked.append(
                 OfferInput(
                     category=category,
@@ -743,17 +854,61 @@ def _check_offers(session: Session, actor: User, rows: list[_Row]) -> list[Offer
                     dispatch_lon=lon,
                     valid_from=valid_from,
                     valid_until=valid_until,
+                    items=kinds.items,
+                    general=kinds.general,
+                    items_inferred=kinds.inferred,
                 )
             )
     return checked
 
 
+def _offer_kinds(
+    row: _Row,
+    col: dict[str, Column],
+    catalogue: Catalogue,
+    category: str,
+    title: str,
+    description: str,
+    report: ImportReport,
+) -> OfferKinds | None:
+    """An offer row's kinds by the kind rules: named, general, or recognised from the title."""
+    general = row.yes_no(col["general"])
+    named = row.kinds(col["items"], col["item_codes"], catalogue, category)
+    if not category or named is None or not (title or named or general):
+        return None  # already reported: the rules need the category and something to go on
+    column = row.kind_column(col["items"], col["item_codes"])
+    try:
+        kinds = offer_kinds(
+            catalogue, category, named, general=general, title=title, description=description
+        )
+    except KindError as error:
+        if named or general:
+            row.error(column, error.message)
+        else:
+            row.error(
+                column,
+                _(
+                    "The kinds cannot be told from the title “%(title)s”: fill in “%(column)s” "
+                    "with the Chinese names or codes of the kinds it gives, or “%(general)s” "
+                    "with 是 for an offer any need of its category may receive.",
+                    title=title,
+                    column=column.header,
+                    general=col["general"].header,
+                ),
+            )
+        return None
+    if kinds.inferred:
+        report.recognised.append(RecognisedKind(row.number, title, catalogue[kinds.items[0]]))
+    if kinds.items:
+        unit = unit_of_items(catalogue, kinds.items, category)
+        row.unit(col["unit"], catalogue, unit, kind_names(catalogue, kinds.items))
+    return kinds
+
+
 def _write_offers(session: Session, actor: User, checked: list[OfferInput]) -> None:
     assert actor.organization is not None
     for data in checked:
-        offer = Offer(organization=actor.organization, allocated=0, status="open")
-        apply_offer_input(session, offer, data)
-        session.add(offer)
+        add_offer(session, actor.organization, data)
 
 
 # --- needs --------------------------------------------------------------------------------
@@ -762,16 +917,8 @@ def _write_offers(session: Session, actor: User, checked: list[OfferInput]) -> N
 @dataclass
 class _NeedRow:
     village: Village
-    category: str
-    title: str
-    description: str
-    quantity: int
-    urgency: int
-    deadline: date | None
-    checklist_item: str | None
     household: Household | None
-    estimated_value: float | None
-    evidence: str
+    data: NeedInput
 
 
 def household_key(household: Household) -> str:
@@ -796,8 +943,11 @@ class _Households:
         return self.session.get(Household, int(by_id[1])) if by_id else None
 
 
-def _check_needs(session: Session, actor: User, rows: list[_Row]) -> tuple[list[_NeedRow], int]:
+def _check_needs(
+    session: Session, actor: User, rows: list[_Row], report: ImportReport
+) -> tuple[list[_NeedRow], int]:
     col = {c.key: c for c in NEED_COLUMNS}
+    catalogue = load_catalogue(session)
     villages = {v.code: v for v in session.scalars(select(Village))}
     own = actor.village if actor.role == "village" else None
     checklist = {code: code for code, _, _ in CHECKLIST_ITEMS} | {
@@ -827,6 +977,7 @@ def _check_needs(session: Session, actor: User, rows: list[_Row]) -> tuple[list[
         category = row.category(col["category"])
         title = row.text(col["title"], 200)
         description = row.text(col["description"], 4000)
+        kind = _need_kind(row, col, catalogue, category, title, description, report)
         quantity = row.integer(col["quantity"])
         urgency = row.integer(col["urgency"], minimum=1, maximum=5) or 3
         deadline = row.day(col["deadline"])
@@ -863,23 +1014,76 @@ def _check_needs(session: Session, actor: User, rows: list[_Row]) -> tuple[list[
                 )
             household = _check_household(row, col, key, village, households)
         if not row.bad:
-            assert village is not None and quantity is not None
-            checked.append(
-                _NeedRow(
-                    village,
-                    category,
-                    title,
-                    description,
-                    quantity,
-                    urgency,
-                    deadline,
-                    item,
-                    household,
-                    float(value) if value is not None else None,
-                    evidence,
-                )
+            assert village is not None and quantity is not None and kind is not None
+            data = NeedInput(
+                category=category,
+                title=title,
+                description=description,
+                quantity=quantity,
+                urgency=urgency,
+                deadline=deadline,
+                checklist_item=item,
+                household_id=household.id if household is not None else None,
+                evidence=evidence,
+                estimated_value=float(value) if value is not None else None,
+                item=kind.item,
+                accepts=kind.accepts,
+                item_inferred=kind.inferred,
             )
+            checked.append(_NeedRow(village, household, data))
     return checked, len(households.new)
+
+
+def _need_kind(
+    row: _Row,
+    col: dict[str, Column],
+    catalogue: Catalogue,
+    category: str,
+    title: str,
+    description: str,
+    report: ImportReport,
+) -> NeedKind | None:
+    """A need row's kind and alternatives by the kind rules: named, or recognised from the title."""
+    named = row.kinds(col["item"], col["item_code"], catalogue, category)
+    accepts = row.kinds(col["accepts"], col["accept_codes"], catalogue, category)
+    if not category or named is None or accepts is None or not (title or named):
+        return None  # already reported: the rules need the category and something to go on
+    column = row.kind_column(col["item"], col["item_code"])
+    if len(named) > 1:
+        row.error(
+            column,
+            _(
+                "A need names one kind; put the others it would also take under “%(column)s”.",
+                column=col["accepts"].header,
+            ),
+        )
+        return None
+    try:
+        kind = need_kind(
+            catalogue, category, named[0] if named else None, accepts,
+            title=title, description=description,
+        )  # fmt: skip
+    except KindError as error:
+        if error.field == "accepts":
+            row.error(row.kind_column(col["accepts"], col["accept_codes"]), error.message)
+        elif named:
+            row.error(column, error.message)
+        else:
+            row.error(
+                column,
+                _(
+                    "The kind cannot be told from the title “%(title)s”: fill in “%(column)s” "
+                    "with a kind's Chinese name or code.",
+                    title=title,
+                    column=column.header,
+                ),
+            )
+        return None
+    if kind.inferred:
+        report.recognised.append(RecognisedKind(row.number, title, catalogue[kind.item]))
+    unit = catalogue[kind.item].unit_zh
+    row.unit(col["unit"], catalogue, unit, kind_names(catalogue, [kind.item]))
+    return kind
 
 
 def _check_household(
@@ -929,24 +1133,7 @@ def _write_needs(session: Session, checked: list[_NeedRow]) -> None:
     for item in checked:
         if item.household is not None and item.household.id is None:
             session.add(item.household)
-        session.add(
-            Need(
-                village_id=item.village.id,
-                household=item.household,
-                category_code=item.category,
-                title=item.title,
-                description=item.description,
-                quantity=item.quantity,
-                allocated=0,
-                urgency=item.urgency,
-                deadline=item.deadline,
-                checklist_item=item.checklist_item,
-                evidence=item.evidence,
-                estimated_value=item.estimated_value,
-                verification="pending",
-                status="open",
-            )
-        )
+        add_need(session, item.village.id, item.data, household=item.household)
 
 
 # --- villages -----------------------------------------------------------------------------
@@ -1122,7 +1309,7 @@ def import_file(session: Session, kind: str, data: bytes, actor: User) -> Import
                 _write_accounts(session, accounts, report)
                 report.created = len(accounts)
         elif kind == "offers":
-            offers = _check_offers(session, actor, rows)
+            offers = _check_offers(session, actor, rows, report)
             if report.ok:
                 _write_offers(session, actor, offers)
                 report.created = len(offers)
@@ -1132,7 +1319,7 @@ def import_file(session: Session, kind: str, data: bytes, actor: User) -> Import
                 _write_villages(villages)
                 report.created = len(villages)
         else:
-            needs, new_households = _check_needs(session, actor, rows)
+            needs, new_households = _check_needs(session, actor, rows, report)
             if report.ok:
                 _write_needs(session, needs)
                 report.created = len(needs)
@@ -1186,8 +1373,9 @@ def template_xlsx(kind: str, actor: User | None = None, session: Session | None 
     """An XLSX with the kind's Chinese headers, one example row and a sheet explaining them.
 
     With a session the example names a real poor village (the committee's own for needs).
+    Offers and needs add the sheet 品类表 listing the kinds their 品类 cells may name.
     """
-    columns = COLUMNS[kind]
+    columns = tuple(c for c in COLUMNS[kind] if c.template)
     example = {c.key: c.example for c in columns}
     if session is not None and "village_code" in example:
         first = session.scalar(select(Village.code).order_by(Village.code).limit(1))
@@ -1202,12 +1390,16 @@ def template_xlsx(kind: str, actor: User | None = None, session: Session | None 
     guide = [["列", "是否必填", "说明"]] + [
         [c.header, "必填" if c.required else "选填", c.note] for c in columns
     ]
-    return _xlsx(
-        [
-            (KIND_NAMES[kind], [[c.header for c in columns], [example[c.key] for c in columns]]),
-            ("填写说明", guide),
-        ]
-    )
+    sheets = [
+        (KIND_NAMES[kind], [[c.header for c in columns], [example[c.key] for c in columns]]),
+        ("填写说明", guide),
+    ]
+    if kind in ("offers", "needs"):
+        guide.append([])
+        guide.append(["品类", "", KINDS_GUIDE])
+        catalogue = load_catalogue(session) if session is not None else hezhou_catalogue()
+        sheets.append((CATALOGUE_SHEET, catalogue_table(catalogue)))
+    return _xlsx(sheets)
 
 
 def _public_donor(organization: Organization) -> str:
@@ -1221,29 +1413,34 @@ def _offer_table(session: Session, actor: User | None) -> list[list[Any]]:
         query = query.where(Offer.organization_id == (actor.organization_id or -1))
     elif actor is not None and actor.role not in ("admin", "auditor", "township"):
         raise ImportDenied(_("This account cannot export offers."))
+    catalogue = load_catalogue(session)
     table: list[list[Any]] = [[c.header for c in OFFER_COLUMNS] + list(EXPORT_ONLY["offers"])]
-    for o in session.scalars(query):
+    for o in session.scalars(query.options(selectinload(Offer.items))):
         category = BY_CODE.get(o.category_code)
         organization = o.organization.name if actor is not None else _public_donor(o.organization)
+        items = o.item_codes
+        cells = {
+            "organization": organization,
+            "category": category.name_zh if category else o.category_code,
+            "items": kind_names(catalogue, items),
+            "item_codes": CODE_JOIN.join(items),
+            "general": "是" if o.general else "否",
+            "title": o.title,
+            "description": o.description,
+            "quantity": o.quantity,
+            "unit": unit_of_items(catalogue, items, o.category_code) if o.classified else "",
+            "min_lot": o.min_lot,
+            "max_villages": o.max_villages or "",
+            "indivisible": "是" if o.indivisible else "否",
+            "counties": "、".join(c.name for c in o.counties),
+            "dispatch_lat": o.dispatch_lat if o.dispatch_lat is not None else "",
+            "dispatch_lon": o.dispatch_lon if o.dispatch_lon is not None else "",
+            "valid_from": o.valid_from,
+            "valid_until": o.valid_until,
+        }
         table.append(
-            [
-                organization,
-                category.name_zh if category else o.category_code,
-                o.title,
-                o.description,
-                o.quantity,
-                o.min_lot,
-                o.max_villages or "",
-                "是" if o.indivisible else "否",
-                "、".join(c.name for c in o.counties),
-                o.dispatch_lat if o.dispatch_lat is not None else "",
-                o.dispatch_lon if o.dispatch_lon is not None else "",
-                o.valid_from,
-                o.valid_until,
-                o.id,
-                o.allocated,
-                STATUS_NAMES.get(o.status, o.status),
-            ]
+            [cells[c.key] for c in OFFER_COLUMNS]
+            + [o.id, o.allocated, STATUS_NAMES.get(o.status, o.status)]
         )
     return table
 
@@ -1263,29 +1460,43 @@ def _need_table(session: Session, actor: User | None) -> list[list[Any]]:
     if actor is None:
         # The public sees what the townships verified, never a household.
         query = query.where(Need.verification == "verified")
+    catalogue = load_catalogue(session)
     table: list[list[Any]] = [[c.header for c in NEED_COLUMNS] + list(EXPORT_ONLY["needs"])]
     checklist = {code: zh for code, zh, _ in CHECKLIST_ITEMS}
-    for n in session.scalars(query):
+    for n in session.scalars(query.options(selectinload(Need.accepts))):
         category = BY_CODE.get(n.category_code)
         household = n.household if (shows_household and n.household is not None) else None
         wish = n.household_id is not None
-        title = n.title if (shows_details or not wish) else "微心愿"
-        description = n.description if (shows_details or not wish) else ""
+        # What a wish is for may describe the household (a hearing aid): staff only, as its title.
+        shown = shows_details or not wish
+        item = n.item_code if shown else None
+        accepts = n.accept_codes if shown else []
+        kind = catalogue.get(item) if item else None
+        cells = {
+            "village_code": n.village.code,
+            "category": category.name_zh if category else n.category_code,
+            "item": kind_names(catalogue, [item]) if item else "",
+            "item_code": item or "",
+            "accepts": kind_names(catalogue, accepts),
+            "accept_codes": CODE_JOIN.join(accepts),
+            "title": n.title if shown else "微心愿",
+            "description": n.description if shown else "",
+            "quantity": n.quantity,
+            "unit": kind.unit_zh if kind else "",
+            "urgency": n.urgency,
+            "deadline": n.deadline or "",
+            "checklist_item": checklist.get(n.checklist_item or "", n.checklist_item or ""),
+            "household_key": household_key(household) if household else "",
+            "household_name": household.display_name if household else "",
+            "household_people": household.people if household else "",
+            "estimated_value": (
+                int(n.estimated_value) if (wish and n.estimated_value is not None) else ""
+            ),
+            "evidence": n.evidence if shows_details else "",
+        }
         table.append(
-            [
-                n.village.code,
-                category.name_zh if category else n.category_code,
-                title,
-                description,
-                n.quantity,
-                n.urgency,
-                n.deadline or "",
-                checklist.get(n.checklist_item or "", n.checklist_item or ""),
-                household_key(household) if household else "",
-                household.display_name if household else "",
-                household.people if household else "",
-                int(n.estimated_value) if (wish and n.estimated_value is not None) else "",
-                n.evidence if shows_details else "",
+            [cells[c.key] for c in NEED_COLUMNS]
+            + [
                 n.id,
                 "微心愿" if wish else "村需求",
                 n.allocated,
@@ -1322,7 +1533,7 @@ def _ledger_table(session: Session, actor: User | None) -> list[list[Any]]:
             _("Only administrators, auditors and township officers can export the ledger.")
         )
     scope = actor if actor is not None else User(role="admin")
-    return export_table(ledger_rows(session, LedgerFilter(), scope))
+    return export_table(ledger_rows(session, LedgerFilter(), scope), load_catalogue(session))
 
 
 def _village_table(session: Session, actor: User | None) -> list[list[Any]]:

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from matcher.categories import BY_CODE
+from matcher.kinds import Catalogue
 from web.models import (
     Allocation,
     AllocationRun,
@@ -68,6 +69,7 @@ class LedgerRow:
     overdue: str | None = None  # 'dispatch' or 'confirm' when overdue for that step
     problem_note: str | None = None
     rating: int | None = None
+    item: str | None = None  # the need's kind, whose unit the quantity is counted in
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def _ledger_query(
             Need.title.label("need"),
             Need.household_id,
             Need.category_code,
+            Need.item_code,
             AllocationRun.committed_at,
         )
         .join(AllocationRun, AllocationRun.id == Allocation.run_id)
@@ -173,6 +176,7 @@ def _row(r: Any, now: datetime | None) -> LedgerRow:
         overdue=overdue_reason(r, r.committed_at, now),  # the row has the pledge's dates
         problem_note=r.problem_note,
         rating=r.rating,
+        item=r.item_code,
     )
 
 
@@ -405,8 +409,8 @@ STATE_NAMES = {
 }
 EXPORT_HEADERS = (
     "编号", "周次", "捐赠方", "主体类型", "捐赠项目", "县区", "乡镇", "村", "需求", "类别",
-    "数量", "单位", "状态", "认捐时间", "发货时间", "收到时间", "确认时间", "取消时间",
-    "逾期", "评分", "问题反馈",
+    "品类", "品类编码", "数量", "单位", "折合金额（元）", "状态", "认捐时间", "发货时间",
+    "收到时间", "确认时间", "取消时间", "逾期", "评分", "问题反馈",
 )  # fmt: skip
 OVERDUE_NAMES = {"dispatch": "逾期未发货", "confirm": "逾期未确认收货"}
 
@@ -416,11 +420,19 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def export_table(rows: list[LedgerRow]) -> list[list[str | int]]:
-    """The ledger as a header row and one row per pledge, for CSV and Excel."""
-    table: list[list[str | int]] = [list(EXPORT_HEADERS)]
+def _yuan(value: float) -> int | float:
+    """折合金额 as a sheet shows it: whole yuan without decimals, else to the fen."""
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def export_table(rows: list[LedgerRow], catalogue: Catalogue) -> list[list[str | int | float]]:
+    """The ledger as a header row and one row per pledge, for CSV and Excel: each quantity in
+    its kind's unit, and its 折合金额 (quantity × the kind's reference value, in 元)."""
+    table: list[list[str | int | float]] = [list(EXPORT_HEADERS)]
     for r in rows:
         category = BY_CODE.get(r.category)
+        kind = catalogue.get(r.item) if r.item else None
+        unit = catalogue.unit_of(r.item, r.category)
         table.append(
             [
                 r.id,
@@ -433,8 +445,11 @@ def export_table(rows: list[LedgerRow]) -> list[list[str | int]]:
                 r.village,
                 f"微心愿：{r.need}" if r.is_wish else r.need,
                 category.name_zh if category else r.category,
+                kind.name_zh if kind else "",
+                r.item or "",
                 r.quantity,
-                category.unit_zh if category else "",
+                unit.unit_zh if unit else "",
+                _yuan(catalogue.value_in_yuan(r.item, r.category, r.quantity)),
                 STATE_NAMES.get(r.state, r.state),
                 _when(r.pledged_at),
                 _when(r.dispatched_at),
@@ -449,20 +464,20 @@ def export_table(rows: list[LedgerRow]) -> list[list[str | int]]:
     return table
 
 
-def ledger_csv(rows: list[LedgerRow]) -> bytes:
+def ledger_csv(rows: list[LedgerRow], catalogue: Catalogue) -> bytes:
     """The ledger as CSV in UTF-8 with a byte-order mark, so Excel reads the Chinese."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(spreadsheet_rows(export_table(rows)))
+    csv.writer(buffer).writerows(spreadsheet_rows(export_table(rows, catalogue)))
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def ledger_xlsx(rows: list[LedgerRow]) -> bytes:
+def ledger_xlsx(rows: list[LedgerRow], catalogue: Catalogue) -> bytes:
     """The ledger as an Excel workbook with one sheet."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "台账"
-    for line in spreadsheet_rows(export_table(rows)):
+    for line in spreadsheet_rows(export_table(rows, catalogue)):
         sheet.append(line)
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()

@@ -132,24 +132,13 @@ def _household(session: Session, user: User, household_id: int | None) -> Househ
     return household
 
 
-def create_need(
-    session: Session,
-    user: User,
-    data: NeedInput,
-    *,
-    new_household: tuple[str, int] | None = None,
+def add_need(
+    session: Session, village_id: int, data: NeedInput, *, household: Household | None = None
 ) -> Need:
-    """Post a need (or with a household a micro-wish) for the user's village; commits."""
-    if user.village_id is None:
-        raise NeedError("no_village")
-    check_wish_value(data.estimated_value)
-    household = _household(session, user, data.household_id)
-    if new_household is not None:
-        name, people = new_household
-        household = Household(village_id=user.village_id, display_name=name, people=people)
-        session.add(household)
+    """A new pending need of the village (with a household: a micro-wish) with its kind, added
+    to the session; the caller commits (a form one at a time, an import all rows at once)."""
     need = Need(
-        village_id=user.village_id,
+        village_id=village_id,
         household=household,
         category_code=data.category,
         title=data.title.strip(),
@@ -166,6 +155,26 @@ def create_need(
     )
     _apply_kind(session, need, data)
     session.add(need)
+    return need
+
+
+def create_need(
+    session: Session,
+    user: User,
+    data: NeedInput,
+    *,
+    new_household: tuple[str, int] | None = None,
+) -> Need:
+    """Post a need (or with a household a micro-wish) for the user's village; commits."""
+    if user.village_id is None:
+        raise NeedError("no_village")
+    check_wish_value(data.estimated_value)
+    household = _household(session, user, data.household_id)
+    if new_household is not None:
+        name, people = new_household
+        household = Household(village_id=user.village_id, display_name=name, people=people)
+        session.add(household)
+    need = add_need(session, user.village_id, data, household=household)
     session.commit()
     return need
 

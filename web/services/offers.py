@@ -134,14 +134,21 @@ def _apply(session: Session, offer: Offer, data: OfferInput) -> None:
         offer.villages = [] if codes else list(organization.paired_villages)
 
 
+def add_offer(session: Session, organization: Organization, data: OfferInput) -> Offer:
+    """A new open offer of the organization with its kinds, added to the session; the caller
+    checks the donor may post and commits (a form one at a time, an import all rows at once)."""
+    offer = Offer(organization=organization, allocated=0, status="open")
+    _apply(session, offer, data)
+    session.add(offer)
+    return offer
+
+
 def create_offer(session: Session, user: User, data: OfferInput) -> Offer:
     """Post an offer for the user's approved organization; commits."""
     if not can_post_offers(user):
         raise OfferError("not_approved")
     assert user.organization is not None
-    offer = Offer(organization=user.organization, allocated=0, status="open")
-    _apply(session, offer, data)
-    session.add(offer)
+    offer = add_offer(session, user.organization, data)
     session.commit()
     return offer
 
