@@ -29,10 +29,12 @@ DONORS = ("donor", "donor-ngo", "donor-unit", "donor-person", "donor-gov")
 
 def pledge_to(server: LiveServer, need_title: str) -> str:
     """An administrator's direct pledge of an eligible offer to the verified micro-wish,
-    preferring an offer of a demo donor; returns that donor's username ('' if none)."""
+    preferring an offer of a demo donor, published as an administrator would so that its donor
+    sees it; returns that donor's username ('' if none)."""
     from web.extensions import db
     from web.models import Need, Offer, User
     from web.services.pledges import pledge, refusals
+    from web.services.week import publish_run
 
     with server.app.app_context():
         need = db.session.scalars(select(Need).where(Need.title == need_title)).one()
@@ -49,7 +51,9 @@ def pledge_to(server: LiveServer, need_title: str) -> str:
         assert eligible, "no demo offer can serve the household's micro-wish"
         eligible.sort(key=lambda o: o.organization_id not in members)
         chosen = eligible[0]
-        pledge(db.session, chosen.id, need.id, need.quantity, admin)
+        allocation = pledge(db.session, chosen.id, need.id, need.quantity, admin)
+        if allocation.run.status == "committed":  # donors see published pledges only
+            publish_run(db.session, allocation.run_id, admin)
         username = members.get(chosen.organization_id, "")
         db.session.remove()
     return username

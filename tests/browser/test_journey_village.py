@@ -78,10 +78,10 @@ def test_a_committee_withdraws_a_need_after_saying_yes(browse: Browse) -> None:
     committee.get_by_role("link", name="本村需求", exact=True).click()
     committee.get_by_role("link", name="发布需求").click()
     committee.get_by_label("类别").select_option(label="医疗帮扶")
-    committee.get_by_label("标题").fill("高血压患者送医送药三人")
+    committee.get_by_label("标题").fill("老人白内障免费筛查")
     committee.get_by_label("数量").fill("3")
     committee.get_by_role("button", name="保存需求").click()
-    row = committee.get_by_role("row").filter(has_text="高血压患者送医送药三人")
+    row = committee.get_by_role("row").filter(has_text="老人白内障免费筛查")
     row.wait_for()
 
     asked: list[str] = []
