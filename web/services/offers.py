@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from matcher.dedupe import DUPLICATE_THRESHOLD, OfferText, offer_score
 from web.models import County, Offer, Organization, User
@@ -69,6 +69,7 @@ def own_offers(session: Session, user: User) -> Sequence[Offer]:
         select(Offer)
         .where(Offer.organization_id == user.organization_id)
         .order_by(Offer.created_at.desc(), Offer.id.desc())
+        .options(selectinload(Offer.items))
     )
     return session.scalars(query).all()
 
