@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import request, session
 from flask_babel import get_locale
 
 from matcher.categories import BY_CODE, CATEGORIES
+from matcher.kinds import Catalogue
 
 LOCALES = ("zh_CN", "en")
 
@@ -43,6 +45,57 @@ def category_unit(code: str) -> str:
     return category.unit_en if is_english() else category.unit_zh
 
 
+def _catalogue() -> Catalogue:
+    """The request's catalogue of kinds (loaded once per request)."""
+    from web.extensions import db
+    from web.services.kinds import request_catalogue
+
+    return request_catalogue(db.session)
+
+
+def kind_name(code: str | None) -> str:
+    """A kind's name in the current language ('' for no kind; the code if unknown)."""
+    if not code:
+        return ""
+    kind = _catalogue().get(code)
+    if kind is None:
+        return code
+    return kind.name_en if is_english() else kind.name_zh
+
+
+def kind_unit(code: str | None, category: str) -> str:
+    """The unit a quantity of this kind is counted in (its category root's if no kind)."""
+    kind = _catalogue().unit_of(code, category)
+    if kind is None:
+        return category_unit(category)
+    return kind.unit_en if is_english() else kind.unit_zh
+
+
+def offer_unit(codes: Iterable[str], category: str) -> str:
+    """The unit of an offer's quantity: its kinds' one unit (a general offer: its category's)."""
+    first = next(iter(codes), None)
+    return kind_unit(first, category)
+
+
+def kind_names(codes: Iterable[str]) -> str:
+    """Several kinds by name, joined ('、' in Chinese)."""
+    return (", " if is_english() else "、").join(kind_name(c) for c in codes)
+
+
+def kind_match(offer: Any, need: Any) -> str:
+    """How an offer's kinds meet a need's (供给 X → 需求 Y), for allocation lists."""
+    from web.services.explain import kind_match as match
+
+    lang = "en" if is_english() else "zh"
+    return match(_catalogue(), offer.item_codes, need.item_code, need.accept_codes, lang)
+
+
+def yuan(value: float | None) -> str:
+    """折合金额 as shown: whole yuan with thousands separators and the unit, e.g. '12,300 元'."""
+    amount = f"{round(value or 0):,}"
+    return f"{amount} CNY" if is_english() else f"{amount} 元"
+
+
 def template_globals() -> dict[str, Any]:
     """Values every template can use."""
     return {
@@ -50,4 +103,10 @@ def template_globals() -> dict[str, Any]:
         "categories": CATEGORIES,
         "category_name": category_name,
         "category_unit": category_unit,
+        "kind_match": kind_match,
+        "kind_name": kind_name,
+        "kind_names": kind_names,
+        "kind_unit": kind_unit,
+        "offer_unit": offer_unit,
+        "yuan": yuan,
     }

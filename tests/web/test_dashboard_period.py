@@ -16,7 +16,7 @@ from .conftest import Auth
 from .week_support import FAST, committed, memo_solver, user  # noqa: F401  (a fixture)
 
 NEXT_WEEK = "2026-W49"
-COUNTY_NOTE = re.compile(r"\d+% \((\d+)/(\d+)\)")
+COUNTY_NOTE = re.compile(r"\d+% \(([\d,]+) 元 / ([\d,]+) 元\)")
 
 
 def _coverage(period: str) -> dict[int, float | None]:
@@ -25,8 +25,8 @@ def _coverage(period: str) -> dict[int, float | None]:
 
 
 def _met_units(html: str) -> int:
-    """Units pledged, summed over the county bars' notes (met/wanted)."""
-    return sum(int(met) for met, _ in COUNTY_NOTE.findall(html))
+    """折合金额 pledged (元), summed over the county bars' notes (met / wanted)."""
+    return sum(int(met.replace(",", "")) for met, _ in COUNTY_NOTE.findall(html))
 
 
 @pytest.mark.usefixtures("memo_solver")

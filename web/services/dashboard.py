@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from web.models import Allocation, AllocationRun, County, Need, Offer, Organization, Village
+from web.models import Kind as KindRow
 from web.models.accounts import ORGANIZATION_KINDS
 from web.services.delivery import overdue_clause
 from web.services.mapping import Outline, Projection, district_map
@@ -18,6 +19,18 @@ PERIODS = ("week", "year")
 # Coverage bands, lowest first: (at least this share, colour).
 BANDS = ((0.0, "#d73027"), (0.25, "#fc8d59"), (0.5, "#fee08b"), (0.75, "#91cf60"), (1.0, "#1a9850"))
 NO_DATA = "#bdbdbd"
+# 折合金额: a need's units at its kind's reference value (its category root's without a kind),
+# the one way quantities of different kinds are added (as matcher's Catalogue.value_in_yuan).
+ItemKind = aliased(KindRow, name="item_kind")
+RootKind = aliased(KindRow, name="root_kind")
+REF_VALUE = func.coalesce(ItemKind.ref_value, RootKind.ref_value, 0.0)
+
+
+def valued(query: Select) -> Select:  # type: ignore[type-arg]
+    """A query over Need joined to the kinds that value its units (REF_VALUE)."""
+    return query.outerjoin(ItemKind, ItemKind.code == Need.item_code).outerjoin(
+        RootKind, RootKind.code == Need.category_code
+    )
 
 
 @dataclass(frozen=True)
@@ -51,17 +64,20 @@ class Bar:
     value: float
     share: float
     note: str = ""
+    met: float = 0.0  # 折合金额 (元) behind a coverage share, when the bar is one
+    wanted: float = 0.0
 
 
 @dataclass(frozen=True)
 class WeekPoint:
-    """One committed week's delivery: pledges made and confirmed, units, villages reached."""
+    """One committed week's delivery: pledges made and confirmed, their 折合金额 (元), villages
+    reached."""
 
     week: str
     pledges: int
     confirmed: int
-    units: int
-    confirmed_units: int
+    value: float
+    confirmed_value: float
     villages: int
 
 
@@ -114,14 +130,14 @@ def _need_filter(query: Select, filters: DashboardFilter) -> Select:  # type: ig
 
 def _village_coverage(
     session: Session, run: AllocationRun | None, filters: DashboardFilter
-) -> dict[int, tuple[int, int]]:
-    """Per village: (units of verified needs, units pledged to them), none without a run.
+) -> dict[int, tuple[float, float]]:
+    """Per village: (折合金额 of verified needs, of what was pledged to them), none without a run.
 
     The pledges counted are those of the live runs of the run's week ("week": the weekly run
     and the week's manual pledges), or of every live run whose week is in its year ("year").
     """
     wanted = _need_filter(
-        select(Need.village_id, func.sum(Need.quantity))
+        valued(select(Need.village_id, func.sum(Need.quantity * REF_VALUE)))
         .join(Village, Village.id == Need.village_id)
         .join(County, County.id == Village.county_id)
         .where(Need.verification == "verified", Need.status != "withdrawn")
@@ -135,9 +151,9 @@ def _village_coverage(
         which = [AllocationRun.status.in_(LIVE_RUNS), AllocationRun.week.like(f"{year}-%")]
     else:
         which = [AllocationRun.status.in_(LIVE_RUNS), AllocationRun.week == run.week]
-    totals = {v: (int(q or 0), 0) for v, q in session.execute(wanted)}
+    totals = {v: (float(q or 0), 0.0) for v, q in session.execute(wanted)}
     met = _need_filter(
-        select(Need.village_id, func.sum(Allocation.quantity))
+        valued(select(Need.village_id, func.sum(Allocation.quantity * REF_VALUE)))
         .join(Allocation, Allocation.need_id == Need.id)
         .join(AllocationRun, AllocationRun.id == Allocation.run_id)
         .join(Village, Village.id == Need.village_id)
@@ -151,9 +167,9 @@ def _village_coverage(
         .group_by(Need.village_id),
         filters,
     )
-    for village_id, quantity in session.execute(met):
-        wanted_units = totals.get(village_id, (0, 0))[0]
-        totals[village_id] = (wanted_units, int(quantity or 0))
+    for village_id, value in session.execute(met):
+        wanted_value = totals.get(village_id, (0.0, 0.0))[0]
+        totals[village_id] = (wanted_value, float(value or 0))
     return totals
 
 
@@ -166,7 +182,7 @@ def _bars(values: list[tuple[str, float, str]]) -> list[Bar]:
 def _dots(
     session: Session,
     projection: Projection,
-    coverage: dict[int, tuple[int, int]],
+    coverage: dict[int, tuple[float, float]],
     county: str | None,
 ) -> list[Dot]:
     """The villages with coordinates, in the county asked for, as coloured dots."""
@@ -180,7 +196,7 @@ def _dots(
         query = query.where(County.code == county)
     dots = []
     for village_id, name, code, lon, lat in session.execute(query):
-        wanted, met = coverage.get(village_id, (0, 0))
+        wanted, met = coverage.get(village_id, (0.0, 0.0))
         share = min(met / wanted, 1.0) if wanted else None
         x, y = projection.point(lon, lat)
         dots.append(Dot(village_id, name, code, x, y, share, colour(share)))
@@ -188,31 +204,32 @@ def _dots(
 
 
 def _county_bars(
-    session: Session, coverage: dict[int, tuple[int, int]], filters: DashboardFilter
+    session: Session, coverage: dict[int, tuple[float, float]], filters: DashboardFilter
 ) -> list[Bar]:
-    """Coverage of verified need units per county."""
+    """Coverage of verified needs per county, in 折合金额 (元)."""
     rows = session.execute(
         select(Village.id, County.name, County.code).join(County, County.id == Village.county_id)
     ).all()
-    counties: dict[str, list[int]] = {}
+    counties: dict[str, list[float]] = {}
     for village_id, name, code in rows:
         if filters.county and code != filters.county:
             continue
-        pair = counties.setdefault(name, [0, 0])
-        wanted, met = coverage.get(village_id, (0, 0))
+        pair = counties.setdefault(name, [0.0, 0.0])
+        wanted, met = coverage.get(village_id, (0.0, 0.0))
         pair[0] += wanted
         pair[1] += met
-    values = [
-        (name, min(met / wanted, 1.0) if wanted else 0.0, f"{met}/{wanted}")
+    return [
+        Bar(name, share, share, f"{met:.0f}/{wanted:.0f}", met=met, wanted=wanted)
         for name, (wanted, met) in sorted(counties.items())
+        for share in [min(met / wanted, 1.0) if wanted else 0.0]
     ]
-    return [Bar(label, value, value, note) for label, value, note in values]
 
 
 def _unmet_bars(session: Session, filters: DashboardFilter) -> list[Bar]:
-    """Units still wanted by open verified needs, per category (the label is the code)."""
+    """折合金额 (元) still wanted by open verified needs, per category (the label is the code):
+    units of different kinds are never added, their values are."""
     query = _need_filter(
-        select(Need.category_code, func.sum(Need.quantity - Need.allocated))
+        valued(select(Need.category_code, func.sum((Need.quantity - Need.allocated) * REF_VALUE)))
         .join(Village, Village.id == Need.village_id)
         .join(County, County.id == Village.county_id)
         .where(Need.verification == "verified", Need.status == "open")
@@ -220,7 +237,7 @@ def _unmet_bars(session: Session, filters: DashboardFilter) -> list[Bar]:
         .order_by(Need.category_code),
         filters,
     )
-    return _bars([(code, float(units or 0), "") for code, units in session.execute(query)])
+    return _bars([(code, float(value or 0), "") for code, value in session.execute(query)])
 
 
 def _kind_bars(session: Session, filters: DashboardFilter) -> list[Bar]:
@@ -281,20 +298,22 @@ def week_over_week(
     """Per committed or published week, oldest first: what was pledged and what confirmed."""
     live = Allocation.status != "cancelled"
     confirmed = Allocation.status == "confirmed"
-    query = _pledge_joins(
-        select(
-            AllocationRun.week,
-            func.count(Allocation.id),
-            func.sum(case((confirmed, 1), else_=0)),
-            func.sum(Allocation.quantity),
-            func.sum(case((confirmed, Allocation.quantity), else_=0)),
-            func.count(func.distinct(Need.village_id)),
-        ).select_from(Allocation)
+    query = valued(
+        _pledge_joins(
+            select(
+                AllocationRun.week,
+                func.count(Allocation.id),
+                func.sum(case((confirmed, 1), else_=0)),
+                func.sum(Allocation.quantity * REF_VALUE),
+                func.sum(case((confirmed, Allocation.quantity * REF_VALUE), else_=0.0)),
+                func.count(func.distinct(Need.village_id)),
+            ).select_from(Allocation)
+        )
     ).where(live)
     query = _scoped(query, filters, township_id).group_by(AllocationRun.week)
     rows = session.execute(query.order_by(AllocationRun.week)).all()
     return [
-        WeekPoint(week, int(n), int(c or 0), int(u or 0), int(cu or 0), int(v))
+        WeekPoint(week, int(n), int(c or 0), float(u or 0), float(cu or 0), int(v))
         for week, n, c, u, cu, v in rows
     ]
 

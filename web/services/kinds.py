@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from flask import g, has_request_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -61,6 +62,16 @@ def load_catalogue(session: Session) -> Catalogue:
     """Every stored kind, retired ones included, in catalogue order."""
     rows = session.scalars(select(KindRow).order_by(KindRow.position, KindRow.code))
     return Catalogue(tuple(as_kind(row) for row in rows))
+
+
+def request_catalogue(session: Session) -> Catalogue:
+    """The catalogue, loaded once per request (kept on flask.g); outside a request, loaded now."""
+    if not has_request_context():
+        return load_catalogue(session)
+    found = g.get("kind_catalogue")
+    if found is None:
+        found = g.kind_catalogue = load_catalogue(session)
+    return found
 
 
 def row_of(kind: Kind, position: int) -> KindRow:

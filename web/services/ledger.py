@@ -28,6 +28,7 @@ from web.models import (
 )
 from web.security import spreadsheet_rows
 from web.services import page_cache
+from web.services.dashboard import REF_VALUE, ItemKind, RootKind
 from web.services.delivery import overdue_clause, overdue_reason
 from web.services.listing import among
 
@@ -69,7 +70,8 @@ class LedgerRow:
     overdue: str | None = None  # 'dispatch' or 'confirm' when overdue for that step
     problem_note: str | None = None
     rating: int | None = None
-    item: str | None = None  # the need's kind, whose unit the quantity is counted in
+    item: str | None = None  # the need's kind: the quantity is in its unit
+    unit_zh: str = ""  # that unit in Chinese (the category root's without a kind), for exports
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def _ledger_query(
             Need.household_id,
             Need.category_code,
             Need.item_code,
+            func.coalesce(ItemKind.unit_zh, RootKind.unit_zh).label("unit_zh"),
             AllocationRun.committed_at,
         )
         .join(AllocationRun, AllocationRun.id == Allocation.run_id)
@@ -125,6 +128,8 @@ def _ledger_query(
         .join(Village, Village.id == Need.village_id)
         .join(town, town.id == Village.township_id)
         .join(County, County.id == Village.county_id)
+        .outerjoin(ItemKind, ItemKind.code == Need.item_code)
+        .outerjoin(RootKind, RootKind.code == Need.category_code)
         .where(AllocationRun.status.in_(("committed", "published")))
         .order_by(AllocationRun.week, Allocation.id)
     )
@@ -177,6 +182,7 @@ def _row(r: Any, now: datetime | None) -> LedgerRow:
         problem_note=r.problem_note,
         rating=r.rating,
         item=r.item_code,
+        unit_zh=r.unit_zh or "",
     )
 
 
@@ -313,6 +319,7 @@ class PublicPledge:
     category: str
     quantity: int
     state: str
+    item: str | None = None  # the need's kind: the quantity is in its unit
 
 
 @dataclass
@@ -321,7 +328,10 @@ class PublicSummary:
 
     pledges: int = 0
     villages_reached: int = 0
-    by_category: dict[str, int] = field(default_factory=dict)
+    by_category: dict[str, int] = field(default_factory=dict)  # the API's (units, as before)
+    # 折合金额 (元) per category: units of different kinds are never added on the page.
+    value_by_category: dict[str, float] = field(default_factory=dict)
+    by_kind: dict[str, int] = field(default_factory=dict)  # units, each in its kind's unit
     by_village: dict[str, list[PublicPledge]] = field(default_factory=dict)
     by_donor: dict[str, list[PublicPledge]] = field(default_factory=dict)
 
@@ -346,6 +356,8 @@ def public_summary(session: Session) -> PublicSummary:
             Allocation.quantity,
             Allocation.status,
             Need.village_id,
+            Need.item_code,
+            REF_VALUE,
         )
         .join(AllocationRun, AllocationRun.id == Allocation.run_id)
         .join(Offer, Offer.id == Allocation.offer_id)
@@ -353,11 +365,15 @@ def public_summary(session: Session) -> PublicSummary:
         .join(Need, Need.id == Allocation.need_id)
         .join(Village, Village.id == Need.village_id)
         .join(County, County.id == Village.county_id)
+        .outerjoin(ItemKind, ItemKind.code == Need.item_code)
+        .outerjoin(RootKind, RootKind.code == Need.category_code)
         .where(AllocationRun.status == "published", Allocation.status != "cancelled")
         .order_by(County.name, Village.name, AllocationRun.week, Allocation.id)
     )
     summary = PublicSummary()
     by_category: dict[str, int] = defaultdict(int)
+    value_by_category: dict[str, float] = defaultdict(float)
+    by_kind: dict[str, int] = defaultdict(int)
     villages: set[int] = set()
     for (
         week,
@@ -371,6 +387,8 @@ def public_summary(session: Session) -> PublicSummary:
         qty,
         state,
         vid,
+        item,
+        ref_value,
     ) in session.execute(query):
         pledge = PublicPledge(
             week=week,
@@ -382,14 +400,19 @@ def public_summary(session: Session) -> PublicSummary:
             category=category,
             quantity=qty,
             state=state,
+            item=item,
         )
         summary.by_village.setdefault(f"{county} {village}", []).append(pledge)
         summary.by_donor.setdefault(pledge.donor or kind, []).append(pledge)
         by_category[category] += qty
+        value_by_category[category] += qty * float(ref_value or 0)
+        by_kind[item or category] += qty
         villages.add(vid)
         summary.pledges += 1
     summary.villages_reached = len(villages)
     summary.by_category = dict(sorted(by_category.items()))
+    summary.value_by_category = dict(sorted(value_by_category.items()))
+    summary.by_kind = dict(sorted(by_kind.items()))
     summary.by_donor = dict(sorted(summary.by_donor.items()))
     return summary
 

@@ -70,6 +70,7 @@ def own_offers(session: Session, user: User) -> Sequence[Offer]:
         .where(Offer.organization_id == user.organization_id)
         .options(selectinload(Offer.items))  # the list names each offer's kinds
         .order_by(Offer.created_at.desc(), Offer.id.desc())
+        .options(selectinload(Offer.items))
     )
     return session.scalars(query).all()
 

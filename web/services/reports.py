@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.figures import reachable
+from matcher.kinds import Catalogue
 from optimizer import InvalidInstance, parse_instance, result_to_json
 from web.models import (
     Allocation,
@@ -32,6 +33,7 @@ from web.models import (
 from web.models.accounts import ORGANIZATION_KINDS
 from web.services import week as week_service
 from web.services.delivery import as_utc, overdue_reason
+from web.services.kinds import request_catalogue
 from web.services.week_instance import matcher_week, need_key, row_id
 
 REPORTABLE = ("committed", "published")
@@ -62,7 +64,8 @@ class PlanFigures:
     villages_reached: int
     villages_at_zero: int
     mean_coverage: float  # over reachable villages, the spec's coverage
-    unmet_by_category: dict[str, int]
+    unmet_by_category: dict[str, float]  # 折合金额 (元): units of different kinds never added
+    unmet_by_kind: dict[str, int]  # units, each in its kind's unit (a category's root: none named)
     checklist_closed: dict[str, int]  # 十一有一低于 item -> needs fully met
     by_kind: list[KindUse]
     pledges: int
@@ -101,7 +104,7 @@ class CountyRow:
     county: str
     villages: int
     pledges: int
-    by_category: dict[str, int]
+    value_by_category: dict[str, float]  # 折合金额 (元) of the pledges, per category
     confirmed: int
     overdue: int
     problems: int
@@ -135,6 +138,7 @@ def _plan_figures(
     checklist: Mapping[str, str],
     kinds: Mapping[str, str],
     reach_all: frozenset[str],
+    catalogue: Catalogue,
 ) -> PlanFigures:
     """The figures of one plan over the villages in scope (codes; None for the whole city)."""
 
@@ -156,10 +160,14 @@ def _plan_figures(
     }
     reach = {v for v in reach_all if inside(v)}
     reached = {needs[a["need"]]["village"] for a in mine}
-    unmet: dict[str, int] = defaultdict(int)
+    unmet: dict[str, float] = defaultdict(float)
+    unmet_kind: dict[str, int] = defaultdict(int)
     closed: dict[str, int] = defaultdict(int)
     for need_id, n in needs.items():
-        unmet[n["category"]] += n["quantity"] - given[need_id]
+        left = n["quantity"] - given[need_id]
+        unmet[n["category"]] += catalogue.value_in_yuan(n.get("item"), n["category"], left)
+        if left:
+            unmet_kind[n.get("item") or n["category"]] += left
         item = checklist.get(need_id)
         if item and given[need_id] >= n["quantity"]:
             closed[item] += 1
@@ -176,6 +184,7 @@ def _plan_figures(
         villages_at_zero=len(reach - reached),
         mean_coverage=_mean(coverage.get(v, 0.0) for v in reach) or 0.0,
         unmet_by_category=dict(sorted(unmet.items())),
+        unmet_by_kind=dict(sorted(unmet_kind.items())),
         checklist_closed=dict(sorted(closed.items())),
         by_kind=_kind_use(offers, mine, scope is not None, kinds),
         pledges=len(mine),
@@ -258,7 +267,10 @@ def _delivery(
 
 
 def _counties(
-    run: AllocationRun, pledges: list[tuple[Allocation, str, str]], now: datetime | None
+    run: AllocationRun,
+    pledges: list[tuple[Allocation, str, str]],
+    now: datetime | None,
+    catalogue: Catalogue,
 ) -> list[CountyRow]:
     """The run's live pledges grouped by county."""
     groups: dict[str, list[Allocation]] = defaultdict(list)
@@ -267,16 +279,17 @@ def _counties(
             groups[county].append(allocation)
     rows = []
     for county, items in sorted(groups.items()):
-        by_category: dict[str, int] = defaultdict(int)
+        by_category: dict[str, float] = defaultdict(float)
         for a in items:
-            by_category[a.need.category_code] += a.quantity
+            code = a.need.category_code
+            by_category[code] += catalogue.value_in_yuan(a.need.item_code, code, a.quantity)
         ratings = [float(a.rating) for a in items if a.rating is not None]
         rows.append(
             CountyRow(
                 county=county,
                 villages=len({a.need.village_id for a in items}),
                 pledges=len(items),
-                by_category=dict(sorted(by_category.items())),
+                value_by_category=dict(sorted(by_category.items())),
                 confirmed=sum(1 for a in items if a.status == "confirmed"),
                 overdue=sum(1 for a in items if overdue_reason(a, run.committed_at, now)),
                 problems=sum(1 for a in items if a.problem_note),
@@ -306,7 +319,7 @@ def reportable_run(session: Session, run_id: int) -> AllocationRun:
 
 
 def _plans(
-    session: Session, run: AllocationRun, township_id: int | None
+    session: Session, run: AllocationRun, township_id: int | None, catalogue: Catalogue
 ) -> tuple[PlanFigures | None, PlanFigures | None]:
     """The run's plan and the greedy baseline's on its stored input; (None, None) without."""
     instance: dict[str, Any] = dict(run.input or {})
@@ -342,12 +355,14 @@ def _plans(
     kinds = {o["id"]: kind_of.get(row_id(o["id"]), "") for o in instance["offers"]}
     reach_all = reachable(matcher_week(instance, []))  # type: ignore[arg-type]
     planned = list(run.output["allocations"])
-    plan = _plan_figures(instance, planned, scope, checklist, kinds, reach_all)
+    plan = _plan_figures(instance, planned, scope, checklist, kinds, reach_all, catalogue)
     greedy_allocations = _greedy_allocations(instance)
     greedy = (
         None
         if greedy_allocations is None
-        else _plan_figures(instance, greedy_allocations, scope, checklist, kinds, reach_all)
+        else _plan_figures(
+            instance, greedy_allocations, scope, checklist, kinds, reach_all, catalogue
+        )
     )
     return plan, greedy
 
@@ -365,7 +380,8 @@ def weekly_report(
     if township_id is not None:
         found = session.get(Township, township_id)
         township = found.name if found is not None else ""
-    plan, greedy = _plans(session, run, township_id)
+    catalogue = request_catalogue(session)
+    plan, greedy = _plans(session, run, township_id, catalogue)
     query = (
         select(Allocation, Organization.kind, County.name)
         .join(Offer, Offer.id == Allocation.offer_id)
@@ -386,7 +402,7 @@ def weekly_report(
         plan=plan,
         greedy=greedy,
         delivery=_delivery(run, pledges, now),
-        counties=_counties(run, pledges, now),
+        counties=_counties(run, pledges, now, catalogue),
         solver=dict((run.metrics or {}).get("optimizer", {})),
         greedy_solver={
             "objective": greedy_metrics.get("objective"),

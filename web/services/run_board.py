@@ -1,4 +1,5 @@
-"""What a run's allocation would look like on the map: coverage by village, county and category.
+"""What a run's allocation would look like on the map: coverage by village, county and category
+(in 折合金额, 元, since units of different kinds are never added).
 
 Works for a preview (from the run's stored input and output, nothing pledged yet) as for a
 committed run, so the administrator sees the map and charts before committing.
@@ -7,13 +8,16 @@ committed run, so the administrator sees the map and charts before committing.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.models import AllocationRun, Village
 from web.services.dashboard import Bar, DashboardFilter, Dot, _county_bars, _dots
+from web.services.kinds import request_catalogue
 from web.services.mapping import Outline, Projection, district_map
 
 
@@ -34,32 +38,37 @@ def run_board(session: Session, run: AllocationRun) -> RunBoard | None:
     """The map and charts of a run with a stored input and output; None before it has them."""
     if not run.input or not run.output:
         return None
-    village_of = {n["id"]: n["village"] for n in run.input.get("needs", [])}
-    category_of = {n["id"]: n["category"] for n in run.input.get("needs", [])}
-    wanted_by_code: dict[str, int] = defaultdict(int)
-    wanted_by_category: dict[str, int] = defaultdict(int)
-    for need in run.input.get("needs", []):
-        wanted_by_code[need["village"]] += int(need["quantity"])
-        wanted_by_category[need["category"]] += int(need["quantity"])
-    met_by_code: dict[str, int] = defaultdict(int)
-    met_by_category: dict[str, int] = defaultdict(int)
+    # Units of different kinds are added as 折合金额 (元): quantity × the kind's reference value.
+    catalogue = request_catalogue(session)
+    needs = {n["id"]: n for n in run.input.get("needs", [])}
+
+    def value(need: Mapping[str, Any], quantity: int) -> float:
+        return catalogue.value_in_yuan(need.get("item"), need["category"], quantity)
+
+    wanted_by_code: dict[str, float] = defaultdict(float)
+    wanted_by_category: dict[str, float] = defaultdict(float)
+    for need in needs.values():
+        wanted_by_code[need["village"]] += value(need, int(need["quantity"]))
+        wanted_by_category[need["category"]] += value(need, int(need["quantity"]))
+    met_by_code: dict[str, float] = defaultdict(float)
+    met_by_category: dict[str, float] = defaultdict(float)
     for item in run.output.get("allocations", []):
-        need = item["need"]
-        if need in village_of:
-            met_by_code[village_of[need]] += int(item["quantity"])
-            met_by_category[category_of[need]] += int(item["quantity"])
+        found = needs.get(item["need"])
+        if found is not None:
+            met_by_code[found["village"]] += value(found, int(item["quantity"]))
+            met_by_category[found["category"]] += value(found, int(item["quantity"]))
     ids = {code: vid for code, vid in session.execute(select(Village.code, Village.id))}
     coverage = {
-        ids[code]: (wanted, met_by_code.get(code, 0))
+        ids[code]: (wanted, met_by_code.get(code, 0.0))
         for code, wanted in wanted_by_code.items()
         if code in ids
     }
     projection, outlines = district_map()
     category_bars = [
-        Bar(code, met / wanted, met / wanted, f"{met}/{wanted}")
+        Bar(code, met / wanted, met / wanted, f"{met:.0f}/{wanted:.0f}", met=met, wanted=wanted)
         for code, wanted in sorted(wanted_by_category.items())
         if wanted
-        for met in [met_by_category.get(code, 0)]
+        for met in [met_by_category.get(code, 0.0)]
     ]
     return RunBoard(
         projection=projection,

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from web.auth import roles_required
 from web.extensions import db
 from web.forms import DecisionForm, ReceiptForm
+from web.i18n import is_english
 from web.models import Allocation, AllocationRun, Need, Offer
 from web.services.delivery import (
     CONFIRM_OVERDUE_DAYS,
@@ -26,6 +27,8 @@ from web.services.delivery import (
     overdue_reason,
     report_problem,
 )
+from web.services.explain import allocation_reasons, idle_offers
+from web.services.kinds import request_catalogue
 from web.services.uploads import MIMETYPES, path_of
 from web.services.week import WeekError
 from web.views.week import status_labels
@@ -59,7 +62,9 @@ def _listing() -> Select[tuple[Allocation]]:
         .options(
             selectinload(Allocation.run),
             selectinload(Allocation.offer).selectinload(Offer.organization),
+            selectinload(Allocation.offer).selectinload(Offer.items),
             selectinload(Allocation.need).selectinload(Need.village),
+            selectinload(Allocation.need).selectinload(Need.accepts),
         )
     )
 
@@ -106,9 +111,14 @@ def _photo_refused(error: UploadError) -> None:
 @roles_required("donor")
 def donor_allocations() -> str:
     """Where the organization's offers were allocated, and what is left to dispatch."""
+    catalogue = request_catalogue(db.session)
+    lang = "en" if is_english() else "zh"
+    allocations = db.session.scalars(_donor_query()).all()
     return render_template(
         "deliveries/donor.html",
-        allocations=db.session.scalars(_donor_query()).all(),
+        allocations=allocations,
+        reasons={a.id: allocation_reasons(a, catalogue, lang) for a in allocations},
+        idle=idle_offers(db.session, current_user.organization_id or 0, catalogue, lang),
         form=DecisionForm(),
     )
 

@@ -174,15 +174,18 @@ def _rows(run: AllocationRun) -> tuple[list[Row], int]:
             select(Allocation)
             .where(Allocation.run_id == run.id)
             .order_by(Allocation.id)
-            .options(selectinload(Allocation.offer), selectinload(Allocation.need))
+            .options(
+                selectinload(Allocation.offer).selectinload(Offer.items),
+                selectinload(Allocation.need).selectinload(Need.accepts),
+            )
         )
         allocations = list(db.session.scalars(query))
         rows = [Row(a.offer, a.need, a.quantity, a.km, a.value, a) for a in allocations]
         return rows[:SHOWN], len(rows)
     items = (run.output or {}).get("allocations", [])
     shown = items[:SHOWN]
-    offers = _by_id(Offer, {row_id(a["offer"]) for a in shown})
-    needs = _by_id(Need, {row_id(a["need"]) for a in shown})
+    offers = _by_id(Offer, {row_id(a["offer"]) for a in shown}, selectinload(Offer.items))
+    needs = _by_id(Need, {row_id(a["need"]) for a in shown}, selectinload(Need.accepts))
     rows = [
         Row(
             offers[row_id(a["offer"])],
@@ -196,9 +199,10 @@ def _rows(run: AllocationRun) -> tuple[list[Row], int]:
     return rows, len(items)
 
 
-def _by_id(model: Any, ids: set[int]) -> dict[int, Any]:
-    """Rows of `model` by id."""
-    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+def _by_id(model: Any, ids: set[int], *options: Any) -> dict[int, Any]:
+    """Rows of `model` by id (with these loader options)."""
+    query = select(model).where(model.id.in_(ids)).options(*options)
+    return {row.id: row for row in db.session.scalars(query)}
 
 
 @week.route("/admin/week", methods=["GET", "POST"])
