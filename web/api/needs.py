@@ -336,11 +336,6 @@ def update_need(call: Call, need_id: int) -> dict[str, Any]:
     values = {**need_json(need), **body.model_dump(exclude_unset=True)}
     values["household_id"] = need.household_id
     values["estimated_value"] = None  # kept as it is: the service does not change it
-    if values["accepts"] is None:
-        raise ApiError(
-            422, "Unprocessable Content", "accepts: may not be null (send [] for none)",
-            errors=[{"field": "accepts", "message": "may not be null (send [] for none)"}],
-        )  # fmt: skip
     changed = body.model_fields_set
     # Left out, the kind stays; one the platform recognised is recognised again from new text.
     recognise_again = need.item_inferred and bool(changed & {"category", "title", "description"})
