@@ -185,6 +185,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("reports.weekly", "GET"): only({"admin": "ok", "township": "ok", "auditor": "ok"}),
     # the REST API (/api/v1), with bearer tokens
     ("api.categories_view", "GET"): PUBLIC,
+    ("api.list_kinds", "GET"): PUBLIC,
     ("api.docs", "GET"): PUBLIC,
     ("api.openapi_json", "GET"): PUBLIC,
     ("api.totals_view", "GET"): PUBLIC,

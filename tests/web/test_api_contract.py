@@ -21,6 +21,7 @@ EXPECTED_ROLES: dict[str, tuple[str, ...] | None] = {
     "GET /villages/{village_id}": None,
     "GET /totals": None,
     "GET /categories": None,
+    "GET /kinds": None,
     "GET /me": ALL,
     "GET /offers": ("donor", *STAFF_READ),
     "POST /offers": ("donor",),
@@ -172,6 +173,13 @@ def test_openapi_document_describes_every_operation(api: Api) -> None:  # noqa: 
         "page",
         "per_page",
     } <= listing
+
+
+def test_openapi_document_passes_the_spec_validator(api: Api) -> None:  # noqa: F811
+    validator = pytest.importorskip("openapi_spec_validator")
+    doc = api.client.get("/api/v1/openapi.json").get_json()
+    problems = [e.message for e in validator.OpenAPIV31SpecValidator(doc).iter_errors()]
+    assert problems == []
 
 
 def test_docs_page_works_offline_under_the_csp(api: Api) -> None:  # noqa: F811

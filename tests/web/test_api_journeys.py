@@ -42,6 +42,7 @@ def test_journey_2_village_posts_a_need_and_township_verifies_it(api: Api) -> No
         "category": "education",
         "title": "留守儿童冬季助学",
         "description": "12名留守儿童需要冬季校服和文具",
+        "item": "education.stipend.compulsory",
         "quantity": 12,
         "urgency": 4,
         "deadline": "2027-01-15",

@@ -175,7 +175,10 @@ def test_micro_wish_names_a_household_of_the_village_by_id_only(
         )
         db.session.remove()
     assert own and other
-    wish = {**NEED, "title": "孩子冬天的棉鞋", "quantity": 1, "household_id": own}
+    wish = {
+        **NEED, "title": "孩子冬天的棉鞋", "item": "goods.living.winter_clothes", "quantity": 1,
+        "household_id": own,
+    }  # fmt: skip
     assert api.post("village", "/needs", wish).status_code == 422, "a wish needs its value"
     too_dear = api.post("village", "/needs", {**wish, "estimated_value": 501})
     assert too_dear.status_code == 422

@@ -5,7 +5,7 @@ Importing the resource modules registers their operations on the blueprint.
 
 from __future__ import annotations
 
-from web.api import account, allocations, docs, needs, offers, public, runs  # noqa: F401
+from web.api import account, allocations, docs, kinds, needs, offers, public, runs  # noqa: F401
 from web.api.blueprint import api, ops
 
 __all__ = ["api", "ops"]

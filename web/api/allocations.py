@@ -6,10 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from matcher.kinds import Catalogue
 from web.api.blueprint import ops
-from web.api.public import CategoryCode
+from web.api.kinds import kind_fields
 from web.api.registry import ApiError, Call
 from web.api.schemas import (
+    CategoryCode,
     Id,
     LongText,
     Moment,
@@ -24,6 +26,7 @@ from web.api.schemas import (
 from web.extensions import db
 from web.models import Allocation, User
 from web.services import delivery, listing
+from web.services.kinds import load_catalogue
 from web.services.week import NotAllowed, WeekError
 
 READERS = ("donor", "village", "township", "admin", "auditor")
@@ -73,6 +76,9 @@ class AllocationOut(Out):
     village: str
     category: str
     quantity: int
+    item: str | None = Field(description="the need's kind (null: a need not yet classified)")
+    item_name: str | None = Field(description="the kind's Chinese name")
+    unit: str = Field(description="the unit of quantity (Chinese): the kind's")
     km: float
     value: float
     status: str
@@ -87,9 +93,10 @@ class AllocationOut(Out):
 AllocationPage = Page[AllocationOut]
 
 
-def allocation_json(allocation: Allocation) -> dict[str, Any]:
-    """A pledge as the API shows it."""
+def allocation_json(allocation: Allocation, catalogue: Catalogue | None = None) -> dict[str, Any]:
+    """A pledge as the API shows it, its quantity in the unit of the need's kind."""
     offer, need = allocation.offer, allocation.need
+    catalogue = catalogue or load_catalogue(db.session)
     return {
         "id": allocation.id,
         "run_id": allocation.run_id,
@@ -106,6 +113,7 @@ def allocation_json(allocation: Allocation) -> dict[str, Any]:
         "village": need.village.name,
         "category": need.category_code,
         "quantity": allocation.quantity,
+        **kind_fields(catalogue, need.item_code, need.category_code),
         "km": allocation.km,
         "value": allocation.value,
         "status": allocation.status,
@@ -150,7 +158,8 @@ def list_allocations(call: Call) -> dict[str, Any]:
         status=q.status, week=q.week, organization_id=q.organization_id,
     )  # fmt: skip
     result = listing.allocations(db.session, call.actor, filters, q.page, q.per_page)
-    return page_of([allocation_json(a) for a in result.items], result.total, q)
+    catalogue = load_catalogue(db.session)
+    return page_of([allocation_json(a, catalogue) for a in result.items], result.total, q)
 
 
 @ops.operation(

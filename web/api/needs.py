@@ -9,9 +9,10 @@ from pydantic import Field
 
 from seeds.checklist import CHECKLIST_CODES
 from web.api.blueprint import ops
-from web.api.public import CategoryCode
+from web.api.kinds import KindCode, KindCodes, accepts_of, checked, kind_fields
 from web.api.registry import ApiError, Call
 from web.api.schemas import (
+    CategoryCode,
     Count,
     Id,
     LongText,
@@ -29,6 +30,7 @@ from web.extensions import db
 from web.models import Need
 from web.services import listing
 from web.services import needs as service
+from web.services.kinds import NeedKind, load_catalogue, need_kind
 
 READERS = ("village", "township", "admin", "auditor")
 ChecklistCode = Literal[CHECKLIST_CODES]  # type: ignore[valid-type]
@@ -59,6 +61,14 @@ class NeedIn(Strict):
     title: Annotated[Title, Field(min_length=1)]
     description: LongText = ""
     quantity: Count
+    item: KindCode | None = Field(
+        None,
+        description="its kind, of its category (GET /kinds); left out, the platform recognises "
+        "it from the title and answers item_inferred true, or 422 naming item when it cannot",
+    )
+    accepts: KindCodes = Field(
+        default_factory=list, description="alternative kinds it also takes, of its category"
+    )
     urgency: Urgency = 3
     deadline: date | None = None
     checklist_item: ChecklistCode | None = None
@@ -75,6 +85,14 @@ class NeedPatch(Strict):
     title: Annotated[Title, Field(min_length=1)] = None  # type: ignore[assignment]
     description: LongText = None  # type: ignore[assignment]
     quantity: Count = None  # type: ignore[assignment]
+    item: KindCode | None = Field(
+        None,
+        description="a new kind; null to have it recognised from the title. Left out, the kind "
+        "stays (recognised again from a changed title if it was recognised before)",
+    )
+    accepts: KindCodes = Field(  # type: ignore[assignment]
+        None, description="the alternative kinds; left out, they stay"
+    )
     urgency: Urgency = None  # type: ignore[assignment]
     deadline: date | None = None
     checklist_item: ChecklistCode | None = None
@@ -102,6 +120,11 @@ class NeedOut(Out):
     quantity: int
     allocated: int
     remaining: int
+    item: str | None = Field(description="its kind; null only for an old need not yet classified")
+    item_name: str | None = Field(description="the kind's Chinese name")
+    unit: str = Field(description="the unit of quantity, allocated and remaining (Chinese)")
+    accepts: list[str] = Field(description="alternative kinds it also takes")
+    item_inferred: bool = Field(description="true when the platform recognised the kind")
     urgency: int
     deadline: date | None
     checklist_item: str | None
@@ -129,15 +152,28 @@ NEED_REFUSALS = {
 def need_json(need: Need) -> dict[str, Any]:
     """A need as the API shows it."""
     village = need.village
-    return _need_fields(need, village.code, village.name, village.township.code)
+    kinds = _kinds(need, need.accept_codes, load_catalogue(db.session))
+    return _need_fields(need, village.code, village.name, village.township.code, kinds)
 
 
-def listed_need_json(listed: listing.ListedNeed) -> dict[str, Any]:
+def listed_need_json(listed: listing.ListedNeed, kinds: dict[str, Any]) -> dict[str, Any]:
     """A need of a list as the API shows it, the same as need_json."""
-    return _need_fields(listed.need, listed.village_code, listed.village, listed.township_code)
+    need = listed.need
+    return _need_fields(need, listed.village_code, listed.village, listed.township_code, kinds)
 
 
-def _need_fields(need: Any, village_code: str, village: str, township_code: str) -> dict[str, Any]:
+def _kinds(need: Any, accepts: list[str], catalogue: Any) -> dict[str, Any]:
+    """A need's kind fields: its kind, the kind's name and unit, its alternatives."""
+    return {
+        **kind_fields(catalogue, need.item_code, need.category_code),
+        "accepts": accepts,
+        "item_inferred": bool(need.item_inferred),
+    }
+
+
+def _need_fields(
+    need: Any, village_code: str, village: str, township_code: str, kinds: dict[str, Any]
+) -> dict[str, Any]:
     """The API's fields from a need's columns (a Need or a row of its table)."""
     return {
         "id": need.id,
@@ -151,6 +187,7 @@ def _need_fields(need: Any, village_code: str, village: str, township_code: str)
         "quantity": need.quantity,
         "allocated": need.allocated,
         "remaining": need.quantity - need.allocated,
+        **kinds,
         "urgency": need.urgency,
         "deadline": need.deadline,
         "checklist_item": need.checklist_item,
@@ -176,8 +213,8 @@ def _refused(error: service.NeedError) -> ApiError:
     return ApiError(status, title, detail, errors=errors, code=error.code)
 
 
-def _input(values: dict[str, Any]) -> service.NeedInput:
-    """The service's input from complete need fields."""
+def _input(values: dict[str, Any], kind: NeedKind) -> service.NeedInput:
+    """The service's input from complete need fields and the checked kind."""
     return service.NeedInput(
         category=values["category"],
         title=values["title"],
@@ -189,7 +226,18 @@ def _input(values: dict[str, Any]) -> service.NeedInput:
         household_id=values.get("household_id"),
         evidence=values.get("evidence", ""),
         estimated_value=values.get("estimated_value"),
+        item=kind.item,
+        accepts=kind.accepts,
+        item_inferred=kind.inferred,
     )
+
+
+def _kind_of(values: dict[str, Any], item: str | None, accepts: list[str]) -> NeedKind:
+    """The need's kind by the one rule (web.services.kinds.need_kind), or 422 naming the field."""
+    return checked(
+        need_kind, load_catalogue(db.session), values["category"], item, accepts,
+        title=values["title"], description=values["description"],
+    )  # fmt: skip
 
 
 def _no_duplicates(
@@ -233,7 +281,13 @@ def list_needs(call: Call) -> dict[str, Any]:
         status=q.status, verification=q.verification, week=q.week,
     )  # fmt: skip
     result = listing.needs(db.session, call.actor, filters, q.page, q.per_page)
-    return page_of([listed_need_json(n) for n in result.items], result.total, q)
+    catalogue = load_catalogue(db.session)
+    accepts = accepts_of(n.need.id for n in result.items)
+    items = [
+        listed_need_json(n, _kinds(n.need, accepts.get(n.need.id, []), catalogue))
+        for n in result.items
+    ]
+    return page_of(items, result.total, q)
 
 
 @ops.operation(
@@ -251,7 +305,8 @@ def create_need(call: Call) -> dict[str, Any]:
         )  # fmt: skip
     if call.actor.village_id is None:
         raise _refused(service.NeedError("no_village"))
-    data = _input(body.model_dump())
+    values = body.model_dump()
+    data = _input(values, _kind_of(values, body.item, body.accepts))
     _no_duplicates(call, data, body.confirm_duplicate, None)
     try:
         need = service.create_need(db.session, call.actor, data)
@@ -281,7 +336,14 @@ def update_need(call: Call, need_id: int) -> dict[str, Any]:
     values = {**need_json(need), **body.model_dump(exclude_unset=True)}
     values["household_id"] = need.household_id
     values["estimated_value"] = None  # kept as it is: the service does not change it
-    data = _input(values)
+    changed = body.model_fields_set
+    # Left out, the kind stays; one the platform recognised is recognised again from new text.
+    recognise_again = need.item_inferred and bool(changed & {"category", "title", "description"})
+    item = values["item"] if "item" in changed or not recognise_again else None
+    kind = _kind_of(values, item, values["accepts"])
+    if "item" not in changed and not recognise_again and need.item_inferred:
+        kind = NeedKind(kind.item, kind.accepts, inferred=True)  # still the platform's guess
+    data = _input(values, kind)
     _no_duplicates(call, data, body.confirm_duplicate, need.id)
     try:
         service.update_need(db.session, need, data)

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from web.api.blueprint import ops
-from web.api.public import CategoryCode
+from web.api.kinds import KindCodes, checked, items_of, unit
 from web.api.registry import ApiError, Call
 from web.api.schemas import (
+    CategoryCode,
     Count,
     Id,
     LongText,
@@ -28,6 +29,7 @@ from web.extensions import db
 from web.models import Offer
 from web.services import listing
 from web.services import offers as service
+from web.services.kinds import OfferKinds, load_catalogue, offer_kinds
 
 READERS = ("donor", "admin", "auditor")
 Latitude = Annotated[float, Field(ge=18, le=30, description="within Hezhou's wider region")]
@@ -53,6 +55,15 @@ class OfferIn(Strict):
     title: Annotated[Title, Field(min_length=1)]
     description: LongText = ""
     quantity: Count
+    items: KindCodes = Field(
+        default_factory=list,
+        description="the kinds it gives, of its category, all counted in one unit (GET /kinds); "
+        "none and not general: recognised from the title (items_inferred true), or 422 naming "
+        "items when they cannot be",
+    )
+    general: bool = Field(
+        False, description="true: any need of its category, naming no kinds (the donor's choice)"
+    )
     min_lot: Count = 1
     max_villages: Count | None = None
     indivisible: bool = False
@@ -91,6 +102,15 @@ class OfferPatch(Strict):
     title: Annotated[Title, Field(min_length=1)] = None  # type: ignore[assignment]
     description: LongText = None  # type: ignore[assignment]
     quantity: Count = None  # type: ignore[assignment]
+    items: KindCodes = Field(  # type: ignore[assignment]
+        None,
+        description="new kinds (a general offer then stops being general); [] to have them "
+        "recognised from the title. Left out, the kinds stay (recognised again from a changed "
+        "title if they were recognised before)",
+    )
+    general: bool = Field(  # type: ignore[assignment]
+        None, description="true makes it general (its kinds are dropped), false names kinds"
+    )
     min_lot: Count = None  # type: ignore[assignment]
     max_villages: Count | None = None
     indivisible: bool = None  # type: ignore[assignment]
@@ -114,6 +134,10 @@ class OfferOut(Out):
     quantity: int
     allocated: int
     remaining: int
+    items: list[str] = Field(description="the kinds it gives; empty when general")
+    general: bool = Field(description="any need of its category, by the donor's choice")
+    items_inferred: bool = Field(description="true when the platform recognised the kinds")
+    unit: str = Field(description="the unit of quantity, allocated and remaining (Chinese)")
     min_lot: int
     max_villages: int | None
     indivisible: bool
@@ -139,19 +163,33 @@ OFFER_REFUSALS = {
 def offer_json(offer: Offer) -> dict[str, Any]:
     """An offer as the API shows it."""
     counties = sorted(c.code for c in offer.counties)
+    kinds = _kinds(offer, offer.item_codes, load_catalogue(db.session))
     return _offer_fields(
-        offer, offer.organization.name, counties, sorted(v.id for v in offer.villages)
+        offer, offer.organization.name, counties, sorted(v.id for v in offer.villages), kinds
     )
 
 
-def listed_offer_json(listed: listing.ListedOffer) -> dict[str, Any]:
+def listed_offer_json(listed: listing.ListedOffer, kinds: dict[str, Any]) -> dict[str, Any]:
     """An offer of a list as the API shows it, the same as offer_json."""
-    return _offer_fields(listed.offer, listed.organization, listed.counties, listed.village_ids)
+    return _offer_fields(
+        listed.offer, listed.organization, listed.counties, listed.village_ids, kinds
+    )
+
+
+def _kinds(offer: Any, items: list[str], catalogue: Any) -> dict[str, Any]:
+    """An offer's kind fields: its kinds (all of one unit), general, and that unit."""
+    return {
+        "items": items,
+        "general": bool(offer.general),
+        "items_inferred": bool(offer.items_inferred),
+        "unit": unit(catalogue, items[0] if items else None, offer.category_code),
+    }
 
 
 def _offer_fields(
-    offer: Any, organization: str, counties: list[str], village_ids: list[int]
-) -> dict[str, Any]:
+    offer: Any, organization: str, counties: list[str], village_ids: list[int],
+    kinds: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
     """The API's fields from an offer's columns (an Offer or a row of its table)."""
     return {
         "id": offer.id,
@@ -163,6 +201,7 @@ def _offer_fields(
         "quantity": offer.quantity,
         "allocated": offer.allocated,
         "remaining": offer.quantity - offer.allocated,
+        **kinds,
         "min_lot": offer.min_lot,
         "max_villages": offer.max_villages,
         "indivisible": offer.indivisible,
@@ -196,8 +235,16 @@ def _known_counties(codes: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(codes))
 
 
-def _input(values: dict[str, Any]) -> service.OfferInput:
-    """The service's input from complete offer fields."""
+def _kinds_of(values: dict[str, Any], items: list[str], general: bool) -> OfferKinds:
+    """The offer's kinds by the one rule (web.services.kinds.offer_kinds), or 422 naming items."""
+    return checked(
+        offer_kinds, load_catalogue(db.session), values["category"], items, general=general,
+        title=values["title"], description=values["description"],
+    )  # fmt: skip
+
+
+def _input(values: dict[str, Any], kinds: OfferKinds) -> service.OfferInput:
+    """The service's input from complete offer fields and the checked kinds."""
     return service.OfferInput(
         category=values["category"],
         title=values["title"],
@@ -211,6 +258,9 @@ def _input(values: dict[str, Any]) -> service.OfferInput:
         dispatch_lon=values["dispatch_lon"],
         valid_from=values["valid_from"],
         valid_until=values["valid_until"],
+        items=kinds.items,
+        general=kinds.general,
+        items_inferred=kinds.inferred,
     )
 
 
@@ -257,7 +307,13 @@ def list_offers(call: Call) -> dict[str, Any]:
         organization_id=q.organization_id,
     )  # fmt: skip
     result = listing.offers(db.session, call.actor, filters, q.page, q.per_page)
-    return page_of([listed_offer_json(o) for o in result.items], result.total, q)
+    catalogue = load_catalogue(db.session)
+    items = items_of(o.offer.id for o in result.items)
+    offers = [
+        listed_offer_json(o, _kinds(o.offer, items.get(o.offer.id, []), catalogue))
+        for o in result.items
+    ]
+    return page_of(offers, result.total, q)
 
 
 @ops.operation(
@@ -267,7 +323,8 @@ def list_offers(call: Call) -> dict[str, Any]:
 def create_offer(call: Call) -> dict[str, Any]:
     """Post an offer for the caller's approved organization (409 if it looks like a duplicate)."""
     body: OfferIn = call.body
-    data = _input(body.model_dump())
+    values = body.model_dump()
+    data = _input(values, _kinds_of(values, body.items, body.general))
     _no_duplicates(call, data, body.confirm_duplicate, None)
     try:
         offer = service.create_offer(db.session, call.actor, data)
@@ -283,6 +340,22 @@ def create_offer(call: Call) -> dict[str, Any]:
 def get_offer(call: Call, offer_id: int) -> dict[str, Any]:
     """An offer of the caller's organization (any offer for administrators and auditors)."""
     return offer_json(_visible(call, offer_id))
+
+
+def _patched_kinds(offer: Offer, body: OfferPatch, values: dict[str, Any]) -> OfferKinds:
+    """The kinds of a changed offer: as sent; else kept (recognised again from a changed text
+    when the platform recognised them)."""
+    changed = body.model_fields_set
+    if changed & {"items", "general"}:
+        general = body.general if "general" in changed else False
+        items = body.items if "items" in changed else [] if general else offer.item_codes
+        return _kinds_of(values, items, general)
+    if offer.items_inferred and changed & {"category", "title", "description"}:
+        return _kinds_of(values, [], False)
+    kinds = _kinds_of(values, offer.item_codes, offer.general)
+    if offer.items_inferred and not kinds.inferred:  # still the platform's guess
+        kinds = OfferKinds(kinds.items, kinds.general, inferred=True)
+    return kinds
 
 
 @ops.operation(
@@ -306,7 +379,7 @@ def update_offer(call: Call, offer_id: int) -> dict[str, Any]:
     if problems:
         detail = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
         raise ApiError(422, "Unprocessable Content", detail, errors=problems)
-    data = _input(values)
+    data = _input(values, _patched_kinds(offer, body, values))
     _no_duplicates(call, data, body.confirm_duplicate, offer.id)
     try:
         service.update_offer(db.session, call.actor, offer, data)

@@ -45,7 +45,22 @@ def _schemas(registry: Registry) -> tuple[dict[tuple[type[BaseModel], str], Any]
             wanted.append((op.response, "serialization"))
     unique = list(dict.fromkeys(wanted))
     refs, top = models_json_schema(unique, ref_template=REF)
-    return refs, top.get("$defs", {})  # type: ignore[return-value]
+    defs: dict[str, Any] = top.get("$defs", {})
+    for schema in defs.values():
+        for name, prop in schema.get("properties", {}).items():
+            schema["properties"][name] = _valid_default(prop)
+    return refs, defs  # type: ignore[return-value]
+
+
+def _valid_default(schema: dict[str, Any]) -> dict[str, Any]:
+    """A PATCH field left out stays as it is: its `None` default is no value the field takes,
+    and a default must be valid against its schema (OpenAPI 3.1), so it is left out."""
+    if "default" not in schema or schema["default"] is not None:
+        return schema
+    branches = schema.get("anyOf", [])
+    if schema.get("type") == "null" or any(b.get("type") == "null" for b in branches):
+        return schema
+    return {k: v for k, v in schema.items() if k != "default"}
 
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 from sqlalchemy import select
 
 from matcher.categories import CATEGORIES
 from web.api.blueprint import ops
+from web.api.kinds import item_name, unit
 from web.api.registry import ApiError, Call
 from web.api.schemas import Out, Page, Paging, ShortText, page_of
 from web.extensions import db
 from web.models import Allocation, AllocationRun, Need, Offer, Organization, Village
+from web.services.kinds import load_catalogue
 from web.services.ledger import public_summary, published_count
 from web.services.villages import VillageFilter, list_villages
-
-CATEGORY_CODES = tuple(c.code for c in CATEGORIES)
-CategoryCode = Literal[CATEGORY_CODES]  # type: ignore[valid-type]
 
 
 class VillageQuery(Paging):
@@ -60,6 +57,9 @@ class PublicPledge(Out):
     is_wish: bool
     category: str
     quantity: int
+    item: str | None = Field(description="the need's kind")
+    item_name: str | None = Field(description="the kind's Chinese name")
+    unit: str = Field(description="the unit of quantity (Chinese): the kind's")
     status: str
 
 
@@ -142,6 +142,7 @@ def _published_pledges(village_id: int) -> list[dict[str, object]]:
         .where(Need.village_id == village_id, AllocationRun.status == "published")
         .order_by(AllocationRun.week, Allocation.id)
     )
+    catalogue = load_catalogue(db.session)
     return [
         {
             "id": allocation.id,
@@ -152,6 +153,9 @@ def _published_pledges(village_id: int) -> list[dict[str, object]]:
             "is_wish": need.is_wish,
             "category": need.category_code,
             "quantity": allocation.quantity,
+            "item": need.item_code,
+            "item_name": item_name(catalogue, need.item_code),
+            "unit": unit(catalogue, need.item_code, need.category_code),
             "status": allocation.status,
         }
         for allocation, week, donor, kind, need in rows

@@ -7,14 +7,17 @@ from typing import Annotated, Any, Literal
 
 from flask import current_app
 from pydantic import Field
+from sqlalchemy import select
 
 from web.api.access import setting
 from web.api.blueprint import ops
+from web.api.kinds import kind_fields
 from web.api.registry import ApiError, Call
 from web.api.schemas import Moment, Out, Page, Paging, Strict, Week, page_of
 from web.extensions import db
-from web.models import AllocationRun
+from web.models import AllocationRun, Need
 from web.services import jobs, listing
+from web.services.kinds import load_catalogue
 from web.services.week import (
     AlreadyCommitted,
     NotAllowed,
@@ -57,6 +60,9 @@ class Proposed(Out):
     offer_id: int
     need_id: int
     quantity: int
+    item: str | None = Field(description="the need's kind (null: a need of a run before kinds)")
+    item_name: str | None = Field(description="the kind's Chinese name")
+    unit: str = Field(description="the unit of quantity (Chinese): the kind's")
     km: float
     value: float
 
@@ -116,11 +122,16 @@ def _finite(value: Any) -> Any:
 
 def _proposed(run: AllocationRun) -> list[dict[str, Any]]:
     items = (run.output or {}).get("allocations", [])
+    if not items:
+        return []
+    kinds = _need_kinds(run, {row_id(item["need"]) for item in items})
+    catalogue = load_catalogue(db.session)
     return [
         {
             "offer_id": row_id(item["offer"]),
             "need_id": row_id(item["need"]),
             "quantity": int(item["quantity"]),
+            **kind_fields(catalogue, *kinds.get(row_id(item["need"]), (None, ""))),
             "km": _finite(float(item["km"])) or 0.0,
             "value": _finite(float(item["value"])) or 0.0,
         }
@@ -128,9 +139,28 @@ def _proposed(run: AllocationRun) -> list[dict[str, Any]]:
     ]
 
 
+def _need_kinds(run: AllocationRun, need_ids: set[int]) -> dict[int, tuple[str | None, str]]:
+    """Each need's kind and category as the run's instance gave them to the solver, else as
+    stored (a need left out of the instance's kinds)."""
+    found: dict[int, tuple[str | None, str]] = {}
+    for need in (run.input or {}).get("needs", []):
+        if need.get("item"):
+            found[row_id(need["id"])] = (need["item"], need["category"])
+    missing = sorted(need_ids - found.keys())
+    if missing:
+        rows = db.session.execute(
+            select(Need.id, Need.item_code, Need.category_code).where(
+                listing.among(db.session, Need.id, missing)
+            )
+        )
+        found.update({need_id: (item, category) for need_id, item, category in rows})
+    return found
+
+
 def run_json(run: AllocationRun, *, detail: bool = False) -> dict[str, Any]:
     """A run as the API shows it."""
-    proposed = _proposed(run)
+    proposed = _proposed(run) if detail else []
+    count = len(proposed) if detail else len((run.output or {}).get("allocations", []))
     state = jobs.progress_of(run)
     body = {
         "id": run.id,
@@ -146,7 +176,7 @@ def run_json(run: AllocationRun, *, detail: bool = False) -> dict[str, Any]:
         "created_at": run.created_at,
         "committed_at": run.committed_at,
         "published_at": run.published_at,
-        "allocation_count": len(proposed),
+        "allocation_count": count,
         "progress": {
             "stage": str(state["stage"]),
             "fraction": float(state["fraction"]),

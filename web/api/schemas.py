@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from matcher.categories import CATEGORIES
 
 # The database's integers are 32-bit: ids and counts above this are refused, not overflowed.
 MAX_INT = 2_147_483_647
@@ -63,6 +65,8 @@ Week = Annotated[
     Field(pattern=r"^[1-9][0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])$", examples=["2026-W48"]),
     AfterValidator(_real_week),
 ]
+CATEGORY_CODES = tuple(c.code for c in CATEGORIES)
+CategoryCode = Literal[CATEGORY_CODES]  # type: ignore[valid-type]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
 
 
