@@ -143,7 +143,7 @@ def test_a_kind_of_another_category_or_unit_or_name_fails_writing_nothing(
     report = import_file(db.session, "offers", data, donor)
     assert _problems(report) == [(2, "品类"), (3, "品类"), (4, "单位"), (5, "品类"), (6, "品类")]
     messages = [e.message for e in report.errors]
-    assert messages[0] == "品类「goods.agri.fertiliser」不属于类别「funds」"
+    assert messages[0] == "品类「化肥」（goods.agri.fertiliser）不属于类别「资金」"
     assert messages[1] == (
         "未知品类「茶树苗」：请填品类的中文名或编码，全部品类见模板的「品类表」工作表。"
         " 是不是 茶苗（goods.seedling.tea）？"
@@ -224,7 +224,7 @@ def test_needs_sheet_with_alternatives_and_wishes_by_household(demo_db: Flask) -
     report = import_file(db.session, "needs", bad, committee)
     assert _problems(report) == [(2, "替代品类"), (3, "品类"), (4, "品类"), (5, "单位")]
     messages = [e.message for e in report.errors]
-    assert messages[0] == "品类「funds.education」不属于类别「goods」"
+    assert messages[0] == "品类「助学资金」（funds.education）不属于类别「物资」"
     assert messages[1] == "一项需求只填一个品类；也可接受的其他品类请填在「替代品类」。"
     assert (
         messages[2] == "无法从标题「村里急需的东西」判断品类：请在「品类」填写品类的中文名或编码。"

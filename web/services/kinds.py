@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask import g, has_request_context
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -97,15 +98,30 @@ def seed_catalogue(session: Session) -> int:
     return added
 
 
+def _name(kind: Kind) -> str:
+    """A kind's name in the language messages are given in (Chinese outside a request)."""
+    try:
+        english = str(get_locale()) == "en"
+    except RuntimeError:  # no app: the CLI's default, Chinese
+        english = False
+    return kind.name_en if english else kind.name_zh
+
+
 def _known(catalogue: Catalogue, field: str, code: str, category: str) -> Kind:
     """The active kind of this category with this code, or KindError naming the field."""
     kind = catalogue.get(code)
     if kind is None:
         raise KindError(field, _("unknown kind %(code)s", code=code))
     if kind.category != category:
+        root = catalogue.get(category)
         raise KindError(
             field,
-            _("kind %(code)s is not of category %(category)s", code=code, category=category),
+            _(
+                "kind %(name)s (%(code)s) is not of category %(category)s",
+                name=_name(kind),
+                code=code,
+                category=_name(root) if root else category,
+            ),
         )
     if kind.retired:
         raise KindError(field, _("kind %(code)s is retired", code=code))
