@@ -13,13 +13,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from matcher.kinds import Kind
 from tests.web.conftest import Auth
+from tests.web.test_imports import _count, _user
 from tests.web.week_support import committed, memo_solver  # noqa: F401  (a fixture)
 from web.extensions import db
-from web.models import Need, Offer, User
+from web.models import Need, Offer
 from web.services.imports import export_table_of, import_file, table_bytes
 from web.services.kinds import kinds_by_code, load_catalogue, row_of
 
@@ -44,16 +45,6 @@ def _need(category: str, kind: str, accepts: str, title: str, **more: str) -> li
     if "key" in more:
         wish = [more["key"], "黄**", "120", "村两委 11 月入户核实"]
     return [category, kind, accepts, title, more.get("quantity", "1"), more.get("unit", ""), *wish]
-
-
-def _user(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username))
-    assert user is not None
-    return user
-
-
-def _count(model: Any, *where: Any) -> int:
-    return int(db.session.scalar(select(func.count(model.id)).where(*where)) or 0)
 
 
 def _newest_offer(title: str) -> Offer:
