@@ -157,3 +157,18 @@ def test_ledger_pages_keep_the_filters_and_count_the_total(
     for bad in ("page=0", "per_page=abc", "per_page=100000"):
         response = client.get(f"/ledger?{bad}")
         assert response.status_code == 400 and "per_page" in response.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("memo_solver")
+def test_a_micro_wish_is_marked_once_in_the_export(
+    demo_app: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    with demo_app.app_context():
+        committed()
+        db.session.commit()
+        db.session.remove()
+    auth.login("admin")
+    rows = list(csv.reader(io.StringIO(client.get("/ledger.csv").data.decode("utf-8-sig"))))
+    titles = [cell for row in rows[1:] for cell in row if cell.startswith("微心愿")]
+    assert titles, "the demo week pledges micro-wishes: the test proves nothing without them"
+    assert not [t for t in titles if t.startswith("微心愿：微心愿")]

@@ -448,6 +448,16 @@ def _yuan(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 2)
 
 
+WISH_LABEL = "微心愿："
+
+
+def _need_label(row: LedgerRow) -> str:
+    """The need's title, a micro-wish marked once (a committee may have written the mark itself)."""
+    if row.is_wish and not row.need.startswith(WISH_LABEL):
+        return WISH_LABEL + row.need
+    return row.need
+
+
 def export_table(rows: list[LedgerRow], catalogue: Catalogue) -> list[list[str | int | float]]:
     """The ledger as a header row and one row per pledge, for CSV and Excel: each quantity in
     its kind's unit, and its 折合金额 (quantity × the kind's reference value, in 元)."""
@@ -466,7 +476,7 @@ def export_table(rows: list[LedgerRow], catalogue: Catalogue) -> list[list[str |
                 r.county,
                 r.township,
                 r.village,
-                f"微心愿：{r.need}" if r.is_wish else r.need,
+                _need_label(r),
                 category.name_zh if category else r.category,
                 kind.name_zh if kind else "",
                 r.item or "",
