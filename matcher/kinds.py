@@ -114,12 +114,14 @@ class Catalogue:
         """Kinds with no children (what a need most often names)."""
         return tuple(k for k in self.kinds if k.code not in self.children)
 
-    def in_category(self, category: str) -> tuple[Kind, ...]:
-        """Every kind of one category, root first."""
-        return tuple(k for k in self.kinds if k.category == category)
-
     def active(self) -> Catalogue:
-        """The catalogue without retired kinds (what forms offer)."""
+        """The catalogue without retired kinds (what forms offer), built once per catalogue."""
+        return self._active
+
+    @cached_property
+    def _active(self) -> Catalogue:
+        if not any(k.retired for k in self.kinds):
+            return self
         return Catalogue(tuple(k for k in self.kinds if not k.retired))
 
     def problems(self) -> list[str]:

@@ -26,7 +26,7 @@ from web.api.schemas import (
 from web.extensions import db
 from web.models import Allocation, User
 from web.services import delivery, listing
-from web.services.kinds import load_catalogue
+from web.services.kinds import request_catalogue
 from web.services.week import NotAllowed, WeekError
 
 READERS = ("donor", "village", "township", "admin", "auditor")
@@ -96,7 +96,7 @@ AllocationPage = Page[AllocationOut]
 def allocation_json(allocation: Allocation, catalogue: Catalogue | None = None) -> dict[str, Any]:
     """A pledge as the API shows it, its quantity in the unit of the need's kind."""
     offer, need = allocation.offer, allocation.need
-    catalogue = catalogue or load_catalogue(db.session)
+    catalogue = catalogue or request_catalogue(db.session)
     return {
         "id": allocation.id,
         "run_id": allocation.run_id,
@@ -158,7 +158,7 @@ def list_allocations(call: Call) -> dict[str, Any]:
         status=q.status, week=q.week, organization_id=q.organization_id,
     )  # fmt: skip
     result = listing.allocations(db.session, call.actor, filters, q.page, q.per_page)
-    catalogue = load_catalogue(db.session)
+    catalogue = request_catalogue(db.session)
     return page_of([allocation_json(a, catalogue) for a in result.items], result.total, q)
 
 

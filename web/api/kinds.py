@@ -21,7 +21,7 @@ from web.api.registry import ApiError, Call
 from web.api.schemas import CategoryCode, Out, Strict
 from web.extensions import db
 from web.models import need_accepts, offer_items
-from web.services.kinds import KindError, load_catalogue
+from web.services.kinds import KindError, request_catalogue
 from web.services.listing import among
 
 KIND_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
@@ -72,7 +72,7 @@ def list_kinds(call: Call) -> dict[str, object]:
     """The catalogue of kinds (品类) a need's `item` and an offer's `items` name, with each
     kind's unit and reference value; active kinds only unless `include_retired`."""
     query: KindQuery = call.query
-    kinds = load_catalogue(db.session).kinds
+    kinds = request_catalogue(db.session).kinds
     return {
         "items": [
             _kind_json(k)

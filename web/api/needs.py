@@ -30,7 +30,7 @@ from web.extensions import db
 from web.models import Need
 from web.services import listing
 from web.services import needs as service
-from web.services.kinds import NeedKind, load_catalogue, need_kind
+from web.services.kinds import NeedKind, need_kind, request_catalogue
 
 READERS = ("village", "township", "admin", "auditor")
 ChecklistCode = Literal[CHECKLIST_CODES]  # type: ignore[valid-type]
@@ -152,7 +152,7 @@ NEED_REFUSALS = {
 def need_json(need: Need) -> dict[str, Any]:
     """A need as the API shows it."""
     village = need.village
-    kinds = _kinds(need, need.accept_codes, load_catalogue(db.session))
+    kinds = _kinds(need, need.accept_codes, request_catalogue(db.session))
     return _need_fields(need, village.code, village.name, village.township.code, kinds)
 
 
@@ -235,7 +235,7 @@ def _input(values: dict[str, Any], kind: NeedKind) -> service.NeedInput:
 def _kind_of(values: dict[str, Any], item: str | None, accepts: list[str]) -> NeedKind:
     """The need's kind by the one rule (web.services.kinds.need_kind), or 422 naming the field."""
     return checked(
-        need_kind, load_catalogue(db.session), values["category"], item, accepts,
+        need_kind, request_catalogue(db.session), values["category"], item, accepts,
         title=values["title"], description=values["description"],
     )  # fmt: skip
 
@@ -281,7 +281,7 @@ def list_needs(call: Call) -> dict[str, Any]:
         status=q.status, verification=q.verification, week=q.week,
     )  # fmt: skip
     result = listing.needs(db.session, call.actor, filters, q.page, q.per_page)
-    catalogue = load_catalogue(db.session)
+    catalogue = request_catalogue(db.session)
     accepts = accepts_of(n.need.id for n in result.items)
     items = [
         listed_need_json(n, _kinds(n.need, accepts.get(n.need.id, []), catalogue))

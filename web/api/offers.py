@@ -29,7 +29,7 @@ from web.extensions import db
 from web.models import Offer
 from web.services import listing
 from web.services import offers as service
-from web.services.kinds import OfferKinds, load_catalogue, offer_kinds
+from web.services.kinds import OfferKinds, offer_kinds, request_catalogue
 
 READERS = ("donor", "admin", "auditor")
 Latitude = Annotated[float, Field(ge=18, le=30, description="within Hezhou's wider region")]
@@ -163,7 +163,7 @@ OFFER_REFUSALS = {
 def offer_json(offer: Offer) -> dict[str, Any]:
     """An offer as the API shows it."""
     counties = sorted(c.code for c in offer.counties)
-    kinds = _kinds(offer, offer.item_codes, load_catalogue(db.session))
+    kinds = _kinds(offer, offer.item_codes, request_catalogue(db.session))
     return _offer_fields(
         offer, offer.organization.name, counties, sorted(v.id for v in offer.villages), kinds
     )
@@ -238,7 +238,7 @@ def _known_counties(codes: list[str]) -> tuple[str, ...]:
 def _kinds_of(values: dict[str, Any], items: list[str], general: bool) -> OfferKinds:
     """The offer's kinds by the one rule (web.services.kinds.offer_kinds), or 422 naming items."""
     return checked(
-        offer_kinds, load_catalogue(db.session), values["category"], items, general=general,
+        offer_kinds, request_catalogue(db.session), values["category"], items, general=general,
         title=values["title"], description=values["description"],
     )  # fmt: skip
 
@@ -307,7 +307,7 @@ def list_offers(call: Call) -> dict[str, Any]:
         organization_id=q.organization_id,
     )  # fmt: skip
     result = listing.offers(db.session, call.actor, filters, q.page, q.per_page)
-    catalogue = load_catalogue(db.session)
+    catalogue = request_catalogue(db.session)
     items = items_of(o.offer.id for o in result.items)
     offers = [
         listed_offer_json(o, _kinds(o.offer, items.get(o.offer.id, []), catalogue))

@@ -12,7 +12,7 @@ from web.api.registry import ApiError, Call
 from web.api.schemas import Out, Page, Paging, ShortText, page_of
 from web.extensions import db
 from web.models import Allocation, AllocationRun, Need, Offer, Organization, Village
-from web.services.kinds import load_catalogue
+from web.services.kinds import request_catalogue
 from web.services.ledger import public_summary, published_count
 from web.services.villages import VillageFilter, list_villages
 
@@ -142,7 +142,7 @@ def _published_pledges(village_id: int) -> list[dict[str, object]]:
         .where(Need.village_id == village_id, AllocationRun.status == "published")
         .order_by(AllocationRun.week, Allocation.id)
     )
-    catalogue = load_catalogue(db.session)
+    catalogue = request_catalogue(db.session)
     return [
         {
             "id": allocation.id,

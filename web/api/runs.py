@@ -17,7 +17,7 @@ from web.api.schemas import Moment, Out, Page, Paging, Strict, Week, page_of
 from web.extensions import db
 from web.models import AllocationRun, Need
 from web.services import jobs, listing
-from web.services.kinds import load_catalogue
+from web.services.kinds import request_catalogue
 from web.services.week import (
     AlreadyCommitted,
     NotAllowed,
@@ -125,7 +125,7 @@ def _proposed(run: AllocationRun) -> list[dict[str, Any]]:
     if not items:
         return []
     kinds = _need_kinds(run, {row_id(item["need"]) for item in items})
-    catalogue = load_catalogue(db.session)
+    catalogue = request_catalogue(db.session)
     return [
         {
             "offer_id": row_id(item["offer"]),

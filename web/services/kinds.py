@@ -15,7 +15,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.kinds import Catalogue, Kind, catalogue_of, covers
+from matcher.kinds import Catalogue, Kind, covers
 from matcher.recognize import best_kind
 from seeds.catalogue import LIST_SEPARATOR, hezhou_catalogue, split_list
 from web.models import Kind as KindRow
@@ -89,13 +89,11 @@ def row_of(kind: Kind, position: int) -> KindRow:
 def seed_catalogue(session: Session) -> int:
     """Add the starting catalogue's kinds that are missing (parents first); returns how many."""
     have = set(session.scalars(select(KindRow.code)))
-    added = 0
-    for kind in hezhou_catalogue().kinds:
-        if kind.code not in have:
-            session.add(row_of(kind, len(have) + added))
-            added += 1
-            session.flush()  # a child's parent row exists before the child's
-    return added
+    missing = [k for k in hezhou_catalogue().kinds if k.code not in have]
+    # Rows of one table are inserted in the order added: parents (listed first) before children.
+    session.add_all(row_of(kind, len(have) + i) for i, kind in enumerate(missing))
+    session.flush()
+    return len(missing)
 
 
 def _name(kind: Kind) -> str:
@@ -208,8 +206,3 @@ def kinds_by_code(session: Session, codes: Iterable[str]) -> list[KindRow]:
         return []
     rows = {r.code: r for r in session.scalars(select(KindRow).where(KindRow.code.in_(wanted)))}
     return [rows[c] for c in wanted if c in rows]
-
-
-def check_sound(kinds: Sequence[Kind]) -> Catalogue:
-    """A catalogue of these kinds, or ValueError listing what is wrong with the tree."""
-    return catalogue_of(kinds)

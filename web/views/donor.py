@@ -16,7 +16,7 @@ from web.forms import DecisionForm, OfferForm, RegisterOrganizationForm
 from web.i18n import category_name
 from web.models import Offer
 from web.services import offers as service
-from web.services.kinds import KindError, load_catalogue, offer_kinds
+from web.services.kinds import KindError, offer_kinds, request_catalogue
 from web.services.organizations import OrganizationError, can_post_offers, register_organization
 from web.views.kind_choices import kind_choices
 
@@ -42,7 +42,7 @@ def _offer_form(offer: Offer | None = None) -> OfferForm:
     form.counties.choices = [
         SelectChoice(code, name) for code, name in service.county_choices(db.session)
     ]
-    form.items.choices = kind_choices(load_catalogue(db.session), parents=True)
+    form.items.choices = kind_choices(request_catalogue(db.session), parents=True)
     if offer is not None and not form.is_submitted():
         form.category.data = offer.category_code
         form.items.data = offer.item_codes
@@ -62,7 +62,7 @@ def _input(form: OfferForm) -> service.OfferInput | None:
     category = form.category.data or ""
     try:
         kinds = offer_kinds(
-            load_catalogue(db.session), category, form.items.data,
+            request_catalogue(db.session), category, form.items.data,
             general=bool(form.general.data), title=form.title.data or "",
             description=form.description.data or "",
         )  # fmt: skip

@@ -35,7 +35,7 @@ from web.models import HelpRequest, Household, Need
 from web.services import households as service
 from web.services import needs as needs_service
 from web.services import uploads
-from web.services.kinds import KindError, load_catalogue, need_kind
+from web.services.kinds import KindError, need_kind, request_catalogue
 from web.views.kind_choices import kind_choices, kind_label
 
 household_admin = Blueprint("household_admin", __name__)
@@ -257,7 +257,7 @@ def _decide_page(
     decline_form: DeclineForm | None = None,
 ) -> str:
     suggested, others = service.merge_candidates(db.session, current_user, request)
-    catalogue = load_catalogue(db.session)
+    catalogue = request_catalogue(db.session)
     if accept_form is None:
         accept_form = AcceptForm(formdata=None)
         accept_form.title.data = request.what[:200]
@@ -339,7 +339,7 @@ def accept(request_id: int) -> Response | str:
     if not form.title.errors:
         try:
             kind = need_kind(
-                load_catalogue(db.session), request.category_code, form.item.data, (),
+                request_catalogue(db.session), request.category_code, form.item.data, (),
                 title=form.title.data or "", description=request.what,
             )  # fmt: skip
         except KindError as error:
@@ -393,7 +393,7 @@ def merge(request_id: int) -> Response | str:
 
 def _merge_kind_message(request: HelpRequest, need_id: int) -> str:
     """Why a request may not join a need of another kind, naming both kinds."""
-    catalogue = load_catalogue(db.session)
+    catalogue = request_catalogue(db.session)
     need = db.session.get(Need, need_id)
     asked = catalogue.get(request.item_code or "")
     has = catalogue.get(need.item_code or "") if need is not None else None

@@ -9,7 +9,7 @@ from matcher.categories import CATEGORY_CODES
 from matcher.recognize import THRESHOLD, recognize
 from web.auth import roles_required
 from web.extensions import db
-from web.services.kinds import load_catalogue
+from web.services.kinds import request_catalogue
 from web.views.kind_choices import kind_label
 
 kinds = Blueprint("kinds", __name__)
@@ -23,7 +23,7 @@ def guess() -> Response:
     category = request.args.get("category") or None
     if category not in CATEGORY_CODES:
         category = None
-    catalogue = load_catalogue(db.session).active()
+    catalogue = request_catalogue(db.session).active()
     guesses = recognize(title, "", catalogue, category)[:3]
     return jsonify(
         best=next((g.code for g in guesses if g.confidence >= THRESHOLD), None),

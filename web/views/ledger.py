@@ -11,7 +11,7 @@ from web.caching import cached_page
 from web.extensions import db
 from web.models.allocation import DELIVERY_STATES
 from web.services.delivery import CONFIRM_OVERDUE_DAYS, DISPATCH_OVERDUE_DAYS
-from web.services.kinds import load_catalogue
+from web.services.kinds import request_catalogue
 from web.services.ledger import (
     LedgerFilter,
     ledger_csv,
@@ -95,7 +95,7 @@ def as_csv() -> Response:
     """The filtered ledger as CSV (UTF-8 with BOM)."""
     rows = ledger_rows(db.session, _filters(), current_user)
     return _download(
-        ledger_csv(rows, load_catalogue(db.session)), "text/csv; charset=utf-8", "ledger.csv"
+        ledger_csv(rows, request_catalogue(db.session)), "text/csv; charset=utf-8", "ledger.csv"
     )
 
 
@@ -104,4 +104,4 @@ def as_csv() -> Response:
 def as_xlsx() -> Response:
     """The filtered ledger as an Excel workbook."""
     rows = ledger_rows(db.session, _filters(), current_user)
-    return _download(ledger_xlsx(rows, load_catalogue(db.session)), XLSX, "ledger.xlsx")
+    return _download(ledger_xlsx(rows, request_catalogue(db.session)), XLSX, "ledger.xlsx")

@@ -18,7 +18,7 @@ from web.i18n import category_name, is_english
 from web.models import Need
 from web.services import catalogue as catalogue_service
 from web.services import needs as service
-from web.services.kinds import KindError, load_catalogue, need_kind
+from web.services.kinds import KindError, need_kind, request_catalogue
 from web.views.kind_choices import kind_choices
 from web.views.pagination import BadPagination, parse_pagination
 
@@ -29,7 +29,7 @@ def _need_form(need: Need | None = None) -> NeedForm:
     """The need form with its choices (and the need's values on a first GET)."""
     form = NeedForm(obj=need) if need is not None else NeedForm()
     form.category.choices = [SelectChoice(c.code, category_name(c.code)) for c in CATEGORIES]
-    choices = kind_choices(load_catalogue(db.session), parents=False)
+    choices = kind_choices(request_catalogue(db.session), parents=False)
     form.item.choices = [SelectChoice("", _("Recognise it from the title")), *choices]
     form.accepts.choices = choices
     form.checklist_item.choices = [SelectChoice("", _("None"))] + [
@@ -50,7 +50,7 @@ def _need_input(form: NeedForm) -> service.NeedInput | None:
     category = form.category.data or ""
     try:
         kind = need_kind(
-            load_catalogue(db.session), category, form.item.data, form.accepts.data or (),
+            request_catalogue(db.session), category, form.item.data, form.accepts.data or (),
             title=form.title.data or "", description=form.description.data or "",
         )  # fmt: skip
     except KindError as error:
@@ -166,7 +166,7 @@ def new_wish() -> Response | str:
         SelectChoice(str(h.id), f"{h.display_name} ({h.people})")
         for h in service.households(db.session, _village_id())
     ]
-    catalogue = load_catalogue(db.session)
+    catalogue = request_catalogue(db.session)
     goods = [c for c in kind_choices(catalogue, parents=False) if c.value.startswith("goods.")]
     form.item.choices = [SelectChoice("", _("Recognise it from the wish")), *goods]
     if form.validate_on_submit():
@@ -249,7 +249,7 @@ def review() -> str:
 
 def _kind_forms(needs: list[Need]) -> dict[int, NeedKindForm]:
     """A kind picker per need waiting for its kind, offering the kinds of its category."""
-    choices = kind_choices(load_catalogue(db.session), parents=False)
+    choices = kind_choices(request_catalogue(db.session), parents=False)
     forms = {}
     for need in needs:
         form = NeedKindForm(formdata=None, prefix=f"n{need.id}")
@@ -279,7 +279,7 @@ def set_kind(need_id: int) -> Response:
         flash(_("%(title)s: pick its kind.", title=need.title), "error")
         return back
     try:
-        kind = need_kind(load_catalogue(db.session), need.category_code, form.item.data)
+        kind = need_kind(request_catalogue(db.session), need.category_code, form.item.data)
         catalogue_service.set_need_kind(db.session, need, kind)
     except (KindError, catalogue_service.CatalogueError) as error:
         flash(f"{need.title}：{error.message}", "error")
