@@ -6,17 +6,25 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install demo test test-fast lint bench bench-province bench-load clean translations
+.PHONY: install demo test test-fast lint lock bench bench-province bench-load clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools
 
-$(STAMP): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+# Every dependency at the version in requirements.lock (the lock is the constraint; the project
+# itself is installed editable). `make lock` refreshes the lock to the newest allowed versions.
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --upgrade --extra test \
+		--strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock setup.cfg
 
 demo: install
 	$(BIN)/duijie db upgrade
