@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from web.config import Settings, engine_options, normalise_database_url
+from web.config import Settings, engine_options, instance_path, normalise_database_url
 from web.extensions import babel, csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
@@ -15,7 +15,7 @@ MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the duijie app; `overrides` replaces configuration keys (tests use it)."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True)
     settings = Settings.from_env(Path(app.instance_path))
     app.config.update(settings.flask_config())
     if overrides:
@@ -24,6 +24,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     url = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(url)
+    register_observability(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -45,6 +46,14 @@ def register_proxy(app: Flask) -> None:
 
         proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
         app.wsgi_app = proxied  # type: ignore[method-assign]
+
+
+def register_observability(app: Flask) -> None:
+    """JSON logs with the request id, and the request metrics (web.observability); first, so
+    every other hook's lines carry the request id."""
+    from web.observability import init_app
+
+    init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

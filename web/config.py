@@ -34,6 +34,29 @@ def _whole_number(name: str) -> int:
     return int(raw)
 
 
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (case as given there) from the environment; the first when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return choices[0]
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise ValueError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+
+
+def instance_path() -> str | None:
+    """DUIJIE_INSTANCE_PATH made absolute (the folder of the SQLite file and the generated key);
+    None when unset: Flask's default, ./instance beside the package in a checkout."""
+    raw = os.environ.get("DUIJIE_INSTANCE_PATH", "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"DUIJIE_INSTANCE_PATH {raw!r} is not a folder")
+    return str(path)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from the environment, resolved once at start-up."""
@@ -50,6 +73,9 @@ class Settings:
     base_url: str | None = None
     https: bool = False
     page_cache: bool = True
+    log_format: str = "json"
+    log_level: str = "INFO"
+    metrics_allow: str | None = None
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -69,6 +95,9 @@ class Settings:
             https=os.environ.get("DUIJIE_HTTPS", "").strip().lower() in ("1", "true", "yes"),
             page_cache=os.environ.get("DUIJIE_PAGE_CACHE", "").strip().lower()
             not in ("0", "false", "no", "off"),
+            log_format=_choice("DUIJIE_LOG_FORMAT", ("json", "text")),
+            log_level=_choice("DUIJIE_LOG_LEVEL", ("INFO", "DEBUG", "WARNING", "ERROR")),
+            metrics_allow=os.environ.get("DUIJIE_METRICS_ALLOW") or None,
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -89,6 +118,10 @@ class Settings:
             "DUIJIE_HTTPS": self.https,
             # Rendered pages served again while nothing they show has changed (web.caching).
             "DUIJIE_PAGE_CACHE": self.page_cache,
+            # Logs and metrics (web.observability).
+            "DUIJIE_LOG_FORMAT": self.log_format,
+            "DUIJIE_LOG_LEVEL": self.log_level,
+            "DUIJIE_METRICS_ALLOW": self.metrics_allow,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

@@ -49,6 +49,10 @@ def _build(url: str, instance: Path, *, demo: bool) -> None:
     app = _make_app(url, instance)
     with app.app_context():
         db.create_all()
+        # Stamped at the migrations' head, as `duijie db upgrade` leaves it (/readyz checks).
+        from flask_migrate import stamp
+
+        stamp()
         seed(db.session, demo=demo)
         db.engine.dispose()
 

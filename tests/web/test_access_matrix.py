@@ -81,6 +81,9 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("transparency.index", "GET"): PUBLIC,
     ("dashboard.index", "GET"): only({"admin": "ok", "township": "ok", "auditor": "ok"}),
     ("health.healthz", "GET"): PUBLIC,
+    ("health.readyz", "GET"): PUBLIC,
+    # The test client is 127.0.0.1, inside DUIJIE_METRICS_ALLOW (others: 404, test_observability)
+    ("health.metrics", "GET"): PUBLIC,
     ("static", "GET"): PUBLIC,
     ("auth.login", "GET"): PUBLIC,
     ("auth.login", "POST"): PUBLIC,

@@ -216,6 +216,8 @@ def _enqueue(session: Session, run: AllocationRun, time_limit: float) -> None:
     if uses_redis(app):
         from rq import Queue
 
+        from web.observability import job_meta
+
         try:
             queue = Queue(queue_name(app), connection=redis_connection(app))
             job = queue.enqueue(
@@ -226,6 +228,7 @@ def _enqueue(session: Session, run: AllocationRun, time_limit: float) -> None:
                 result_ttl=86400,
                 failure_ttl=7 * 86400,
                 description=f"preview of week {run.week} (run {run.id})",
+                meta=job_meta(),  # the request id and user, for the worker's log lines
             )
         except Exception as error:  # redis.ConnectionError and friends: say so on the run
             _fail(session, run.id, f"{QUEUE_DOWN}: {error}")
@@ -625,6 +628,8 @@ def _enqueue_commit(session: Session, run: AllocationRun, job_id: str, actor_id:
     if uses_redis(app):
         from rq import Queue
 
+        from web.observability import job_meta
+
         try:
             queue = Queue(queue_name(app), connection=redis_connection(app))
             queue.enqueue(
@@ -637,6 +642,7 @@ def _enqueue_commit(session: Session, run: AllocationRun, job_id: str, actor_id:
                 result_ttl=86400,
                 failure_ttl=7 * 86400,
                 description=f"commit of week {run.week} (run {run.id})",
+                meta=job_meta(),  # the request id and user, for the worker's log lines
             )
         except Exception as error:  # redis.ConnectionError and friends
             _commit_failed(session, run.id, job_id, f"{QUEUE_DOWN}: {error}")
