@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from flask import Response, current_app, g, request
+from flask import Response, after_this_request, current_app, g, request
 
 from web.api.registry import ApiError
 from web.extensions import db
 from web.models import User
-from web.services import idempotency, throttle, tokens
+from web.services import idempotency, tokens
 
 if TYPE_CHECKING:
     from web.api.registry import Operation
@@ -93,28 +93,58 @@ def _redis_count(url: str, bucket: str, window: int) -> tuple[int, int]:
     return count, window - now % window
 
 
+def _memory_count(bucket: str, window: int) -> tuple[int, int]:
+    """Count this request in a fixed window in this process's memory: (count, seconds left).
+
+    Without Redis (one machine, `make demo`) the API's limit is counted per process: a read
+    never writes to the database for it. The windows of past periods are dropped as they end.
+    """
+    store = current_app.extensions.setdefault("duijie_api_counts", {"lock": threading.Lock()})
+    now = int(time.time())
+    period = now // window
+    with store["lock"]:
+        counts: dict[str, int] = store.setdefault(period, {})
+        for old in [key for key in store if key not in ("lock", period)]:
+            del store[old]
+        counts[bucket] = counts.get(bucket, 0) + 1
+        return counts[bucket], window - now % window
+
+
 def limit_rate() -> None:
-    """429 with Retry-After once the caller's requests in the window pass the limit."""
+    """429 with Retry-After once the caller's requests in the window pass the limit.
+
+    Counted in Redis when configured (shared by every process), else in this process's memory;
+    never in the database. Every answer says where the caller stands: RateLimit-Limit,
+    RateLimit-Remaining, RateLimit-Reset (seconds) and RateLimit-Policy.
+    """
     limit = int(setting("DUIJIE_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
     window = max(1, int(setting("DUIJIE_API_RATE_WINDOW", DEFAULT_RATE_WINDOW)))
     if limit <= 0:
         return
     bucket = _bucket()
     url = current_app.config.get("DUIJIE_REDIS_URL")
+    counted = None
     if url:
         try:
-            count, left = _redis_count(url, bucket, window)
-        except Exception:  # Redis down: fall back to the database's counter
-            current_app.logger.warning("API rate limit: Redis unavailable, using the database")
-        else:
-            if count > limit:
-                _too_many(limit, window, left)
-            return
-    verdict = throttle.check(db.session, bucket, limit, timedelta(seconds=window))
-    if not verdict.allowed:
-        _too_many(limit, window, verdict.retry_after)
-    throttle.record(db.session, bucket)
-    db.session.commit()
+            counted = _redis_count(url, bucket, window)
+        except Exception:  # Redis down: count in this process until it is back
+            current_app.logger.warning("API rate limit: Redis unavailable, counting in memory")
+    count, left = counted or _memory_count(bucket, window)
+    headers = {
+        "RateLimit-Limit": str(limit),
+        "RateLimit-Remaining": str(max(0, limit - count)),
+        "RateLimit-Reset": str(left),
+        "RateLimit-Policy": f"{limit};w={window}",
+    }
+
+    @after_this_request
+    def tell(response: Response) -> Response:
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    if count > limit:
+        _too_many(limit, window, left)
 
 
 def _too_many(limit: int, window: int, retry_after: int) -> None:
