@@ -227,3 +227,6 @@ def register(app: Flask) -> None:
     from web.commands_backup import register as register_backup_commands
 
     register_backup_commands(app)
+    from web.commands_ops import register as register_ops_commands
+
+    register_ops_commands(app)
