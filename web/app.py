@@ -70,6 +70,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.user_loader(load_user)
+    from web.i18n import remember_user_locale
+
+    app.before_request(remember_user_locale)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from web.extensions import db
@@ -34,12 +37,24 @@ def _actor(username: str | None) -> User | None:
     help="Who imports: an administrator (accounts, needs, villages), a vetted donor (its offers), "
     "a village committee (its needs).",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(["zh_CN", "en"]),
+    default=lambda: os.environ.get("DUIJIE_LANG") or "zh_CN",
+    show_default="DUIJIE_LANG, else zh_CN",
+    help="The language of the messages (the sheet's headers may be in either).",
+)
 @with_appcontext
-def import_command(kind: str, file: Path, username: str) -> None:
+def import_command(kind: str, file: Path, username: str, lang: str) -> None:
     """Import KIND from an XLSX or UTF-8 CSV FILE: every row checked, all or nothing.
 
     Exit 1 with one line per problem (row, column, what is wrong) when any row is invalid.
     """
+    with force_locale(lang):
+        _import(kind, file, username)
+
+
+def _import(kind: str, file: Path, username: str) -> None:
     from web.services.audit import acting_as
     from web.services.imports import ImportDenied, ImportFileError, import_file
 
@@ -51,19 +66,27 @@ def import_command(kind: str, file: Path, username: str) -> None:
     except (ImportDenied, ImportFileError) as error:
         raise click.ClickException(str(error)) from None
     for name in report.ignored_columns:
-        click.echo(f"已忽略不在模板中的列：{name}", err=True)
+        click.echo(_("Ignored a column that is not in the template: %(name)s", name=name), err=True)
     for recognised in report.recognised:  # the kinds filled from titles, for the user to check
         click.echo(str(recognised))
     if not report.ok:
         for problem in report.errors:
             click.echo(str(problem), err=True)
-        click.echo(f"{len(report.errors)} 处问题，什么也没有导入。", err=True)
+        click.echo(
+            _("%(count)s problems: nothing was imported.", count=len(report.errors)), err=True
+        )
         sys.exit(1)
-    click.echo(f"{report.rows} 行全部有效，已导入 {report.created} 条记录。")
+    click.echo(
+        _("All %(rows)s rows are valid: %(created)s records imported.",
+          rows=report.rows, created=report.created)
+    )  # fmt: skip
     if report.households_created:
-        click.echo(f"新登记贫困户 {report.households_created} 户。")
+        click.echo(
+            _("%(count)s poor households newly registered.", count=report.households_created)
+        )
     for account, password in report.passwords:
-        click.echo(f"初始密码 {account}\t{password}")
+        click.echo(_("Initial password %(account)s\t%(password)s", account=account,
+                     password=password))  # fmt: skip
 
 
 @click.command("export")

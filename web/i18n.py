@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_babel import get_locale
 
 from matcher.categories import BY_CODE, CATEGORIES
@@ -16,12 +16,38 @@ LOCALES = ("zh_CN", "en")
 
 def select_locale() -> str:
     """Pick the locale: an explicit ?lang=, then the session's choice, then Chinese."""
+    if not has_request_context():  # a command or a job: Chinese unless force_locale says
+        return "zh_CN"
     wanted = request.args.get("lang")
     if wanted in LOCALES:
         session["lang"] = wanted
         return wanted
     chosen = session.get("lang")
     return chosen if chosen in LOCALES else "zh_CN"
+
+
+def user_locale(user: Any) -> str:
+    """The language a user's notices and e-mail are written in: their choice, else Chinese."""
+    chosen = getattr(user, "locale", None)
+    return chosen if chosen in LOCALES else "zh_CN"
+
+
+def remember_user_locale() -> None:
+    """Keep a signed-in user's language choice on their account, for the notices sent to them.
+
+    Written only when the choice differs from what is stored: once per change, not per page.
+    """
+    from flask_login import current_user
+
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen not in LOCALES or not getattr(current_user, "is_authenticated", False):
+        return
+    if getattr(current_user, "role", None) == "household" or current_user.locale == chosen:
+        return
+    from web.extensions import db
+
+    current_user.locale = chosen
+    db.session.commit()
 
 
 def is_english() -> bool:

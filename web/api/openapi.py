@@ -31,7 +31,8 @@ tokens, or `duijie token create USERNAME`) sent as `Authorization: Bearer <token
 token acts with its user's role. Errors are `application/problem+json` (RFC 9457);
 validation errors list the fields under `errors`. Lists take `page` and `per_page` (at
 most 500) and answer `total`. Creates accept an `Idempotency-Key` header. Requests are
-rate-limited per token: a 429 carries `Retry-After`.
+rate-limited per token: every answer carries `RateLimit-Limit`, `RateLimit-Remaining` and
+`RateLimit-Reset`; a 429 carries `Retry-After`.
 """
 
 

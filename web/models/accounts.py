@@ -74,6 +74,9 @@ class User(Timestamped, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Where the e-mail outbox sends this user's notices, when mail is configured.
     email: Mapped[str | None] = mapped_column(String(254))
+    # The language of this user's notices and e-mail ("zh_CN" or "en"; NULL: Chinese), the one
+    # last chosen while signed in (web.i18n).
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     organization: Mapped[Organization | None] = relationship(back_populates="members")
     village: Mapped[Village | None] = relationship()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import IO
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import Session
 
@@ -185,7 +186,13 @@ def report_problem(session: Session, allocation_id: int, actor: User, note: str)
         allocation.problem_note = text
         allocation.problem_at = _now()
         pair = f"{allocation.offer.title} → {allocation.need.village.name}"
-        message = f"村委会报告对接（{pair}）有问题：{text}"
+
+        def message() -> str:
+            return _(
+                "The village committee reports a problem with the match (%(pair)s): %(note)s",
+                pair=pair, note=text,
+            )  # fmt: skip
+
         for user in organization_members(session, [allocation.offer.organization_id]):
             notify(session, user, "allocation_problem", message, link="/donor/allocations")
         return allocation
@@ -265,8 +272,11 @@ def _release(session: Session, allocation: Allocation) -> None:
 
 def _notify_cancel(session: Session, allocation: Allocation, reason: str) -> None:
     """Tell the donor's members and the village committee that a pledge was cancelled."""
-    pair = f"{allocation.offer.title} → {allocation.need.title}，{allocation.quantity}"
-    text = f"对接（{pair}）已取消：{reason}"
+    pair = f"{allocation.offer.title} → {allocation.need.title}, {allocation.quantity}"
+
+    def text() -> str:
+        return _("The match (%(pair)s) was cancelled: %(reason)s", pair=pair, reason=reason)
+
     users = organization_members(session, [allocation.offer.organization_id])
     users += village_committees(session, [allocation.need.village_id])
     for user in users:
@@ -311,7 +321,13 @@ def confirm_receipt_by_household(
         allocation.confirmed_at = now
         allocation.status = "confirmed"
         allocation.receipt_note = "农户本人确认收到"
-        text = f"微心愿「{allocation.need.title}」：农户已确认收到（对接 #{allocation.id}）"
+
+        def text() -> str:
+            return _(
+                "Micro-wish “%(title)s”: the household confirmed receipt (match #%(id)s)",
+                title=allocation.need.title, id=allocation.id,
+            )  # fmt: skip
+
         for user in village_committees(session, [allocation.need.village_id]):
             notify(session, user, "household_receipt", text)
         return allocation

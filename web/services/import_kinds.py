@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import has_request_context
-
 from matcher.kinds import Catalogue, Kind
 from web.i18n import is_english
 from web.services.kinds import recognise
@@ -42,8 +40,8 @@ class RecognisedKind:
     kind: Kind
 
     def __str__(self) -> str:
-        # Outside a request (the `duijie import` command) messages are Chinese, as the name.
-        english = has_request_context() and is_english()
+        # The command's language (`duijie import --lang`) or the request's.
+        english = is_english()
         name = self.kind.name_en if english else self.kind.name_zh
         return _(
             "Row %(row)s: the kind was recognised from the title “%(title)s” as %(name)s "

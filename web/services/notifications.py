@@ -2,27 +2,44 @@
 
 When mail is configured, each notice to a user with an e-mail address is also queued in the
 outbox in the same transaction (``duijie send-mail`` sends it).
+
+A notice is written in its recipient's language (``User.locale``, web.i18n.user_locale), not the
+language of whoever caused it: callers pass a function that writes the message, called once per
+recipient under that recipient's locale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flask import current_app, has_app_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from web.i18n import user_locale
 from web.models import Notification, User
 from web.services.outbox import queue_email
 
 
 def notify(
-    session: Session, user: User, kind: str, message: str, link: str | None = None
+    session: Session,
+    user: User,
+    kind: str,
+    message: Callable[[], str] | str,
+    link: str | None = None,
 ) -> Notification:
-    """Add a notification for one user (and its e-mail when mail is on); the caller commits."""
-    note = Notification(user_id=user.id, kind=kind, message=message, link=link)
-    session.add(note)
-    queue_email(session, user, message, _mail_body(message, link))
+    """Add a notification for one user (and its e-mail when mail is on); the caller commits.
+
+    ``message`` writes the text (through gettext); it is called in the user's language. A
+    plain string is sent as it is (text someone typed).
+    """
+    with force_locale(user_locale(user)):
+        text = message() if callable(message) else message
+        note = Notification(user_id=user.id, kind=kind, message=text, link=link)
+        session.add(note)
+        queue_email(session, user, text, _mail_body(text, link))
     return note
 
 
@@ -32,10 +49,14 @@ def _mail_body(message: str, link: str | None) -> str:
     if link:
         # The configured address, never the request's Host header (which a sender controls).
         base = (current_app.config.get("DUIJIE_BASE_URL") or "") if has_app_context() else ""
-        where = f"{base.rstrip('/')}{link}" if base else f"登录平台后打开 {link}"
-        lines += [f"查看详情：{where}", ""]
-    lines.append("这是贺州市社会扶贫资源对接平台（对接）自动发送的通知；")
-    lines.append("不想再收到邮件，可在平台“我的账户”页面删除电子邮箱。")
+        where = (
+            f"{base.rstrip('/')}{link}"
+            if base
+            else _("sign in to the platform and open %(link)s", link=link)
+        )
+        lines += [_("Details: %(where)s", where=where), ""]
+    lines.append(_("This notice was sent by the Hezhou social aid matching platform (duijie);"))
+    lines.append(_("to receive no more e-mail, delete your e-mail address on the My account page."))
     return "\n".join(lines)
 
 

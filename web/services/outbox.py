@@ -36,7 +36,6 @@ from sqlalchemy.orm import Session
 from web.models import OutboxEmail, User
 from web.models.base import utcnow
 
-SUBJECT_PREFIX = "【对接】"
 MAX_ERROR_LENGTH = 2000
 # A run's claim on a message it is sending: far longer than one message takes (every SMTP
 # step is bounded by the run's timeout), so a live run's claim is never taken for dead.
@@ -58,6 +57,13 @@ def mail_settings(config: Mapping[str, Any] | None = None) -> tuple[str, str] | 
     return (url, sender) if url and sender else None
 
 
+def subject_prefix() -> str:
+    """What every subject starts with, in the current language (the recipient's: notify)."""
+    from flask_babel import gettext as _
+
+    return _("[duijie] ")
+
+
 def queue_email(
     session: Session, user: User, subject: str, body: str, config: Mapping[str, Any] | None = None
 ) -> OutboxEmail | None:
@@ -72,7 +78,7 @@ def queue_email(
         first_line = first_line[:59] + "…"
     email = OutboxEmail(
         to_address=user.email,
-        subject=(SUBJECT_PREFIX + first_line)[:200],
+        subject=(subject_prefix() + first_line)[:200],
         body=body,
         attempts=0,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -149,7 +150,12 @@ def _run_for(session: Session, week: str, actor: User) -> AllocationRun:
 
 
 def _notify(session: Session, allocation: Allocation, offer: Offer, need: Need) -> None:
-    text = f"管理员手动对接：{offer.title} → {need.title}，{allocation.quantity}"
+    def text() -> str:
+        return _(
+            "Matched by hand by an administrator: %(offer)s → %(need)s, %(quantity)s",
+            offer=offer.title, need=need.title, quantity=allocation.quantity,
+        )  # fmt: skip
+
     users = organization_members(session, [offer.organization_id])
     users += village_committees(session, [need.village_id])
     for user in users:

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_app_context, has_request_context
-from flask_babel import force_locale, get_babel
 from flask_babel import gettext as babel_gettext
 
 
 def _(message: str, /, **values: Any) -> str:
-    """`message` translated now: in the request's language, else in the app's default one.
-
-    Outside a request (the `duijie import` command, a shell) the app's locale selector cannot
-    read the session, so the default locale (BABEL_DEFAULT_LOCALE, Chinese) is forced; with no
-    app at all there is no catalogue and the English text is returned.
-    """
-    if has_request_context() or not has_app_context():
-        return babel_gettext(message, **values)
-    with force_locale(get_babel().default_locale):
-        return babel_gettext(message, **values)
+    """`message` translated now: in the request's language, or the one a command forces
+    (`force_locale`, e.g. `duijie import --lang en`), else the app's default (Chinese:
+    web.i18n.select_locale outside a request); with no app at all, the English text."""
+    return babel_gettext(message, **values)

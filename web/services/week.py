@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -261,12 +262,26 @@ def _notify_run(session: Session, run: AllocationRun) -> None:
     by_village: Counter[int] = Counter(a.need.village_id for a in run.allocations)
     for user in organization_members(session, by_org):
         count = by_org[user.organization_id or 0]
-        text = f"第{run.week}周分配已发布：贵单位的捐赠共{count}笔对接，请按时发货并确认。"
-        notify(session, user, "run_published", text)
+
+        def to_donor(count: int = count) -> str:
+            return _(
+                "Allocations of week %(week)s are published: your organization's donations "
+                "make %(count)s matches; please dispatch them on time and confirm.",
+                week=run.week, count=count,
+            )  # fmt: skip
+
+        notify(session, user, "run_published", to_donor)
     for user in village_committees(session, by_village):
         count = by_village[user.village_id or 0]
-        text = f"第{run.week}周分配已发布：本村获得{count}笔帮扶，收到后请确认。"
-        notify(session, user, "run_published", text)
+
+        def to_village(count: int = count) -> str:
+            return _(
+                "Allocations of week %(week)s are published: your village receives %(count)s "
+                "matches; please confirm when they arrive.",
+                week=run.week, count=count,
+            )  # fmt: skip
+
+        notify(session, user, "run_published", to_village)
 
 
 def publish_run(session: Session, run_id: int, actor: User) -> AllocationRun:
