@@ -127,6 +127,18 @@ def cached_response(
     return answer(stored, "hit")
 
 
+def etag(kind: str, identity: str | None) -> str:
+    """The entity tag of a read: what its content depends on (the request_key: path, query,
+    caller, language) and the data version, within the minute (what follows the clock)."""
+    import hashlib
+    import time
+
+    version = page_cache.data_version(db.session)
+    minute = int(time.time() // PAGE_TTL)
+    basis = repr((request_key(kind, identity), version, minute)).encode()
+    return hashlib.sha256(basis).hexdigest()[:32]
+
+
 def cached_page(view: F) -> F:
     """Serve the view's page from the cache while its data version and caller are the same."""
 

@@ -89,3 +89,31 @@ def test_a_new_window_starts_a_new_count(api: Api, demo_app: Flask, monkeypatch:
     assert api.get("donor", "/me").status_code == 200
     store = demo_app.extensions["duijie_api_counts"]
     assert len([key for key in store if key != "lock"]) == 1  # the past window was dropped
+
+
+def test_reads_carry_an_etag_from_the_data_version(api: Api, demo_app: Flask) -> None:
+    first = api.get("admin", "/villages")
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag.startswith('"')
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    again = api.get("admin", "/villages", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == tag
+    # Another caller, another language or another query: another tag.
+    assert api.get(None, "/villages").headers["ETag"] != tag
+    assert api.get(None, "/villages").headers["Cache-Control"] == "no-cache"
+    assert api.get("admin", "/villages", query_string={"page": 2}).headers["ETag"] != tag
+    # A change to the data moves the tag: the old one gets the whole answer again.
+    made = api.post("admin", "/needs", json={})  # refused (an admin posts no need): no change
+    assert made.status_code >= 400
+    assert api.get("admin", "/villages", headers={"If-None-Match": tag}).status_code == 304
+    with demo_app.app_context():
+        from web.models import Village
+
+        village = db.session.scalars(select(Village).order_by(Village.id)).first()
+        assert village is not None
+        village.name = village.name + "村"
+        db.session.commit()
+    changed = api.get("admin", "/villages", headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    # Writes carry none.
+    assert "ETag" not in made.headers

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 
 from web.api.schemas import MAX_INT
-from web.caching import cached_response
+from web.caching import cached_response, etag
 from web.errors import problem
 from web.models import User
 
@@ -239,9 +239,7 @@ def run(op: Operation, kwargs: dict[str, Any]) -> Response:
             return replay
         if op.method == "GET" and op.tag in CACHED_TAGS:
             identity = None if user is None else f"{user.id}:{user.session_version}"
-            return cached_response(
-                f"api:{op.name}", lambda: _answer(op, call, kwargs), identity=identity
-            )
+            return _cached_read(op, call, kwargs, identity)
         try:
             response = _answer(op, call, kwargs)
         except ApiError as error:  # refused: a claimed Idempotency-Key is given back
@@ -250,6 +248,28 @@ def run(op: Operation, kwargs: dict[str, Any]) -> Response:
         return response
     except ApiError as error:
         return error.response()
+
+
+def _cached_read(
+    op: Operation, call: Call, kwargs: dict[str, Any], identity: str | None
+) -> Response:
+    """A read with an ETag from the data version: If-None-Match with it gets 304 (no body, no
+    rendering); Cache-Control makes clients and proxies ask again each time (private: the
+    answer depends on the token)."""
+    tag = etag(f"api:{op.name}", identity)
+    control = "private, no-cache" if identity else "no-cache"
+    if request.if_none_match.contains(tag):
+        not_modified = Response(status=304)
+        not_modified.set_etag(tag)
+        not_modified.headers["Cache-Control"] = control
+        return not_modified
+    response = cached_response(
+        f"api:{op.name}", lambda: _answer(op, call, kwargs), identity=identity
+    )
+    if response.status_code == 200:
+        response.set_etag(tag)
+        response.headers["Cache-Control"] = control
+    return response
 
 
 def _answer(op: Operation, call: Call, kwargs: dict[str, Any]) -> Response:
