@@ -72,3 +72,61 @@ def test_cli_prints_a_working_token_on_its_last_line(demo_app: Flask) -> None:
     assert answer.get_json()["role"] == "admin"
     missing = runner.invoke(args=["token", "create", "nobody"])
     assert missing.exit_code != 0 and "nobody" in missing.output
+
+
+def test_a_read_token_reads_and_is_refused_every_write(demo_app: Flask) -> None:
+    with demo_app.app_context():
+        donor = db.session.scalar(select(User).where(User.username == "donor"))
+        assert donor is not None
+        reader = tokens.create_token(db.session, donor, "dashboard", scope="read").secret
+        writer = tokens.create_token(db.session, donor, "erp", scope="write").secret
+        db.session.remove()
+    client = demo_app.test_client()
+    for secret in (reader, writer):
+        auth = {"Authorization": f"Bearer {secret}"}
+        assert client.get("/api/v1/offers", headers=auth).status_code == 200
+    # An empty offer: the write token gets as far as the validation, the read token not.
+    refused = client.post("/api/v1/offers", json={}, headers={"Authorization": f"Bearer {reader}"})
+    assert refused.status_code == 403 and "may only read" in refused.get_json()["detail"]
+    checked = client.post("/api/v1/offers", json={}, headers={"Authorization": f"Bearer {writer}"})
+    assert checked.status_code == 422
+
+
+def test_a_token_stops_working_when_it_expires(demo_app: Flask) -> None:
+    with demo_app.app_context():
+        donor = db.session.scalar(select(User).where(User.username == "donor"))
+        assert donor is not None
+        made = tokens.create_token(db.session, donor, "short", days=1)
+        ends = made.token.expires_at
+        assert ends is not None
+        for bad in ({"scope": "admin"}, {"days": 0}, {"days": 366}):
+            try:
+                tokens.create_token(db.session, donor, "bad", **bad)  # type: ignore[arg-type]
+            except tokens.TokenError as error:
+                assert error.code in ("scope", "days")
+            else:
+                raise AssertionError(f"{bad} was accepted")
+        made.token.expires_at = made.token.created_at  # its day is over
+        db.session.commit()
+        db.session.remove()
+    answer = demo_app.test_client().get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {made.secret}"}
+    )
+    assert answer.status_code == 401 and "expired" in answer.get_json()["detail"]
+
+
+def test_settings_page_makes_read_tokens_by_default_and_says_when_they_expire(
+    client: FlaskClient,
+) -> None:
+    client.post("/login", data={"username": "donor", "password": "demo-donor-2026"})
+    page = client.post("/account/tokens", data={"name": "reports", "days": "30"})
+    secret = re.search(r"dj_[A-Za-z0-9_-]{20,}", page.text)
+    assert secret is not None
+    listed = client.get("/account/tokens").text
+    assert "只读" in listed and "到期" in listed
+    refused = client.post(
+        "/api/v1/offers", json={}, headers={"Authorization": f"Bearer {secret.group(0)}"}
+    )
+    assert refused.status_code == 403
+    too_long = client.post("/account/tokens", data={"name": "x", "days": "400"})
+    assert too_long.status_code == 400 and "365" in too_long.text

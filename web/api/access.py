@@ -51,7 +51,8 @@ def authenticate() -> User | None:
     token = tokens.authenticate(db.session, secret.strip())
     if token is None:
         raise ApiError(
-            401, "Unauthorized", "the token is unknown, revoked or its user is inactive",
+            401, "Unauthorized",
+            "the token is unknown, revoked, expired or its user is inactive",
             headers=CHALLENGE,
         )  # fmt: skip
     g.api_token = token
@@ -59,13 +60,18 @@ def authenticate() -> User | None:
 
 
 def authorise(op: Operation, user: User | None) -> None:
-    """401 without a token on an operation that needs one; 403 for a role it does not allow."""
+    """401 without a token on an operation that needs one; 403 for a role it does not allow,
+    and for a read-only token on anything but a read."""
+    token = g.get("api_token")
+    if token is not None and token.scope == "read" and op.method not in ("GET", "HEAD"):
+        raise ApiError(403, "Forbidden", "this token may only read: make a write token for this")
     if op.roles is None:
         return
     if user is None:
         raise ApiError(401, "Unauthorized", "this operation needs a token", headers=CHALLENGE)
     if user.role not in op.roles:
         raise ApiError(403, "Forbidden", f"a {user.role} account may not do this")
+
 
 
 def _bucket() -> str:

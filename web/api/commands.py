@@ -19,13 +19,24 @@ def token_group() -> None:
 @token_group.command("create")
 @click.argument("username")
 @click.option("--name", default="cli", show_default=True, help="A name to tell the token apart.")
-def create_command(username: str, name: str) -> None:
+@click.option(
+    "--scope",
+    type=click.Choice(service.SCOPES),
+    default="write",
+    show_default=True,
+    help="read: GET only; write: whatever the user's role may do.",
+)
+@click.option(
+    "--days", type=click.IntRange(1, service.MAX_DAYS), default=service.DEFAULT_DAYS,
+    show_default=True, help="How long the token is valid.",
+)  # fmt: skip
+def create_command(username: str, name: str, scope: str, days: int) -> None:
     """Create a token for USERNAME and print it on the last line (it is shown only once)."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"no user {username!r}")
     try:
-        made = service.create_token(db.session, user, name)
+        made = service.create_token(db.session, user, name, scope=scope, days=days)
     except service.TokenError as error:
         reason = (
             "the user is inactive"
@@ -34,6 +45,8 @@ def create_command(username: str, name: str) -> None:
         )
         raise click.ClickException(reason) from None
     click.echo(
-        f"Token {made.token.prefix}… for {user.username} ({user.role}), shown only once:", err=True
+        f"Token {made.token.prefix}… for {user.username} ({user.role}), {scope}, valid "
+        f"{days} days, shown only once:",
+        err=True,
     )
     click.echo(made.secret)

@@ -113,5 +113,9 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "read": GET only; "write": whatever its user's role may do. Tokens expire (NULL: made
+    # before expiries, kept as they were).
+    scope: Mapped[str] = mapped_column(String(8), default="write", server_default="write")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()

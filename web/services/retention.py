@@ -12,7 +12,7 @@ idempotency_record   7        stored answers to creates sent with an Idempotency
                               comes within minutes); claims never answered (a crashed create)
 outbox_email         90       e-mail already sent (pending e-mail is never pruned)
 notification         365      in-app notices already read
-api_token            180      tokens revoked that long ago
+api_token            180      tokens revoked, or expired, that long ago
 household_code       30       one-time invitation codes expired that long ago (the hash is
                               cleared, the household stays)
 household_event      730      a household's history shown to its committee (kept at least 180)
@@ -116,7 +116,11 @@ RULES: dict[str, Rule] = {
         lambda cut: and_(Notification.read_at.is_not(None), Notification.read_at < cut),
     ),
     "api_token": Rule(
-        ApiToken, lambda cut: and_(ApiToken.revoked_at.is_not(None), ApiToken.revoked_at < cut)
+        ApiToken,
+        lambda cut: or_(
+            and_(ApiToken.revoked_at.is_not(None), ApiToken.revoked_at < cut),
+            and_(ApiToken.expires_at.is_not(None), ApiToken.expires_at < cut),
+        ),
     ),
     "household_code": Rule(
         Household,

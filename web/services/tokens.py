@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -19,6 +19,9 @@ TOKEN_PREFIX = "dj_"  # noqa: S105  (a marker, not a secret)
 SHOWN_CHARACTERS = 10
 # last_used_at is refreshed at most this often, sparing a write on every request.
 USE_RESOLUTION = timedelta(minutes=1)
+SCOPES = ("read", "write")
+DEFAULT_DAYS = 90  # a new token's lifetime unless another is chosen
+MAX_DAYS = 365
 
 
 class TokenError(ValueError):
@@ -42,20 +45,38 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create_token(session: Session, user: User, name: str) -> NewToken:
-    """Make a token for an active user; commits. The secret is returned once."""
+def create_token(
+    session: Session, user: User, name: str, *, scope: str = "write", days: int = DEFAULT_DAYS
+) -> NewToken:
+    """Make a token for an active user, with a scope and a lifetime of 1 to MAX_DAYS days;
+    commits. The secret is returned once."""
     name = name.strip()
     if not name or len(name) > 64:
         raise TokenError("name")
+    if scope not in SCOPES:
+        raise TokenError("scope")
+    if not 1 <= days <= MAX_DAYS:
+        raise TokenError("days")
     if not user.active:
         raise TokenError("inactive")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        user_id=user.id, name=name, prefix=secret[:SHOWN_CHARACTERS], token_hash=digest(secret)
-    )
+        user_id=user.id, name=name, prefix=secret[:SHOWN_CHARACTERS], token_hash=digest(secret),
+        scope=scope, expires_at=utcnow() + timedelta(days=days),
+    )  # fmt: skip
     session.add(token)
     session.commit()
     return NewToken(token, secret)
+
+
+def expired(token: ApiToken, now: datetime | None = None) -> bool:
+    """Whether the token's lifetime is over (a token made before expiries never is)."""
+    if token.expires_at is None:
+        return False
+    ends = token.expires_at
+    if ends.tzinfo is None:  # SQLite hands back naive UTC
+        ends = ends.replace(tzinfo=UTC)
+    return (now or utcnow()) >= ends
 
 
 def user_tokens(session: Session, user: User) -> Sequence[ApiToken]:
@@ -91,6 +112,8 @@ def authenticate(session: Session, secret: str) -> ApiToken | None:
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()
+    if expired(token, now):
+        return None
     last = token.last_used_at
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=now.tzinfo)

@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from web.extensions import db
 from web.services import tokens as service
@@ -24,6 +24,23 @@ class TokenForm(FlaskForm):
         _l("Token name"),
         validators=[DataRequired(_l("Please name the token.")), Length(max=64)],
     )
+    scope = SelectField(
+        _l("Access"),
+        choices=[
+            ("read", _l("Read only (GET)")),
+            ("write", _l("Read and write, as my role allows")),
+        ],
+        default="read",
+    )
+    days = IntegerField(
+        _l("Valid for (days)"),
+        default=service.DEFAULT_DAYS,
+        validators=[
+            Optional(),  # left empty: DEFAULT_DAYS
+            NumberRange(min=1, max=service.MAX_DAYS,
+                        message=_l("A token is valid for 1 to 365 days.")),
+        ],
+    )  # fmt: skip
     submit = SubmitField(_l("Create token"))
 
 
@@ -39,6 +56,7 @@ def _page(form: TokenForm, secret: str | None = None, status: int = 200) -> Resp
         revoke=RevokeForm(),
         tokens=service.user_tokens(db.session, current_user),
         secret=secret,
+        token_expired=service.expired,
     )
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
@@ -60,7 +78,10 @@ def create() -> Response:
     if not form.validate_on_submit():
         return _page(form, status=400)
     try:
-        made = service.create_token(db.session, current_user, form.name.data or "")
+        made = service.create_token(
+            db.session, current_user, form.name.data or "",
+            scope=form.scope.data or "read", days=form.days.data or service.DEFAULT_DAYS,
+        )  # fmt: skip
     except service.TokenError:
         flash(_("Please name the token."), "error")
         return _page(form, status=400)
