@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from web.extensions import db
@@ -27,8 +27,8 @@ class TokenForm(FlaskForm):
     scope = SelectField(
         _l("Access"),
         choices=[
-            ("read", _l("Read only (GET)")),
-            ("write", _l("Read and write, as my role allows")),
+            SelectChoice("read", _l("Read only (GET)")),
+            SelectChoice("write", _l("Read and write, as my role allows")),
         ],
         default="read",
     )
