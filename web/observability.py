@@ -58,6 +58,37 @@ def job_meta() -> dict[str, Any]:
     return {"request_id": request_id(), "user_id": _user_id()}
 
 
+def job_callbacks() -> dict[str, Any]:
+    """RQ callbacks that log a job's end with the request id it carries (in the work horse)."""
+    from rq import Callback
+
+    return {"on_success": Callback(job_succeeded), "on_failure": Callback(job_failed)}
+
+
+def _job_line(job: Any, message: str, level: int, **extra: Any) -> None:
+    meta = job.meta or {}
+    started = getattr(job, "started_at", None)
+    seconds = None
+    if started is not None:
+        began = started if started.tzinfo else started.replace(tzinfo=UTC)
+        seconds = round((datetime.now(UTC) - began).total_seconds(), 3)
+    logging.getLogger("web.jobs").log(
+        level, "%s: %s", message, job.description or job.id,
+        extra={"request_id": meta.get("request_id"), "user_id": meta.get("user_id"),
+               "job_id": job.id, "seconds": seconds, **extra},
+    )  # fmt: skip
+
+
+def job_succeeded(job: Any, connection: Any, result: Any, *args: Any, **kwargs: Any) -> None:
+    """RQ's success callback: one line saying the job is done, and how long it took."""
+    _job_line(job, "job done", logging.INFO, result=str(result)[:200])
+
+
+def job_failed(job: Any, connection: Any, kind: Any, value: Any, *args: Any) -> None:
+    """RQ's failure callback: one line naming the error (its traceback is RQ's own line)."""
+    _job_line(job, "job failed", logging.WARNING, error=getattr(kind, "__name__", str(kind)))
+
+
 def _current_job() -> Any:
     if "rq" not in sys.modules:
         return None

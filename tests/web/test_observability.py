@@ -196,3 +196,29 @@ def test_instance_folder_is_set_by_duijie_instance_path(
     monkeypatch.setenv("DUIJIE_INSTANCE_PATH", str(a_file))
     with pytest.raises(ValueError, match="DUIJIE_INSTANCE_PATH"):
         create_app()
+
+
+def test_a_jobs_end_is_logged_with_the_request_that_queued_it(demo_app: Flask) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "duijie-json")
+    stream = io.StringIO()
+    old = handler.setStream(stream)  # type: ignore[attr-defined]
+    job = SimpleNamespace(
+        id="duijie-run-4-1", description="preview of week 2026-W48 (run 4)",
+        meta={"request_id": "from-the-page", "user_id": 1},
+        started_at=datetime.now(UTC) - timedelta(seconds=5),
+    )  # fmt: skip
+    try:
+        observability.job_succeeded(job, None, "preview")
+        observability.job_failed(job, None, TimeoutError, TimeoutError("late"), None)
+    finally:
+        handler.setStream(old)  # type: ignore[attr-defined]
+    done, failed = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert done["message"] == "job done: preview of week 2026-W48 (run 4)"
+    assert done["request_id"] == failed["request_id"] == "from-the-page"
+    assert done["job_id"] == "duijie-run-4-1" and 5 <= done["seconds"] < 60
+    assert failed["level"] == "WARNING" and failed["error"] == "TimeoutError"
+    # Every job duijie queues asks for these callbacks.
+    callbacks = observability.job_callbacks()
+    assert set(callbacks) == {"on_success", "on_failure"}

@@ -216,7 +216,7 @@ def _enqueue(session: Session, run: AllocationRun, time_limit: float) -> None:
     if uses_redis(app):
         from rq import Queue
 
-        from web.observability import job_meta
+        from web.observability import job_callbacks, job_meta
 
         try:
             queue = Queue(queue_name(app), connection=redis_connection(app))
@@ -229,6 +229,7 @@ def _enqueue(session: Session, run: AllocationRun, time_limit: float) -> None:
                 failure_ttl=7 * 86400,
                 description=f"preview of week {run.week} (run {run.id})",
                 meta=job_meta(),  # the request id and user, for the worker's log lines
+                **job_callbacks(),
             )
         except Exception as error:  # redis.ConnectionError and friends: say so on the run
             _fail(session, run.id, f"{QUEUE_DOWN}: {error}")
@@ -628,7 +629,7 @@ def _enqueue_commit(session: Session, run: AllocationRun, job_id: str, actor_id:
     if uses_redis(app):
         from rq import Queue
 
-        from web.observability import job_meta
+        from web.observability import job_callbacks, job_meta
 
         try:
             queue = Queue(queue_name(app), connection=redis_connection(app))
@@ -643,6 +644,7 @@ def _enqueue_commit(session: Session, run: AllocationRun, job_id: str, actor_id:
                 failure_ttl=7 * 86400,
                 description=f"commit of week {run.week} (run {run.id})",
                 meta=job_meta(),  # the request id and user, for the worker's log lines
+                **job_callbacks(),
             )
         except Exception as error:  # redis.ConnectionError and friends
             _commit_failed(session, run.id, job_id, f"{QUEUE_DOWN}: {error}")
