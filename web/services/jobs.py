@@ -28,7 +28,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from optimizer import Progress
 from web.extensions import db
 from web.models import AllocationRun, User
+from web.services import distributed
 from web.services import week as week_service
 from web.services.audit import acting_as
 from web.services.locking import begin_write
@@ -65,6 +66,7 @@ __all__ = [
     "redis_connection",
     "request_cancel",
     "retry",
+    "spread_for",
     "start_commit",
     "start_preview",
     "uses_redis",
@@ -145,6 +147,23 @@ def redis_connection(app: Flask | None = None) -> Any:
     if url not in clients:
         clients[url] = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
     return clients[url]
+
+
+def spread_for(
+    app: Flask | None = None,
+    on_parts: Callable[[distributed.PartsProgress], None] | None = None,
+) -> distributed.Spread:
+    """Where this deployment's week parts go: its RQ queue (solved here, one by one, without
+    Redis); weeks of DUIJIE_DISTRIBUTE_PAIRS eligible pairs or more are cut into parts."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    threshold = int(app.config.get("DUIJIE_DISTRIBUTE_PAIRS") or distributed.DISTRIBUTE_PAIRS)
+    return distributed.Spread(
+        connection=redis_connection(app) if uses_redis(app) else None,
+        queue_name=queue_name(app),
+        steal=True,
+        threshold=threshold,
+        on_parts=on_parts,
+    )
 
 
 def start_preview(
@@ -327,7 +346,7 @@ def _claim_and_solve(
 
     def stage(name: str) -> None:
         tracker.set_stage(name)
-        if name == "solving":
+        if name in ("solving", "parts"):
             session.rollback()  # no transaction held open through the solve
 
     try:
@@ -339,7 +358,16 @@ def _claim_and_solve(
             progress=tracker.progress,
             should_stop=tracker.should_stop,
             stage=stage,
+            spread=spread_for(on_parts=tracker.parts),
         )
+    except distributed.Cancelled:
+        tracker.stop()
+        session.rollback()
+        return _finish(session, run_id, tracker, "cancelled", {})
+    except distributed.QueueUnavailable as error:
+        tracker.stop()
+        session.rollback()
+        return _finish(session, run_id, tracker, "failed", {"error": f"{QUEUE_DOWN}: {error}"})
     except WeekError as error:
         tracker.stop()
         session.rollback()
@@ -396,6 +424,17 @@ class Tracker:
                 self.state["objective"] = progress.objective
             if progress.bound is not None:
                 self.state["bound"] = progress.bound
+
+    def parts(self, parts: distributed.PartsProgress) -> None:
+        """The parts' progress of a week cut into parts: done / total, objective, bound."""
+        with self.lock:
+            self.state.update(
+                parts_done=parts.done,
+                parts_total=parts.total,
+                parts_lost=parts.lost,
+                objective=parts.objective,
+                bound=parts.bound,
+            )
 
     def set_stage(self, name: str) -> None:
         with self.lock:
@@ -460,6 +499,8 @@ def progress_of(run: AllocationRun) -> dict[str, Any]:
         fraction = 0.5 if progress.get("commit_started") else 0.1
     elif run.status in ("preview", "committed", "published"):
         fraction = 1.0
+    elif progress.get("stage") == "parts" and progress.get("parts_total"):
+        fraction = min(0.99, int(progress.get("parts_done") or 0) / int(progress["parts_total"]))
     elif time_limit > 0 and progress.get("stage") in ("solving", "greedy", "figures"):
         fraction = min(0.99, elapsed / (time_limit + 1.0))
     else:
@@ -478,6 +519,9 @@ def progress_of(run: AllocationRun) -> dict[str, Any]:
         "time_limit": time_limit,
         "objective": progress.get("objective"),
         "bound": progress.get("bound"),
+        "parts_done": progress.get("parts_done"),
+        "parts_total": progress.get("parts_total"),
+        "parts_lost": progress.get("parts_lost"),
         "fraction": round(fraction, 3),
         "cancel_requested": bool(run.cancel_requested),
         "done": run.status not in ACTIVE and commit != COMMITTING,
