@@ -88,12 +88,18 @@ def run_distributed(
     from web.services.distributed import (
         NoWorkers,
         QueueUnavailable,
+        part_seconds_from_env,
         solve_distributed,
         workers_on,
     )
 
     if not redis_url:
         stderr.write("no Redis is configured: set DUIJIE_REDIS_URL to send the parts to workers\n")
+        return EXIT_FAILED
+    try:
+        part_seconds = part_seconds_from_env()
+    except ValueError as error:
+        stderr.write(f"{error}\n")
         return EXIT_FAILED
     try:
         instance = load_instance(instance_path)
@@ -116,6 +122,7 @@ def run_distributed(
             steal=False,
             on_progress=bar,
             started=started,
+            part_seconds=part_seconds,
         )
     except NoWorkers as error:
         stderr.write(f"{error} on {_where(connection)}: start `duijie worker` (docs/deploy.md)\n")

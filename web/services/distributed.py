@@ -60,6 +60,7 @@ __all__ = [
     "Spread",
     "bound_job",
     "part_job",
+    "part_seconds_from_env",
     "plan_size",
     "solve_distributed",
 ]
@@ -74,7 +75,7 @@ OVERRUN_SECONDS = 30.0  # a part still running this long after its limit is stop
 POLL_SECONDS = 0.2
 RESULT_TTL = 3600  # part results stay in Redis this long (the coordinator reads them at once)
 MIN_PART_SECONDS = 0.5  # a part with less time than this left is not started
-PART_FLOOR_SECONDS = 0.3  # the least time a part is given
+PART_FLOOR_SECONDS = 0.1  # the least time a part is given (a tiny part needs no more)
 BUNDLE_SECONDS = 3.0  # small parts are sent in jobs of about this many seconds of limits
 BEAT_KEY = "duijie:part-beat:{}"
 
@@ -114,6 +115,7 @@ class Spread:
     steal: bool = True
     threshold: int = DISTRIBUTE_PAIRS
     on_parts: Callable[[PartsProgress], None] | None = None
+    part_seconds: float | None = None
 
 
 @dataclass
@@ -125,6 +127,20 @@ class Distributed:
     workers: list[str]
     lost: list[dict[str, Any]] = field(default_factory=list)  # parts given nothing, and why
     retried: int = 0
+
+
+def part_seconds_from_env() -> float | None:
+    """DUIJIE_PART_SECONDS: the longest time one part is given (unset: its share of the run)."""
+    raw = os.environ.get("DUIJIE_PART_SECONDS", "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"DUIJIE_PART_SECONDS must be a number of seconds, not {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"DUIJIE_PART_SECONDS must be positive, not {raw!r}")
+    return value
 
 
 def plan_size(instance: Instance) -> tuple[Any, int]:
@@ -174,17 +190,17 @@ def part_job(bundle: dict[str, Any], deadline: float) -> dict[str, Any]:
     return _with_heartbeat(lambda b: solve_bundle(b, deadline), bundle)
 
 
-def solve_bundle(bundle: dict[str, Any], deadline: float) -> dict[str, Any]:
-    """The parts of a bundle solved here: {"outputs": [solve_part's], "missed": [keys]}."""
+def solve_bundle(bundle: dict[str, Any], deadline: float, scale: float = 1.0) -> dict[str, Any]:
+    """The parts of a bundle solved here, each with its limit times `scale`:
+    {"outputs": [solve_part's], "missed": [keys]}."""
     outputs, missed = [], []
     for payload in bundle["parts"]:
         left = deadline - time.time()
         if left < MIN_PART_SECONDS:
             missed.append(payload["key"])
             continue
-        outputs.append(
-            solve_part({**payload, "time_limit": min(float(payload["time_limit"]), left)})
-        )
+        limit = max(PART_FLOOR_SECONDS, float(payload["time_limit"]) * scale)
+        outputs.append(solve_part({**payload, "time_limit": min(limit, left)}))
     return {"key": bundle["key"], "outputs": outputs, "missed": missed}
 
 
@@ -491,10 +507,37 @@ class _Coordinator:
                 if task.started is not None or not self.queue.remove(task.job_id):
                     continue  # a worker has it
                 self._forget_id(task.job_id)
-            task.output = solve_bundle(task.payload, self.deadline)
+            try:
+                task.output = solve_bundle(task.payload, self.deadline, self._scale(task))
+            except Exception as error:  # a failing part: tried again, then given nothing
+                log.exception("part %s failed here", task.payload["key"])
+                reason = f"{type(error).__name__}: {error}"
+                if self.queue is not None:
+                    self._again(task, reason)
+                else:
+                    task.attempts += 1
+                    task.errors.append(reason)
+                    if task.attempts >= MAX_ATTEMPTS:
+                        task.lost = f"it failed {task.attempts} times: {reason}"
+                return True
             task.output["worker"] = self.me
             return True
         return False
+
+    def _scale(self, task: _Task) -> float:
+        """Solving alone, the coordinator shortens a bundle's limits to its share of the time
+        left among the bundles still open, so a slow machine costs quality, not parts."""
+        if self.queue is not None:
+            return 1.0
+        size = sum(int(p.get("size") or 1) for p in task.payload["parts"])
+        open_size = sum(
+            int(p.get("size") or 1)
+            for t in self.tasks
+            if t.kind == "part" and t.open
+            for p in t.payload["parts"]
+        )
+        share = 0.7 * (self.deadline - time.time()) * size / max(1, open_size)
+        return min(1.0, max(0.0, share) / max(1e-6, float(task.payload["time_limit"])))
 
     def _forget_id(self, job_id: str) -> None:
         from rq.job import Job
@@ -529,11 +572,13 @@ def solve_distributed(
     started: float | None = None,
     plan: Any | None = None,
     seed: int = 0,
+    part_seconds: float | None = None,
 ) -> Distributed:
     """Solve the week as parts on the queue and merge them; see the module docstring.
 
     `time_limit` bounds the whole call's wall time from `started` (time.monotonic(), default
-    now), planning and merging included. Without `steal`, no listening worker is an error
+    now), planning and merging included. Each part gets its share of the workers' time,
+    `part_seconds` at most when given. Without `steal`, no listening worker is an error
     (NoWorkers) raised before anything is enqueued; Redis unreachable is QueueUnavailable.
     """
     began = started if started is not None else time.monotonic()
@@ -551,7 +596,8 @@ def solve_distributed(
     left = max(MIN_PART_SECONDS, parts_deadline - time.time())
     capacity = left * max(1, workers)
     payloads = part_payloads(instance, plan, 0.9 * capacity, seed)
-    _share_time(payloads, 0.6 * capacity, 0.8 * left)  # room for start-up and load
+    longest = min(0.8 * left, part_seconds or math.inf)
+    _share_time(payloads, 0.6 * capacity, longest)  # 0.6, 0.8: room for start-up and load
     from rq import get_current_job
 
     job = get_current_job()  # a preview's coordinator is itself a job on a worker
@@ -629,6 +675,7 @@ def _lost(payload: dict[str, Any], why: str) -> dict[str, Any]:
         "region": region,
         "kind": kind or None,
         "needs": len(needs),
+        "need_ids": [n["id"] for n in needs],
         "units": sum(int(n["quantity"]) for n in needs),
         "reason": why,
     }

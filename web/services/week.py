@@ -124,6 +124,7 @@ def solve_week(
             on_progress=spread.on_parts,
             started=started,
             plan=plan,
+            part_seconds=spread.part_seconds,
         )
         result = spread_out.result
         spread_info = {
