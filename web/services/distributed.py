@@ -270,6 +270,7 @@ class _Coordinator:
         self.token = f"{int(time.time())}-{secrets.token_hex(4)}"
         self.tasks: list[_Task] = []
         self.retried = 0
+        self.workers = 0  # workers listening when the run began (the coordinator's own included)
         self.parts_in: float | None = None  # when the last part came in
         self.queue: Any = None
         if connection is not None:
@@ -525,10 +526,9 @@ class _Coordinator:
         return False
 
     def _scale(self, task: _Task) -> float:
-        """Solving alone, the coordinator shortens a bundle's limits to its share of the time
-        left among the bundles still open, so a slow machine costs quality, not parts."""
-        if self.queue is not None:
-            return 1.0
+        """The coordinator shortens the limits of a bundle it solves itself to its share of the
+        time left among the bundles still open (with the workers' help), so that a slow machine
+        or busy workers cost quality, not parts."""
         size = sum(int(p.get("size") or 1) for p in task.payload["parts"])
         open_size = sum(
             int(p.get("size") or 1)
@@ -536,7 +536,8 @@ class _Coordinator:
             if t.kind == "part" and t.open
             for p in t.payload["parts"]
         )
-        share = 0.7 * (self.deadline - time.time()) * size / max(1, open_size)
+        helpers = max(1, self.workers)
+        share = 0.7 * helpers * (self.deadline - time.time()) * size / max(1, open_size)
         return min(1.0, max(0.0, share) / max(1e-6, float(task.payload["time_limit"])))
 
     def _forget_id(self, job_id: str) -> None:
@@ -605,6 +606,7 @@ def solve_distributed(
     coordinator = _Coordinator(
         instance, connection, queue_name, parts_deadline, steal, should_stop, on_progress, me
     )
+    coordinator.workers = workers
     coordinator.add("part", bundles(payloads, BUNDLE_SECONDS))
     if with_bound and connection is not None:
         coordinator.add("bound", bound_payloads(instance))
