@@ -29,7 +29,14 @@ from benchmarks.province_gen import generate as generate_province
 from optimizer import evaluate, load_instance
 from web.services import distributed, week
 
-from .test_jobs import REDIS_TEST_URL, forget_queue, redis_or_skip, stored
+from .test_jobs import (  # noqa: F401  (async_jobs: a fixture)
+    REDIS_TEST_URL,
+    async_jobs,
+    forget_queue,
+    redis_or_skip,
+    stored,
+    wait_for,
+)
 from .test_week_pages import policy_form, run_id
 
 BIN = Path(sys.executable).parent
@@ -93,6 +100,39 @@ def test_a_part_that_keeps_failing_is_given_nothing_and_named(
     block = page.text[page.text.index("lost-parts") :]
     block = block[: block.index("</div>")]
     assert "个部分没有分到任何资源" in block and f"<li>{named} · " in block
+
+
+def test_cancel_stops_the_parts_and_stores_nothing(
+    client: FlaskClient,
+    auth: Any,
+    cut_every_week: Flask,
+    async_jobs: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = distributed.solve_part
+    solved: list[str] = []
+
+    def slow(payload: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.3)
+        solved.append(payload["key"])
+        return real(payload)
+
+    monkeypatch.setattr(distributed, "solve_part", slow)
+    auth.login("admin")
+    run = run_id(client.post("/admin/week", data=policy_form(time_limit="60")))
+    state = wait_for(client, run, lambda s: (s["parts_done"] or 0) >= 2)
+    assert state["stage"] == "parts" and state["parts_total"] > 2
+    assert state["stage_label"] == "计算进程正在分部分求解"
+    page = client.get(f"/admin/runs/{run}")
+    assert "已求解的部分" in page.text
+    client.post(f"/admin/runs/{run}/cancel")
+    state = wait_for(client, run, lambda s: s["done"])
+    assert state["status"] == "cancelled"
+    done = len(solved)
+    time.sleep(1.0)
+    assert len(solved) == done < state["parts_total"]  # no part is solved after the cancel
+    found = stored(cut_every_week, run)
+    assert found.output is None and found.input is None
 
 
 def test_preview_time_limit_scales_with_the_week(
