@@ -9,8 +9,9 @@
 `--rq 1 2` adds the RQ path beside the process pool: `duijie worker` processes (1, then 2) on
 DUIJIE_REDIS_URL, a queue of their own, serve the parts of web.services.distributed's
 coordinator (`solve_distributed`, as `duijie solve --distributed` runs it) within a wall time
-limit of --rq-time-limit seconds (default: the budget over the workers, times 1.5, as the
-coordinator gives parts 60% of the workers' time and keeps the rest for start-up and merge);
+limit of --rq-time-limit seconds (default: the wall time the process pool took with as many
+workers in this run, so the two compare at equal wall time; without such a row, the budget over
+the workers times 1.5, as the coordinator gives parts 60% of the workers' time);
 its bound jobs run on the same workers when time allows. The workers are this measurement's
 child processes, so their memory and CPU are counted with it. `--villages/--needs/--offers`
 give a smaller week (the full province is very heavy for a shared 2-core machine).
@@ -268,8 +269,8 @@ def table(rows: list[dict[str, Any]], bound: float | None, greedy: float | None)
     base_rq = statistics.median(one_rq) if one_rq else None
     lines = [
         "| run | workers | wall s | CPU s | load | peak MB | maxrss MB | objective | / bound | "
-        "/ greedy | speed-up vs 1 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "/ greedy | speed-up vs 1 | parts lost |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         obj = r.get("objective")
@@ -285,7 +286,8 @@ def table(rows: list[dict[str, Any]], bound: float | None, greedy: float | None)
         lines.append(
             f"| {r['mode']} | {workers} | {r['wall']:.1f} | {r.get('cpu', 0):.0f} | "
             f"{r.get('load', 0):.1f} | {r['peak_mb']:.0f} | "
-            f"{r['maxrss_mb']:.0f} | {obj:,.1f} | {ratio} | {vs_greedy} | {speed} |"
+            f"{r['maxrss_mb']:.0f} | {obj:,.1f} | {ratio} | {vs_greedy} | {speed} | "
+            f"{len(r['lost']) if 'lost' in r else '-'} |"
         )
     return "\n".join(lines)
 
@@ -394,7 +396,14 @@ def main() -> None:
             rows.append(run("decomposed", path, workers, args.budget, args.seed))
             print(table(rows[-1:], bound, greedy).splitlines()[-1], flush=True)
         for workers in args.rq:
-            limit = args.rq_time_limit or 1.5 * args.budget / workers
+            # Same wall time as the process pool with as many workers, when it ran: the RQ
+            # coordinator is bounded by wall time, the pool by solver seconds.
+            pool = [
+                r["wall"] for r in rows if r["mode"] == "decomposed" and r["workers"] == workers
+            ]
+            limit = args.rq_time_limit or (
+                statistics.median(pool) if pool else 1.5 * args.budget / workers
+            )
             rows.append(run("rq", path, workers, limit, args.seed))
             print(table(rows[-1:], bound, greedy).splitlines()[-1], flush=True)
     solved = [r for r in rows if r["mode"] == "decomposed" and r.get("objective") is not None]

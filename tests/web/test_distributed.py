@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -340,3 +341,15 @@ def test_week_service_keeps_whole_weeks_below_the_threshold(demo_app: Flask) -> 
         db.session.remove()
     assert "distributed" not in fields["metrics"]
     assert fields["output"]["solver"]["method"] != "distributed"
+
+
+def test_allocate_cuts_a_large_week_and_says_how_its_parts_went(cut_every_week: Flask) -> None:
+    from seeds.demo import WEEK
+
+    done = cut_every_week.test_cli_runner().invoke(
+        args=["allocate", "--week", WEEK, "--time-limit", "30"]
+    )
+    assert done.exit_code == 0, done.output
+    parts = re.search(r"parts (\d+) / (\d+) solved by 1 worker\(s\), 0 retried", done.output)
+    assert parts is not None, done.output
+    assert int(parts.group(2)) > 1 and "Preview run" in done.output
