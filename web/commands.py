@@ -197,7 +197,8 @@ def audit_head_command() -> None:
 @click.option("--name", default=None, help="Worker name shown by RQ (default: host and pid).")
 @with_appcontext
 def worker_command(burst: bool, name: str | None) -> None:
-    """Run background jobs (weekly previews) from Redis; start any number, on any machine."""
+    """Run background jobs (weekly previews, the parts of a large week, commits) from Redis;
+    start any number, on any machine."""
     from rq import Queue, Worker
 
     from web.services.jobs import queue_name, redis_connection
