@@ -101,19 +101,20 @@ def run_distributed(
     except ValueError as error:
         stderr.write(f"{error}\n")
         return EXIT_FAILED
-    try:
-        instance = load_instance(instance_path)
-    except InvalidInstance as error:
-        for problem in error.problems:
-            stderr.write(f"{problem}\n")
-        return EXIT_INVALID
     from redis import Redis
 
     connection = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
     bar = PartsBar(stderr) if is_terminal(stderr) else None
     try:
+        # Workers first: with none listening the command fails at once, before reading the week.
         if workers_on(connection, queue) == 0:
             raise NoWorkers(f"no worker listens on the queue {queue!r}")
+        try:
+            instance = load_instance(instance_path)
+        except InvalidInstance as error:
+            for problem in error.problems:
+                stderr.write(f"{problem}\n")
+            return EXIT_INVALID
         solved = solve_distributed(
             instance,
             time_limit=time_limit,
