@@ -353,3 +353,20 @@ def test_allocate_cuts_a_large_week_and_says_how_its_parts_went(cut_every_week: 
     parts = re.search(r"parts (\d+) / (\d+) solved by 1 worker\(s\), 0 retried", done.output)
     assert parts is not None, done.output
     assert int(parts.group(2)) > 1 and "Preview run" in done.output
+
+
+def test_api_preview_takes_a_time_limit_within_the_weeks_cap(
+    cut_every_week: Flask,
+) -> None:
+    from seeds.demo import WEEK
+
+    from .test_api_helpers import Api
+
+    api = Api(cut_every_week)
+    refused = api.post("admin", "/runs", json={"week": WEEK, "time_limit": 121})
+    assert refused.status_code == 422 and "at most 120 seconds" in refused.get_json()["detail"]
+    started = api.post("admin", "/runs", json={"week": WEEK, "time_limit": 30})
+    assert started.status_code == 202, started.get_json()
+    run = api.get("admin", f"/runs/{started.get_json()['id']}").get_json()
+    assert run["status"] == "preview" and run["progress"]["time_limit"] == 30.0
+    assert run["progress"]["parts_total"] == run["metrics"]["distributed"]["parts"] > 1
