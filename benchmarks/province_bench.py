@@ -3,6 +3,18 @@
     python benchmarks/province_bench.py                    # one Guangxi-size week, seed 1
     python benchmarks/province_bench.py --workers 2 --repeat 3 --budget 480
     python benchmarks/province_bench.py --provinces 2 --workers 2   # the scaling run
+    DUIJIE_REDIS_URL=redis://127.0.0.1:6379/13 python benchmarks/province_bench.py \
+        --villages 1000 --needs 8000 --offers 2000 --workers 1 2 --rq 1 2 --budget 120
+
+`--rq 1 2` adds the RQ path beside the process pool: `duijie worker` processes (1, then 2) on
+DUIJIE_REDIS_URL, a queue of their own, serve the parts of web.services.distributed's
+coordinator (`solve_distributed`, as `duijie solve --distributed` runs it) within a wall time
+limit of --rq-time-limit seconds (default: the wall time the process pool took with as many
+workers in this run, so the two compare at equal wall time; without such a row, the budget over
+the workers times 1.5, as the coordinator gives parts 60% of the workers' time);
+its bound jobs run on the same workers when time allows. The workers are this measurement's
+child processes, so their memory and CPU are counted with it. `--villages/--needs/--offers`
+give a smaller week (the full province is very heavy for a shared 2-core machine).
 
 The week comes from province_gen.py (14 cities, 111 counties, 5,000 villages, 40,000 needs,
 10,000 offers). Each measurement runs in its own child process, which runs the parts on a
@@ -96,10 +108,92 @@ def prices_of(instance: Any, allocations: Any) -> dict[str, float]:
     return prices
 
 
+def _rq_workers(count: int, queue: str, folder: Path) -> list[subprocess.Popen[bytes]]:
+    """Start `count` duijie workers on a queue of their own; wait until they listen."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    env = {
+        **os.environ,
+        "DUIJIE_QUEUE": queue,
+        "DUIJIE_DATABASE_URL": f"sqlite:///{folder / 'bench-worker.sqlite3'}",
+        "DUIJIE_SECRET_KEY": os.environ.get("DUIJIE_SECRET_KEY", "bench"),
+    }
+    duijie = str(Path(sys.executable).parent / "duijie")
+    workers = [
+        subprocess.Popen(
+            [duijie, "worker", "--name", f"{queue}-{k}"],
+            env=env,
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for k in range(count)
+    ]
+    connection = Redis.from_url(os.environ["DUIJIE_REDIS_URL"])
+    deadline = time.monotonic() + 120
+    while Worker.count(queue=Queue(queue, connection=connection)) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the duijie workers did not start")
+        time.sleep(0.2)
+    return workers
+
+
+def work_rq(path: str, workers: int, time_limit: float) -> dict[str, Any]:
+    """The RQ path: `workers` duijie workers serve the coordinator's parts."""
+    import secrets
+
+    from redis import Redis
+
+    from optimizer import evaluate, load_instance
+    from web.services.distributed import solve_distributed
+
+    queue = f"duijie-bench-{secrets.token_hex(4)}"
+    instance = load_instance(path)
+    sampler = _Sampler()
+    sampler.start()
+    pool = _rq_workers(workers, queue, Path(path).parent)
+    connection = Redis.from_url(os.environ["DUIJIE_REDIS_URL"])
+    start = time.perf_counter()
+    try:
+        solved = solve_distributed(
+            instance, time_limit=time_limit, connection=connection, queue_name=queue, steal=False
+        )
+    finally:
+        wall = time.perf_counter() - start
+        for process in pool:
+            process.terminate()
+        for process in pool:
+            process.wait(timeout=60)
+        for key in connection.scan_iter(match=f"rq:*{queue}*"):
+            connection.delete(key)
+    checked = evaluate(instance, solved.result.allocations)
+    assert checked.feasible, checked.violations[:5]
+    sampler.done.set()
+    sampler.join()
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return {
+        "objective": checked.objective,
+        "bound_rq": solved.result.bound,
+        "metrics": dict(solved.result.metrics),
+        "lost": [p["key"] for p in solved.lost],
+        "wall": wall,
+        "time_limit": time_limit,
+        "peak_mb": max(sampler.peak, own),
+        "maxrss_mb": own + kids,
+        "cpu": sum(u.ru_utime + u.ru_stime for u in used),
+        "load": os.getloadavg()[0],
+    }
+
+
 def work(
     mode: str, path: str, workers: int, budget: float, seed: int, prices: str | None = None
 ) -> dict[str, Any]:
     """One measurement in this (child) process."""
+    if mode == "rq":
+        return work_rq(path, workers, budget)
     from optimizer import evaluate, load_instance, solve_greedy
     from optimizer.decompose import bound_part, bound_payloads, combine_bounds, solve_decomposed
 
@@ -171,10 +265,12 @@ def run(
 def table(rows: list[dict[str, Any]], bound: float | None, greedy: float | None) -> str:
     one = [r["wall"] for r in rows if r["mode"] == "decomposed" and r["workers"] == 1]
     base = statistics.median(one) if one else None
+    one_rq = [r["wall"] for r in rows if r["mode"] == "rq" and r["workers"] == 1]
+    base_rq = statistics.median(one_rq) if one_rq else None
     lines = [
         "| run | workers | wall s | CPU s | load | peak MB | maxrss MB | objective | / bound | "
-        "/ greedy | speed-up vs 1 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "/ greedy | speed-up vs 1 | parts lost |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         obj = r.get("objective")
@@ -182,13 +278,16 @@ def table(rows: list[dict[str, Any]], bound: float | None, greedy: float | None)
             lines.append(f"| {r['mode']} | {r['workers']} | failed: {r.get('error', '')[-200:]} |")
             continue
         ratio = f"{obj / bound:.4f}" if bound and r["mode"] != "bound" else "-"
-        vs_greedy = f"{obj / greedy:.3f}" if greedy and r["mode"] == "decomposed" else "-"
-        speed = f"{base / r['wall']:.2f}" if base and r["mode"] == "decomposed" else "-"
+        solved = r["mode"] in ("decomposed", "rq")
+        vs_greedy = f"{obj / greedy:.3f}" if greedy and solved else "-"
+        first = base if r["mode"] == "decomposed" else base_rq
+        speed = f"{first / r['wall']:.2f}" if first and solved else "-"
         workers = "-" if r["mode"] == "greedy" else r["workers"]
         lines.append(
             f"| {r['mode']} | {workers} | {r['wall']:.1f} | {r.get('cpu', 0):.0f} | "
             f"{r.get('load', 0):.1f} | {r['peak_mb']:.0f} | "
-            f"{r['maxrss_mb']:.0f} | {obj:,.1f} | {ratio} | {vs_greedy} | {speed} |"
+            f"{r['maxrss_mb']:.0f} | {obj:,.1f} | {ratio} | {vs_greedy} | {speed} | "
+            f"{len(r['lost']) if 'lost' in r else '-'} |"
         )
     return "\n".join(lines)
 
@@ -239,6 +338,18 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--bound-workers", type=int, default=2)
+    parser.add_argument(
+        "--rq",
+        nargs="*",
+        type=int,
+        default=[],
+        metavar="WORKERS",
+        help="also the RQ path with these many duijie workers (needs DUIJIE_REDIS_URL)",
+    )
+    parser.add_argument("--rq-time-limit", type=float, default=None)
+    parser.add_argument("--villages", type=int, default=5_000)
+    parser.add_argument("--needs", type=int, default=40_000)
+    parser.add_argument("--offers", type=int, default=10_000)
     parser.add_argument("--skip", nargs="*", default=[], choices=["greedy", "bound"])
     parser.add_argument(
         "--plan-only",
@@ -248,6 +359,8 @@ def main() -> None:
         help="only plan weeks of these many provinces and print the part figures",
     )
     args = parser.parse_args()
+    if args.rq and not os.environ.get("DUIJIE_REDIS_URL"):
+        parser.error("--rq needs DUIJIE_REDIS_URL (the Redis the duijie workers listen on)")
     if args.plan_only:
         for provinces in args.plan_only:
             print(json.dumps(plan_figures(provinces, args.seed)), flush=True)
@@ -256,8 +369,16 @@ def main() -> None:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = RESULTS / f"province-{args.provinces}x-seed{args.seed}.json"
-    data = generate(provinces=args.provinces, seed=args.seed)
+    size = (args.villages, args.needs, args.offers)
+    suffix = "" if size == (5_000, 40_000, 10_000) else f"-{args.villages}v"
+    path = RESULTS / f"province-{args.provinces}x-seed{args.seed}{suffix}.json"
+    data = generate(
+        provinces=args.provinces,
+        villages=args.villages,
+        needs=args.needs,
+        offers=args.offers,
+        seed=args.seed,
+    )
     path.write_text(json.dumps(data, ensure_ascii=False))
     print(
         f"{path.name}: {len(data['villages'])} villages, {len(data['needs'])} needs, "
@@ -273,6 +394,17 @@ def main() -> None:
     for _ in range(args.repeat):
         for workers in args.workers:
             rows.append(run("decomposed", path, workers, args.budget, args.seed))
+            print(table(rows[-1:], bound, greedy).splitlines()[-1], flush=True)
+        for workers in args.rq:
+            # Same wall time as the process pool with as many workers, when it ran: the RQ
+            # coordinator is bounded by wall time, the pool by solver seconds.
+            pool = [
+                r["wall"] for r in rows if r["mode"] == "decomposed" and r["workers"] == workers
+            ]
+            limit = args.rq_time_limit or (
+                statistics.median(pool) if pool else 1.5 * args.budget / workers
+            )
+            rows.append(run("rq", path, workers, limit, args.seed))
             print(table(rows[-1:], bound, greedy).splitlines()[-1], flush=True)
     solved = [r for r in rows if r["mode"] == "decomposed" and r.get("objective") is not None]
     if "bound" not in args.skip:

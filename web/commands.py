@@ -59,17 +59,6 @@ def create_admin_command(username: str, password: str) -> None:
     click.echo(f"Administrator {username} created.")
 
 
-@click.command("solve")
-@click.argument("instance", type=click.Path(dir_okay=False))
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the result here.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
-def solve_command(instance: str, output: str | None, time_limit: float) -> None:
-    """Solve a weekly allocation instance (allocation model v1) and write its result JSON."""
-    from optimizer.cli import run_solve
-
-    sys.exit(run_solve(instance, output, time_limit, stdout=sys.stdout, stderr=sys.stderr))
-
-
 @click.command("dedupe")
 @click.argument("file", type=click.Path(dir_okay=False))
 def dedupe_command(file: str) -> None:
@@ -89,7 +78,10 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
     """Preview the week's allocation (and with --commit commit it as pledges)."""
     from sqlalchemy import select
 
+    from web.commands_solve import PartsBar, is_terminal
     from web.models import User
+    from web.services.distributed import QueueUnavailable
+    from web.services.jobs import spread_for
     from web.services.week import WeekError, commit_run, preview_week
 
     actor = db.session.scalar(select(User).where(User.username == username))
@@ -97,15 +89,27 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
         raise click.ClickException(f"no user {username!r}")
     from web.services.audit import acting_as
 
+    bar = PartsBar(sys.stderr) if is_terminal(sys.stderr) else None
     try:
         with acting_as(actor):  # the audit trail names the acting administrator
-            run = preview_week(db.session, week, None, actor, time_limit=time_limit)
+            try:
+                run = preview_week(
+                    db.session,
+                    week,
+                    None,
+                    actor,
+                    time_limit=time_limit,
+                    spread=spread_for(on_parts=bar),
+                )
+            finally:
+                if bar is not None:
+                    bar.close()
             click.echo(_run_summary(run))
             if do_commit:
                 run = commit_run(db.session, run.id, actor)
                 pledges = len(run.allocations)
                 click.echo(f"Committed run {run.id}: {pledges} pledges for week {week}.")
-    except WeekError as error:
+    except (WeekError, QueueUnavailable) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -113,8 +117,20 @@ def _run_summary(run: Any) -> str:
     """A few lines on a previewed run: objective against bound and greedy, villages, links."""
     figures = run.metrics["figures"]
     ratio = f"{run.objective / run.bound:.2%} of bound" if run.bound else "no bound"
+    spread = run.metrics.get("distributed")
+    parts: tuple[str, ...] = ()
+    if spread:
+        parts = (
+            f"  parts {spread['parts'] - len(spread['lost'])} / {spread['parts']} solved by "
+            f"{len(spread['workers'])} worker(s), {spread['retried']} retried",
+            *(
+                f"  part {lost['key']} ({lost['needs']} needs) given nothing: {lost['reason']}"
+                for lost in spread["lost"]
+            ),
+        )
     return "\n".join(
         (
+            *parts,
             f"Preview run {run.id} for week {run.week} ({run.solver_status}, {run.seconds:.1f} s)",
             f"  objective {run.objective:,.1f} ({ratio} {run.bound or 0:,.1f})",
             f"  greedy (first come, first served) {run.metrics['greedy']['objective']:,.1f}",
@@ -181,7 +197,8 @@ def audit_head_command() -> None:
 @click.option("--name", default=None, help="Worker name shown by RQ (default: host and pid).")
 @with_appcontext
 def worker_command(burst: bool, name: str | None) -> None:
-    """Run background jobs (weekly previews) from Redis; start any number, on any machine."""
+    """Run background jobs (weekly previews, the parts of a large week, commits) from Redis;
+    start any number, on any machine."""
     from rq import Queue, Worker
 
     from web.services.jobs import queue_name, redis_connection
@@ -207,6 +224,8 @@ def worker_command(burst: bool, name: str | None) -> None:
 
 def register(app: Flask) -> None:
     """Add every duijie command to the app's CLI."""
+    from web.commands_solve import solve_command
+
     for command in (
         seed_command,
         serve_command,

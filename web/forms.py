@@ -322,7 +322,11 @@ class WeekPolicyForm(FlaskForm):
     time_limit = IntegerField(
         _l("Time limit (seconds)"),
         default=10,
-        validators=[InputRequired(), NumberRange(min=1, max=120)],
+        validators=[InputRequired(), NumberRange(min=1, max=86400)],
+        description=_l(
+            "Up to 120 seconds for a city's week; a larger week may take one second more per "
+            "20 open needs (a province's week is cut into parts solved by several workers)."
+        ),
     )
     submit = SubmitField(_l("Preview allocation"))
 

@@ -52,6 +52,11 @@ class RunIn(Strict):
 
     week: Week
     policy: Policy = Field(default_factory=Policy)
+    time_limit: Annotated[float, Field(gt=0, le=86400)] | None = Field(
+        default=None,
+        description="seconds the preview may take (default DUIJIE_API_SOLVE_SECONDS); at most "
+        "120 for a city's week, one more per 20 open needs for a larger one",
+    )
 
 
 class Proposed(Out):
@@ -77,6 +82,9 @@ class RunProgress(Out):
     objective: float | None
     bound: float | None
     no_worker: bool
+    parts_done: int | None = Field(description="a week cut into parts: parts solved so far")
+    parts_total: int | None = Field(description="a week cut into parts: how many parts")
+    parts_lost: int | None = Field(description="parts given nothing (failed or out of time)")
 
 
 class RunOut(Out):
@@ -185,6 +193,9 @@ def run_json(run: AllocationRun, *, detail: bool = False) -> dict[str, Any]:
             "objective": _finite(state["objective"]),
             "bound": _finite(state["bound"]),
             "no_worker": bool(state["no_worker"]),
+            "parts_done": state["parts_done"],
+            "parts_total": state["parts_total"],
+            "parts_lost": state["parts_lost"],
         },
     }
     if detail:
@@ -221,16 +232,17 @@ def list_runs(call: Call) -> dict[str, Any]:
 
 @ops.operation(
     "/runs", "POST", summary="Start a preview of a week's allocation", tag="runs",
-    roles=("admin",), body=RunIn, response=RunDetail, status=202, errors=(409, 503),
+    roles=("admin",), body=RunIn, response=RunDetail, status=202, errors=(409, 422, 503),
     idempotent=True,
 )  # fmt: skip
 def start_run(call: Call) -> dict[str, Any]:
     """Queue the week's preview as a background job, as the run page does (RQ with
-    DUIJIE_REDIS_URL, else a thread of the server), solved within DUIJIE_API_SOLVE_SECONDS.
+    DUIJIE_REDIS_URL, else a thread of the server), solved within `time_limit` seconds
+    (default DUIJIE_API_SOLVE_SECONDS); a large week is cut into parts solved by the workers.
     Follow it with GET /runs/{run_id} until its status is preview (or failed, with the
     reason); nothing is pledged until it is committed."""
     body: RunIn = call.body
-    seconds = setting("DUIJIE_API_SOLVE_SECONDS", DEFAULT_SOLVE_SECONDS)
+    seconds = body.time_limit or setting("DUIJIE_API_SOLVE_SECONDS", DEFAULT_SOLVE_SECONDS)
     policy = body.policy.model_dump(exclude_none=True)
     try:
         run = jobs.start_preview(db.session, body.week, policy, call.actor, time_limit=seconds)
@@ -238,6 +250,8 @@ def start_run(call: Call) -> dict[str, Any]:
         raise ApiError(409, "Conflict", str(error)) from None
     except NotAllowed as error:
         raise ApiError(403, "Forbidden", str(error)) from None
+    except jobs.TimeLimitTooLong as error:
+        raise ApiError(422, "Unprocessable Content", str(error)) from None
     except WeekError as error:  # the job queue is down: the run is stored as failed, say why
         db.session.rollback()
         current_app.logger.warning("API preview not queued: %s", error)

@@ -28,17 +28,18 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from optimizer import Progress
 from web.extensions import db
-from web.models import AllocationRun, User
+from web.models import AllocationRun, Need, User
+from web.services import distributed
 from web.services import week as week_service
 from web.services.audit import acting_as
 from web.services.locking import begin_write
@@ -55,16 +56,19 @@ __all__ = [
     "ACTIVE",
     "QUEUE_NAME",
     "CommitInProgress",
+    "TimeLimitTooLong",
     "check_alive",
     "commit_job",
     "commit_state",
     "join_threads",
+    "max_time_limit",
     "preview_job",
     "progress_of",
     "queue_name",
     "redis_connection",
     "request_cancel",
     "retry",
+    "spread_for",
     "start_commit",
     "start_preview",
     "uses_redis",
@@ -80,6 +84,8 @@ TICK_SECONDS = 0.5  # progress is written at most this often
 STALE_SECONDS = 30.0  # a running job whose heartbeat is older than this is taken for dead
 QUEUED_GRACE_SECONDS = 60.0  # a thread job not started after this long was lost with its process
 JOB_MARGIN_SECONDS = 600  # RQ kills a job this long after its solve's time limit
+MIN_TIME_CAP = 120  # the longest preview time limit of a small week, in seconds
+NEEDS_PER_SECOND = 20  # beyond that, one second more per this many open needs
 
 # How stored failure reasons begin (the run page names them in the user's language).
 WORKER_LOST = "the worker stopped responding"
@@ -95,6 +101,10 @@ COMMIT_FAILED = "commit_failed"  # progress stage of a preview whose last commit
 
 class CommitInProgress(WeekError):
     """A commit job of this run is already queued or running."""
+
+
+class TimeLimitTooLong(WeekError):
+    """The preview's time limit is longer than the week's size allows (`max_time_limit`)."""
 
 
 _threads: dict[object, threading.Thread] = {}
@@ -147,6 +157,40 @@ def redis_connection(app: Flask | None = None) -> Any:
     return clients[url]
 
 
+def max_time_limit(session: Session) -> int:
+    """The longest time limit a preview may have: MIN_TIME_CAP seconds for a city's week, one
+    second per NEEDS_PER_SECOND open verified needs for a larger one (a province's 40,000
+    needs: 2,000 s), so a week cut into parts can give each part its share."""
+    count = session.scalar(
+        select(func.count(Need.id)).where(
+            Need.status == "open", Need.verification == "verified", Need.quantity > Need.allocated
+        )
+    )
+    return max(MIN_TIME_CAP, int(count or 0) // NEEDS_PER_SECOND)
+
+
+def spread_for(
+    app: Flask | None = None,
+    on_parts: Callable[[distributed.PartsProgress], None] | None = None,
+) -> distributed.Spread:
+    """Where this deployment's week parts go: its RQ queue (solved here, one by one, without
+    Redis); weeks of DUIJIE_DISTRIBUTE_PAIRS eligible pairs or more are cut into parts."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    threshold = int(
+        app.config.get("DUIJIE_DISTRIBUTE_PAIRS")
+        or os.environ.get("DUIJIE_DISTRIBUTE_PAIRS")
+        or distributed.DISTRIBUTE_PAIRS
+    )
+    return distributed.Spread(
+        connection=redis_connection(app) if uses_redis(app) else None,
+        queue_name=queue_name(app),
+        steal=True,
+        threshold=threshold,
+        on_parts=on_parts,
+        part_seconds=distributed.part_seconds_from_env(),
+    )
+
+
 def start_preview(
     session: Session,
     week: str,
@@ -160,6 +204,12 @@ def start_preview(
     ensure_not_committed(session, week)
     if not time_limit > 0:
         raise WeekError("the time limit must be a positive number of seconds")
+    longest = max_time_limit(session)
+    if time_limit > longest:
+        raise TimeLimitTooLong(
+            f"the time limit may be at most {longest} seconds for this week "
+            f"(one second per {NEEDS_PER_SECOND} open needs, at least {MIN_TIME_CAP})"
+        )
     run = AllocationRun(
         week=week,
         status="queued",
@@ -331,7 +381,7 @@ def _claim_and_solve(
 
     def stage(name: str) -> None:
         tracker.set_stage(name)
-        if name == "solving":
+        if name in ("solving", "parts"):
             session.rollback()  # no transaction held open through the solve
 
     try:
@@ -343,7 +393,16 @@ def _claim_and_solve(
             progress=tracker.progress,
             should_stop=tracker.should_stop,
             stage=stage,
+            spread=spread_for(on_parts=tracker.parts),
         )
+    except distributed.Cancelled:
+        tracker.stop()
+        session.rollback()
+        return _finish(session, run_id, tracker, "cancelled", {})
+    except distributed.QueueUnavailable as error:
+        tracker.stop()
+        session.rollback()
+        return _finish(session, run_id, tracker, "failed", {"error": f"{QUEUE_DOWN}: {error}"})
     except WeekError as error:
         tracker.stop()
         session.rollback()
@@ -400,6 +459,17 @@ class Tracker:
                 self.state["objective"] = progress.objective
             if progress.bound is not None:
                 self.state["bound"] = progress.bound
+
+    def parts(self, parts: distributed.PartsProgress) -> None:
+        """The parts' progress of a week cut into parts: done / total, objective, bound."""
+        with self.lock:
+            self.state.update(
+                parts_done=parts.done,
+                parts_total=parts.total,
+                parts_lost=parts.lost,
+                objective=parts.objective,
+                bound=parts.bound,
+            )
 
     def set_stage(self, name: str) -> None:
         with self.lock:
@@ -464,6 +534,8 @@ def progress_of(run: AllocationRun) -> dict[str, Any]:
         fraction = 0.5 if progress.get("commit_started") else 0.1
     elif run.status in ("preview", "committed", "published"):
         fraction = 1.0
+    elif progress.get("stage") == "parts" and progress.get("parts_total"):
+        fraction = min(0.99, int(progress.get("parts_done") or 0) / int(progress["parts_total"]))
     elif time_limit > 0 and progress.get("stage") in ("solving", "greedy", "figures"):
         fraction = min(0.99, elapsed / (time_limit + 1.0))
     else:
@@ -482,6 +554,9 @@ def progress_of(run: AllocationRun) -> dict[str, Any]:
         "time_limit": time_limit,
         "objective": progress.get("objective"),
         "bound": progress.get("bound"),
+        "parts_done": progress.get("parts_done"),
+        "parts_total": progress.get("parts_total"),
+        "parts_lost": progress.get("parts_lost"),
         "fraction": round(fraction, 3),
         "cancel_requested": bool(run.cancel_requested),
         "done": run.status not in ACTIVE and commit != COMMITTING,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from optimizer import InvalidInstance, Progress, parse_instance, result_to_json, solve, solve_greedy
 from web.models import Allocation, AllocationRun, Need, Offer, User
+from web.services.distributed import Spread, plan_size, solve_distributed
 from web.services.faults import fault_point
 from web.services.kinds import load_catalogue
 from web.services.locking import begin_write
@@ -69,11 +71,14 @@ def preview_week(
     *,
     time_limit: float = 30.0,
     progress: Callable[[Progress], None] | None = None,
+    spread: Spread | None = None,
 ) -> AllocationRun:
     """Solve the week and store a preview run with its input, output and figures; no pledges."""
     require_admin(actor, "preview a week's allocation")
     ensure_not_committed(session, week)
-    fields = solve_week(session, week, policy, time_limit=time_limit, progress=progress)
+    fields = solve_week(
+        session, week, policy, time_limit=time_limit, progress=progress, spread=spread
+    )
     run = AllocationRun(week=week, status="preview", created_by_id=actor.id, **fields)
     session.add(run)
     session.commit()
@@ -89,20 +94,51 @@ def solve_week(
     progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     stage: Callable[[str], None] | None = None,
+    spread: Spread | None = None,
 ) -> dict[str, Any]:
     """Build and solve the week (optimizer and greedy): a preview run's fields, nothing stored.
 
     `stage` hears "solving", "greedy" and "figures" as the work moves on (background jobs show it).
+    With `spread`, a week of at least `spread.threshold` eligible pairs is cut into parts solved
+    as RQ part jobs (web.services.distributed), within `time_limit` from the start of this call;
+    a smaller week is solved whole. A cancel (`should_stop`) raises distributed.Cancelled.
     """
+    started = time.monotonic()
     data, _maps = build_week_instance(session, week, policy)
     try:
         instance = parse_instance(data)
     except InvalidInstance as error:
         problems = "; ".join(error.problems[:5])
         raise WeekError(f"the week's data is not a valid instance: {problems}") from None
-    if stage is not None:
-        stage("solving")
-    result = solve(instance, time_limit=time_limit, progress=progress, should_stop=should_stop)
+    plan, pairs = plan_size(instance) if spread is not None else (None, 0)
+    spread_info: dict[str, Any] | None = None
+    if spread is not None and pairs >= spread.threshold and len(plan.parts) > 1:
+        if stage is not None:
+            stage("parts")
+        spread_out = solve_distributed(
+            instance,
+            time_limit=time_limit,
+            connection=spread.connection,
+            queue_name=spread.queue_name,
+            steal=spread.steal,
+            should_stop=should_stop,
+            on_progress=spread.on_parts,
+            started=started,
+            plan=plan,
+            part_seconds=spread.part_seconds,
+        )
+        result = spread_out.result
+        spread_info = {
+            "parts": spread_out.parts,
+            "pairs": pairs,
+            "workers": spread_out.workers,
+            "retried": spread_out.retried,
+            "lost": spread_out.lost,
+        }
+    else:
+        if stage is not None:
+            stage("solving")
+        result = solve(instance, time_limit=time_limit, progress=progress, should_stop=should_stop)
     if stage is not None:
         stage("greedy")
     greedy = solve_greedy(instance)
@@ -123,6 +159,7 @@ def solve_week(
                 matcher_week(data, output["allocations"], load_catalogue(session))
             ),
             "greedy": {"objective": greedy.objective, "metrics": dict(greedy.metrics)},
+            **({"distributed": spread_info} if spread_info is not None else {}),
         },
     }
 

@@ -27,7 +27,7 @@ from seeds.demo import WEEK
 from web.auth import roles_required
 from web.extensions import db
 from web.forms import DecisionForm, WeekPolicyForm
-from web.models import Allocation, AllocationRun, Need, Offer
+from web.models import Allocation, AllocationRun, County, Need, Offer
 from web.services import jobs
 from web.services.dashboard import BANDS, NO_DATA
 from web.services.delivery import cancel
@@ -127,6 +127,7 @@ def job_stage(code: str) -> str:
         "queued": _("Waiting for a worker"),
         "building": _("Reading offers and needs"),
         "solving": _("Optimizer searching"),
+        "parts": _("Workers solving the week's parts"),
         "greedy": _("Computing the greedy baseline"),
         "figures": _("Computing the figures"),
         "done": _("Done"),
@@ -258,6 +259,7 @@ def run(run_id: int) -> str:
     return render_template(
         "week/run.html",
         run=found,
+        lost_parts=_lost_parts(found),
         rows=rows,
         total=total,
         form=_policy_form(found),
@@ -267,6 +269,18 @@ def run(run_id: int) -> str:
         bands=BANDS,
         no_data=NO_DATA,
     )
+
+
+def _lost_parts(run: AllocationRun) -> list[dict[str, Any]]:
+    """The parts of a distributed run that were given nothing, with their region's name (the
+    region is named by its first county) and category, largest first; SHOWN at most."""
+    spread = (run.metrics or {}).get("distributed") or {}
+    lost = sorted(spread.get("lost") or [], key=lambda p: -int(p.get("units") or 0))[:SHOWN]
+    codes = {str(p.get("region")) for p in lost}
+    names = dict(
+        db.session.execute(select(County.code, County.name).where(County.code.in_(codes))).all()
+    )
+    return [{**p, "region_name": names.get(str(p.get("region")), p.get("region"))} for p in lost]
 
 
 @week.get("/admin/runs/<int:run_id>/progress")

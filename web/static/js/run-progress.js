@@ -30,6 +30,10 @@
     show("elapsed", number(state.elapsed, 1));
     show("objective", number(state.objective, 1));
     show("bound", number(state.bound, 1));
+    if (state.parts_total) {
+      show("parts", (state.parts_done || 0) + " / " + state.parts_total);
+      box.querySelectorAll('[data-show-if="parts"]').forEach(function (node) { node.hidden = false; });
+    }
     var warning = box.querySelector('[data-show-if="no_worker"]');
     if (warning) { warning.hidden = !state.no_worker; }
   }

@@ -1,0 +1,190 @@
+"""`duijie solve` (whole, or `--distributed` on the RQ queue) and the parts' progress bar."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import TextIO
+
+import click
+
+from web.services.distributed import PartsProgress
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+SHOWN_LOST = 10  # parts given nothing listed on stderr (all are in the result's metrics)
+
+
+class PartsBar:
+    """A one-line bar on a terminal: parts done / total, elapsed, best objective, bound."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self.shown, self.drawn = stream, 0.0, False
+
+    def __call__(self, parts: PartsProgress) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.2 and parts.done < parts.total:
+            return
+        self.shown, self.drawn = now, True
+        share = parts.done / parts.total if parts.total else 1.0
+        bar = "#" * int(share * 30)
+        best = "-" if parts.objective is None else f"{parts.objective:,.1f}"
+        bound = "-" if parts.bound is None else f"{parts.bound:,.1f}"
+        lost = f"  lost {parts.lost}" if parts.lost else ""
+        self.stream.write(
+            f"\r[{bar:<30}] {parts.done}/{parts.total} parts  {parts.elapsed:5.1f}s  "
+            f"best {best}  bound {bound}{lost}  "
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def process_started() -> float:
+    """When this process started, on time.monotonic()'s clock (Linux: from /proc; elsewhere
+    now): a time limit that bounds a command's wall time counts its start-up too."""
+    try:
+        with open("/proc/self/stat") as handle:
+            ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        age = uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        age = 0.0
+    return time.monotonic() - max(0.0, age)
+
+
+def is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def run_distributed(
+    instance_path: str,
+    output_path: str | None,
+    time_limit: float,
+    *,
+    redis_url: str | None,
+    queue: str,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    """Solve INSTANCE.json as parts on the RQ queue; write the result like `duijie solve`.
+
+    Exit 0 with a result, 1 with one line when Redis is not configured or does not answer or
+    no worker listens on the queue (nothing is enqueued then), 2 on invalid input. The time
+    limit bounds the whole command, reading and writing included.
+    """
+    started = process_started()
+    from optimizer.cli import _write_atomically
+    from optimizer.parse import InvalidInstance, load_instance
+    from optimizer.result import result_to_json
+    from web.services.distributed import (
+        NoWorkers,
+        QueueUnavailable,
+        part_seconds_from_env,
+        solve_distributed,
+        workers_on,
+    )
+
+    if not redis_url:
+        stderr.write("no Redis is configured: set DUIJIE_REDIS_URL to send the parts to workers\n")
+        return EXIT_FAILED
+    try:
+        part_seconds = part_seconds_from_env()
+    except ValueError as error:
+        stderr.write(f"{error}\n")
+        return EXIT_FAILED
+    from redis import Redis
+
+    connection = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
+    bar = PartsBar(stderr) if is_terminal(stderr) else None
+    try:
+        # Workers first: with none listening the command fails at once, before reading the week.
+        if workers_on(connection, queue) == 0:
+            raise NoWorkers(f"no worker listens on the queue {queue!r}")
+        try:
+            instance = load_instance(instance_path)
+        except InvalidInstance as error:
+            for problem in error.problems:
+                stderr.write(f"{problem}\n")
+            return EXIT_INVALID
+        solved = solve_distributed(
+            instance,
+            time_limit=time_limit,
+            connection=connection,
+            queue_name=queue,
+            steal=False,
+            on_progress=bar,
+            started=started,
+            part_seconds=part_seconds,
+        )
+    except NoWorkers as error:
+        stderr.write(f"{error} on {_where(connection)}: start `duijie worker` (docs/deploy.md)\n")
+        return EXIT_FAILED
+    except QueueUnavailable as error:
+        stderr.write(f"Redis at {_where(connection)} cannot be reached: {_first_line(error)}\n")
+        return EXIT_FAILED
+    finally:
+        if bar is not None:
+            bar.close()
+        connection.close()
+    for lost in solved.lost[:SHOWN_LOST]:
+        stderr.write(
+            f"part {lost['key']} ({lost['needs']} needs) given nothing: {lost['reason']}\n"
+        )
+    if len(solved.lost) > SHOWN_LOST:
+        stderr.write(f"… and {len(solved.lost) - SHOWN_LOST} more parts given nothing\n")
+    body = result_to_json(solved.result)
+    text = json.dumps(body, ensure_ascii=False, indent=1) + "\n"
+    if output_path is None:
+        stdout.write(text)
+    else:
+        _write_atomically(output_path, text)
+    return EXIT_OK
+
+
+def _where(connection: object) -> str:
+    kwargs = connection.connection_pool.connection_kwargs  # type: ignore[attr-defined]
+    return "{host}:{port}/{db}".format(**{"host": "?", "port": "?", "db": 0, **kwargs})
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+@click.command("solve")
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the result here.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="Cut the week into parts solved by `duijie worker` processes on the RQ queue "
+    "DUIJIE_QUEUE of DUIJIE_REDIS_URL; the time limit bounds the whole command.",
+)
+def solve_command(instance: str, output: str | None, time_limit: float, distributed: bool) -> None:
+    """Solve a weekly allocation instance (allocation model v1) and write its result JSON."""
+    if not distributed:
+        from optimizer.cli import run_solve
+
+        sys.exit(run_solve(instance, output, time_limit, stdout=sys.stdout, stderr=sys.stderr))
+    from flask.cli import ScriptInfo
+
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    code = run_distributed(
+        instance,
+        output,
+        time_limit,
+        redis_url=app.config.get("DUIJIE_REDIS_URL"),
+        queue=str(app.config.get("DUIJIE_QUEUE") or "duijie"),
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+    )
+    sys.exit(code)
