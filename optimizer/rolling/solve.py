@@ -1,0 +1,177 @@
+"""Solve the rolling model: v1's solver on the horizon instance, then weeks, plan, deadlines."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from optimizer.evaluate import evaluate
+from optimizer.greedy import solve_greedy
+from optimizer.model import Allocation, Evaluation, Progress, Result
+from optimizer.result import result_to_json
+from optimizer.rolling.horizon import Horizon, horizon_instance, rolling_coverage
+from optimizer.rolling.model import RollingInstance, RollingResult, VillagePlan, WeekAllocation
+from optimizer.solve import solve
+
+# Seconds kept back from the v1 solve for the reduction before and the plan after it.
+RESERVE = 0.05
+
+
+def solve_rolling(
+    instance: RollingInstance,
+    *,
+    time_limit: float = 30.0,
+    workers: int = 2,
+    seed: int = 0,
+    progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    start_from: Sequence[WeekAllocation] | None = None,
+) -> RollingResult:
+    """Solve the v2 model within `time_limit` seconds of wall time, everything included."""
+    start = time.perf_counter()
+    horizon = horizon_instance(instance)
+    # The plan after the solve costs about one evaluation: keep a share of the budget for it.
+    left = time_limit - (time.perf_counter() - start)
+    budget = max(0.1, left * (1 - RESERVE) - 0.05)
+    hint = [Allocation(a.offer, a.need, a.quantity) for a in start_from] if start_from else None
+    result = solve(
+        horizon.instance, time_limit=budget, workers=workers, seed=seed,
+        progress=progress, should_stop=should_stop, start_from=hint,
+    )
+    return _rolling_result(instance, horizon, result, time.perf_counter() - start)
+
+
+def solve_rolling_greedy(instance: RollingInstance) -> RollingResult:
+    """The first-come-first-served baseline on the horizon instance."""
+    start = time.perf_counter()
+    horizon = horizon_instance(instance)
+    result = solve_greedy(horizon.instance)
+    return _rolling_result(instance, horizon, result, time.perf_counter() - start)
+
+
+def evaluate_rolling(
+    instance: RollingInstance, allocations: Iterable[WeekAllocation]
+) -> Evaluation:
+    """The v2 objective of allocations recomputed from scratch, with every violation: v1's on
+    the horizon instance (eligibility there includes the windows), and the week rule."""
+    horizon = horizon_instance(instance)
+    chosen = list(allocations)
+    problems = []
+    for a in chosen:
+        if a.offer in horizon.offer_windows and a.need in horizon.need_windows:
+            week = horizon.week(a.offer, a.need)
+            if a.week != week:
+                problems.append(
+                    f"allocation {a.offer}->{a.need}: week {a.week}, but its week is {week}"
+                )
+        else:
+            problems.append(f"allocation {a.offer}->{a.need}: not in the horizon")
+    checked = evaluate(
+        horizon.instance, [Allocation(a.offer, a.need, a.quantity) for a in chosen]
+    )
+    return Evaluation(
+        checked.objective, checked.value, checked.fragmentation, checked.fairness,
+        checked.metrics, tuple(problems) + checked.violations,
+    )
+
+
+def _rolling_result(
+    instance: RollingInstance, horizon: Horizon, result: Result, seconds: float
+) -> RollingResult:
+    weeks = tuple(
+        WeekAllocation(a.offer, a.need, a.quantity, horizon.week(a.offer, a.need), a.km, a.value)
+        for a in result.allocations
+    )
+    villages, deadlines = _plan(instance, horizon, weeks)
+    metrics = dict(result.metrics)
+    metrics["committed_allocations"] = float(sum(1 for a in weeks if a.week == 0))
+    metrics["committed_units"] = float(sum(a.quantity for a in weeks if a.week == 0))
+    return RollingResult(
+        status=result.status,
+        objective=result.objective,
+        bound=result.bound,
+        seconds=seconds,
+        horizon=instance.horizon,
+        allocations=weeks,
+        metrics=metrics,
+        villages=villages,
+        deadlines=deadlines,
+        method=result.method,
+        settings={**result.settings, "horizon": instance.horizon},
+    )
+
+
+def _plan(
+    instance: RollingInstance, horizon: Horizon, allocations: Sequence[WeekAllocation]
+) -> tuple[tuple[VillagePlan, ...], dict[str, int]]:
+    """Per village the coverage each week brings; the deadline counts of the plan."""
+    base = instance.base
+    needs = {n.id: n for n in base.needs if n.id in horizon.need_windows}
+    count: dict[str, int] = {}
+    for need in needs.values():
+        count[need.village] = count.get(need.village, 0) + 1
+    expected: dict[str, list[float]] = {}
+    received: dict[str, int] = {}
+    received_now: dict[str, int] = {}
+    for a in allocations:
+        need = needs[a.need]
+        row = expected.setdefault(need.village, [0.0] * instance.horizon)
+        row[a.week] += a.quantity / need.quantity / count[need.village]
+        received[a.need] = received.get(a.need, 0) + a.quantity
+        if a.week == 0:
+            received_now[a.need] = received_now.get(a.need, 0) + a.quantity
+    rolling = rolling_coverage(instance)
+    villages = tuple(
+        VillagePlan(
+            village=v.id,
+            rolling_coverage=rolling.get(v.id),
+            catch_up=horizon.catch_up.get(v.id, 1.0),
+            expected=tuple(expected.get(v.id, [0.0] * instance.horizon)),
+        )
+        for v in base.villages
+        if v.id in count
+    )
+    due_now = due_now_met = due_in = met_by_due = 0
+    for n, need in enumerate(base.needs):
+        due = instance.need_due[n]
+        if need.id not in needs or due is None or due >= instance.horizon:
+            continue
+        due_in += 1
+        met_by_due += received.get(need.id, 0) >= need.quantity
+        if due <= 0:
+            due_now += 1
+            due_now_met += received_now.get(need.id, 0) >= need.quantity
+    deadlines = {
+        "due_now": due_now, "due_now_met": due_now_met,
+        "due_in_horizon": due_in, "met_by_due": met_by_due,
+    }
+    return villages, deadlines
+
+
+def rolling_result_to_json(result: RollingResult) -> dict[str, Any]:
+    """The spec's v2 output JSON of a result."""
+    v1 = result_to_json(
+        Result(
+            result.status, result.objective, result.bound, result.seconds,
+            tuple(Allocation(a.offer, a.need, a.quantity, a.km, a.value)
+                  for a in result.allocations),
+            result.metrics, result.method, result.settings,
+        )
+    )
+    for row, a in zip(v1["allocations"], result.allocations, strict=True):
+        row["week"] = a.week
+    v1["horizon"] = result.horizon
+    v1["committed"] = len(result.committed)
+    v1["villages"] = [
+        {
+            "village": p.village,
+            "rolling_coverage": p.rolling_coverage,
+            "catch_up": p.catch_up,
+            "expected": [round(x, 6) if math.isfinite(x) else 0.0 for x in p.expected],
+        }
+        for p in result.villages
+    ]
+    v1["deadlines"] = dict(result.deadlines)
+    return v1
