@@ -7,6 +7,7 @@ from optimizer.rolling.horizon import (
     horizon_instance,
     need_window,
     offer_window,
+    passed_over,
     rolling_coverage,
 )
 from optimizer.rolling.model import (
@@ -27,6 +28,7 @@ from optimizer.rolling.solve import (
 __all__ = [
     "History", "Horizon", "RollingInstance", "RollingResult", "VillagePlan", "WeekAllocation",
     "catch_up_factors", "evaluate_rolling", "horizon_instance", "load_rolling",
-    "loads_rolling", "need_window", "offer_window", "parse_rolling", "rolling_coverage",
+    "loads_rolling", "need_window", "offer_window", "parse_rolling", "passed_over",
+    "rolling_coverage",
     "rolling_result_to_json", "solve_rolling", "solve_rolling_greedy",
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from optimizer.kinds import wanted
 from optimizer.model import Instance
+from optimizer.problem import pair_km
 from optimizer.rolling.model import RollingInstance
 
 Window = tuple[int, int]  # first and last week, both within 0 .. horizon-1
@@ -21,6 +22,21 @@ def need_window(instance: RollingInstance, n: int) -> Window | None:
     end = last if due is None else min(last, max(due, 0))
     start = instance.need_open[n]
     return (start, end) if start <= end else None
+
+
+def passed_over(instance: RollingInstance) -> set[str]:
+    """Villages with history in every week of the window, all at zero coverage (none when
+    waiting_penalty is 0)."""
+    if instance.waiting_penalty <= 0:
+        return set()
+    weeks: dict[str, set[int]] = {}
+    served: set[str] = set()
+    for entry in instance.history:
+        if entry.weeks_ago <= instance.window:
+            weeks.setdefault(entry.village, set()).add(entry.weeks_ago)
+            if entry.coverage > 0:
+                served.add(entry.village)
+    return {v for v, w in weeks.items() if len(w) == instance.window and v not in served}
 
 
 def offer_window(instance: RollingInstance, o: int) -> Window | None:
@@ -62,6 +78,7 @@ class Horizon:
     need_windows: dict[str, Window]  # by need id, needs in the horizon only
     offer_windows: dict[str, Window]
     catch_up: dict[str, float]  # by village id, factors above 1 only
+    passed_over: frozenset[str]  # villages passed over for the whole window
 
     def week(self, offer: str, need: str) -> int:
         """The week of an allocation: the first week both the offer and the need can make."""
@@ -117,4 +134,25 @@ def horizon_instance(instance: RollingInstance) -> Horizon:
         villages=villages, needs=new_needs, offers=new_offers, policy=base.policy,
         week=base.week,
     )
-    return Horizon(reduced, need_windows, offer_windows, factors)
+    return Horizon(reduced, need_windows, offer_windows, factors, frozenset(passed_over(instance)))
+
+
+def reachable_now(horizon: Horizon, villages: set[str]) -> set[str]:
+    """Those of `villages` with a need some offer may serve in week 0 (both open then)."""
+    instance = horizon.instance
+    index = {v.id: v for v in instance.villages}
+    offers = [o for o in instance.offers if horizon.offer_windows[o.id][0] == 0]
+    found = set()
+    for need in instance.needs:
+        if need.village in villages and need.village not in found:
+            if horizon.need_windows[need.id][0] != 0:
+                continue
+            village = index[need.village]
+            if any(pair_km(instance, o, village, need) is not None for o in offers):
+                found.add(need.village)
+    return found
+
+
+def waiting_unserved(horizon: Horizon, now_served: set[str]) -> set[str]:
+    """Villages passed over for the whole window, reachable now, that get nothing in week 0."""
+    return reachable_now(horizon, set(horizon.passed_over) - now_served)

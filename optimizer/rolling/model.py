@@ -34,8 +34,9 @@ class RollingInstance:
     offer_from: tuple[int, ...] = ()
     offer_until: tuple[int | None, ...] = ()
     history: tuple[History, ...] = ()
-    window: int = 3
+    window: int = 2
     catch_up: float = 1.0
+    waiting_penalty: float = 1000.0
 
     @staticmethod
     def of(base: Instance, horizon: int = 1, **extra: object) -> RollingInstance:

@@ -11,7 +11,7 @@ from optimizer.rolling.model import MAX_HORIZON, History, RollingInstance
 
 _NEED_KEYS = ("open_from", "due")
 _OFFER_KEYS = ("available_from", "available_until")
-_POLICY_KEYS = ("window", "catch_up")
+_POLICY_KEYS = ("window", "catch_up", "waiting_penalty")
 _HISTORY_KEYS = {"village", "weeks_ago", "coverage"}
 MAX_WEEK = 520  # ten years either way: beyond that a week number is a mistake
 
@@ -112,7 +112,7 @@ def parse_rolling(data: object) -> RollingInstance:
         where = _where("needs", index, raw)
         start = _week(raw, "open_from", where, problems, low=0, nullable=False, default=0)
         due = _week(raw, "due", where, problems, low=-MAX_WEEK, nullable=True, default=None)
-        if "open_from" in raw and start is not None and due is not None and due < start:
+        if start and due is not None and due < start:  # only a need open now can be overdue
             problems.append(f"{where}: due: must not be before open_from ({start}), got {due}")
         need_open.append(start or 0)
         need_due.append(due)
@@ -131,22 +131,26 @@ def parse_rolling(data: object) -> RollingInstance:
         offer_from.append(start or 0)
         offer_until.append(until)
 
-    window, catch_up = 3, 1.0
+    window, catch_up, waiting = 2, 1.0, 1000.0
     if "window" in policy_extra:
         found = _int(policy_extra["window"], 1, MAX_WEEK)
         if found is None:
             problems.append(f"policy: window: must be an integer >= 1, got "
                             f"{_show(policy_extra['window'])}")
-        window = found or 3
-    if "catch_up" in policy_extra:
-        value = policy_extra["catch_up"]
+        window = found or 2
+    for key in ("catch_up", "waiting_penalty"):
+        if key not in policy_extra:
+            continue
+        value = policy_extra[key]
         if (
             isinstance(value, bool) or not isinstance(value, int | float)
             or not math.isfinite(value) or value < 0
         ):
-            problems.append(f"policy: catch_up: must be a number >= 0, got {_show(value)}")
-        else:
+            problems.append(f"policy: {key}: must be a number >= 0, got {_show(value)}")
+        elif key == "catch_up":
             catch_up = float(value)
+        else:
+            waiting = float(value)
 
     villages = {v.get("id") for v in data.get("villages", []) if isinstance(v, dict)} if (
         isinstance(data.get("villages"), list)
@@ -156,7 +160,7 @@ def parse_rolling(data: object) -> RollingInstance:
         raise InvalidInstance(problems)
     return RollingInstance(
         base, horizon, tuple(need_open), tuple(need_due), tuple(offer_from),
-        tuple(offer_until), history, window, catch_up,
+        tuple(offer_until), history, window, catch_up, waiting,
     )
 
 

@@ -10,9 +10,16 @@ from typing import Any
 from optimizer.evaluate import evaluate
 from optimizer.greedy import solve_greedy
 from optimizer.model import Allocation, Evaluation, Progress, Result
-from optimizer.result import result_to_json
-from optimizer.rolling.horizon import Horizon, horizon_instance, rolling_coverage
+from optimizer.problem import build_problem
+from optimizer.result import make_result, result_to_json
+from optimizer.rolling.horizon import (
+    Horizon,
+    horizon_instance,
+    rolling_coverage,
+    waiting_unserved,
+)
 from optimizer.rolling.model import RollingInstance, RollingResult, VillagePlan, WeekAllocation
+from optimizer.rolling.waiting import serve_waiting
 from optimizer.solve import solve
 
 # Seconds kept back from the v1 solve for the reduction before and the plan after it.
@@ -36,11 +43,43 @@ def solve_rolling(
     left = time_limit - (time.perf_counter() - start)
     budget = max(0.1, left * (1 - RESERVE) - 0.05)
     hint = [Allocation(a.offer, a.need, a.quantity) for a in start_from] if start_from else None
+    if horizon.passed_over:  # the waiting rule's repair needs the problem: keep time for it
+        budget = max(0.1, budget * 0.85 - 0.5)
     result = solve(
         horizon.instance, time_limit=budget, workers=workers, seed=seed,
         progress=progress, should_stop=should_stop, start_from=hint,
     )
+    result = _serve_waiting(instance, horizon, result, start)
     return _rolling_result(instance, horizon, result, time.perf_counter() - start)
+
+
+def _serve_waiting(
+    instance: RollingInstance, horizon: Horizon, result: Result, start: float
+) -> Result:
+    """The result after the waiting rule's repair (optimizer.rolling.waiting)."""
+    if not horizon.passed_over or instance.waiting_penalty <= 0:
+        return result
+    problem = build_problem(horizon.instance)
+    index = {
+        (problem.instance.offers[o].id, problem.instance.needs[n].id): j
+        for j, (o, n) in enumerate(zip(problem.pair_offer, problem.pair_need, strict=True))
+    }
+    x = [0] * len(problem.pair_offer)
+    for a in result.allocations:
+        x[index[(a.offer, a.need)]] += a.quantity
+    now = [
+        horizon.week(problem.instance.offers[o].id, problem.instance.needs[n].id) == 0
+        for o, n in zip(problem.pair_offer, problem.pair_need, strict=True)
+    ]
+    villages = {v.id: i for i, v in enumerate(problem.instance.villages)}
+    waiting = {villages[v] for v in horizon.passed_over}
+    repaired = serve_waiting(problem, x, now, waiting, instance.waiting_penalty)
+    if repaired == x:
+        return result
+    return make_result(
+        problem, repaired, result.bound, time.perf_counter() - start,
+        result.method + "+waiting", result.settings,
+    )
 
 
 def solve_rolling_greedy(instance: RollingInstance) -> RollingResult:
@@ -71,10 +110,23 @@ def evaluate_rolling(
     checked = evaluate(
         horizon.instance, [Allocation(a.offer, a.need, a.quantity) for a in chosen]
     )
+    waiting = _waiting_term(instance, horizon, chosen)
+    metrics = {**checked.metrics, "waiting_penalty_total": waiting}
     return Evaluation(
-        checked.objective, checked.value, checked.fragmentation, checked.fairness,
-        checked.metrics, tuple(problems) + checked.violations,
+        checked.objective - waiting, checked.value, checked.fragmentation,
+        checked.fairness + waiting, metrics, tuple(problems) + checked.violations,
     )
+
+
+def _waiting_term(
+    instance: RollingInstance, horizon: Horizon, allocations: Iterable[WeekAllocation]
+) -> float:
+    """waiting_penalty times the waiting villages reachable now left with nothing in week 0."""
+    if not horizon.passed_over:
+        return 0.0
+    village_of = {n.id: n.village for n in instance.base.needs}
+    served = {village_of[a.need] for a in allocations if a.week == 0 and a.need in village_of}
+    return instance.waiting_penalty * len(waiting_unserved(horizon, served))
 
 
 def _rolling_result(
@@ -85,12 +137,19 @@ def _rolling_result(
         for a in result.allocations
     )
     villages, deadlines = _plan(instance, horizon, weeks)
+    waiting = _waiting_term(instance, horizon, weeks)
+    objective = result.objective - waiting
+    status = result.status
+    if waiting and (result.bound is None or objective < result.bound - 1e-6 * abs(result.bound)):
+        status = "feasible"  # the bound is v1's: proven for the objective before this term
     metrics = dict(result.metrics)
+    metrics["waiting_penalty_total"] = waiting
+    metrics["villages_waiting"] = float(len(horizon.passed_over))
     metrics["committed_allocations"] = float(sum(1 for a in weeks if a.week == 0))
     metrics["committed_units"] = float(sum(a.quantity for a in weeks if a.week == 0))
     return RollingResult(
-        status=result.status,
-        objective=result.objective,
+        status=status,
+        objective=objective,
         bound=result.bound,
         seconds=seconds,
         horizon=instance.horizon,

@@ -21,7 +21,8 @@ from tests.optimizer.oracle import kinds_meet, km
 def _policy(data: dict[str, Any]) -> dict[str, float]:
     return {
         "fragmentation_penalty": 5, "distance_discount_per_km": 0.001,
-        "fairness_floor": 0.3, "fairness_penalty": 200, "window": 3, "catch_up": 1,
+        "fairness_floor": 0.3, "fairness_penalty": 200, "window": 2, "catch_up": 1,
+        "waiting_penalty": 1000,
         **data.get("policy", {}),
     }
 
@@ -50,6 +51,32 @@ def catch_up(data: dict[str, Any], village: str) -> float:
         return 1.0
     deficit = max(0.0, policy["fairness_floor"] - sum(seen) / len(seen))
     return 1.0 + policy["catch_up"] * deficit / policy["fairness_floor"]
+
+
+def passed_over(data: dict[str, Any]) -> set[str]:
+    """Villages with history in each week of the window, all at zero coverage."""
+    policy = _policy(data)
+    if policy["waiting_penalty"] <= 0:
+        return set()
+    found = set()
+    for v in data["villages"]:
+        seen = {
+            h["weeks_ago"]: h["coverage"] for h in data.get("history", [])
+            if h["village"] == v["id"] and h["weeks_ago"] <= policy["window"]
+        }
+        if len(seen) == policy["window"] and not any(seen.values()):
+            found.add(v["id"])
+    return found
+
+
+def waiting_now(data: dict[str, Any]) -> set[str]:
+    """Passed-over villages with a need some offer may serve in week 0."""
+    needs, offers = _live(data)
+    waiting = passed_over(data)
+    return {
+        nd["village"] for nd in needs if nd["village"] in waiting
+        for off in offers if (found := pair(data, off, nd)) is not None and found[1] == 0
+    }
 
 
 def pair(
@@ -122,9 +149,11 @@ def check(
         mine = [nd for nd in needs if nd["village"] == v]
         cover = sum(per_need.get(nd["id"], 0) / nd["quantity"] for nd in mine) / len(mine)
         shortfall += max(0.0, policy["fairness_floor"] - cover)
+    served_now = {need_of[n]["village"] for o, n, q, week in given if week == 0 and n in need_of}
     objective = (
         value - policy["fragmentation_penalty"] * len(per_link)
         - policy["fairness_penalty"] * shortfall
+        - policy["waiting_penalty"] * len(waiting_now(data) - served_now)
     )
     return objective, bad
 
@@ -133,18 +162,20 @@ def optimum(data: dict[str, Any]) -> float:
     """The optimum of the v2 model, by HiGHS on its direct MILP over the horizon."""
     policy = _policy(data)
     needs, offers = _live(data)
-    pairs = []  # (offer index, need index, unit value)
+    pairs = []  # (offer index, need index, unit value, week)
     for o, off in enumerate(offers):
         for n, nd in enumerate(needs):
             found = pair(data, off, nd)
             if found is not None:
-                pairs.append((o, n, found[0]))
-    links = sorted({(o, needs[n]["village"]) for o, n, _ in pairs})
-    reach = sorted({needs[n]["village"] for _, n, _ in pairs})
+                pairs.append((o, n, found[0], found[1]))
+    links = sorted({(o, needs[n]["village"]) for o, n, *_ in pairs})
+    reach = sorted({needs[n]["village"] for _, n, *_ in pairs})
+    waiting = sorted(waiting_now(data))
     nx, ny = len(pairs), len(links)
-    size = nx + ny + len(reach)
+    size = nx + ny + len(reach) + len(waiting)
+    constant = -policy["waiting_penalty"] * len(waiting)
     if size == 0:
-        return 0.0
+        return constant
     c, lo, hi = np.zeros(size), np.zeros(size), np.zeros(size)
     integral = np.ones(size)
     rows, lbs, ubs = [], [], []
@@ -158,7 +189,7 @@ def optimum(data: dict[str, Any]) -> float:
         ubs.append(ub)
 
     link_index = {link: nx + i for i, link in enumerate(links)}
-    for k, (o, n, value) in enumerate(pairs):
+    for k, (o, n, value, _) in enumerate(pairs):
         c[k] = value
         hi[k] = min(offers[o]["quantity"], needs[n]["quantity"])
         row({k: 1, link_index[(o, needs[n]["village"])]: -hi[k]}, -np.inf, 0)
@@ -183,16 +214,23 @@ def optimum(data: dict[str, Any]) -> float:
         integral[k] = 0
         mine = [n for n, nd in enumerate(needs) if nd["village"] == v]
         entries = {k: 1.0}
-        for j, (_, n, _) in enumerate(pairs):
+        for j, (_, n, *_) in enumerate(pairs):
             if n in mine:
                 entries[j] = 1.0 / (len(mine) * needs[n]["quantity"])
         row(entries, policy["fairness_floor"], np.inf)
+    for i, v in enumerate(waiting):  # z_v = 1 only if v gets some units in week 0
+        k = nx + ny + len(reach) + i
+        c[k] = policy["waiting_penalty"]
+        hi[k] = 1
+        now = {j: -1.0 for j, (_, n, _, week) in enumerate(pairs)
+               if week == 0 and needs[n]["village"] == v}
+        row({k: 1.0, **now}, -np.inf, 0)
     result = milp(
         -c, constraints=LinearConstraint(np.array(rows), lbs, ubs), bounds=Bounds(lo, hi),
         integrality=integral, options={"mip_rel_gap": 1e-9},
     )
     assert result.success, result.message
-    return float(-result.fun)
+    return float(-result.fun) + constant
 
 
 def random_rolling(seed: int, kinds: bool = True) -> dict[str, Any]:

@@ -25,6 +25,22 @@ def test_random_rolling_weeks_are_solved_to_the_checker_optimum(seed: int) -> No
     assert result.objective == pytest.approx(best, rel=1e-6, abs=1e-5)
 
 
+WAITING_SEEDS = [
+    s for s in range(200) if rolling_oracle.waiting_now(rolling_oracle.random_rolling(s))
+]
+
+
+@pytest.mark.parametrize("seed", WAITING_SEEDS)
+def test_random_weeks_with_a_waiting_village_reach_the_checker_optimum(seed: int) -> None:
+    # The waiting rule is applied after v1's solve, so the status may stay "feasible".
+    data = rolling_oracle.random_rolling(seed)
+    result = solve_rolling(parse_rolling(data), time_limit=10)
+    objective, bad = rolling_oracle.check(data, _given(result))
+    assert bad == []
+    assert result.objective == pytest.approx(objective, rel=1e-9, abs=1e-6)
+    assert result.objective == pytest.approx(rolling_oracle.optimum(data), rel=1e-6, abs=1e-5)
+
+
 def _two_weeks() -> dict:
     data = instance(
         [village("V1"), village("V2")],

@@ -200,3 +200,29 @@ def test_fairness_floor_over_the_horizon_counts_planned_weeks() -> None:
     found = solved(data)
     assert found[("O1", "N2")] == (3, 1)
     assert found[("O1", "N1")] == (7, 0)
+
+
+def test_waiting_a_village_passed_over_for_the_window_is_served_now_not_later() -> None:
+    # V2 got nothing in each of the last two weeks (the window). O1 is here now, O2 next week.
+    # Without the rule the plan gives O1 to V1's need due now and O2 to V2 next week: V2 would
+    # wait a third week. With it, V2 gets O1 now, although V1's need is worth more.
+    parts = (
+        [village("V1"), village("V2")],
+        [need("N1", "V1", 1, urgency=5, due=0), need("N2", "V2", 3, urgency=1)],
+        [offer("O1", 1), offer("O2", 1, available_from=1)],
+    )
+    passed = [{"village": "V2", "weeks_ago": w, "coverage": 0} for w in (1, 2)]
+    policy = {"fairness_floor": 0.3}
+    assert solved(rolling(2, *parts, history=passed, **policy, waiting_penalty=0)) == {
+        ("O1", "N1"): (1, 0), ("O2", "N2"): (1, 1)
+    }
+    found = solve_rolling(parse_rolling(rolling(2, *parts, history=passed, **policy)), time_limit=5)
+    assert {(a.offer, a.need): (a.quantity, a.week) for a in found.allocations} == {
+        ("O1", "N2"): (1, 0), ("O2", "N2"): (1, 1)
+    }
+    data = rolling(2, *parts, history=passed, **policy)
+    assert found.objective == pytest.approx(rolling_oracle.optimum(data))
+    # Served in one of the two weeks, the village is not passed over.
+    once = [{"village": "V2", "weeks_ago": 1, "coverage": 0}, {"village": "V2", "weeks_ago": 2,
+                                                             "coverage": 0.2}]
+    assert solved(rolling(2, *parts, history=once, **policy))[("O1", "N1")] == (1, 0)

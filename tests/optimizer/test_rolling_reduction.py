@@ -46,7 +46,11 @@ def test_one_week_with_catch_up_off_and_windows_open_now_is_v1(seed: int) -> Non
     v2 = copy.deepcopy(data)
     v2["horizon"] = 1
     v2["policy"]["catch_up"] = 0
-    v2["history"] = [{"village": v["id"], "weeks_ago": 1, "coverage": 0} for v in v2["villages"]]
+    v2["policy"]["waiting_penalty"] = 0
+    v2["history"] = [
+        {"village": v["id"], "weeks_ago": w, "coverage": 0}
+        for v in v2["villages"] for w in (1, 2)
+    ]
     for item in v2["needs"]:
         item["due"] = 0
     for item in v2["offers"]:
