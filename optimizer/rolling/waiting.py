@@ -33,6 +33,9 @@ class _State:
         self.groups_of: list[list[int]] = [[] for _ in instance.offers]
         for g, group in enumerate(problem.groups):
             self.groups_of[group.offer].append(g)
+        self.need_pairs: list[list[int]] = [[] for _ in instance.needs]
+        for j, n in enumerate(problem.pair_need):
+            self.need_pairs[n].append(j)
 
     def delta(self, changes: dict[int, int]) -> float:
         """The change of v1's objective if pairs j get `changes[j]` units instead."""
@@ -126,17 +129,43 @@ def _first_delivery(state: _State, g: int, now: Sequence[bool]) -> dict[int, int
     group = p.groups[g]
     offer = p.instance.offers[group.offer]
     pairs = sorted((j for j in group.pairs if now[j]), key=lambda j: -p.pair_value[j])
-    room = sum(p.instance.needs[p.pair_need[j]].quantity - state.need_got[p.pair_need[j]]
-               for j in pairs)
+    need_room = {
+        p.pair_need[j]: p.instance.needs[p.pair_need[j]].quantity - state.need_got[p.pair_need[j]]
+        for j in pairs
+    }
     if offer.indivisible:
-        if state.group_total[g] or room < offer.quantity:
+        if state.group_total[g] or sum(need_room.values()) < offer.quantity:
             return None
         want = offer.quantity
     else:
         want = max(1, offer.min_lot - state.group_total[g])
-    if room < want:
-        return None
     changes: dict[int, int] = {}
+    if sum(need_room.values()) < want:
+        # The village's needs may be planned in full for later weeks: bring units forward.
+        for n in need_room:
+            later = sorted(
+                (j for j in state.need_pairs[n] if not now[j] and state.x[j]),
+                key=lambda j: p.pair_value[j],
+            )
+            for j in later:
+                short = want - sum(need_room.values())
+                if short <= 0:
+                    break
+                h = p.pair_group[j]
+                other = p.instance.offers[p.groups[h].offer]
+                kept = changes.get(j, state.x[j])
+                cut = min(kept, short)
+                if state.group_total[h] - cut < other.min_lot or other.indivisible:
+                    for i in p.groups[h].pairs:  # the delivery falls below its lot: it goes
+                        if state.x[i]:
+                            if p.pair_need[i] in need_room:
+                                need_room[p.pair_need[i]] += changes.get(i, state.x[i])
+                            changes[i] = 0
+                    continue
+                changes[j] = kept - cut
+                need_room[n] += cut
+        if sum(need_room.values()) < want:
+            return None
     free = offer.quantity - state.offer_used[group.offer]
     served = sum(1 for h in state.groups_of[group.offer] if state.group_total[h] > 0)
     cap = 1 if offer.indivisible else offer.max_villages
@@ -172,8 +201,9 @@ def _first_delivery(state: _State, g: int, now: Sequence[bool]) -> dict[int, int
         if want <= 0:
             break
         n = p.pair_need[j]
-        give = min(want, p.instance.needs[n].quantity - state.need_got[n])
+        give = min(want, need_room[n])
         if give > 0:
-            changes[j] = state.x[j] + give
+            changes[j] = changes.get(j, state.x[j]) + give
+            need_room[n] -= give
             want -= give
     return changes if want == 0 else None
