@@ -321,11 +321,10 @@ class WeekPolicyForm(FlaskForm):
     )
     horizon = IntegerField(
         _l("Planning horizon (weeks)"),
-        default=4,
         validators=[Optional(), NumberRange(min=1, max=12)],
         description=_l(
             "Weeks of known needs, deadlines and pledged offers to plan over; only this week is "
-            "committed, the later weeks are a plan."
+            "committed, the later weeks are a plan. 1: this week alone, as before."
         ),
     )
     time_limit = IntegerField(

@@ -234,7 +234,8 @@ def plan() -> Response | str:
 def _preview(form: WeekPolicyForm) -> Response:
     """Start a preview job with the form's weights and follow it on the run's page."""
     policy = {key: float(getattr(form, key).data) for key in POLICY_KEYS}
-    if form.horizon.data:  # a horizon: the rolling plan (spec v2); 1 is this week and history
+    # More than one week: the rolling plan (spec v2). Left out or 1: this week alone (v1).
+    if form.horizon.data and form.horizon.data > 1:
         policy["horizon"] = int(form.horizon.data)
     try:
         run = jobs.start_preview(
