@@ -200,3 +200,17 @@ def test_import_refuses_a_mistyped_deadline_year(demo_db: Flask) -> None:
     report = imports.import_file(db.session, "needs", data, committee)
     assert not report.ok and report.created == 0
     assert [(e.row, e.column) for e in report.errors] == [(2, "截止日期")]
+
+
+def test_the_api_starts_a_rolling_preview(api: Api, demo_app: Flask) -> None:  # noqa: F811
+    demo_app.config["DUIJIE_API_SOLVE_SECONDS"] = 1
+    for bad in ({"window": 2}, {"horizon": 13}, {"horizon": 2, "catch_up": -1}):
+        assert api.post("admin", "/runs", {"week": WEEK, "policy": bad}).status_code == 422
+    run = api.post("admin", "/runs", {"week": WEEK, "policy": {"horizon": 3}}).get_json()
+    assert run["status"] == "preview" and run["policy"]["horizon"] == 3
+    with demo_app.app_context():
+        stored = db.session.get(AllocationRun, run["id"])
+        assert stored is not None and stored.output is not None
+        assert len(run["allocations"]) == len(stored.output["allocations"])
+        assert "plan" in stored.output and stored.metrics["rolling"]["horizon"] == 3
+        db.session.remove()
