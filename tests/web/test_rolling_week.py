@@ -111,7 +111,8 @@ def test_a_rolling_preview_commits_only_week_zero(demo_db: Flask) -> None:
     db.session.commit()
     run = preview_week(db.session, WEEK, {"horizon": 3}, user("admin"), time_limit=FAST)
     assert run.policy["horizon"] == 3 and run.input is not None and run.output is not None
-    assert run.input["horizon"] == 3
+    assert run.output["rolling_input"]["horizon"] == 3
+    assert "horizon" not in run.input  # week 0's v1 instance, as reports and commit read it
     assert all(a["week"] == 0 for a in run.output["allocations"])
     assert all(a["week"] >= 1 for a in run.output["plan"])
     assert f"O{ahead.id}" not in {a["offer"] for a in run.output["allocations"]}
@@ -166,6 +167,10 @@ def test_the_run_page_shows_deadlines_lowest_villages_and_plan(
     assert "本周到期或已逾期的需求" in page.text
     assert "近几周覆盖率最低的村" in page.text
     assert "未来几周预计送达各村" in page.text
+    run = int(posted.headers["Location"].rsplit("/", 1)[1])
+    assert client.post(f"/admin/runs/{run}/commit").status_code == 302
+    report = client.get(f"/admin/runs/{run}/report")
+    assert report.status_code == 200 and "贪心" in report.text
 
 
 def test_deadline_rule_one_home_for_forms_api_and_import(

@@ -8,7 +8,9 @@
   week (the mean over its needs in that run's input of the share its live pledges met).
 
 Only week 0 is committed: the stored run's `allocations` are week 0's, so committing a
-rolling preview pledges exactly what a v1 preview would; the later weeks are its `plan`.
+rolling preview pledges exactly what a v1 preview would; the later weeks are its `plan`. The
+run's `input` is week 0's v1 instance (what commit, report and explanations read); the v2
+instance solved is `output.rolling_input`.
 """
 
 from __future__ import annotations
@@ -226,6 +228,9 @@ def solve_rolling_week(
     committed = [a for a in output["allocations"] if a["week"] == 0]
     output["plan"] = [a for a in output["allocations"] if a["week"] > 0]
     output["allocations"] = committed
+    # The run's input stays week 0's v1 instance, which the commit's checks, the weekly report
+    # and the explanations read; the rolling instance solved is kept beside the output.
+    output["rolling_input"] = data
     greedy_met = _due_now_met(instance, greedy.allocations)
     names = {v["id"]: v.get("name") or v["id"] for v in data["villages"]}
     return {
@@ -234,7 +239,7 @@ def solve_rolling_week(
         "objective": result.objective,
         "bound": result.bound,
         "seconds": result.seconds,
-        "input": data,
+        "input": today,
         "output": output,
         "metrics": {
             "optimizer": dict(result.metrics),
