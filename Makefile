@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install demo test test-fast lint lock bench bench-province bench-load clean translations
+.PHONY: install demo test test-fast lint lock bench bench-province bench-rolling bench-load clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ bench: install
 # and the bound (about 30 minutes on 2 cores).
 bench-province: install
 	$(BIN)/python benchmarks/province_bench.py
+
+# Twelve weeks of Hezhou on one stream of needs and offers: weekly v1, rolling v2 (spec v2,
+# horizon 4) and greedy, 3 seeds, 5 s a week (about 7 minutes on 2 cores).
+bench-rolling: install
+	$(BIN)/python benchmarks/rolling_bench.py
 
 # Load: gunicorn on PostgreSQL with 100,000 offers and 400,000 needs, wrk at 32 connections per
 # page (needs PostgreSQL at 127.0.0.1:5432, Redis and wrk; the data takes ~2 minutes, once).

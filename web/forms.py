@@ -319,6 +319,14 @@ class WeekPolicyForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=0, max=100000)],
         description=_l("Cost of leaving a village below the floor: higher spreads aid wider."),
     )
+    horizon = IntegerField(
+        _l("Planning horizon (weeks)"),
+        validators=[Optional(), NumberRange(min=1, max=12)],
+        description=_l(
+            "Weeks of known needs, deadlines and pledged offers to plan over; only this week is "
+            "committed, the later weeks are a plan. 1: this week alone, as before."
+        ),
+    )
     time_limit = IntegerField(
         _l("Time limit (seconds)"),
         default=10,

@@ -45,6 +45,17 @@ class Policy(Strict):
     distance_discount_per_km: Annotated[float, Field(ge=0, le=1)] | None = None
     fairness_floor: Annotated[float, Field(ge=0, le=1)] | None = None
     fairness_penalty: Annotated[float, Field(ge=0, le=100000)] | None = None
+    horizon: Annotated[int, Field(ge=1, le=12)] | None = Field(
+        None,
+        description="weeks to plan over (spec v2, docs/rolling.md): only week 0 is committed, "
+        "the run's output.plan holds the later weeks; absent, the week alone (v1)",
+    )
+    window: Annotated[int, Field(ge=1, le=52)] | None = Field(
+        None, description="with a horizon: weeks of committed history (default 2)"
+    )
+    catch_up: Annotated[float, Field(ge=0, le=100)] | None = Field(
+        None, description="with a horizon: weight of a village's rolling deficit (default 1)"
+    )
 
 
 class RunIn(Strict):
@@ -244,6 +255,12 @@ def start_run(call: Call) -> dict[str, Any]:
     body: RunIn = call.body
     seconds = body.time_limit or setting("DUIJIE_API_SOLVE_SECONDS", DEFAULT_SOLVE_SECONDS)
     policy = body.policy.model_dump(exclude_none=True)
+    if "horizon" not in policy and {"window", "catch_up"} & set(policy):
+        message = "window and catch_up need a horizon"
+        raise ApiError(
+            422, "Unprocessable Content", message,
+            errors=[{"field": "policy.horizon", "message": message}],
+        )  # fmt: skip
     try:
         run = jobs.start_preview(db.session, body.week, policy, call.actor, time_limit=seconds)
     except AlreadyCommitted as error:

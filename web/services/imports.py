@@ -69,7 +69,13 @@ from web.services.kinds import (
     offer_kinds,
 )
 from web.services.ledger import LedgerFilter, export_table, ledger_rows
-from web.services.needs import WISH_VALUE_CAP, NeedInput, add_need
+from web.services.needs import (
+    WISH_VALUE_CAP,
+    NeedInput,
+    add_need,
+    deadline_message,
+    deadline_problem,
+)
 from web.services.offers import OfferInput, add_offer
 from web.services.organizations import STAFF_ROLES, can_post_offers
 from web.services.translate import _
@@ -981,6 +987,8 @@ def _check_needs(
         quantity = row.integer(col["quantity"])
         urgency = row.integer(col["urgency"], minimum=1, maximum=5) or 3
         deadline = row.day(col["deadline"])
+        if (late := deadline_problem(deadline)) is not None:
+            row.error(col["deadline"], deadline_message(late))
         item_text = _cell_text(row.raw(col["checklist_item"]))
         item = checklist.get(item_text) if item_text else None
         if item_text and item is None:

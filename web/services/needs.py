@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -13,6 +13,7 @@ from matcher.dedupe import NeedText, likely_duplicates
 from web.models import Household, Need, User, Village
 from web.services.kinds import kinds_by_code
 from web.services.locking import begin_write, lock_rows, relock
+from web.services.translate import _
 from web.services.villages import Page
 
 # A micro-wish (微心愿) is a small thing: its estimated value may not exceed this (元).
@@ -31,6 +32,43 @@ def check_wish_value(value: float | None) -> None:
     """Raise NeedError("value_cap") for an estimated value that is not 1 to WISH_VALUE_CAP yuan."""
     if value is not None and not 0 < value <= WISH_VALUE_CAP:
         raise NeedError("value_cap")
+
+
+# A need's deadline (截止日期) is its due week in the rolling allocation (spec v2). One already
+# passed is taken (the need is then due at once), but not one more than a year ago or more
+# than two years ahead: such a date is a mistyped year.
+DEADLINE_PAST_DAYS = 366
+DEADLINE_AHEAD_DAYS = 2 * 366
+DEADLINE_CODES = ("deadline_past", "deadline_far")
+
+
+def deadline_problem(deadline: date | None, today: date | None = None) -> str | None:
+    """Why a deadline being set cannot be taken ("deadline_past", "deadline_far"), or None.
+
+    The one rule for forms, API and import.
+    """
+    if deadline is None:
+        return None
+    today = today or date.today()
+    if deadline < today - timedelta(days=DEADLINE_PAST_DAYS):
+        return "deadline_past"
+    if deadline > today + timedelta(days=DEADLINE_AHEAD_DAYS):
+        return "deadline_far"
+    return None
+
+
+def deadline_message(code: str) -> str:
+    """The words of a deadline_problem code, in the request's language."""
+    if code == "deadline_past":
+        return _("The deadline is more than a year ago: check the year.")
+    return _("The deadline is more than two years ahead: check the year.")
+
+
+def check_deadline(deadline: date | None, today: date | None = None) -> None:
+    """Raise NeedError with deadline_problem's code for a deadline that cannot be taken."""
+    problem = deadline_problem(deadline, today)
+    if problem is not None:
+        raise NeedError(problem)
 
 
 @dataclass(frozen=True)
@@ -169,6 +207,7 @@ def create_need(
     if user.village_id is None:
         raise NeedError("no_village")
     check_wish_value(data.estimated_value)
+    check_deadline(data.deadline)
     household = _household(session, user, data.household_id)
     if new_household is not None:
         name, people = new_household
@@ -184,6 +223,8 @@ def update_need(session: Session, need: Need, data: NeedInput) -> Need:
     relock(session, need)
     if need.allocated != 0 or need.status != "open":
         raise NeedError("locked")
+    if data.deadline != need.deadline:  # a deadline kept as it was may have passed meanwhile
+        check_deadline(data.deadline)
     need.category_code = data.category
     need.title = data.title.strip()
     need.description = data.description.strip()

@@ -21,6 +21,7 @@ from web.services.kinds import load_catalogue
 from web.services.locking import begin_write
 from web.services.notifications import notify, organization_members, village_committees
 from web.services.organizations import unapproved
+from web.services.rolling import rolling_policy, solve_rolling_week
 from web.services.week_instance import (
     IdMaps,
     WeekError,
@@ -104,6 +105,12 @@ def solve_week(
     a smaller week is solved whole. A cancel (`should_stop`) raises distributed.Cancelled.
     """
     started = time.monotonic()
+    settings = rolling_policy(policy or {})
+    if settings is not None:  # a horizon: the rolling model (spec v2)
+        return solve_rolling_week(
+            session, week, policy or {}, settings, time_limit=time_limit, progress=progress,
+            should_stop=should_stop, stage=stage,
+        )
     data, _maps = build_week_instance(session, week, policy)
     try:
         instance = parse_instance(data)

@@ -190,7 +190,8 @@ def build_week_instance(
         "villages": [_village_json(v, v.county.code) for v in villages],
         "needs": [_need_json(n, code_of[n.village_id]) for n in needs],
         "offers": [item for item in offer_items if item is not None],
-        "policy": effective_policy(policy),
+        # v1's weights only: the rolling settings (spec v2) are read by web.services.rolling
+        "policy": {k: v for k, v in effective_policy(policy).items() if k in POLICY_KEYS},
     }
     maps = IdMaps(
         offers={item["id"]: row_id(item["id"]) for item in instance["offers"]},
@@ -201,15 +202,19 @@ def build_week_instance(
 
 
 def effective_policy(policy: Mapping[str, float] | None) -> dict[str, float]:
-    """The spec's defaults overridden by the given knobs; unknown knobs are refused."""
-    unknown = sorted(set(policy or {}) - set(POLICY_KEYS))
+    """The spec's defaults overridden by the given knobs; unknown knobs are refused. With a
+    `horizon`, the rolling settings (spec v2) follow, checked by web.services.rolling."""
+    from web.services.rolling import ROLLING_KEYS, rolling_policy
+
+    unknown = sorted(set(policy or {}) - set(POLICY_KEYS) - set(ROLLING_KEYS))
     if unknown:
         raise WeekError(f"unknown policy setting: {', '.join(unknown)}")
     default, given = Policy(), dict(policy or {})
     try:
-        return {key: float(given.get(key, getattr(default, key))) for key in POLICY_KEYS}
+        weights = {key: float(given.get(key, getattr(default, key))) for key in POLICY_KEYS}
     except (TypeError, ValueError):
         raise WeekError("policy settings must be numbers") from None
+    return {**weights, **(rolling_policy(given) or {})}
 
 
 def matcher_week(

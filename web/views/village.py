@@ -110,7 +110,13 @@ def new_need() -> Response | str:
             return render_template(
                 "village/need_form.html", form=form, need=None, duplicates=duplicates
             )
-        service.create_need(db.session, current_user, data)
+        try:
+            service.create_need(db.session, current_user, data)
+        except service.NeedError as error:
+            if error.code not in service.DEADLINE_CODES:
+                raise
+            form.deadline.errors = [service.deadline_message(error.code)]
+            return render_template("village/need_form.html", form=form, need=None, duplicates=[])
         flash(_("Need saved; it waits for the township to verify it."), "info")
         return redirect(url_for("village.needs"))
     return render_template("village/need_form.html", form=form, need=None, duplicates=[])
@@ -133,7 +139,13 @@ def edit_need(need_id: int) -> Response | str:
             return render_template(
                 "village/need_form.html", form=form, need=need, duplicates=duplicates
             )
-        service.update_need(db.session, need, data)
+        try:
+            service.update_need(db.session, need, data)
+        except service.NeedError as error:
+            if error.code not in service.DEADLINE_CODES:
+                raise
+            form.deadline.errors = [service.deadline_message(error.code)]
+            return render_template("village/need_form.html", form=form, need=need, duplicates=[])
         flash(_("Need updated; it waits for the township to verify it again."), "info")
         return redirect(url_for("village.needs"))
     return render_template("village/need_form.html", form=form, need=need, duplicates=[])
@@ -205,6 +217,9 @@ def new_wish() -> Response | str:
         try:
             service.create_need(db.session, current_user, data, new_household=new_household)
         except service.NeedError as error:
+            if error.code in service.DEADLINE_CODES:
+                form.deadline.errors = [service.deadline_message(error.code)]
+                return _wish_page(form, [])
             if error.code != "value_cap":
                 abort(404)
             form.value.errors = [_wish_cap_message()]

@@ -31,6 +31,7 @@ from web.models import Allocation, AllocationRun, County, Need, Offer
 from web.services import jobs
 from web.services.dashboard import BANDS, NO_DATA
 from web.services.delivery import cancel
+from web.services.rolling import DEFAULT_HORIZON
 from web.services.run_board import run_board
 from web.services.week import (
     AlreadyCommitted,
@@ -152,6 +153,7 @@ def _policy_form(run: AllocationRun | None = None) -> WeekPolicyForm:
         form.week.data = run.week if run is not None else WEEK
         for key in POLICY_KEYS:
             getattr(form, key).data = float(policy.get(key, getattr(default, key)))
+        form.horizon.data = int(policy.get("horizon", 1 if run is not None else DEFAULT_HORIZON))
     return form
 
 
@@ -233,6 +235,9 @@ def plan() -> Response | str:
 def _preview(form: WeekPolicyForm) -> Response:
     """Start a preview job with the form's weights and follow it on the run's page."""
     policy = {key: float(getattr(form, key).data) for key in POLICY_KEYS}
+    # More than one week: the rolling plan (spec v2). Left out or 1: this week alone (v1).
+    if form.horizon.data and form.horizon.data > 1:
+        policy["horizon"] = int(form.horizon.data)
     try:
         run = jobs.start_preview(
             db.session,
