@@ -26,9 +26,9 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
-def _whole_number(name: str) -> int:
-    """A non-negative whole number from the environment (0 when unset)."""
-    raw = os.environ.get(name, "").strip() or "0"
+def _whole_number(name: str, default: int = 0) -> int:
+    """A non-negative whole number from the environment (`default` when unset)."""
+    raw = os.environ.get(name, "").strip() or str(default)
     if not raw.isdigit():
         raise ValueError(f"{name} must be a whole number, not {raw!r}")
     return int(raw)
@@ -50,6 +50,11 @@ class Settings:
     base_url: str | None = None
     https: bool = False
     page_cache: bool = True
+    # Session lifetimes (web.sessions): idle minutes and absolute hours, staff and households.
+    idle_minutes: int = 30
+    session_max_hours: int = 12
+    household_idle_minutes: int = 24 * 60
+    household_max_hours: int = 30 * 24
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -69,6 +74,10 @@ class Settings:
             https=os.environ.get("DUIJIE_HTTPS", "").strip().lower() in ("1", "true", "yes"),
             page_cache=os.environ.get("DUIJIE_PAGE_CACHE", "").strip().lower()
             not in ("0", "false", "no", "off"),
+            idle_minutes=_whole_number("DUIJIE_IDLE_MINUTES", 30),
+            session_max_hours=_whole_number("DUIJIE_SESSION_MAX_HOURS", 12),
+            household_idle_minutes=_whole_number("DUIJIE_HOUSEHOLD_IDLE_MINUTES", 24 * 60),
+            household_max_hours=_whole_number("DUIJIE_HOUSEHOLD_MAX_HOURS", 30 * 24),
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -89,6 +98,10 @@ class Settings:
             "DUIJIE_HTTPS": self.https,
             # Rendered pages served again while nothing they show has changed (web.caching).
             "DUIJIE_PAGE_CACHE": self.page_cache,
+            "DUIJIE_IDLE_MINUTES": self.idle_minutes,
+            "DUIJIE_SESSION_MAX_HOURS": self.session_max_hours,
+            "DUIJIE_HOUSEHOLD_IDLE_MINUTES": self.household_idle_minutes,
+            "DUIJIE_HOUSEHOLD_MAX_HOURS": self.household_max_hours,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

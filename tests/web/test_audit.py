@@ -19,6 +19,7 @@ from web import create_app
 from web.extensions import db
 from web.models import AllocationRun, AuditEvent, HelpRequest, Household, Need, Offer, User
 from web.services.audit import acting_as, head, verify
+from web.sessions import stamp
 
 from .conftest import _worker
 from .week_support import committed, memo_solver  # noqa: F401  (fixture)
@@ -335,6 +336,7 @@ def test_a_households_own_request_names_the_household(demo_app: Flask) -> None:
     client = demo_app.test_client()
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = session_id, True
+        stamp(session)
     data = {"category": "goods", "what": "过冬棉被", "quantity": "2"}
     assert client.post("/h/ask", data=data).status_code in (200, 302)
     with demo_app.app_context():

@@ -350,6 +350,17 @@ def sign_in(session: Session, raw_number: str, pin: str, ip: str) -> HouseholdPr
     return HouseholdPrincipal(household)
 
 
+def sign_out(session: Session, household_id: int) -> None:
+    """End every session of the household, this one included (a copied cookie stops working
+    too: households sign in on shared phones); the caller commits."""
+    begin_write(session)
+    household = lock_rows(session, Household, [household_id]).get(household_id)
+    if household is None:
+        return
+    household.session_version = (household.session_version or 1) + 1
+    log(session, household_id, "signed_out")
+
+
 # --- the household's side: requests ------------------------------------------------------------
 
 # The six plain steps a request goes through, as the household sees them.

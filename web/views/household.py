@@ -244,8 +244,11 @@ def login() -> Response | str:
 
 @household.post("/h/logout")
 def logout() -> str:
-    """Sign out on this phone (a page saying so, with the way back in)."""
+    """Sign out (a page saying so, with the way back in): the household's sessions end on the
+    server too, so a copy of this phone's cookie no longer signs anyone in."""
     if _is_household():
+        service.sign_out(db.session, current_user.household_id)
+        db.session.commit()
         logout_user()
     lang = session.get("lang")
     session.clear()
