@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -29,7 +30,21 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from web.services import passwords
 from web.services.needs import WISH_VALUE_CAP
+
+
+def strong_password(form: FlaskForm, field: Field) -> None:
+    """The password policy (web.services.passwords), against the form's username if it has one,
+    else the signed-in user's."""
+    username_field = getattr(form, "username", None)
+    if username_field is not None:
+        username = username_field.data or ""
+    else:
+        username = getattr(current_user, "username", "") or ""
+    refused = passwords.problem(field.data or "", username)
+    if refused is not None:
+        raise ValidationError(passwords.message(refused))
 
 
 class LoginForm(FlaskForm):
@@ -91,7 +106,7 @@ class RegisterOrganizationForm(FlaskForm):
         _l("Password"),
         validators=[
             DataRequired(_l("Please enter a password.")),
-            Length(min=8, max=256, message=_l("The password needs at least 8 characters.")),
+            strong_password,
         ],
     )
     submit = SubmitField(_l("Register"))
@@ -182,7 +197,7 @@ class StaffAccountForm(FlaskForm):
         _l("Password"),
         validators=[
             DataRequired(_l("Please enter a password.")),
-            Length(min=8, max=256, message=_l("The password needs at least 8 characters.")),
+            strong_password,
         ],
     )
     village_code = StringField(_l("Village code (12 digits, for a village committee)"))

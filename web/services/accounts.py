@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.models import User
 from web.models.accounts import ROLES
-from web.services import throttle
+from web.services import passwords, throttle
 from web.services.locking import begin_write, lock_rows, relock
 
 # werkzeug's default is scrypt; named here so a change is a decision, not an accident.
@@ -23,7 +23,7 @@ PASSWORD_METHOD = "scrypt"  # noqa: S105  (a hashing scheme name, not a password
 _DUMMY_HASH = generate_password_hash("duijie-timing-equaliser", method=PASSWORD_METHOD)
 
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 # Failed sign-ins allowed within the window: per username from one address, and per address.
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_LIMIT_PER_USER = 5
@@ -64,8 +64,9 @@ def create_user(
         raise AccountError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     if not username or len(username) > 64:
         raise AccountError("username must be 1 to 64 characters")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    refused = passwords.problem(password, username)
+    if refused is not None:
+        raise AccountError(passwords.english(refused), refused)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"username {username!r} is taken")
     user = User(
@@ -98,7 +99,8 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     """Set a new password after checking the current one; ends every session; commits.
 
     Codes: ``current`` (the current password is wrong, or was changed meanwhile by an
-    administrator's reset), ``short`` (the new one is too short), ``same`` (the new one equals
+    administrator's reset), a code of web.services.passwords.problem (the new one breaks the
+    password policy: ``short``, ``username``, ``common`` ...), ``same`` (the new one equals
     the current one), ``limited`` (too many wrong current passwords lately: a stolen session
     cannot guess its way to the password; attempts made at once count too).
 
@@ -113,10 +115,9 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     if not check_password_hash(checked, current):
         raise AccountError("the current password is wrong", "current")  # stays counted
     refusal = None
-    if len(new) < MIN_PASSWORD_LENGTH:
-        refusal = AccountError(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", "short"
-        )
+    refused = passwords.problem(new, user.username)
+    if refused is not None:
+        refusal = AccountError(passwords.english(refused), refused)
     elif new == current:
         refusal = AccountError("the new password equals the current one", "same")
     if refusal is not None:

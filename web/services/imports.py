@@ -42,8 +42,8 @@ from seeds.checklist import CHECKLIST_CODES, CHECKLIST_ITEMS
 from seeds.demo_villages import poverty_weight
 from web.models import County, Household, Need, Offer, Organization, Township, User, Village
 from web.security import spreadsheet_rows, spreadsheet_value
+from web.services import passwords
 from web.services.accounts import (
-    MIN_PASSWORD_LENGTH,
     AccountError,
     create_user,
     normalise_email,
@@ -741,14 +741,9 @@ def _check_accounts(session: Session, rows: list[_Row]) -> list[_AccountRow]:
         except AccountError:
             row.error(col["email"], _("Not a valid e-mail address: “%(email)s”.", email=email_text))
         password = _cell_text(row.raw(col["password"]))
-        if password and len(password) < MIN_PASSWORD_LENGTH:
-            row.error(
-                col["password"],
-                _(
-                    "The password needs at least %(count)s characters.",
-                    count=MIN_PASSWORD_LENGTH,
-                ),
-            )
+        refused = passwords.problem(password, username) if password else None
+        if refused is not None:
+            row.error(col["password"], passwords.message(refused))
         if not row.bad:
             checked.append(
                 _AccountRow(username, display_name, role, village, township, email, password)
