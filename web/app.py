@@ -127,10 +127,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_security_headers(app: Flask) -> None:
     """Send a strict Content-Security-Policy and the usual hardening headers on every response."""
-    from web import security, sessions
+    from web import devices, security, sessions
 
     security.init_app(app)
     sessions.init_app(app)
+    devices.init_app(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 CSP = (
@@ -49,7 +49,21 @@ def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if carries_personal_data():
+        # Nothing a signed-in user or token holder is shown stays in a browser's or proxy's
+        # cache (a shared phone, the back button after sign-out): issue 24.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
     return response
+
+
+def carries_personal_data() -> bool:
+    """Whether this request's answer may carry personal data: anything but a static file asked
+    for with a signed-in session or an API token. (Public pages carry none: tests/web/
+    test_privacy.py.)"""
+    if request.path.startswith("/static/"):
+        return False
+    return "_user_id" in session or bool(request.headers.get("Authorization"))
 
 
 def served_over_https(app: Flask) -> bool:

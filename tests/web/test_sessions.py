@@ -94,3 +94,23 @@ def test_idle_timeout_is_a_setting(demo_app: Flask) -> None:
     _login(client, "donor")
     _age(client, 6 * 60)
     assert client.get("/donor/offers").status_code == 302
+
+
+def test_pages_and_json_for_signed_in_users_are_not_stored(demo_app: Flask, auth: Any) -> None:
+    from web.extensions import db
+    from web.models import User
+    from web.services.tokens import create_token
+
+    auth.login("village")
+    for url in ("/village/households", "/account"):
+        response = auth.client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers.get("Cache-Control") == "no-store", url
+    with demo_app.app_context():
+        user = db.session.query(User).filter_by(username="township").one()
+        secret = create_token(db.session, user, "probe").secret
+    api = demo_app.test_client().get("/api/v1/needs", headers={"Authorization": f"Bearer {secret}"})
+    assert api.status_code == 200 and api.headers.get("Cache-Control") == "no-store"
+    # Public pages carry no personal data and may be cached.
+    public = demo_app.test_client().get("/villages")
+    assert "no-store" not in public.headers.get("Cache-Control", "")

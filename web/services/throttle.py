@@ -105,8 +105,16 @@ def _order_bucket_writes(session: Session, buckets: Iterable[str]) -> None:
         )
 
 
-def attempt(session: Session, limits: Mapping[str, int], window: timedelta) -> Attempt:
+def attempt(
+    session: Session,
+    limits: Mapping[str, int],
+    window: timedelta,
+    windows: Mapping[str, timedelta] | None = None,
+) -> Attempt:
     """Record one attempt against each bucket (bucket -> limit), commit, then count it in.
+
+    Every bucket counts within `window`, or within its own entry of `windows` (a longer window
+    with a higher limit makes the wait grow as failures go on).
 
     Refused when, in any bucket, this attempt and the earlier ones within the window are more
     than the limit: its records are then deleted again (a refused attempt checks nothing and
@@ -122,20 +130,20 @@ def attempt(session: Session, limits: Mapping[str, int], window: timedelta) -> A
     session.flush()
     ids = {bucket: int(event.id) for bucket, event in events.items()}
     session.commit()
-    since = utcnow() - window
     counts: dict[str, int] = {}
     wait = 0
     for bucket, limit in limits.items():
+        span = (windows or {}).get(bucket, window)
         count, oldest = session.execute(
             select(func.count(ThrottleEvent.id), func.min(ThrottleEvent.at)).where(
                 ThrottleEvent.bucket == bucket,
-                ThrottleEvent.at > since,
+                ThrottleEvent.at > utcnow() - span,
                 ThrottleEvent.id <= ids[bucket],
             )
         ).one()
         counts[bucket] = int(count)
         if count > limit:
-            wait = max(wait, _wait(oldest, window))
+            wait = max(wait, _wait(oldest, span))
     if wait:
         forget(session, ids.values())
         session.commit()
