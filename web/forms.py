@@ -30,8 +30,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from web.services import passwords
+from web.services import passwords, titles
 from web.services.needs import WISH_VALUE_CAP
+
+
+def title_rule(form: FlaskForm, field: Field) -> None:
+    """The title rule (web.services.titles); the title is kept trimmed."""
+    refused = titles.title_problem(field.data or "")
+    if refused is not None:
+        raise ValidationError(titles.title_message(refused))
+    field.data = (field.data or "").strip()
 
 
 def strong_password(form: FlaskForm, field: Field) -> None:
@@ -117,7 +125,8 @@ class OfferForm(FlaskForm):
 
     category = SelectField(_l("Category"), choices=[])
     title = StringField(
-        _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)]
+        _l("Title"),
+        validators=[DataRequired(_l("Please enter a title.")), Length(max=200), title_rule],
     )
     description = TextAreaField(_l("Description"), validators=[Length(max=4000)])
     quantity = StringField(_l("Quantity"))
@@ -219,7 +228,8 @@ class NeedForm(FlaskForm):
 
     category = SelectField(_l("Category"), choices=[])
     title = StringField(
-        _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)]
+        _l("Title"),
+        validators=[DataRequired(_l("Please enter a title.")), Length(max=200), title_rule],
     )
     description = TextAreaField(_l("Description"), validators=[Length(max=4000)])
     item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
@@ -246,7 +256,8 @@ class WishForm(FlaskForm):
     )
     household_people = StringField(_l("Number of people in the new household"))
     title = StringField(
-        _l("Wish"), validators=[DataRequired(_l("Please enter the wish.")), Length(max=200)]
+        _l("Wish"),
+        validators=[DataRequired(_l("Please enter the wish.")), Length(max=200), title_rule],
     )
     item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
     description = TextAreaField(_l("Description"), validators=[Length(max=4000)])

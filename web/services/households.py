@@ -36,6 +36,7 @@ from web.services import needs as needs_service
 from web.services.accounts import PASSWORD_METHOD
 from web.services.kinds import NeedKind, load_catalogue, recognise
 from web.services.locking import begin_write, lock_rows, relock
+from web.services.titles import title_problem
 
 # Invitation codes: no 0/O, 1/I/L, so a code read off paper is typed right.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -542,7 +543,7 @@ def submit_request(
     if category not in HOUSEHOLD_CATEGORIES or category not in CATEGORY_CODES:
         raise HouseholdError("category")
     text = (what or "").strip()
-    if not text or len(text) > MAX_WHAT:
+    if not text or len(text) > MAX_WHAT or title_problem(text) is not None:
         raise HouseholdError("what")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise HouseholdError("quantity")
@@ -749,7 +750,7 @@ def accept(
     """
     if not 0 < value <= needs_service.WISH_VALUE_CAP:
         raise HouseholdError("value")
-    if not title.strip() or len(title.strip()) > 200:
+    if title_problem(title) is not None:
         raise HouseholdError("title")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise HouseholdError("quantity")

@@ -72,6 +72,7 @@ from web.services.ledger import LedgerFilter, export_table, ledger_rows
 from web.services.needs import WISH_VALUE_CAP, NeedInput, add_need
 from web.services.offers import OfferInput, add_offer
 from web.services.organizations import STAFF_ROLES, can_post_offers
+from web.services.titles import MAX_TITLE, title_message, title_problem
 from web.services.translate import _
 
 IMPORT_KINDS = ("accounts", "offers", "needs", "villages")
@@ -448,6 +449,14 @@ class _Row:
             )
         return value
 
+    def title(self, column: Column) -> str:
+        """A title cell, under the one title rule (web.services.titles)."""
+        value = self.text(column, MAX_TITLE)
+        refused = title_problem(value) if value else None
+        if refused == "characters":
+            self.error(column, title_message(refused))
+        return value
+
     def integer(
         self, column: Column, *, minimum: int = 1, maximum: int | None = None
     ) -> int | None:
@@ -793,7 +802,7 @@ def _check_offers(
                 ),
             )
         category = row.category(col["category"])
-        title = row.text(col["title"], 200)
+        title = row.title(col["title"])
         description = row.text(col["description"], 4000)
         kinds = _offer_kinds(row, col, catalogue, category, title, description, report)
         quantity = row.integer(col["quantity"])
@@ -970,7 +979,7 @@ def _check_needs(
             )
             village = None
         category = row.category(col["category"])
-        title = row.text(col["title"], 200)
+        title = row.title(col["title"])
         description = row.text(col["description"], 4000)
         kind = _need_kind(row, col, catalogue, category, title, description, report)
         quantity = row.integer(col["quantity"])
