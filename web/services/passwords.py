@@ -19,7 +19,7 @@ import gzip
 from functools import cache
 from pathlib import Path
 
-from flask_babel import gettext as _
+from web.services.translate import _
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask_babel import gettext as _
+from web.services.translate import _
 
 MAX_TITLE = 200
 # Unicode categories refused: control, format (zero-width, bidi), surrogate, private use,
