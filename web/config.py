@@ -55,6 +55,8 @@ class Settings:
     session_max_hours: int = 12
     household_idle_minutes: int = 24 * 60
     household_max_hours: int = 30 * 24
+    # The audit chain's HMAC keys, outside the database (web.services.audit_keys).
+    audit_key_file: str | None = None
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -78,6 +80,7 @@ class Settings:
             session_max_hours=_whole_number("DUIJIE_SESSION_MAX_HOURS", 12),
             household_idle_minutes=_whole_number("DUIJIE_HOUSEHOLD_IDLE_MINUTES", 24 * 60),
             household_max_hours=_whole_number("DUIJIE_HOUSEHOLD_MAX_HOURS", 30 * 24),
+            audit_key_file=os.environ.get("DUIJIE_AUDIT_KEY_FILE") or None,
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -102,6 +105,8 @@ class Settings:
             "DUIJIE_SESSION_MAX_HOURS": self.session_max_hours,
             "DUIJIE_HOUSEHOLD_IDLE_MINUTES": self.household_idle_minutes,
             "DUIJIE_HOUSEHOLD_MAX_HOURS": self.household_max_hours,
+            # None: instance/audit_keys, made on first use (web.services.audit.key_file).
+            "DUIJIE_AUDIT_KEY_FILE": self.audit_key_file,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,
