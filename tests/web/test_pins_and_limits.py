@@ -90,3 +90,22 @@ def test_the_login_limit_holds_per_account_across_addresses(demo_app: Flask) -> 
             select(Notification.kind).where(Notification.user_id == auditor.id)
         ).all()
         assert "sign_in_limited" in kinds
+
+
+def test_attempts_older_than_a_day_are_pruned_as_attempts_go_on(
+    demo_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from web.models import ThrottleEvent
+    from web.models.base import utcnow
+    from web.services import throttle
+
+    with demo_app.app_context():
+        db.session.add(ThrottleEvent(bucket="login:ip:192.0.2.1", at=utcnow() - timedelta(days=2)))
+        db.session.commit()
+        monkeypatch.setattr(throttle, "PRUNE_EVERY", 1)
+        throttle.attempt(db.session, {"login:ip:192.0.2.2": 5}, timedelta(minutes=15))
+        buckets = db.session.scalars(select(ThrottleEvent.bucket)).all()
+        assert "login:ip:192.0.2.1" not in buckets and "login:ip:192.0.2.2" in buckets
+        db.session.remove()

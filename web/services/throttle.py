@@ -17,6 +17,7 @@ A failure's record stays; after a success the caller calls :func:`forget` or :fu
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,9 @@ from web.models import ThrottleEvent
 from web.models.base import utcnow
 from web.services.locking import begin_write
 
+# Attempts are kept a day (the longest window in use); about one attempt in this many deletes
+# the older ones (an indexed DELETE), so the table holds about a day of attempts.
+PRUNE_EVERY = 100
 # First key of the PostgreSQL advisory locks that order one bucket's attempts ("th").
 _ADVISORY_CLASS = 0x7468
 
@@ -125,6 +129,8 @@ def attempt(
         return Attempt(True, 0)
     session.commit()  # end any read transaction: the write lock below is taken afresh
     _order_bucket_writes(session, limits)
+    if secrets.randbelow(PRUNE_EVERY) == 0:
+        prune(session)  # the retention: about one attempt in PRUNE_EVERY clears the old ones
     events = {bucket: ThrottleEvent(bucket=bucket) for bucket in limits}
     session.add_all(events.values())
     session.flush()
