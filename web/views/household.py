@@ -323,9 +323,13 @@ def ask() -> Response | str:
             else:
                 flash(_ask_message(error), "error")
                 return redirect(url_for("household.home"))
-        except uploads.UploadError:
+        except uploads.UploadError as error:
             form.photo.errors = [
-                _("This photo cannot be used: send a JPG, PNG or WebP picture of at most 5 MB.")
+                _("The photo could not be saved. Please try again later.")
+                if "not stored" in str(error)
+                else _(
+                    "This photo cannot be used: send a JPG, PNG or WebP picture of at most 5 MB."
+                )
             ]
         else:
             flash(_("Sent. Your village committee will look at it."), "info")
