@@ -75,3 +75,42 @@ def test_export_quotes_full_width_pipe_and_semicolon_forms(text: str) -> None:
     quoted = spreadsheet_cell(text)
     assert quoted == "'" + text
     assert spreadsheet_value(quoted) == text
+
+
+@pytest.mark.parametrize(
+    ("title", "what"),
+    [
+        ("棉被，联系 13912345678", "phone"),
+        ("助听器 452402198001011234", "id_card"),
+        ("测试户甲家的棉被", "name"),
+    ],
+)
+def test_a_public_wish_title_that_names_the_household_needs_confirming(
+    demo_app: Flask, auth: Any, title: str, what: str
+) -> None:
+    from tests.web.test_household import NAME, activate, ask, register, request_ids
+    from web.services.titles import personal_data_in
+
+    assert personal_data_in(title, [NAME]) == [what]
+    auth.login("village")
+    slip = register(auth.client)
+    ask(activate(demo_app, slip))
+    (request_id,) = request_ids(demo_app, slip.number)
+    data = {"title": title, "quantity": "1", "value": "100"}
+    needs = _count(demo_app, Need)
+    warned = auth.client.post(f"/village/requests/{request_id}/accept", data=data)
+    assert (
+        warned.status_code == 200
+        and "公开页面" in warned.text
+        and 'name="public_ok"' in warned.text
+    )
+    assert _count(demo_app, Need) == needs  # nothing accepted yet
+    with demo_app.app_context():
+        from web.models import HelpRequest
+
+        assert db.session.get(HelpRequest, request_id).status == "received"  # type: ignore[union-attr]
+        db.session.remove()
+    confirmed = auth.client.post(
+        f"/village/requests/{request_id}/accept", data={**data, "public_ok": "y"}
+    )
+    assert confirmed.status_code == 302

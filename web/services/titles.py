@@ -9,6 +9,7 @@ private-use and unassigned code points. Longer than MAX_TITLE characters is refu
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from web.services.translate import _
@@ -67,3 +68,39 @@ def title_message(code: str) -> str:
         ),
         "long": _("At most %(limit)s characters.", limit=MAX_TITLE),
     }.get(code, _("Please enter a title."))
+
+
+# What a public title must not give away about a household (a micro-wish's title is shown on
+# the public pages): a mobile or landline number, an ID-card number, a member's name.
+_PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+_ID_CARD = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+
+
+def personal_data_in(title: str, names: list[str]) -> list[str]:
+    """What in `title` may identify a household: "phone", "id_card", "name" (any of `names`,
+    masked names like 黄** counted by their visible part of two characters or more)."""
+    found = []
+    if _PHONE.search(title):
+        found.append("phone")
+    if _ID_CARD.search(title):
+        found.append("id_card")
+    for name in names:
+        visible = name.replace("*", "").replace("＊", "").strip()
+        if len(visible) >= 2 and visible in title:
+            found.append("name")
+            break
+    return found
+
+
+def personal_data_message(found: list[str]) -> str:
+    """The warning shown to the committee before a title goes public."""
+    what = {
+        "phone": _("a phone number"),
+        "id_card": _("an ID-card number"),
+        "name": _("the household's name"),
+    }
+    return _(
+        "This title will be shown on the public pages, and it seems to contain %(what)s. "
+        "Please remove it, or tick the box to confirm the title may be public.",
+        what="、".join(what[code] for code in found),
+    )
