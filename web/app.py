@@ -53,7 +53,7 @@ def register_extensions(app: Flask) -> None:
     from web import models  # noqa: F401  (the models must be known before migrate binds)
     from web.auth import load_user
     from web.i18n import select_locale
-    from web.services import audit  # noqa: F401  (every flush of an audited row writes events)
+    from web.services import audit  # every flush of an audited row writes events
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.user_loader(load_user)
+    audit.init_app(app)  # after the overrides: the key file is the app's
 
 
 def register_converters(app: Flask) -> None:

@@ -28,8 +28,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import DDL, event, func, insert, inspect, select, text, tuple_
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import ClauseElement
@@ -177,16 +178,39 @@ def event_hash(
     return hashlib.sha256(canonical(fields)).hexdigest()
 
 
-def key_file() -> Path | None:
-    """Where the chain's keys are kept (DUIJIE_AUDIT_KEY_FILE), None outside an app."""
-    if not has_app_context():
+# Each app's engine -> its key file, for sessions used outside an app context (a thread of a
+# request, a job's own session): their events are keyed all the same.
+_KEY_FILES: WeakKeyDictionary[Any, Path] = WeakKeyDictionary()
+
+
+def _configured(app: Flask) -> Path:
+    configured = app.config.get("DUIJIE_AUDIT_KEY_FILE")
+    return Path(configured) if configured else Path(app.instance_path) / "audit_keys"
+
+
+def init_app(app: Flask) -> None:
+    """Remember the app's key file for its engine (see _KEY_FILES)."""
+    from web.extensions import db
+
+    with app.app_context():
+        _KEY_FILES[db.engine] = _configured(app)
+
+
+def key_file(session: Session | None = None) -> Path | None:
+    """Where the chain's keys are kept (DUIJIE_AUDIT_KEY_FILE): the current app's, else the
+    one of the app whose engine `session` is bound to; None outside any app."""
+    if has_app_context():
+        return _configured(current_app)  # type: ignore[arg-type]
+    if session is None:
         return None
-    configured = current_app.config.get("DUIJIE_AUDIT_KEY_FILE")
-    return Path(configured) if configured else Path(current_app.instance_path) / "audit_keys"
+    try:
+        return _KEY_FILES.get(session.get_bind())
+    except Exception:  # an unbound session
+        return None
 
 
 def _signing_key(session: Session) -> audit_keys.AuditKey | None:
-    path = key_file()
+    path = key_file(session)
     if path is None:
         return None
 
@@ -531,7 +555,7 @@ def verify(session: Session, *, expect: str | None = None) -> Verdict:
     `expect` is a head kept outside the database ("COUNT:HASH" from `duijie audit head`).
     """
     verdict = Verdict()
-    path = key_file()
+    path = key_file(session)
     keys = {k.id: k for k in audit_keys.load(path)} if path is not None else {}
     keyed_from = min((k.since for k in keys.values()), default=None)
     recent: list[str] = [GENESIS]
