@@ -26,6 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(url)
     register_observability(app)
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -61,7 +62,7 @@ def register_extensions(app: Flask) -> None:
     from web import models  # noqa: F401  (the models must be known before migrate binds)
     from web.auth import load_user
     from web.i18n import select_locale
-    from web.services import audit  # noqa: F401  (every flush of an audited row writes events)
+    from web.services import audit  # every flush of an audited row writes events
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -73,6 +74,14 @@ def register_extensions(app: Flask) -> None:
     from web.i18n import remember_user_locale
 
     app.before_request(remember_user_locale)
+    audit.init_app(app)  # after the overrides: the key file is the app's
+
+
+def register_converters(app: Flask) -> None:
+    """Path numbers bounded to the database's range (web.routing), before any route is added."""
+    from web.routing import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_blueprints(app: Flask) -> None:
@@ -131,9 +140,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_security_headers(app: Flask) -> None:
     """Send a strict Content-Security-Policy and the usual hardening headers on every response."""
-    from web import security
+    from web import devices, security, sessions
 
     security.init_app(app)
+    sessions.init_app(app)
+    devices.init_app(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -182,6 +182,25 @@ def audit_verify_command(expect: str | None) -> None:
     click.echo(f"audit trail intact: {verdict.events} events, head {verdict.events}:{verdict.head}")
 
 
+@audit_group.command("rotate-key")
+@with_appcontext
+def audit_rotate_key_command() -> None:
+    """Start signing new audit events with a new HMAC key (the old ones stay, to verify).
+
+    The keys live in DUIJIE_AUDIT_KEY_FILE (instance/audit_keys by default), never in the
+    database: back the file up apart from the database, and rotate when a person who could
+    read it leaves.
+    """
+    from web.services import audit_keys
+    from web.services.audit import head, key_file
+
+    path = key_file()
+    assert path is not None  # with_appcontext
+    count, _digest = head(db.session)
+    key = audit_keys.add(path, count)
+    click.echo(f"audit key {key.id} signs events from now on (keys kept in {path})")
+
+
 @audit_group.command("head")
 @with_appcontext
 def audit_head_command() -> None:

@@ -26,9 +26,9 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
-def _whole_number(name: str) -> int:
-    """A non-negative whole number from the environment (0 when unset)."""
-    raw = os.environ.get(name, "").strip() or "0"
+def _whole_number(name: str, default: int = 0) -> int:
+    """A non-negative whole number from the environment (`default` when unset)."""
+    raw = os.environ.get(name, "").strip() or str(default)
     if not raw.isdigit():
         raise ValueError(f"{name} must be a whole number, not {raw!r}")
     return int(raw)
@@ -76,6 +76,13 @@ class Settings:
     log_format: str = "json"
     log_level: str = "INFO"
     metrics_allow: str | None = None
+    # Session lifetimes (web.sessions): idle minutes and absolute hours, staff and households.
+    idle_minutes: int = 30
+    session_max_hours: int = 12
+    household_idle_minutes: int = 24 * 60
+    household_max_hours: int = 30 * 24
+    # The audit chain's HMAC keys, outside the database (web.services.audit_keys).
+    audit_key_file: str | None = None
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -98,6 +105,11 @@ class Settings:
             log_format=_choice("DUIJIE_LOG_FORMAT", ("json", "text")),
             log_level=_choice("DUIJIE_LOG_LEVEL", ("INFO", "DEBUG", "WARNING", "ERROR")),
             metrics_allow=os.environ.get("DUIJIE_METRICS_ALLOW") or None,
+            idle_minutes=_whole_number("DUIJIE_IDLE_MINUTES", 30),
+            session_max_hours=_whole_number("DUIJIE_SESSION_MAX_HOURS", 12),
+            household_idle_minutes=_whole_number("DUIJIE_HOUSEHOLD_IDLE_MINUTES", 24 * 60),
+            household_max_hours=_whole_number("DUIJIE_HOUSEHOLD_MAX_HOURS", 30 * 24),
+            audit_key_file=os.environ.get("DUIJIE_AUDIT_KEY_FILE") or None,
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -122,6 +134,12 @@ class Settings:
             "DUIJIE_LOG_FORMAT": self.log_format,
             "DUIJIE_LOG_LEVEL": self.log_level,
             "DUIJIE_METRICS_ALLOW": self.metrics_allow,
+            "DUIJIE_IDLE_MINUTES": self.idle_minutes,
+            "DUIJIE_SESSION_MAX_HOURS": self.session_max_hours,
+            "DUIJIE_HOUSEHOLD_IDLE_MINUTES": self.household_idle_minutes,
+            "DUIJIE_HOUSEHOLD_MAX_HOURS": self.household_max_hours,
+            # None: instance/audit_keys, made on first use (web.services.audit.key_file).
+            "DUIJIE_AUDIT_KEY_FILE": self.audit_key_file,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

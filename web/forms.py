@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -29,7 +30,29 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from web.services import passwords, titles
 from web.services.needs import WISH_VALUE_CAP
+
+
+def title_rule(form: FlaskForm, field: Field) -> None:
+    """The title rule (web.services.titles); the title is kept trimmed."""
+    refused = titles.title_problem(field.data or "")
+    if refused is not None:
+        raise ValidationError(titles.title_message(refused))
+    field.data = (field.data or "").strip()
+
+
+def strong_password(form: FlaskForm, field: Field) -> None:
+    """The password policy (web.services.passwords), against the form's username if it has one,
+    else the signed-in user's."""
+    username_field = getattr(form, "username", None)
+    if username_field is not None:
+        username = username_field.data or ""
+    else:
+        username = getattr(current_user, "username", "") or ""
+    refused = passwords.problem(field.data or "", username)
+    if refused is not None:
+        raise ValidationError(passwords.message(refused))
 
 
 class LoginForm(FlaskForm):
@@ -91,7 +114,7 @@ class RegisterOrganizationForm(FlaskForm):
         _l("Password"),
         validators=[
             DataRequired(_l("Please enter a password.")),
-            Length(min=8, max=256, message=_l("The password needs at least 8 characters.")),
+            strong_password,
         ],
     )
     submit = SubmitField(_l("Register"))
@@ -102,7 +125,8 @@ class OfferForm(FlaskForm):
 
     category = SelectField(_l("Category"), choices=[])
     title = StringField(
-        _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)]
+        _l("Title"),
+        validators=[DataRequired(_l("Please enter a title.")), Length(max=200), title_rule],
     )
     description = TextAreaField(_l("Description"), validators=[Length(max=4000)])
     quantity = StringField(_l("Quantity"))
@@ -182,7 +206,7 @@ class StaffAccountForm(FlaskForm):
         _l("Password"),
         validators=[
             DataRequired(_l("Please enter a password.")),
-            Length(min=8, max=256, message=_l("The password needs at least 8 characters.")),
+            strong_password,
         ],
     )
     village_code = StringField(_l("Village code (12 digits, for a village committee)"))
@@ -204,7 +228,8 @@ class NeedForm(FlaskForm):
 
     category = SelectField(_l("Category"), choices=[])
     title = StringField(
-        _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)]
+        _l("Title"),
+        validators=[DataRequired(_l("Please enter a title.")), Length(max=200), title_rule],
     )
     description = TextAreaField(_l("Description"), validators=[Length(max=4000)])
     item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
@@ -231,7 +256,8 @@ class WishForm(FlaskForm):
     )
     household_people = StringField(_l("Number of people in the new household"))
     title = StringField(
-        _l("Wish"), validators=[DataRequired(_l("Please enter the wish.")), Length(max=200)]
+        _l("Wish"),
+        validators=[DataRequired(_l("Please enter the wish.")), Length(max=200), title_rule],
     )
     item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
     description = TextAreaField(_l("Description"), validators=[Length(max=4000)])

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 CSP = (
@@ -49,7 +49,21 @@ def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if carries_personal_data():
+        # Nothing a signed-in user or token holder is shown stays in a browser's or proxy's
+        # cache (a shared phone, the back button after sign-out): issue 24.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
     return response
+
+
+def carries_personal_data() -> bool:
+    """Whether this request's answer may carry personal data: anything but a static file asked
+    for with a signed-in session or an API token. (Public pages carry none: tests/web/
+    test_privacy.py.)"""
+    if request.path.startswith("/static/"):
+        return False
+    return "_user_id" in session or bool(request.headers.get("Authorization"))
 
 
 def served_over_https(app: Flask) -> bool:
@@ -126,20 +140,27 @@ REDACTED_LOGGERS = ("sqlalchemy.engine.Engine", "sqlalchemy.pool", "rq.worker", 
 
 
 # A spreadsheet cell starting with one of these is run as a formula by Excel and LibreOffice
-# (=HYPERLINK(...) leaks data, DDE runs programs): typed text that starts so is quoted.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# (=HYPERLINK(...) leaks data, DDE runs programs): typed text that starts so is quoted. The
+# full-width forms (＝＋－＠, which an IME types and spreadsheets may read as formulas), the pipe
+# and semicolon of DDE and of separator tricks (issue 24), after any leading spaces too.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", ";", "＝", "＋", "－", "＠", "｜")
+_LEADING_SPACE = " \u3000\u00a0"
+
+
+def _formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS) or text.lstrip(_LEADING_SPACE).startswith(FORMULA_STARTS)
 
 
 def spreadsheet_cell(value: object) -> object:
     """A value safe for a CSV or XLSX export: text that would be a formula gets a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and _formula_like(value):
         return "'" + value
     return value
 
 
 def spreadsheet_value(value: object) -> object:
     """A cell read back from an export: the quote spreadsheet_cell added is taken off again."""
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith("'") and _formula_like(value[1:]):
         return value[1:]
     return value
 

@@ -42,6 +42,7 @@ from web.models import (
 from web.models.base import utcnow
 from web.services.tokens import create_token
 from web.services.uploads import save_photo
+from web.sessions import stamp
 
 ROLES = ("anon", "admin", "township", "village", "donor", "auditor", "household")
 USERNAMES = {r: r for r in ROLES if r not in ("anon", "household")}
@@ -412,6 +413,7 @@ def _request(
             if role in world.sessions:
                 session["_user_id"] = world.sessions[role]
                 session["_fresh"] = True
+                stamp(session)
     kwargs: dict[str, Any] = {"headers": headers}
     if method in ("POST", "PUT", "PATCH") and url.startswith("/api/"):
         kwargs["json"] = API_BODIES.get(endpoint, {})

@@ -19,6 +19,7 @@ from web import create_app
 from web.extensions import db
 from web.models import AllocationRun, AuditEvent, HelpRequest, Household, Need, Offer, User
 from web.services.audit import acting_as, head, verify
+from web.sessions import stamp
 
 from .conftest import _worker
 from .week_support import committed, memo_solver  # noqa: F401  (fixture)
@@ -335,6 +336,7 @@ def test_a_households_own_request_names_the_household(demo_app: Flask) -> None:
     client = demo_app.test_client()
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = session_id, True
+        stamp(session)
     data = {"category": "goods", "what": "过冬棉被", "quantity": "2"}
     assert client.post("/h/ask", data=data).status_code in (200, 302)
     with demo_app.app_context():
@@ -346,3 +348,70 @@ def test_a_households_own_request_names_the_household(demo_app: Flask) -> None:
         assert event.after["_by"] == f"household {household_id}"
         assert event.after["what"] == "过冬棉被"
         assert verify(db.session).ok
+
+
+def _rewrite_newest_without_the_key() -> AuditEvent:
+    """What whoever can write the database does: change the newest event and recompute its
+    hash consistently (SHA-256, as the chain was before issue 24: no key to make an HMAC)."""
+    from web.services.audit import event_hash
+
+    drop_triggers()
+    newest = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert newest is not None
+    forged_at = newest.at.replace(year=2020)
+    digest = event_hash(
+        prev_hash=newest.prev_hash, at=forged_at, actor_id=newest.actor_id,
+        action=newest.action, entity=newest.entity, entity_id=newest.entity_id,
+        before=newest.before, after=newest.after,
+    )  # fmt: skip
+    db.session.execute(
+        text("UPDATE audit_event SET at = :at, hash = :hash, key_id = NULL WHERE id = :id"),
+        {"at": forged_at, "hash": digest, "id": newest.id},
+    )
+    db.session.commit()
+    db.session.expire_all()
+    return newest
+
+
+def test_a_consistent_rewrite_without_the_key_is_found(demo_db: Flask) -> None:
+    offer = an_open_offer()
+    offer.description = "changed for the keyed chain"
+    db.session.commit()
+    assert verify(db.session).ok
+    forged = _rewrite_newest_without_the_key()
+    verdict = verify(db.session)
+    assert not verdict.ok
+    assert f"event {forged.id} " in verdict.problems[0] and "without the key" in verdict.problems[0]
+
+
+def test_audit_keys_rotate_and_old_events_still_verify(demo_app: Flask, tmp_path: Path) -> None:
+    demo_app.config["DUIJIE_AUDIT_KEY_FILE"] = str(tmp_path / "keys")
+    runner = demo_app.test_cli_runner()
+    with demo_app.app_context():
+        # A fresh key file: the demo's events were signed with another key, unknown here.
+        assert not verify(db.session).ok
+    demo_app.config["DUIJIE_AUDIT_KEY_FILE"] = None
+    with demo_app.app_context():
+        from web.services.audit import key_file
+
+        path = key_file()
+        assert path is not None and path.exists()
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+        before = path.read_text()
+    result = runner.invoke(args=["audit", "rotate-key"])
+    try:
+        assert result.exit_code == 0, result.output
+        with demo_app.app_context():
+            offer = an_open_offer()
+            offer.description = "signed with the new key"
+            db.session.commit()
+            newest = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+            assert newest is not None and newest.key_id == f"k{len(before.splitlines()) + 1}"
+            assert verify(db.session).ok  # old events by the old key, new ones by the new
+    finally:
+        with demo_app.app_context():
+            from web.services.audit import key_file
+
+            path = key_file()
+            assert path is not None
+            path.write_text(before)  # other tests' databases keep their key

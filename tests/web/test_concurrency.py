@@ -334,7 +334,7 @@ def test_a_withdrawal_racing_a_commit_never_leaves_a_withdrawn_offer_with_pledge
     hot = hot_pairs(session, 6, 1)
     donors = {}
     for index, offer in enumerate(hot):
-        donor = create_user(session, f"race-donor-{index}", "race-donor-2026", "donor")
+        donor = create_user(session, f"race-donor-{index}", "race-donor-key-2026", "donor")
         donor.organization_id = offer.organization_id
         donors[offer.id] = donor.username
     session.commit()
@@ -394,7 +394,7 @@ def test_a_cancellation_racing_a_receipt_lets_exactly_one_win(race_db: Flask) ->
     lines = [(o, ns[0], 1) for o, ns in hot.items()]
     committees = {}
     for index, (_offer, need, _q) in enumerate(lines):
-        committee = create_user(session, f"race-village-{index}", "race-village-2026", "village")
+        committee = create_user(session, f"race-village-{index}", "race-village-pw-2026", "village")
         committee.village_id = need.village_id
         committees[need.id] = committee.username
     run = crafted_preview(session, NEXT_WEEK, lines, admin)

@@ -61,7 +61,7 @@ def test_one_invitation_used_by_two_phones_at_once_sets_one_pin(
         invite_hash = service.code_hash(service.normalise_code(slip.code))
         db.session.remove()
     url = str(demo_app.config["SQLALCHEMY_DATABASE_URI"])
-    pins = ["1111", "2222", "3333", "4444"]
+    pins = ["2580", "3691", "4702", "5813"]
 
     def setting(pin: str) -> Any:
         def op(session: Session, _actor: User) -> str:

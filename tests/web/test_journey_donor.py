@@ -92,7 +92,7 @@ def test_registration_errors_are_shown(client: FlaskClient) -> None:
         "/register", data={"name": "", "kind": "ngo", "username": "donor", "password": "short"}
     )
     assert "请填写组织名称" in response.text
-    assert "密码至少需要8个字符" in response.text
+    assert "密码至少 10 个字符" in response.text  # the password policy (issue 24)
 
 
 @pytest.mark.parametrize(

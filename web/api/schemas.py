@@ -8,6 +8,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from matcher.categories import CATEGORIES
+from web.services.titles import clean_title
 
 # The database's integers are 32-bit: ids and counts above this are refused, not overflowed.
 MAX_INT = 2_147_483_647
@@ -35,7 +36,13 @@ def text(max_length: int, min_length: int = 0) -> object:
 
 
 ShortText = text(64)
-Title = text(200)
+# A title: trimmed, not blank, no control, zero-width or bidi characters (web.services.titles).
+Title = Annotated[
+    str,
+    Field(max_length=200, pattern=NO_NUL),
+    AfterValidator(_encodable),
+    AfterValidator(clean_title),
+]
 LongText = text(4000)
 
 

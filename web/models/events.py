@@ -41,6 +41,9 @@ class AuditEvent(db.Model):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key (web.services.audit_keys) whose HMAC `hash` is; None: a plain SHA-256 of an
+    # event written before the chain was keyed.
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class OutboxEmail(db.Model):

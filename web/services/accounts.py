@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.models import User
 from web.models.accounts import ROLES
-from web.services import throttle
+from web.services import passwords, throttle
 from web.services.locking import begin_write, lock_rows, relock
 
 # werkzeug's default is scrypt; named here so a change is a decision, not an accident.
@@ -23,11 +23,14 @@ PASSWORD_METHOD = "scrypt"  # noqa: S105  (a hashing scheme name, not a password
 _DUMMY_HASH = generate_password_hash("duijie-timing-equaliser", method=PASSWORD_METHOD)
 
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 # Failed sign-ins allowed within the window: per username from one address, and per address.
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_LIMIT_PER_USER = 5
 LOGIN_LIMIT_PER_IP = 30
+# Failures on one account from devices it never signed in from, from any address.
+LOGIN_LIMIT_PER_ACCOUNT = 10
+LOGIN_LIMIT_PER_ACCOUNT_DAY = 30
 # A plain address check: one @, no spaces, a dot in the domain. Delivery proves the rest.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -64,8 +67,9 @@ def create_user(
         raise AccountError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     if not username or len(username) > 64:
         raise AccountError("username must be 1 to 64 characters")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    refused = passwords.problem(password, username)
+    if refused is not None:
+        raise AccountError(passwords.english(refused), refused)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"username {username!r} is taken")
     user = User(
@@ -98,7 +102,8 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     """Set a new password after checking the current one; ends every session; commits.
 
     Codes: ``current`` (the current password is wrong, or was changed meanwhile by an
-    administrator's reset), ``short`` (the new one is too short), ``same`` (the new one equals
+    administrator's reset), a code of web.services.passwords.problem (the new one breaks the
+    password policy: ``short``, ``username``, ``common`` ...), ``same`` (the new one equals
     the current one), ``limited`` (too many wrong current passwords lately: a stolen session
     cannot guess its way to the password; attempts made at once count too).
 
@@ -113,10 +118,9 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     if not check_password_hash(checked, current):
         raise AccountError("the current password is wrong", "current")  # stays counted
     refusal = None
-    if len(new) < MIN_PASSWORD_LENGTH:
-        refusal = AccountError(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", "short"
-        )
+    refused = passwords.problem(new, user.username)
+    if refused is not None:
+        refusal = AccountError(passwords.english(refused), refused)
     elif new == current:
         refusal = AccountError("the new password equals the current one", "same")
     if refusal is not None:
@@ -153,29 +157,80 @@ def set_email(session: Session, user: User, address: str) -> None:
 
 @dataclass(frozen=True)
 class LoginBuckets:
-    """The two rate-limit buckets a sign-in attempt counts against."""
+    """The rate-limit buckets a sign-in attempt counts against.
+
+    ``user`` counts one account's failures from one address, or from one device the account
+    signed in from before (web.devices); ``ip`` one address's failures on any account;
+    ``account`` and ``account_day`` one account's failures from everywhere else (addresses and
+    devices it never signed in from): 10 within 15 minutes, then 30 within a day, so an
+    attacker's wait grows however many addresses it has, while the owner's known device is
+    never locked out by them. None for a known device.
+    """
 
     user: str
     ip: str
+    account: str | None = None
+    account_day: str | None = None
+
+    def limits(self) -> tuple[dict[str, int], dict[str, timedelta]]:
+        """(bucket -> limit, bucket -> window where not LOGIN_WINDOW)."""
+        limits = {self.user: LOGIN_LIMIT_PER_USER, self.ip: LOGIN_LIMIT_PER_IP}
+        windows = {}
+        if self.account is not None and self.account_day is not None:
+            limits[self.account] = LOGIN_LIMIT_PER_ACCOUNT
+            limits[self.account_day] = LOGIN_LIMIT_PER_ACCOUNT_DAY
+            windows[self.account_day] = timedelta(days=1)
+        return limits, windows
 
 
-def login_buckets(username: str, ip: str | None) -> LoginBuckets:
-    """Buckets for this username from this address, and for the address alone."""
+def login_buckets(username: str, ip: str | None, known_device: str | None = None) -> LoginBuckets:
+    """Buckets for this username from this address (or from `known_device`, a device id the
+    account signed in from before), for the address alone, and account-wide."""
     address = (ip or "unknown")[:45]
+    name = username.strip().lower()[:64]
+    if known_device:
+        return LoginBuckets(
+            user=f"login:device:{known_device[:32]}:{name}", ip=f"login:ip:{address}"
+        )
     return LoginBuckets(
-        user=f"login:user:{address}:{username.strip().lower()[:64]}", ip=f"login:ip:{address}"
+        user=f"login:user:{address}:{name}",
+        ip=f"login:ip:{address}",
+        account=f"login:account:{name}",
+        account_day=f"login:account-day:{name}",
     )
 
 
 def login_attempt(session: Session, buckets: LoginBuckets) -> throttle.Attempt:
-    """Count a sign-in attempt against both buckets before the password is looked at; commits.
+    """Count a sign-in attempt against its buckets before the password is looked at; commits.
 
-    Refused (``allowed`` false, ``retry_after`` seconds to wait) once either limit is passed,
+    Refused (``allowed`` false, ``retry_after`` seconds to wait) once any limit is passed,
     however many attempts arrive at once. An allowed attempt stays counted as a failure unless
     :func:`clear_failed_logins` is called for it.
     """
-    limits = {buckets.user: LOGIN_LIMIT_PER_USER, buckets.ip: LOGIN_LIMIT_PER_IP}
-    return throttle.attempt(session, limits, LOGIN_WINDOW)
+    limits, windows = buckets.limits()
+    return throttle.attempt(session, limits, LOGIN_WINDOW, windows)
+
+
+def note_failed_login(
+    session: Session, username: str, buckets: LoginBuckets, attempt: throttle.Attempt
+) -> None:
+    """Tell the account's holder when its account-wide limit was just reached; the caller
+    commits. (Nothing is said to the one signing in: it does not learn the account exists.)"""
+    if buckets.account is None or attempt.counts.get(buckets.account) != LOGIN_LIMIT_PER_ACCOUNT:
+        return
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        return
+    from web.services.notifications import notify  # notifications imports outbox, not us
+
+    notify(
+        session,
+        user,
+        "sign_in_limited",
+        f"有人在 15 分钟内从其他设备或地址输错您账户的密码 {LOGIN_LIMIT_PER_ACCOUNT} 次，"
+        "新设备登录已暂停一段时间；您常用的设备不受影响。如不是您本人，请修改密码并告知管理员。",
+        "/account",
+    )
 
 
 def clear_failed_logins(

@@ -18,6 +18,7 @@ by migration a0d17e000001 and, for databases made with ``create_all``, by the DD
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +26,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import DDL, event, func, insert, inspect, select, text, tuple_
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import ClauseElement
@@ -45,6 +49,7 @@ from web.models import (
     User,
     Village,
 )
+from web.services import audit_keys
 
 GENESIS = "0" * 64
 # Key of the PostgreSQL advisory lock that serialises appends to the chain ("duijie audit").
@@ -154,8 +159,10 @@ def event_hash(
     entity_id: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    key: bytes | None = None,
 ) -> str:
-    """SHA-256 of an event's fields, chained to the previous event through `prev_hash`."""
+    """HMAC-SHA-256 under `key` (plain SHA-256 without one) of an event's fields, chained to
+    the previous event through `prev_hash`."""
     fields = {
         "prev": prev_hash,
         "at": plain(at),
@@ -166,7 +173,52 @@ def event_hash(
         "before": before,
         "after": after,
     }
+    if key is not None:
+        return hmac.new(key, canonical(fields), hashlib.sha256).hexdigest()
     return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+# Each app's engine -> its key file, for sessions used outside an app context (a thread of a
+# request, a job's own session): their events are keyed all the same.
+_KEY_FILES: WeakKeyDictionary[Any, Path] = WeakKeyDictionary()
+
+
+def _configured(app: Flask) -> Path:
+    configured = app.config.get("DUIJIE_AUDIT_KEY_FILE")
+    return Path(configured) if configured else Path(app.instance_path) / "audit_keys"
+
+
+def init_app(app: Flask) -> None:
+    """Remember the app's key file for its engine (see _KEY_FILES)."""
+    from web.extensions import db
+
+    with app.app_context():
+        _KEY_FILES[db.engine] = _configured(app)
+
+
+def key_file(session: Session | None = None) -> Path | None:
+    """Where the chain's keys are kept (DUIJIE_AUDIT_KEY_FILE): the current app's, else the
+    one of the app whose engine `session` is bound to; None outside any app."""
+    if has_app_context():
+        return _configured(current_app)  # type: ignore[arg-type]
+    if session is None:
+        return None
+    try:
+        return _KEY_FILES.get(session.get_bind())
+    except Exception:  # an unbound session
+        return None
+
+
+def _signing_key(session: Session) -> audit_keys.AuditKey | None:
+    path = key_file(session)
+    if path is None:
+        return None
+
+    def count() -> int:
+        connection = session.connection()
+        return int(connection.execute(select(func.count(AuditEvent.id))).scalar() or 0)
+
+    return audit_keys.current(path, count)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,6 +355,7 @@ def _append(session: Session, pending: list[tuple[tuple[int | None, str | None],
         return
     _lock_chain(session)
     prev = _head(session)
+    key = _signing_key(session)
     at = datetime.now(UTC)
     values = []
     for (actor_id, label), (action, entity, entity_id, before, after) in pending:
@@ -317,6 +370,7 @@ def _append(session: Session, pending: list[tuple[tuple[int | None, str | None],
             entity_id=entity_id,
             before=before,
             after=after,
+            key=key.secret if key else None,
         )
         values.append(
             {
@@ -329,6 +383,7 @@ def _append(session: Session, pending: list[tuple[tuple[int | None, str | None],
                 "after": after,
                 "prev_hash": prev,
                 "hash": digest,
+                "key_id": key.id if key else None,
             }
         )
         prev = digest
@@ -500,6 +555,9 @@ def verify(session: Session, *, expect: str | None = None) -> Verdict:
     `expect` is a head kept outside the database ("COUNT:HASH" from `duijie audit head`).
     """
     verdict = Verdict()
+    path = key_file(session)
+    keys = {k.id: k for k in audit_keys.load(path)} if path is not None else {}
+    keyed_from = min((k.since for k in keys.values()), default=None)
     recent: list[str] = [GENESIS]
     by_position: dict[int, str] = {}
     states: dict[tuple[str, str], dict[str, Any] | None] = {}
@@ -508,6 +566,7 @@ def verify(session: Session, *, expect: str | None = None) -> Verdict:
     for ev in session.scalars(query):
         verdict.events += 1
         first_at = first_at or ev.at
+        key = keys.get(ev.key_id) if ev.key_id else None
         computed = event_hash(
             prev_hash=ev.prev_hash,
             at=ev.at,
@@ -517,9 +576,20 @@ def verify(session: Session, *, expect: str | None = None) -> Verdict:
             entity_id=ev.entity_id,
             before=ev.before,
             after=ev.after,
+            key=key.secret if key else None,
         )
         if not verdict.problems:
-            if computed != ev.hash:
+            if ev.key_id and key is None:
+                verdict.problems.append(
+                    f"event {ev.id} names key {ev.key_id!r}, which is not in the key file: "
+                    "it was written without the key"
+                )
+            elif ev.key_id is None and keyed_from is not None and verdict.events > keyed_from:
+                verdict.problems.append(
+                    f"event {ev.id} is not keyed, but every event after the first "
+                    f"{keyed_from} must be: it was rewritten without the key"
+                )
+            elif computed != ev.hash:
                 verdict.problems.append(
                     f"event {ev.id} ({ev.action} {ev.entity} {ev.entity_id}) was edited: "
                     "its hash does not match its contents"

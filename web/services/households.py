@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import re
 import secrets
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ from web.services import needs as needs_service
 from web.services.accounts import PASSWORD_METHOD
 from web.services.kinds import NeedKind, load_catalogue, recognise
 from web.services.locking import begin_write, lock_rows, relock
+from web.services.titles import title_problem
 
 # Invitation codes: no 0/O, 1/I/L, so a code read off paper is typed right.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -45,7 +47,9 @@ PIN_PATTERN = re.compile(r"\d{4,6}")
 # Abuse limits.
 MAX_OPEN_REQUESTS = 3
 SUBMISSIONS_PER_DAY = 5
-PIN_FAILURES = 5  # per household within SIGN_IN_WINDOW, then locked until the window frees
+PIN_FAILURES = 5  # per household from one address (or its own phone) within SIGN_IN_WINDOW
+HOUSEHOLD_FAILURES = 10  # per household from all addresses and phones it never used
+HOUSEHOLD_FAILURES_DAY = 30  # ...within a day: the wait grows
 IP_FAILURES = 20  # per address within SIGN_IN_WINDOW (guessing many households' PINs)
 INVITE_FAILURES = 10  # wrong invitation codes per address within SIGN_IN_WINDOW
 SIGN_IN_WINDOW = timedelta(minutes=15)
@@ -289,10 +293,31 @@ def redeem_invitation(session: Session, raw_code: str, ip: str) -> Household:
     return household
 
 
+def trivial_pin(pin: str, household_id: int | None = None) -> bool:
+    """Whether a PIN is one an attacker tries first: one digit repeated (0000), a run up or
+    down (1234, 987654, 7890), a pair or triple repeated (1212, 123123), a year 1900-2029 (a
+    birth year is guessed first: the household's own is not stored, so none is allowed), or
+    the household's number."""
+    digits = [int(c) for c in pin]
+    steps = {(b - a) % 10 for a, b in itertools.pairwise(digits)}
+    if len(set(digits)) == 1 or steps in ({1}, {9}):
+        return True
+    if any(len(pin) % n == 0 and pin == pin[:n] * (len(pin) // n) for n in (2, 3)):
+        return True
+    if len(pin) == 4 and 1900 <= int(pin) <= 2029:
+        return True
+    return household_id is not None and pin.lstrip("0") == str(household_id)
+
+
 def set_pin(session: Session, household_id: int, invite_hash: str, pin: str) -> HouseholdPrincipal:
-    """Use the invitation (once) to set the household's PIN; commits and returns the principal."""
+    """Use the invitation (once) to set the household's PIN; commits and returns the principal.
+
+    Codes: ``pin_format`` (not 4 to 6 digits), ``pin_trivial`` (see trivial_pin), ``bad_code``.
+    """
     if not PIN_PATTERN.fullmatch(pin or ""):
         raise HouseholdError("pin_format")
+    if trivial_pin(pin, household_id):
+        raise HouseholdError("pin_trivial")
     begin_write(session)  # SQLite has no row lock: two phones using one code queue here
     household = session.get(Household, household_id, with_for_update=True, populate_existing=True)
     expires = _aware(household.invite_expires_at) if household else None
@@ -315,11 +340,34 @@ def set_pin(session: Session, household_id: int, invite_hash: str, pin: str) -> 
     return HouseholdPrincipal(household)
 
 
-def sign_in(session: Session, raw_number: str, pin: str, ip: str) -> HouseholdPrincipal:
-    """Check household number and PIN, under per-household and per-address limits; commits.
+def _pin_limits(
+    household_id: int, ip: str, known_device: str | None
+) -> tuple[str, dict[str, int], dict[str, timedelta]]:
+    """(the household's own bucket for this attempt, bucket -> limit, bucket -> window).
+
+    From a phone the household signed in on before (known_device), only that phone's failures
+    count: no stranger can lock the household out of its own phone. From anywhere else, the
+    failures from this address count, and the household's failures from all strangers
+    together (HOUSEHOLD_FAILURES in 15 minutes, HOUSEHOLD_FAILURES_DAY in a day).
+    """
+    if known_device:
+        bucket = f"household-pin:device:{known_device[:32]}:{household_id}"
+        return bucket, {bucket: PIN_FAILURES}, {}
+    bucket = f"household-pin:ip:{ip[:45]}:{household_id}"
+    wide, day = f"household-pin:{household_id}", f"household-pin-day:{household_id}"
+    limits = {bucket: PIN_FAILURES, wide: HOUSEHOLD_FAILURES, day: HOUSEHOLD_FAILURES_DAY}
+    return bucket, limits, {day: timedelta(days=1)}
+
+
+def sign_in(
+    session: Session, raw_number: str, pin: str, ip: str, known_device: str | None = None
+) -> HouseholdPrincipal:
+    """Check household number and PIN, under per-phone, per-address and household-wide limits;
+    commits.
 
     The attempt is counted first (throttle.attempt): PINs sent at once are checked no more
-    often than PIN_FAILURES, then the household is locked even for the right PIN.
+    often than PIN_FAILURES from one address, then refused there even for the right PIN (see
+    _pin_limits for why the household's own phone still gets in).
     """
     ip_bucket = f"household-pin-ip:{ip[:45]}"
     number = (raw_number or "").strip()
@@ -327,17 +375,24 @@ def sign_in(session: Session, raw_number: str, pin: str, ip: str) -> HouseholdPr
         session.get(Household, int(number)) if number.isdigit() and len(number) < 10 else None
     )
     limits = {ip_bucket: IP_FAILURES}
-    bucket = f"household-pin:{household.id}" if household is not None else None
-    if bucket is not None:
-        limits[bucket] = PIN_FAILURES
-    attempt = _attempt(session, limits)
+    windows: dict[str, timedelta] = {}
+    bucket = None
+    if household is not None:
+        bucket, own, windows = _pin_limits(household.id, ip, known_device)
+        limits.update(own)
+    attempt = throttle.attempt(session, limits, SIGN_IN_WINDOW, windows)
+    if not attempt.allowed:
+        raise HouseholdError("locked", attempt.retry_after)
     stored = household.pin_hash if household is not None and household.sign_in_enabled else None
     if stored is None:
         check_password_hash(_DUMMY_PIN_HASH, pin or "")  # the same time either way
     if stored is None or not check_password_hash(stored, pin or ""):
         if household is not None and bucket is not None:  # the attempt stays counted
             log(session, household.id, "sign_in_failed")
-            if attempt.counts[bucket] == PIN_FAILURES:  # this was the last try allowed
+            wide = f"household-pin:{household.id}"
+            if attempt.counts[bucket] == PIN_FAILURES or attempt.counts.get(wide) == (
+                HOUSEHOLD_FAILURES
+            ):  # this was the last try allowed from here, or from strangers
                 log(session, household.id, "locked")
         session.commit()
         raise HouseholdError("wrong_pin")
@@ -348,6 +403,17 @@ def sign_in(session: Session, raw_number: str, pin: str, ip: str) -> HouseholdPr
     log(session, household.id, "signed_in")
     session.commit()
     return HouseholdPrincipal(household)
+
+
+def sign_out(session: Session, household_id: int) -> None:
+    """End every session of the household, this one included (a copied cookie stops working
+    too: households sign in on shared phones); the caller commits."""
+    begin_write(session)
+    household = lock_rows(session, Household, [household_id]).get(household_id)
+    if household is None:
+        return
+    household.session_version = (household.session_version or 1) + 1
+    log(session, household_id, "signed_out")
 
 
 # --- the household's side: requests ------------------------------------------------------------
@@ -477,7 +543,7 @@ def submit_request(
     if category not in HOUSEHOLD_CATEGORIES or category not in CATEGORY_CODES:
         raise HouseholdError("category")
     text = (what or "").strip()
-    if not text or len(text) > MAX_WHAT:
+    if not text or len(text) > MAX_WHAT or title_problem(text) is not None:
         raise HouseholdError("what")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise HouseholdError("quantity")
@@ -684,7 +750,7 @@ def accept(
     """
     if not 0 < value <= needs_service.WISH_VALUE_CAP:
         raise HouseholdError("value")
-    if not title.strip() or len(title.strip()) > 200:
+    if title_problem(title) is not None:
         raise HouseholdError("title")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise HouseholdError("quantity")

@@ -42,8 +42,8 @@ from seeds.checklist import CHECKLIST_CODES, CHECKLIST_ITEMS
 from seeds.demo_villages import poverty_weight
 from web.models import County, Household, Need, Offer, Organization, Township, User, Village
 from web.security import spreadsheet_rows, spreadsheet_value
+from web.services import passwords
 from web.services.accounts import (
-    MIN_PASSWORD_LENGTH,
     AccountError,
     create_user,
     normalise_email,
@@ -78,6 +78,7 @@ from web.services.needs import (
 )
 from web.services.offers import OfferInput, add_offer
 from web.services.organizations import STAFF_ROLES, can_post_offers
+from web.services.titles import MAX_TITLE, title_message, title_problem
 from web.services.translate import _
 
 IMPORT_KINDS = ("accounts", "offers", "needs", "villages")
@@ -97,6 +98,16 @@ MAX_SHEET_LINES = 2 * MAX_IMPORT_ROWS
 MAX_INTEGER = 1_000_000_000
 # An XLSX is a zip: refuse one that would unpack to more than this (a "zip bomb").
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+# Cells a sheet may hold (and shared strings a workbook may have), counted in a fast streaming
+# scan of the unpacked XML before openpyxl reads anything: a 119 KB sheet of 10,000 x 160
+# cells held a worker for 40 s before "more than 5000 rows" (issue 24); now it is refused in
+# well under a second. The import templates have fewer than 30 columns.
+MAX_SHEET_CELLS = MAX_IMPORT_ROWS * 30
+# An element's local name, with or without a namespace prefix (<c ...>, <x:row>, <si>).
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(c|row|si)[\s>/]")
+_DIMENSION = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="[A-Z]*\d*:?([A-Za-z]{1,3})(\d{1,9})"'
+)
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 ROLE_NAMES = {"village": "村委会", "township": "乡镇干部", "auditor": "审计员"}
@@ -332,6 +343,72 @@ def _check_zip(data: bytes) -> None:
         raise ImportFileError(
             _("The workbook is too large once unpacked; split it and import the parts in turn.")
         )
+    _measure(data)
+
+
+def _count_tags(archive: zipfile.ZipFile, name: str, limits: dict[bytes, int]) -> dict[bytes, int]:
+    """How many of each tag (local name -> limit) the member holds, read streaming in one pass;
+    stops as soon as one count is over its limit."""
+    counts = dict.fromkeys(limits, 0)
+    tail = b""
+    with archive.open(name) as member:
+        while True:
+            chunk = member.read(1 << 20)
+            block = tail + chunk
+            # A tag cut by the chunk's end is counted with the next chunk (its last 64 bytes).
+            cut = max(0, len(block) - 64) if chunk else len(block)
+            for tag in _TAG.findall(block, 0, cut):
+                if tag in counts:
+                    counts[tag] += 1
+            tail = block[cut:]
+            if not chunk or any(counts[t] > limit for t, limit in limits.items()):
+                return counts
+
+
+def _declared_size(archive: zipfile.ZipFile, name: str) -> tuple[int, int]:
+    """(rows, columns) the sheet's <dimension ref="A1:FD10000"/> declares; (0, 0) if none."""
+    with archive.open(name) as member:
+        head = member.read(4096)
+    found = _DIMENSION.search(head)
+    if found is None:
+        return 0, 0
+    letters, digits = found.group(1).decode(), found.group(2).decode()
+    columns = 0
+    for letter in letters.upper():
+        columns = columns * 26 + ord(letter) - 64
+    return int(digits), columns
+
+
+def _measure(data: bytes) -> None:
+    """Refuse a workbook with more rows or cells than an import takes, or more shared strings,
+    before it is parsed: first by the sheet's declared dimension, then by a streaming count of
+    the tags in its unpacked XML (a declared dimension may lie)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                rows, columns = _declared_size(archive, name)
+                if rows > MAX_SHEET_LINES:
+                    raise ImportFileError(_too_many_rows())
+                if rows * columns > MAX_SHEET_CELLS:
+                    raise ImportFileError(_too_many_cells())
+                limits = {b"row": MAX_SHEET_LINES, b"c": MAX_SHEET_CELLS}
+                counts = _count_tags(archive, name, limits)
+                if counts[b"row"] > MAX_SHEET_LINES:
+                    raise ImportFileError(_too_many_rows())
+                if counts[b"c"] > MAX_SHEET_CELLS:
+                    raise ImportFileError(_too_many_cells())
+            elif name == "xl/sharedStrings.xml":
+                counts = _count_tags(archive, name, {b"si": MAX_SHEET_CELLS})
+                if counts[b"si"] > MAX_SHEET_CELLS:
+                    raise ImportFileError(_too_many_cells())
+
+
+def _too_many_cells() -> str:
+    return _(
+        "The sheet has more than %(cells)s cells; keep only the template's columns, or split "
+        "the file and import the parts in turn.",
+        cells=MAX_SHEET_CELLS,
+    )
 
 
 def _xlsx_rows(data: bytes) -> Iterable[Sequence[Any]]:
@@ -340,15 +417,19 @@ def _xlsx_rows(data: bytes) -> Iterable[Sequence[Any]]:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
         rows = []
+        cells = 0
         for row in sheet.iter_rows(values_only=True):
             rows.append(list(row))
-            if len(rows) > MAX_SHEET_LINES:
-                break  # read_sheet reports the file as too long
+            cells += len(row)  # a budget as it streams: rows padded to a declared width count
+            if len(rows) > MAX_SHEET_LINES or cells > 2 * MAX_SHEET_CELLS:
+                break  # read_sheet reports the file as too long, or below: too wide
         workbook.close()
     except Exception:
         raise ImportFileError(
             _("This Excel workbook cannot be read; save it again as .xlsx in Excel and retry.")
         ) from None
+    if cells > 2 * MAX_SHEET_CELLS:
+        raise ImportFileError(_too_many_cells())
     return rows
 
 
@@ -452,6 +533,14 @@ class _Row:
                     count=len(value),
                 ),
             )
+        return value
+
+    def title(self, column: Column) -> str:
+        """A title cell, under the one title rule (web.services.titles)."""
+        value = self.text(column, MAX_TITLE)
+        refused = title_problem(value) if value else None
+        if refused == "characters":
+            self.error(column, title_message(refused))
         return value
 
     def integer(
@@ -747,14 +836,9 @@ def _check_accounts(session: Session, rows: list[_Row]) -> list[_AccountRow]:
         except AccountError:
             row.error(col["email"], _("Not a valid e-mail address: “%(email)s”.", email=email_text))
         password = _cell_text(row.raw(col["password"]))
-        if password and len(password) < MIN_PASSWORD_LENGTH:
-            row.error(
-                col["password"],
-                _(
-                    "The password needs at least %(count)s characters.",
-                    count=MIN_PASSWORD_LENGTH,
-                ),
-            )
+        refused = passwords.problem(password, username) if password else None
+        if refused is not None:
+            row.error(col["password"], passwords.message(refused))
         if not row.bad:
             checked.append(
                 _AccountRow(username, display_name, role, village, township, email, password)
@@ -804,7 +888,7 @@ def _check_offers(
                 ),
             )
         category = row.category(col["category"])
-        title = row.text(col["title"], 200)
+        title = row.title(col["title"])
         description = row.text(col["description"], 4000)
         kinds = _offer_kinds(row, col, catalogue, category, title, description, report)
         quantity = row.integer(col["quantity"])
@@ -981,7 +1065,7 @@ def _check_needs(
             )
             village = None
         category = row.category(col["category"])
-        title = row.text(col["title"], 200)
+        title = row.title(col["title"])
         description = row.text(col["description"], 4000)
         kind = _need_kind(row, col, catalogue, category, title, description, report)
         quantity = row.integer(col["quantity"])

@@ -17,6 +17,7 @@ A failure's record stays; after a success the caller calls :func:`forget` or :fu
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,9 @@ from web.models import ThrottleEvent
 from web.models.base import utcnow
 from web.services.locking import begin_write
 
+# Attempts are kept a day (the longest window in use); about one attempt in this many deletes
+# the older ones (an indexed DELETE), so the table holds about a day of attempts.
+PRUNE_EVERY = 100
 # First key of the PostgreSQL advisory locks that order one bucket's attempts ("th").
 _ADVISORY_CLASS = 0x7468
 
@@ -105,8 +109,16 @@ def _order_bucket_writes(session: Session, buckets: Iterable[str]) -> None:
         )
 
 
-def attempt(session: Session, limits: Mapping[str, int], window: timedelta) -> Attempt:
+def attempt(
+    session: Session,
+    limits: Mapping[str, int],
+    window: timedelta,
+    windows: Mapping[str, timedelta] | None = None,
+) -> Attempt:
     """Record one attempt against each bucket (bucket -> limit), commit, then count it in.
+
+    Every bucket counts within `window`, or within its own entry of `windows` (a longer window
+    with a higher limit makes the wait grow as failures go on).
 
     Refused when, in any bucket, this attempt and the earlier ones within the window are more
     than the limit: its records are then deleted again (a refused attempt checks nothing and
@@ -117,25 +129,27 @@ def attempt(session: Session, limits: Mapping[str, int], window: timedelta) -> A
         return Attempt(True, 0)
     session.commit()  # end any read transaction: the write lock below is taken afresh
     _order_bucket_writes(session, limits)
+    if secrets.randbelow(PRUNE_EVERY) == 0:
+        prune(session)  # the retention: about one attempt in PRUNE_EVERY clears the old ones
     events = {bucket: ThrottleEvent(bucket=bucket) for bucket in limits}
     session.add_all(events.values())
     session.flush()
     ids = {bucket: int(event.id) for bucket, event in events.items()}
     session.commit()
-    since = utcnow() - window
     counts: dict[str, int] = {}
     wait = 0
     for bucket, limit in limits.items():
+        span = (windows or {}).get(bucket, window)
         count, oldest = session.execute(
             select(func.count(ThrottleEvent.id), func.min(ThrottleEvent.at)).where(
                 ThrottleEvent.bucket == bucket,
-                ThrottleEvent.at > since,
+                ThrottleEvent.at > utcnow() - span,
                 ThrottleEvent.id <= ids[bucket],
             )
         ).one()
         counts[bucket] = int(count)
         if count > limit:
-            wait = max(wait, _wait(oldest, window))
+            wait = max(wait, _wait(oldest, span))
     if wait:
         forget(session, ids.values())
         session.commit()

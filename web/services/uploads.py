@@ -8,6 +8,7 @@ their own access check, through :func:`path_of`.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import IO
@@ -65,10 +66,23 @@ def save_photo(stream: IO[bytes], kind: str, max_bytes: int = MAX_PHOTO_BYTES) -
     folder = upload_dir() / kind
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{kind}/{secrets.token_hex(16)}{suffix}"
-    target = upload_dir() / name
-    with open(target, "xb") as handle:
-        handle.write(data)
+    _store(upload_dir() / name, data)
     return name
+
+
+def _store(target: Path, data: bytes) -> None:
+    """Write the file whole or not at all: into a .part file first, synced, then renamed. A
+    full disk (or any write error) leaves no file, half or whole: UploadError "not stored"."""
+    partial = target.with_name(target.name + ".part")
+    try:
+        with open(partial, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise UploadError(f"the photo could not be stored ({error.strerror}); not stored") from None
 
 
 def path_of(name: str) -> Path:

@@ -12,9 +12,10 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from web.extensions import db
+from web.forms import strong_password
+from web.services import passwords
 from web.services.accounts import (
     LOGIN_WINDOW,
-    MIN_PASSWORD_LENGTH,
     AccountError,
     change_password,
     normalise_email,
@@ -35,11 +36,7 @@ class PasswordChangeForm(FlaskForm):
         _l("New password"),
         validators=[
             DataRequired(_l("Please enter a new password.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=256,
-                message=_l("The password needs at least 8 characters."),
-            ),
+            strong_password,
         ],
     )
     confirm = PasswordField(
@@ -106,7 +103,8 @@ def password() -> Response:
                         "Too many wrong passwords. Please wait %(minutes)s minutes and try again.",
                         minutes=int(LOGIN_WINDOW.total_seconds() // 60),
                     ),
-                }.get(error.code, _("The password needs at least 8 characters."))
+                }.get(error.code)
+                or passwords.message(error.code)
             ]
         else:
             # The session version moved on: sign this browser in again under the new one.

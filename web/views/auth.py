@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from web import devices
 from web.extensions import db
 from web.forms import LoginForm
 from web.models import User
@@ -29,6 +30,7 @@ from web.services.accounts import (
     end_sessions,
     login_attempt,
     login_buckets,
+    note_failed_login,
 )
 
 auth = Blueprint("auth", __name__)
@@ -53,15 +55,19 @@ def safe_next(target: str | None) -> str:
 def login() -> Response | str:
     """Show the login form; sign in on valid credentials, unless too many attempts failed.
 
-    Failed sign-ins count per username from one address and per address; once either limit is
-    reached the form answers 429 without looking at the password. Each attempt is counted before
+    Failed sign-ins count per username from one address (or from a device it signed in from
+    before), per address, and per username from everywhere else (web.services.accounts
+    .LoginBuckets); once a limit is reached the form answers 429 without looking at the
+    password. Each attempt is counted before
     the password is looked at (and forgotten if it succeeds), so attempts sent at once cannot
     all slip under the limit.
     """
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data or ""
-        buckets = login_buckets(username, request.remote_addr)
+        principal = f"user:{username.strip().lower()}"
+        known = devices.device_id() if devices.knows(principal) else None
+        buckets = login_buckets(username, request.remote_addr, known)
         attempt = login_attempt(db.session, buckets)
         if not attempt.allowed:
             wait = attempt.retry_after
@@ -76,6 +82,8 @@ def login() -> Response | str:
             return response
         user = authenticate(db.session, username, form.password.data or "")
         if user is None:
+            note_failed_login(db.session, username, buckets, attempt)
+            db.session.commit()
             flash(_("Wrong username or password."), "error")  # the attempt stays counted
         else:
             session.clear()  # a fresh session at login: nothing carried over from before
@@ -83,6 +91,7 @@ def login() -> Response | str:
             user.last_login_at = datetime.now(UTC)
             db.session.commit()
             login_user(user)
+            devices.remember(principal)
             return redirect(safe_next(request.args.get("next")))
     return render_template("login.html", form=form)
 

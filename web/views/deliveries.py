@@ -101,6 +101,8 @@ def _photo_refused(error: UploadError) -> None:
         reason = _("the file is empty")
     elif "larger" in text:
         reason = _("the file is larger than 5 MB")
+    elif "not stored" in text:
+        reason = _("the server could not store it; please try again later")
     else:
         reason = _("the file is not a JPEG, PNG or WebP photo")
     message = _("The photo was not accepted (%(reason)s); nothing was confirmed.", reason=reason)

@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from web import devices
 from web.extensions import db
 from web.services import households as service
 from web.services import uploads
@@ -134,6 +135,10 @@ def _sign_in_message(error: service.HouseholdError) -> str:
         ),
         "wrong_pin": _("Wrong household number or PIN."),
         "pin_format": _("The PIN must be 4 to 6 digits."),
+        "pin_trivial": _(
+            "This PIN is too easy to guess (repeated or running digits, a year, the household "
+            "number). Please choose another."
+        ),
     }
     if error.code == "locked":
         return _(
@@ -203,7 +208,7 @@ def pin() -> Response | str:
                     db.session, int(pending["id"]), str(pending["hash"]), form.pin.data or ""
                 )
             except service.HouseholdError as error:
-                if error.code != "pin_format":
+                if error.code not in ("pin_format", "pin_trivial"):
                     session.pop(INVITE_SESSION_KEY, None)
                     flash(_sign_in_message(error), "error")
                     return redirect(url_for("household.start"))
@@ -214,6 +219,7 @@ def pin() -> Response | str:
                 if lang:
                     session["lang"] = lang
                 login_user(principal)
+                devices.remember(f"household:{principal.household_id}")
                 flash(
                     _("Your PIN is set. Next time sign in with household number %(number)s.",
                       number=principal.household_id),
@@ -230,7 +236,9 @@ def login() -> Response | str:
     if not form.validate_on_submit():
         return _start_page(sign_in_form=form)
     try:
-        principal = service.sign_in(db.session, form.number.data or "", form.pin.data or "", _ip())
+        number = (form.number.data or "").strip()
+        known = devices.device_id() if devices.knows(f"household:{number}") else None
+        principal = service.sign_in(db.session, number, form.pin.data or "", _ip(), known)
     except service.HouseholdError as error:
         flash(_sign_in_message(error), "error")
         return _start_page(sign_in_form=form)
@@ -239,13 +247,17 @@ def login() -> Response | str:
     if lang:
         session["lang"] = lang
     login_user(principal)
+    devices.remember(f"household:{principal.household_id}")
     return redirect(url_for("household.home"))
 
 
 @household.post("/h/logout")
 def logout() -> str:
-    """Sign out on this phone (a page saying so, with the way back in)."""
+    """Sign out (a page saying so, with the way back in): the household's sessions end on the
+    server too, so a copy of this phone's cookie no longer signs anyone in."""
     if _is_household():
+        service.sign_out(db.session, current_user.household_id)
+        db.session.commit()
         logout_user()
     lang = session.get("lang")
     session.clear()
@@ -311,9 +323,13 @@ def ask() -> Response | str:
             else:
                 flash(_ask_message(error), "error")
                 return redirect(url_for("household.home"))
-        except uploads.UploadError:
+        except uploads.UploadError as error:
             form.photo.errors = [
-                _("This photo cannot be used: send a JPG, PNG or WebP picture of at most 5 MB.")
+                _("The photo could not be saved. Please try again later.")
+                if "not stored" in str(error)
+                else _(
+                    "This photo cannot be used: send a JPG, PNG or WebP picture of at most 5 MB."
+                )
             ]
         else:
             flash(_("Sent. Your village committee will look at it."), "info")

@@ -26,7 +26,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from web.auth import roles_required
@@ -34,7 +34,7 @@ from web.extensions import db
 from web.models import HelpRequest, Household, Need
 from web.services import households as service
 from web.services import needs as needs_service
-from web.services import uploads
+from web.services import titles, uploads
 from web.services.kinds import KindError, need_kind, request_catalogue
 from web.views.kind_choices import kind_choices, kind_label
 
@@ -58,6 +58,8 @@ class AcceptForm(FlaskForm):
     """The micro-wish the request becomes."""
 
     title = StringField(_l("Micro-wish title"), validators=[Length(max=200)])
+    # Asked for when the title seems to name the household, its phone or ID card (issue 24).
+    public_ok = BooleanField(_l("I have checked: this title may be shown publicly"))
     item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
     quantity = StringField(_l("Quantity"))
     value = StringField(_l("Estimated value (yuan)"))
@@ -335,6 +337,13 @@ def accept(request_id: int) -> Response | str:
         ]
     if not (form.title.data or "").strip():
         form.title.errors = [_("Please give the micro-wish a title.")]
+    else:
+        household = db.session.get(Household, request.household_id)
+        names = [household.display_name] if household is not None else []
+        found = titles.personal_data_in(form.title.data or "", names)
+        if found and not form.public_ok.data:
+            form.title.errors = [titles.personal_data_message(found)]
+            form.needs_public_ok = True  # the page asks for the confirmation
     kind = None
     if not form.title.errors:
         try:

@@ -6,6 +6,10 @@ from collections.abc import Mapping
 
 from web.services.villages import MAX_PER_PAGE
 
+# The furthest page asked for: its offset (page x per_page) must fit the database's integers,
+# or a page number of 20 digits reaches the query and overflows there (a 500, issue 24).
+MAX_PAGE = 1_000_000
+
 
 class BadPagination(ValueError):
     """A page or per_page parameter that is not a whole number in range."""
@@ -14,7 +18,8 @@ class BadPagination(ValueError):
 def parse_pagination(args: Mapping[str, str], default_per_page: int = 50) -> tuple[int, int]:
     """Return (page, per_page) from query arguments, or raise BadPagination naming the field."""
     values = {}
-    for name, default, upper in (("page", 1, None), ("per_page", default_per_page, MAX_PER_PAGE)):
+    bounds = (("page", 1, MAX_PAGE), ("per_page", default_per_page, MAX_PER_PAGE))
+    for name, default, upper in bounds:
         raw = args.get(name)
         if raw is None or raw == "":
             values[name] = default
