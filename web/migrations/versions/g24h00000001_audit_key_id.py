@@ -1,7 +1,7 @@
 """The audit chain keyed: each event names the HMAC key its hash was made with
 
 Revision ID: g24h00000001
-Revises: c4a1d5000002
+Revises: h19o00000002
 Create Date: 2026-12-07 15:30:00
 
 Events written before are plain SHA-256 (key_id NULL) and verify as before; from the first
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "g24h00000001"
-down_revision = "c4a1d5000002"
+down_revision = "h19o00000002"
 branch_labels = None
 depends_on = None
 
