@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from web.extensions import db
+from web.solve_command import solve_command
 
 
 @click.command("seed")
@@ -57,17 +58,6 @@ def create_admin_command(username: str, password: str) -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     click.echo(f"Administrator {username} created.")
-
-
-@click.command("solve")
-@click.argument("instance", type=click.Path(dir_okay=False))
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the result here.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
-def solve_command(instance: str, output: str | None, time_limit: float) -> None:
-    """Solve a weekly allocation instance (allocation model v1) and write its result JSON."""
-    from optimizer.cli import run_solve
-
-    sys.exit(run_solve(instance, output, time_limit, stdout=sys.stdout, stderr=sys.stderr))
 
 
 @click.command("dedupe")
