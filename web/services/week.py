@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -11,7 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from optimizer import InvalidInstance, Progress, parse_instance, result_to_json, solve, solve_greedy
+from optimizer import Allocation as OptimizerAllocation
+from optimizer import (
+    InvalidInstance,
+    Progress,
+    parse_instance,
+    result_to_json,
+    sharing_problems,
+    solve,
+    solve_greedy,
+)
 from web.models import Allocation, AllocationRun, Need, Offer, User
 from web.services.faults import fault_point
 from web.services.kinds import load_catalogue
@@ -92,19 +102,30 @@ def solve_week(
     """Build and solve the week (optimizer and greedy): a preview run's fields, nothing stored.
 
     `stage` hears "solving", "greedy" and "figures" as the work moves on (background jobs show it).
+    `time_limit` bounds all of it: the solver gets what is left once the week is read, less a
+    reserve for the greedy baseline and the figures. The solve starts from the week's latest
+    preview (a what-if after a weight change starts where the last one ended, and is never
+    worse than it); the result's solver settings say whether that start was used.
     """
+    started = time.perf_counter()
     data, _maps = build_week_instance(session, week, policy)
     try:
         instance = parse_instance(data)
     except InvalidInstance as error:
         problems = "; ".join(error.problems[:5])
         raise WeekError(f"the week's data is not a valid instance: {problems}") from None
+    start_from = previous_allocations(session, week)
     if stage is not None:
         stage("solving")
-    result = solve(instance, time_limit=time_limit, progress=progress, should_stop=should_stop)
-    if stage is not None:
-        stage("greedy")
-    greedy = solve_greedy(instance)
+    left = time_limit - (time.perf_counter() - started) - (0.5 + 0.05 * time_limit)
+    with sharing_problems():  # the greedy baseline reuses the solve's index of the week
+        result = solve(
+            instance, time_limit=max(0.1, left), progress=progress, should_stop=should_stop,
+            start_from=start_from,
+        )
+        if stage is not None:
+            stage("greedy")
+        greedy = solve_greedy(instance)
     if stage is not None:
         stage("figures")
     output = result_to_json(result)
@@ -124,6 +145,29 @@ def solve_week(
             "greedy": {"objective": greedy.objective, "metrics": dict(greedy.metrics)},
         },
     }
+
+
+def previous_allocations(session: Session, week: str) -> list[OptimizerAllocation]:
+    """The allocations of the week's latest finished preview, as a solve's starting point."""
+    output = session.scalar(
+        select(AllocationRun.output)
+        .where(
+            AllocationRun.week == week,
+            AllocationRun.status == "preview",
+            AllocationRun.output.is_not(None),
+        )
+        .order_by(AllocationRun.id.desc())
+        .limit(1)
+    )
+    found = []
+    for item in (output or {}).get("allocations", ()):
+        try:
+            found.append(
+                OptimizerAllocation(str(item["offer"]), str(item["need"]), int(item["quantity"]))
+            )
+        except (KeyError, TypeError, ValueError):
+            return []  # not an output this solver wrote: start from scratch
+    return found
 
 
 def ensure_not_committed(session: Session, week: str) -> None:
