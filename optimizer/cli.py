@@ -42,7 +42,7 @@ class _ProgressBar:
         self.stream.flush()
 
 
-WRITE_SECONDS = 0.15  # kept for writing the result and leaving the process (idle: ~0.05 s)
+WRITE_SECONDS = 0.25  # kept for writing the result and leaving the process (idle: ~0.05 s)
 
 
 def process_start() -> float:

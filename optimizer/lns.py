@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from optimizer.cpsat import build_submodel, objective_scale, solve_submodel
 from optimizer.problem import Problem
 from optimizer.solution import objective, shortfall
@@ -47,31 +49,40 @@ class _Neighbours:
 def _neighbours(problem: Problem, guide: Sequence[float] | None = None) -> _Neighbours:
     instance = problem.instance
     pairs: list[list[int]] = [[] for _ in instance.offers]
-    offer_groups: list[list[int]] = [[] for _ in instance.offers]
     villages: list[set[int]] = [set() for _ in instance.offers]
     by_village: list[list[int]] = [[] for _ in instance.villages]
     for j, o in enumerate(problem.pair_offer):
         pairs[o].append(j)
-    for g, group in enumerate(problem.groups):
+    for group in problem.groups:
         villages[group.offer].add(group.village)
         by_village[group.village].append(group.offer)
-        offer_groups[group.offer].append(g)
     by_category: dict[str, list[int]] = {}
     for o, offer in enumerate(instance.offers):
         if pairs[o]:
             by_category.setdefault(offer.category, []).append(o)
-    supported = set()
-    if guide is not None:
-        supported = {problem.pair_group[j] for j, u in enumerate(guide) if u > 1e-6}
-    focus: list[list[int]] = []
-    for o in range(len(instance.offers)):
-        best = sorted(
-            offer_groups[o],
-            key=lambda g: -max(problem.pair_value[j] for j in problem.groups[g].pairs),
-        )
-        chosen = set(best[:FOCUS_GROUPS]) | (supported & set(offer_groups[o]))
-        focus.append([j for g in sorted(chosen) for j in problem.groups[g].pairs])
+    focus: list[list[int]] = [[] for _ in instance.offers]
+    for g in _focus_groups(problem, guide):
+        focus[problem.groups[g].offer].extend(problem.groups[g].pairs)
     return _Neighbours(pairs, focus, villages, by_category, by_village)
+
+
+def _focus_groups(problem: Problem, guide: Sequence[float] | None) -> list[int]:
+    """Each offer's FOCUS_GROUPS groups of highest unit value, and the groups the LP uses."""
+    if not problem.groups:
+        return []
+    values = np.array(problem.pair_value)
+    starts = np.array([group.pairs[0] for group in problem.groups], dtype=np.int64)
+    best = np.maximum.reduceat(values, starts)  # a group's pairs are contiguous
+    offer = np.array([group.offer for group in problem.groups], dtype=np.int64)
+    order = np.lexsort((-best, offer))  # by offer, best first
+    first = np.r_[True, offer[order][1:] != offer[order][:-1]]
+    begin = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    chosen = np.zeros(len(problem.groups), dtype=bool)
+    chosen[order[np.arange(len(order)) - begin < FOCUS_GROUPS]] = True
+    if guide is not None:
+        used = np.asarray(guide, dtype=float) > 1e-6
+        chosen[np.array(problem.pair_group, dtype=np.int64)[used]] = True
+    return np.flatnonzero(chosen).tolist()
 
 
 def _related_offers(near: _Neighbours, problem: Problem, rng: random.Random, k: int) -> list[int]:
@@ -263,6 +274,8 @@ def improve(
     With several workers, that many threads each run single-worker CP-SAT steps (CP-SAT
     releases the GIL while it searches); with one worker, the steps run in this thread.
     """
+    if time.perf_counter() >= deadline - 0.05 or (should_stop and should_stop()):
+        return x
     search = _Search(problem, x, on_improve, guide)
     if not search.near.by_category:
         return x

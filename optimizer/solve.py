@@ -21,7 +21,7 @@ EXACT_PAIRS = 5000  # up to this many eligible pairs, SCIP solves the whole mode
 def finish_seconds(pairs: int) -> float:
     """Time kept after the search for assembling and checking the result (with a margin for a
     loaded machine): about 0.1 s on a Hezhou week of 80,000 pairs when the machine is idle."""
-    return 0.1 + 2.5e-6 * pairs
+    return 0.15 + 3e-6 * pairs
 
 
 def solve(
@@ -105,10 +105,18 @@ def _large(
 ) -> tuple[list[int], float | None, str, bool]:
     """LP bound, LP-guided construction (or the given start when it is better; the last item
     tells), then large-neighbourhood search until the deadline."""
-    relaxation = solve_relaxation(problem, max(0.05, deadline - time.perf_counter()))
+    # The LP gets what is left less the construction's share, so a slow LP (a loaded machine)
+    # never leaves the construction without time.
+    construct_share = 0.3 + 8e-6 * len(problem.pair_offer)
+    relaxation = solve_relaxation(
+        problem, max(0.05, deadline - time.perf_counter() - construct_share)
+    )
     bound = relaxation.bound
     # Without an LP solution, build from scratch by gain alone.
-    x = best_gain(problem) if bound is None else lp_guided(problem, relaxation.units)
+    if bound is None:
+        x = best_gain(problem, deadline=deadline)
+    else:
+        x = lp_guided(problem, relaxation.units, deadline)
     x, used = _better(problem, x, hint)
     report(objective(problem, x), bound)
     x = improve(
