@@ -21,9 +21,9 @@ from web.services.week import (
     solve_week,
 )
 
-from .week_support import user
+from .week_support import FAST, user
 
-LIMIT = 3.0
+LIMIT = FAST
 
 
 def _starts(run: AllocationRun) -> list[OptimizerAllocation]:
@@ -63,9 +63,9 @@ def test_a_what_if_preview_starts_from_the_previous_preview(
 
 def test_the_start_is_the_latest_preview_of_the_same_week(demo_db: Flask) -> None:
     assert previous_allocations(db.session, WEEK) == []
-    first = preview_week(db.session, WEEK, None, user("admin"), time_limit=1.0)
+    first = preview_week(db.session, WEEK, None, user("admin"), time_limit=FAST)
     second = preview_week(
-        db.session, WEEK, {"fairness_penalty": 0.0}, user("admin"), time_limit=1.0
+        db.session, WEEK, {"fairness_penalty": 0.0}, user("admin"), time_limit=FAST
     )
     assert previous_allocations(db.session, WEEK) == _starts(second)
     assert _starts(first)  # the demo week allocates something
@@ -76,10 +76,10 @@ def test_the_solver_and_the_baseline_keep_inside_the_time_limit(demo_db: Flask) 
     marks: dict[str, float] = {}
     started = time.perf_counter()
     fields = solve_week(
-        db.session, WEEK, None, time_limit=2.0,
+        db.session, WEEK, None, time_limit=FAST,
         stage=lambda name: marks.setdefault(name, time.perf_counter() - started),
     )
     # Reading the week, the solve and the greedy baseline end inside the limit, with room
     # left for the figures (the matcher's figures are not bounded yet: see docs/optimizer.md).
-    assert marks["figures"] < 2.0
-    assert fields["seconds"] < 2.0
+    assert marks["figures"] < FAST
+    assert fields["seconds"] < FAST

@@ -117,7 +117,7 @@ def solve_week(
     start_from = previous_allocations(session, week)
     if stage is not None:
         stage("solving")
-    left = time_limit - (time.perf_counter() - started) - (0.5 + 0.05 * time_limit)
+    left = time_limit - (time.perf_counter() - started) - (0.2 + 0.05 * time_limit)
     with sharing_problems():  # the greedy baseline reuses the solve's index of the week
         result = solve(
             instance, time_limit=max(0.1, left), progress=progress, should_stop=should_stop,
