@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 
 from optimizer.construct import best_gain, lp_guided
 from optimizer.evaluate import evaluate
+from optimizer.greedy import greedy_vector
 from optimizer.lns import improve
-from optimizer.lp import solve_relaxation
+from optimizer.lp import Relaxation, solve_relaxation
 from optimizer.mip import solve_mip
 from optimizer.model import Allocation, Instance, Progress, Result
 from optimizer.problem import Problem, build_problem
@@ -107,14 +108,19 @@ def _large(
     tells), then large-neighbourhood search until the deadline."""
     # The LP gets what is left less the construction's share, so a slow LP (a loaded machine)
     # never leaves the construction without time.
-    construct_share = 0.3 + 8e-6 * len(problem.pair_offer)
-    relaxation = solve_relaxation(
-        problem, max(0.05, deadline - time.perf_counter() - construct_share)
-    )
+    # Without the time an LP of this size needs (about 1 s per 100,000 pairs when idle), it is
+    # skipped: a construction without it beats none.
+    pairs = len(problem.pair_offer)
+    construct_share = 0.3 + 8e-6 * pairs
+    lp_time = deadline - time.perf_counter() - construct_share
+    if lp_time >= 0.5 + 1e-5 * pairs:
+        relaxation = solve_relaxation(problem, lp_time)
+    else:
+        relaxation = Relaxation((), None, None)
     bound = relaxation.bound
-    # Without an LP solution, build from scratch by gain alone.
-    if bound is None:
-        x = best_gain(problem, deadline=deadline)
+    # Without an LP solution (no time for it), build without its guidance.
+    if bound is None:  # first come, first served is quick and complete; then any gain
+        x = best_gain(problem, greedy_vector(problem, deadline), deadline=deadline)
     else:
         x = lp_guided(problem, relaxation.units, deadline)
     x, used = _better(problem, x, hint)
@@ -124,7 +130,7 @@ def _large(
         on_improve=lambda _, best: report(best, bound), should_stop=should_stop,
         guide=relaxation.units if bound is not None else None,
     )
-    return x, bound, "lp-guided+lns", used
+    return x, bound, "lp-guided+lns" if bound is not None else "greedy+gain+lns", used
 
 
 def _feasible(problem: Problem, x: list[int]) -> bool:
