@@ -67,6 +67,10 @@ KINDS = {
 }
 
 
+# Supply regimes of a Hezhou week (267 villages, about 1,900 needs): offers per week.
+REGIMES = {"scarce": 250, "normal": 500, "rich": 1000}
+
+
 def _parent(kind: str) -> str:
     return kind.rsplit(".", 1)[0]
 

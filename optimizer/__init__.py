@@ -14,6 +14,7 @@ from optimizer.model import (
     Village,
 )
 from optimizer.parse import InvalidInstance, load_instance, loads_instance, parse_instance
+from optimizer.problem import sharing_problems
 from optimizer.result import result_to_json
 from optimizer.solve import solve
 
@@ -33,6 +34,7 @@ __all__ = [
     "loads_instance",
     "parse_instance",
     "result_to_json",
+    "sharing_problems",
     "solve",
     "solve_greedy",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import time
 
 from optimizer.problem import Problem
 from optimizer.solution import coverage_sums
@@ -86,18 +87,31 @@ class _State:
 
 
 def best_gain(
-    problem: Problem, x: list[int] | None = None, groups: list[int] | None = None
+    problem: Problem,
+    x: list[int] | None = None,
+    groups: list[int] | None = None,
+    deadline: float | None = None,
 ) -> list[int]:
-    """Extend `x` (default: nothing given) by opening links in order of gain while any gains."""
+    """Extend `x` (default: nothing given) by opening links in order of gain while any gains.
+
+    Each link opened keeps every hard constraint, so stopping early at `deadline`
+    (time.perf_counter() seconds) still returns a feasible allocation.
+    """
     state = _State(problem, x or [0] * len(problem.pair_offer))
     candidates = range(len(problem.groups)) if groups is None else groups
     heap = []
-    for g in candidates:
+    for count, g in enumerate(candidates):
+        if deadline is not None and count % 1024 == 0 and time.perf_counter() > deadline:
+            break
         gain, _ = state.plan(g)
         if gain > 0:
             heap.append((-gain, g))
     heapq.heapify(heap)
+    count = 0
     while heap:
+        count += 1
+        if deadline is not None and count % 256 == 0 and time.perf_counter() > deadline:
+            break
         _, g = heapq.heappop(heap)
         gain, units = state.plan(g)
         if gain <= 0:
@@ -109,8 +123,11 @@ def best_gain(
     return state.x
 
 
-def lp_guided(problem: Problem, units: tuple[float, ...] | list[float]) -> list[int]:
-    """Open first the links the LP relaxation uses most fully, then any link that gains."""
+def lp_guided(
+    problem: Problem, units: tuple[float, ...] | list[float], deadline: float | None = None
+) -> list[int]:
+    """Open first the links the LP relaxation uses most fully, then any link that gains
+    (until `deadline`, if given: the result is feasible whenever it stops)."""
     flow: dict[int, float] = {}
     for j, u in enumerate(units):
         if u > 1e-9:
@@ -119,5 +136,5 @@ def lp_guided(problem: Problem, units: tuple[float, ...] | list[float]) -> list[
     x: list[int] | None = None
     for share in (0.9, 0.5, 0.25, 0.1, 0.0):
         tier = sorted(g for g, f in flow.items() if f >= share * problem.groups[g].capacity)
-        x = best_gain(problem, x, tier)
-    return best_gain(problem, x)
+        x = best_gain(problem, x, tier, deadline)
+    return best_gain(problem, x, None, deadline)

@@ -10,10 +10,11 @@ from optimizer.result import make_result
 from optimizer.solution import coverage_sums, shortfall
 
 
-def greedy_vector(problem: Problem) -> list[int]:
+def greedy_vector(problem: Problem, deadline: float | None = None) -> list[int]:
     """Greedy units per pair: each offer, in list order, serves villages by their most urgent
     eligible need, filling each served village's needs in urgency order, and only when the
-    link improves the objective and every hard constraint still holds."""
+    link improves the objective and every hard constraint still holds. At `deadline`
+    (time.perf_counter() seconds) the offers not yet reached give nothing (still feasible)."""
     instance, policy = problem.instance, problem.instance.policy
     x = [0] * len(problem.pair_offer)
     remaining = [n.quantity for n in instance.needs]
@@ -22,6 +23,8 @@ def greedy_vector(problem: Problem) -> list[int]:
     for g, group in enumerate(problem.groups):
         groups_of[group.offer].append(g)
     for o, offer in enumerate(instance.offers):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         order = sorted(
             (j for g in groups_of[o] for j in problem.groups[g].pairs),
             key=lambda j: (

@@ -13,32 +13,40 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ortools.sat.python import cp_model
+import numpy as np
 
-from optimizer.cpsat import build_submodel, objective_scale
+from optimizer.cpsat import build_submodel, objective_scale, solve_submodel
 from optimizer.problem import Problem
-from optimizer.solution import coverage_sums, objective, shortfall
+from optimizer.solution import objective, shortfall
 
 STEP_SECONDS = 0.5  # CP-SAT time per step
 LNS_SCALE = 1e6  # objective scale in steps; acceptance uses the exact objective
 KMAX = 8  # most offers freed in one step
+FOCUS_GROUPS = 20  # an offer's best villages by value that every step may give it
 RANDOM, RELATED = 0.5, 0.3  # shares of random and related steps; the rest are village steps
 
 
 @dataclass
 class _Neighbours:
-    """For each offer its pairs and villages; offers per category and per village."""
+    """For each offer its pairs and villages; offers per category and per village.
+
+    `focus[o]` are the pairs a step offers to o besides those it uses now: the villages the LP
+    relaxation gives it units in, and its FOCUS_GROUPS best villages by unit value. A step over
+    a few dozen villages per offer is solved to optimality in a fraction of the time one over
+    all of an unrestricted offer's villages takes (a wide offer reaches every village).
+    """
 
     pairs: list[list[int]]
+    focus: list[list[int]]
     villages: list[set[int]]
     by_category: dict[str, list[int]]
     by_village: list[list[int]]
 
 
-def _neighbours(problem: Problem) -> _Neighbours:
+def _neighbours(problem: Problem, guide: Sequence[float] | None = None) -> _Neighbours:
     instance = problem.instance
     pairs: list[list[int]] = [[] for _ in instance.offers]
     villages: list[set[int]] = [set() for _ in instance.offers]
@@ -52,7 +60,29 @@ def _neighbours(problem: Problem) -> _Neighbours:
     for o, offer in enumerate(instance.offers):
         if pairs[o]:
             by_category.setdefault(offer.category, []).append(o)
-    return _Neighbours(pairs, villages, by_category, by_village)
+    focus: list[list[int]] = [[] for _ in instance.offers]
+    for g in _focus_groups(problem, guide):
+        focus[problem.groups[g].offer].extend(problem.groups[g].pairs)
+    return _Neighbours(pairs, focus, villages, by_category, by_village)
+
+
+def _focus_groups(problem: Problem, guide: Sequence[float] | None) -> list[int]:
+    """Each offer's FOCUS_GROUPS groups of highest unit value, and the groups the LP uses."""
+    if not problem.groups:
+        return []
+    values = np.array(problem.pair_value)
+    starts = np.array([group.pairs[0] for group in problem.groups], dtype=np.int64)
+    best = np.maximum.reduceat(values, starts)  # a group's pairs are contiguous
+    offer = np.array([group.offer for group in problem.groups], dtype=np.int64)
+    order = np.lexsort((-best, offer))  # by offer, best first
+    first = np.r_[True, offer[order][1:] != offer[order][:-1]]
+    begin = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    chosen = np.zeros(len(problem.groups), dtype=bool)
+    chosen[order[np.arange(len(order)) - begin < FOCUS_GROUPS]] = True
+    if guide is not None:
+        used = np.asarray(guide, dtype=float) > 1e-6
+        chosen[np.array(problem.pair_group, dtype=np.int64)[used]] = True
+    return np.flatnonzero(chosen).tolist()
 
 
 def _related_offers(near: _Neighbours, problem: Problem, rng: random.Random, k: int) -> list[int]:
@@ -73,57 +103,126 @@ def _random_offers(near: _Neighbours, problem: Problem, rng: random.Random, k: i
 
 
 def _village_offers(
-    near: _Neighbours, problem: Problem, x: list[int], rng: random.Random, k: int
-) -> list[int]:
+    near: _Neighbours, problem: Problem, given: list[int], rng: random.Random, k: int
+) -> tuple[list[int], int]:
     """Up to k offers able to reach one village, preferring villages below the floor."""
-    sums = coverage_sums(problem, x)
+    sums = _coverage_sums(problem, given)
     short = [v for v, s in enumerate(sums) if shortfall(problem, v, s) > 0 and near.by_village[v]]
     pool = short or [v for v in range(len(sums)) if near.by_village[v]]
     village = rng.choice(pool)
     offers = list(dict.fromkeys(near.by_village[village]))
     rng.shuffle(offers)
-    return offers[:k]
+    return offers[:k], village
+
+
+def _coverage_sums(problem: Problem, given: list[int]) -> list[float]:
+    """Per village, the sum of its needs' received shares, from the units per need."""
+    needs = problem.instance.needs
+    sums = [0.0] * len(problem.village_needs)
+    for n, units in enumerate(given):
+        if units:
+            sums[problem.need_village[n]] += units / needs[n].quantity
+    return sums
 
 
 class _Search:
-    """The shared state of the search threads: the incumbent and its objective."""
+    """The shared state of the search threads: the incumbent, its units per need, its objective.
+
+    The incumbent lists are replaced, never changed in place, so a thread's snapshot stays
+    consistent while another thread merges.
+    """
 
     def __init__(
-        self, problem: Problem, x: list[int], on_improve: Callable[[list[int], float], None]
+        self,
+        problem: Problem,
+        x: list[int],
+        on_improve: Callable[[list[int], float], None],
+        guide: Sequence[float] | None = None,
     ) -> None:
         self.problem = problem
-        self.near = _neighbours(problem)
+        self.near = _neighbours(problem, guide)
         self.need_pairs: list[list[int]] = [[] for _ in problem.instance.needs]
         for j, n in enumerate(problem.pair_need):
             self.need_pairs[n].append(j)
         self.x, self.best = x, objective(problem, x)
+        self.given = [0] * len(problem.instance.needs)
+        for j, units in enumerate(x):
+            if units:
+                self.given[problem.pair_need[j]] += units
         self.on_improve = on_improve
         self.lock = threading.Lock()
         self.scale = min(LNS_SCALE, objective_scale(problem))
+
+    def snapshot(self) -> tuple[list[int], list[int]]:
+        with self.lock:
+            return self.x, self.given
 
     def merge(self, free: list[int], units: dict[int, int]) -> None:
         """Put the freed offers' new units into the incumbent if it is still feasible and better.
 
         Another thread may have changed other offers meanwhile, so demand is checked again.
+        The change is first priced on the pairs, links and villages it touches; only a change
+        that gains is priced again exactly on the whole solution before it is kept.
         """
+        problem = self.problem
+        policy, needs = problem.instance.policy, problem.instance.needs
         with self.lock:
-            trial = list(self.x)
-            touched = set()
+            x, given = self.x, list(self.given)
+            changes: dict[int, int] = {}
             for o in free:
                 for j in self.near.pairs[o]:
-                    trial[j] = 0
+                    if x[j]:
+                        changes[j] = 0
             for j, units_j in units.items():
-                trial[j] = units_j
-                if units_j:
-                    touched.add(self.problem.pair_need[j])
-            needs = self.problem.instance.needs
-            for n in touched:
-                if sum(trial[j] for j in self.need_pairs[n]) > needs[n].quantity:
-                    return
-            value = objective(self.problem, trial)
-            if value > self.best + 1e-9 * max(1.0, abs(self.best)):
-                self.x, self.best = trial, value
-                self.on_improve(trial, value)
+                if units_j or j in changes:
+                    changes[j] = units_j
+            changes = {j: u for j, u in changes.items() if u != x[j]}
+            if not changes:
+                return
+            value, groups, villages = 0.0, set(), set()
+            for j, u in changes.items():
+                n = problem.pair_need[j]
+                given[n] += u - x[j]
+                value += (u - x[j]) * problem.pair_value[j]
+                groups.add(problem.pair_group[j])
+                villages.add(problem.need_village[n])
+            touched = {problem.pair_need[j] for j in changes}
+            if any(given[n] > needs[n].quantity for n in touched):
+                return
+            trial = list(x)
+            for j, u in changes.items():
+                trial[j] = u
+            links = sum(
+                any(trial[j] for j in problem.groups[g].pairs)
+                - any(x[j] for j in problem.groups[g].pairs)
+                for g in groups
+            )
+            fairness = 0.0
+            for v in villages:
+                before = sum(self.given[n] / needs[n].quantity for n in problem.village_needs[v])
+                after = sum(given[n] / needs[n].quantity for n in problem.village_needs[v])
+                fairness += shortfall(problem, v, after) - shortfall(problem, v, before)
+            gain = (
+                value - policy.fragmentation_penalty * links - policy.fairness_penalty * fairness
+            )
+            tolerance = 1e-9 * max(1.0, abs(self.best))
+            if gain <= tolerance:
+                return
+            exact = objective(problem, trial)
+            if exact > self.best + tolerance:
+                self.x, self.given, self.best = trial, given, exact
+                self.on_improve(trial, exact)
+
+
+def _candidates(search: _Search, o: int, x: list[int], village: int | None) -> list[int]:
+    """The pairs a step offers to offer o: its focus, the groups it uses now, and the village
+    the step is about."""
+    problem = search.problem
+    chosen = set(search.near.focus[o])
+    for j in search.near.pairs[o]:
+        if x[j] or (village is not None and problem.need_village[problem.pair_need[j]] == village):
+            chosen.update(problem.groups[problem.pair_group[j]].pairs)
+    return sorted(chosen)
 
 
 def _steps(
@@ -138,28 +237,24 @@ def _steps(
     rng = random.Random(seed)
     k = 8
     while time.perf_counter() < deadline - 0.05 and not (should_stop and should_stop()):
-        with search.lock:
-            x = search.x
+        x, given = search.snapshot()
         draw = rng.random()
+        village = None
         if draw < RANDOM:
             free = _random_offers(near, problem, rng, k)
         elif draw < RANDOM + RELATED:
             free = _related_offers(near, problem, rng, k)
         else:
-            free = _village_offers(near, problem, x, rng, k)
-        sub = build_submodel(problem, free, near.pairs.__getitem__, x, search.scale)
-        for j, var in sub.x.items():
-            sub.model.add_hint(var, x[j])
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(
-            0.05, min(STEP_SECONDS, deadline - time.perf_counter())
+            free, village = _village_offers(near, problem, given, rng, k)
+        candidates = {o: _candidates(search, o, x, village) for o in free}
+        sub = build_submodel(problem, free, candidates.__getitem__, x, search.scale, given)
+        optimal, found, units = solve_submodel(
+            sub, min(STEP_SECONDS, deadline - time.perf_counter()), workers,
+            rng.randrange(1 << 30),
         )
-        solver.parameters.num_workers = workers
-        solver.parameters.random_seed = rng.randrange(1 << 30)
-        status = solver.solve(sub.model)
-        k = min(KMAX, k + 1) if status == cp_model.OPTIMAL else max(3, k - 2)
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            search.merge(free, {j: solver.value(var) for j, var in sub.x.items()})
+        k = min(KMAX, k + 1) if optimal else max(3, k - 2)
+        if found:
+            search.merge(free, units)
 
 
 def improve(
@@ -171,13 +266,17 @@ def improve(
     seed: int,
     on_improve: Callable[[list[int], float], None],
     should_stop: Callable[[], bool] | None = None,
+    guide: Sequence[float] | None = None,
 ) -> list[int]:
-    """Improve `x` by large-neighbourhood steps until `deadline` (perf_counter seconds).
+    """Improve `x` by large-neighbourhood steps until `deadline` (perf_counter seconds);
+    `guide`, the LP relaxation's units per pair, widens each offer's focus (_Neighbours).
 
     With several workers, that many threads each run single-worker CP-SAT steps (CP-SAT
     releases the GIL while it searches); with one worker, the steps run in this thread.
     """
-    search = _Search(problem, x, on_improve)
+    if time.perf_counter() >= deadline - 0.05 or (should_stop and should_stop()):
+        return x
+    search = _Search(problem, x, on_improve, guide)
     if not search.near.by_category:
         return x
     if workers <= 1:

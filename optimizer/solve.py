@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 
 from optimizer.construct import best_gain, lp_guided
 from optimizer.evaluate import evaluate
+from optimizer.greedy import greedy_vector
 from optimizer.lns import improve
-from optimizer.lp import solve_relaxation
+from optimizer.lp import Relaxation, solve_relaxation
 from optimizer.mip import solve_mip
 from optimizer.model import Allocation, Instance, Progress, Result
 from optimizer.problem import Problem, build_problem
@@ -16,6 +17,12 @@ from optimizer.result import make_result
 from optimizer.solution import allocations, objective
 
 EXACT_PAIRS = 5000  # up to this many eligible pairs, SCIP solves the whole model
+
+
+def finish_seconds(pairs: int) -> float:
+    """Time kept after the search for assembling and checking the result (with a margin for a
+    loaded machine): about 0.1 s on a Hezhou week of 80,000 pairs when the machine is idle."""
+    return 0.15 + 3e-6 * pairs
 
 
 def solve(
@@ -28,25 +35,38 @@ def solve(
     should_stop: Callable[[], bool] | None = None,
     start_from: Sequence[Allocation] | None = None,
 ) -> Result:
-    """Solve the weekly allocation model within `time_limit` seconds (model building included).
+    """Solve the weekly allocation model within `time_limit` seconds of wall time, from the
+    call to the returned Result: indexing, the LP, the search and the result's own check.
 
-    `start_from`, a known feasible allocation, is used as the starting solution when it is
-    better than the solver's own construction, so the result is never worse than it.
+    `start_from`, a known feasible allocation (say the previous preview of the same week, before
+    a weight changed), is used as the starting solution when it is better than the solver's own
+    construction, so the result is never worse than it. `settings["start"]` tells what became
+    of it: "used", "construction better", or "not feasible" (an allocation this week can no
+    longer take: an offer or need changed, or a pair is no longer eligible).
     """
     start = time.perf_counter()
-    deadline = start + max(0.1, time_limit)
     problem = build_problem(instance)
+    # The result is assembled and checked by evaluate after the search: keep time for it.
+    deadline = start + max(0.05, time_limit - finish_seconds(len(problem.pair_offer)))
     hint = _vector(problem, start_from) if start_from else None
-    settings = {"time_limit": time_limit, "workers": workers, "seed": seed}
+    settings: dict[str, float | int | str | None] = {
+        "time_limit": time_limit, "workers": workers, "seed": seed,
+    }
 
     def report(best: float | None, bound: float | None) -> None:
         if progress is not None:
             progress(Progress(time.perf_counter() - start, best, bound))
 
     if len(problem.pair_offer) <= EXACT_PAIRS:
-        x, bound, method = _exact(problem, deadline, seed, report, should_stop, hint)
+        x, bound, method, used = _exact(problem, deadline, seed, report, should_stop, hint)
     else:
-        x, bound, method = _large(problem, deadline, workers, seed, report, should_stop, hint)
+        x, bound, method, used = _large(
+            problem, deadline, workers, seed, report, should_stop, hint
+        )
+    if start_from:
+        settings["start"] = (
+            "not feasible" if hint is None else "used" if used else "construction better"
+        )
     result = make_result(problem, x, bound, time.perf_counter() - start, method, settings)
     report(result.objective, result.bound)
     return result
@@ -62,16 +82,17 @@ def _exact(
     report: Reporter,
     should_stop: Callable[[], bool] | None,
     hint: list[int] | None = None,
-) -> tuple[list[int], float | None, str]:
-    """SCIP on the whole model, started from the best-gain construction."""
-    start_x = _better(problem, best_gain(problem), hint)
+) -> tuple[list[int], float | None, str, bool]:
+    """SCIP on the whole model, started from the best-gain construction (or the given start
+    when it is better; the last item tells)."""
+    start_x, used = _better(problem, best_gain(problem), hint)
     report(objective(problem, start_x), None)
     outcome = solve_mip(problem, deadline - time.perf_counter(), seed, start_x, should_stop)
     if outcome.x is None or not _feasible(problem, outcome.x):
-        return start_x, None, "best-gain"
+        return start_x, None, "best-gain", used
     if objective(problem, outcome.x) < objective(problem, start_x):
-        return start_x, outcome.bound, "best-gain"
-    return outcome.x, outcome.bound, "scip-milp"
+        return start_x, outcome.bound, "best-gain", used
+    return outcome.x, outcome.bound, "scip-milp", used
 
 
 def _large(
@@ -82,19 +103,34 @@ def _large(
     report: Reporter,
     should_stop: Callable[[], bool] | None,
     hint: list[int] | None = None,
-) -> tuple[list[int], float | None, str]:
-    """LP bound, LP-guided construction, then large-neighbourhood search until the deadline."""
-    relaxation = solve_relaxation(problem, max(1.0, deadline - time.perf_counter()))
+) -> tuple[list[int], float | None, str, bool]:
+    """LP bound, LP-guided construction (or the given start when it is better; the last item
+    tells), then large-neighbourhood search until the deadline."""
+    # The LP gets what is left less the construction's share, so a slow LP (a loaded machine)
+    # never leaves the construction without time.
+    # Without the time an LP of this size needs (about 1 s per 100,000 pairs when idle), it is
+    # skipped: a construction without it beats none.
+    pairs = len(problem.pair_offer)
+    construct_share = 0.3 + 8e-6 * pairs
+    lp_time = deadline - time.perf_counter() - construct_share
+    if lp_time >= 0.5 + 1e-5 * pairs:
+        relaxation = solve_relaxation(problem, lp_time)
+    else:
+        relaxation = Relaxation((), None, None)
     bound = relaxation.bound
-    # Without an LP solution, build from scratch by gain alone.
-    x = best_gain(problem) if bound is None else lp_guided(problem, relaxation.units)
-    x = _better(problem, x, hint)
+    # Without an LP solution (no time for it), build without its guidance.
+    if bound is None:  # first come, first served is quick and complete; then any gain
+        x = best_gain(problem, greedy_vector(problem, deadline), deadline=deadline)
+    else:
+        x = lp_guided(problem, relaxation.units, deadline)
+    x, used = _better(problem, x, hint)
     report(objective(problem, x), bound)
     x = improve(
         problem, x, deadline, workers=workers, seed=seed,
         on_improve=lambda _, best: report(best, bound), should_stop=should_stop,
+        guide=relaxation.units if bound is not None else None,
     )
-    return x, bound, "lp-guided+lns"
+    return x, bound, "lp-guided+lns" if bound is not None else "greedy+gain+lns", used
 
 
 def _feasible(problem: Problem, x: list[int]) -> bool:
@@ -117,8 +153,10 @@ def _vector(problem: Problem, chosen: Sequence[Allocation]) -> list[int] | None:
     return x if _feasible(problem, x) else None
 
 
-def _better(problem: Problem, x: list[int], other: list[int] | None) -> list[int]:
-    """The better of two solutions (the first on ties)."""
+def _better(
+    problem: Problem, x: list[int], other: list[int] | None
+) -> tuple[list[int], bool]:
+    """The better of two solutions (the first on ties), and whether it is the other."""
     if other is not None and objective(problem, other) > objective(problem, x):
-        return other
-    return x
+        return other, True
+    return x, False

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
 from typing import TextIO
-
-import click
 
 from web.services.distributed import PartsProgress
 
@@ -45,17 +41,11 @@ class PartsBar:
 
 
 def process_started() -> float:
-    """When this process started, on time.monotonic()'s clock (Linux: from /proc; elsewhere
-    now): a time limit that bounds a command's wall time counts its start-up too."""
-    try:
-        with open("/proc/self/stat") as handle:
-            ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/uptime") as handle:
-            uptime = float(handle.read().split()[0])
-        age = uptime - ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        age = 0.0
-    return time.monotonic() - max(0.0, age)
+    """When this process started, on time.monotonic()'s clock (optimizer.cli.process_start):
+    a time limit that bounds a command's wall time counts its start-up too."""
+    from optimizer.cli import process_start
+
+    return time.monotonic() - (time.perf_counter() - process_start())
 
 
 def is_terminal(stream: TextIO) -> bool:
@@ -157,34 +147,3 @@ def _where(connection: object) -> str:
 
 def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
-@click.command("solve")
-@click.argument("instance", type=click.Path(dir_okay=False))
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the result here.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
-@click.option(
-    "--distributed",
-    is_flag=True,
-    help="Cut the week into parts solved by `duijie worker` processes on the RQ queue "
-    "DUIJIE_QUEUE of DUIJIE_REDIS_URL; the time limit bounds the whole command.",
-)
-def solve_command(instance: str, output: str | None, time_limit: float, distributed: bool) -> None:
-    """Solve a weekly allocation instance (allocation model v1) and write its result JSON."""
-    if not distributed:
-        from optimizer.cli import run_solve
-
-        sys.exit(run_solve(instance, output, time_limit, stdout=sys.stdout, stderr=sys.stderr))
-    from flask.cli import ScriptInfo
-
-    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
-    code = run_distributed(
-        instance,
-        output,
-        time_limit,
-        redis_url=app.config.get("DUIJIE_REDIS_URL"),
-        queue=str(app.config.get("DUIJIE_QUEUE") or "duijie"),
-        stdout=sys.stdout,
-        stderr=sys.stderr,
-    )
-    sys.exit(code)

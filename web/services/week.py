@@ -13,7 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from optimizer import InvalidInstance, Progress, parse_instance, result_to_json, solve, solve_greedy
+from optimizer import Allocation as OptimizerAllocation
+from optimizer import (
+    InvalidInstance,
+    Progress,
+    parse_instance,
+    result_to_json,
+    sharing_problems,
+    solve,
+    solve_greedy,
+)
 from web.models import Allocation, AllocationRun, Need, Offer, User
 from web.services.distributed import Spread, plan_size, solve_distributed
 from web.services.faults import fault_point
@@ -103,6 +112,10 @@ def solve_week(
     With `spread`, a week of at least `spread.threshold` eligible pairs is cut into parts solved
     as RQ part jobs (web.services.distributed), within `time_limit` from the start of this call;
     a smaller week is solved whole. A cancel (`should_stop`) raises distributed.Cancelled.
+    `time_limit` bounds all of it: a whole week's solver gets what is left once the week is read,
+    less a reserve for the greedy baseline and the figures. The solve starts from the week's latest
+    preview (a what-if after a weight change starts where the last one ended, and is never
+    worse than it); the result's solver settings say whether that start was used.
     """
     started = time.monotonic()
     settings = rolling_policy(policy or {})
@@ -142,13 +155,22 @@ def solve_week(
             "retried": spread_out.retried,
             "lost": spread_out.lost,
         }
+        if stage is not None:
+            stage("greedy")
+        greedy = solve_greedy(instance)
     else:
+        start_from = previous_allocations(session, week)
         if stage is not None:
             stage("solving")
-        result = solve(instance, time_limit=time_limit, progress=progress, should_stop=should_stop)
-    if stage is not None:
-        stage("greedy")
-    greedy = solve_greedy(instance)
+        left = time_limit - (time.monotonic() - started) - (0.2 + 0.05 * time_limit)
+        with sharing_problems():  # the greedy baseline reuses the solve's index of the week
+            result = solve(
+                instance, time_limit=max(0.1, left), progress=progress, should_stop=should_stop,
+                start_from=start_from,
+            )
+            if stage is not None:
+                stage("greedy")
+            greedy = solve_greedy(instance)
     if stage is not None:
         stage("figures")
     output = result_to_json(result)
@@ -169,6 +191,29 @@ def solve_week(
             **({"distributed": spread_info} if spread_info is not None else {}),
         },
     }
+
+
+def previous_allocations(session: Session, week: str) -> list[OptimizerAllocation]:
+    """The allocations of the week's latest finished preview, as a solve's starting point."""
+    output = session.scalar(
+        select(AllocationRun.output)
+        .where(
+            AllocationRun.week == week,
+            AllocationRun.status == "preview",
+            AllocationRun.output.is_not(None),
+        )
+        .order_by(AllocationRun.id.desc())
+        .limit(1)
+    )
+    found = []
+    for item in (output or {}).get("allocations", ()):
+        try:
+            found.append(
+                OptimizerAllocation(str(item["offer"]), str(item["need"]), int(item["quantity"]))
+            )
+        except (KeyError, TypeError, ValueError):
+            return []  # not an output this solver wrote: start from scratch
+    return found
 
 
 def ensure_not_committed(session: Session, week: str) -> None:
