@@ -175,5 +175,15 @@ def eligible_villages(week: Week, offer_id: str) -> tuple[str, ...]:
 
 def model_eligible(week: Week, offer: Offer, need: Need) -> bool:
     """True when the spec's rules let the offer serve the need (what the optimizer sees)."""
+    # The same rules as model_reasons, tried cheapest first and stopping at the first that fails
+    # (the week's figures ask this of every offer for every need).
+    if offer.category != need.category:
+        return False
     village = week.village_by_id[need.village]
-    return not model_reasons(offer, need, village, week.policy)
+    if offer.counties and village.county not in offer.counties:
+        return False
+    if offer.villages and village.id not in offer.villages:
+        return False
+    if not offer_fits(offer.items, need.item, need.accepts):
+        return False
+    return distance_factor(offer, village, week.policy) > 0

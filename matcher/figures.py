@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from matcher.eligibility import model_eligible
 from matcher.kinds import Catalogue
-from matcher.model import Need, Week
+from matcher.model import Need, Offer, Week
 from matcher.sameness import FundedProject, project_sameness
 
 
@@ -51,9 +51,16 @@ def coverage(week: Week) -> dict[str, float]:
 
 def reachable(week: Week) -> frozenset[str]:
     """Villages with at least one need some offer may serve under the spec's rules."""
-    return frozenset(
-        n.village for n in week.needs if any(model_eligible(week, o, n) for o in week.offers)
-    )
+    offers_of: dict[str, list[Offer]] = defaultdict(list)
+    for o in week.offers:
+        offers_of[o.category].append(o)
+    out: set[str] = set()
+    for n in week.needs:
+        if n.village not in out and any(
+            model_eligible(week, o, n) for o in offers_of.get(n.category, ())
+        ):
+            out.add(n.village)
+    return frozenset(out)
 
 
 def served(week: Week) -> frozenset[str]:
@@ -61,9 +68,9 @@ def served(week: Week) -> frozenset[str]:
     return frozenset(week.need_by_id[a.need].village for a in week.allocations)
 
 
-def at_zero(week: Week) -> frozenset[str]:
-    """Reachable villages that received nothing."""
-    return reachable(week) - served(week)
+def at_zero(week: Week, reach: frozenset[str] | None = None) -> frozenset[str]:
+    """Reachable villages that received nothing (`reach`: reachable(week), if known)."""
+    return (reachable(week) if reach is None else reach) - served(week)
 
 
 def gini(values: Iterable[float]) -> float:
@@ -77,10 +84,10 @@ def gini(values: Iterable[float]) -> float:
     return max(0.0, (2 * ranked) / (n * total) - (n + 1) / n)
 
 
-def coverage_gini(week: Week) -> float:
+def coverage_gini(week: Week, reach: frozenset[str] | None = None) -> float:
     """Gini of coverage over the reachable villages (unreachable ones are nobody's choice)."""
     cov = coverage(week)
-    return gini(cov[v] for v in reachable(week))
+    return gini(cov[v] for v in (reachable(week) if reach is None else reach))
 
 
 def links(week: Week) -> frozenset[tuple[str, str]]:
@@ -216,13 +223,14 @@ def week_figures(week: Week, catalogue: Catalogue | None = None) -> WeekFigures:
     catalogue = catalogue if catalogue is not None else week.catalogue
     if catalogue is None:
         raise ValueError("the week's figures need a catalogue of kinds for their totals in 元")
+    reach = reachable(week)  # the costly one: every offer against every need, done once
     return WeekFigures(
         weighted_fulfilment=weighted_fulfilment(week),
         coverage=coverage(week),
-        coverage_gini=coverage_gini(week),
-        reachable=reachable(week),
+        coverage_gini=coverage_gini(week, reach),
+        reachable=reach,
         served=served(week),
-        at_zero=at_zero(week),
+        at_zero=at_zero(week, reach),
         links=len(links(week)),
         donors_per_village=donors_per_village(week),
         donor_herfindahl=donor_herfindahl(week),

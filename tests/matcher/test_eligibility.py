@@ -20,6 +20,7 @@ from matcher.eligibility import (
     explain_offer,
     km,
     model_eligible,
+    model_reasons,
 )
 from matcher.messages import message, messages
 from matcher.model import Need, Offer, Policy, Village, Week
@@ -296,3 +297,32 @@ def test_without_kinds_the_verdicts_are_those_of_v1(
                     village_needs=[replace(m, village=v.id, item=f"{m.category}.x")
                                    for m in others])
     assert fitting.reasons == verdict.reasons
+
+
+GOODS_KINDS = [None, FERTILISER, DESKS_KIND, "goods.agri"]
+TWO_VILLAGES = (HEZHOU, Village("V2", "钟山县", lat=24.53, lon=111.30))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    category=st.sampled_from(["goods", "funds"]),
+    counties=st.frozensets(st.sampled_from(["八步区", "钟山县", "富川瑶族自治县"]), max_size=2),
+    villages=st.frozensets(st.sampled_from(["V1", "V2"]), max_size=2),
+    items=st.frozensets(st.sampled_from(GOODS_KINDS[1:]), max_size=2),
+    where=st.sampled_from([None, (24.41, 111.55), (25.2, 112.9), (30.0, 120.0)]),
+    need_item=st.sampled_from(GOODS_KINDS),
+    village=st.sampled_from(TWO_VILLAGES),
+    per_km=st.sampled_from([0.0, 0.001, 0.01]),
+)
+def test_model_eligible_says_yes_exactly_when_no_rule_refuses(
+    category: str, counties: frozenset[str], villages: frozenset[str], items: frozenset[str],
+    where: tuple[float, float] | None, need_item: str | None, village: Village, per_km: float,
+) -> None:
+    """The short-circuit test the week's figures use agrees with the full list of reasons."""
+    lat, lon = where if where is not None else (None, None)
+    o = offer(category=category, counties=counties, villages=villages,
+              items=items if category == "goods" else frozenset(), lat=lat, lon=lon)
+    need = Need("N1", village.id, "goods", 10, item=need_item)
+    week = Week(villages=TWO_VILLAGES, needs=(need,), offers=(o,),
+                policy=Policy(distance_discount_per_km=per_km))
+    assert model_eligible(week, o, need) == (not model_reasons(o, need, village, week.policy))
