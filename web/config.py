@@ -34,6 +34,22 @@ def _whole_number(name: str) -> int:
     return int(raw)
 
 
+def _box(name: str) -> tuple[float, float, float, float] | None:
+    """A box "lat min,lat max,lon min,lon max" from the environment (None when unset)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        lat_min, lat_max, lon_min, lon_max = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(
+            f"{name} must be four numbers: lat min,lat max,lon min,lon max, not {raw!r}"
+        ) from None
+    if not (-90 <= lat_min < lat_max <= 90 and -180 <= lon_min < lon_max <= 180):
+        raise ValueError(f"{name} must hold lat min < lat max and lon min < lon max: {raw!r}")
+    return lat_min, lat_max, lon_min, lon_max
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from the environment, resolved once at start-up."""
@@ -50,6 +66,7 @@ class Settings:
     base_url: str | None = None
     https: bool = False
     page_cache: bool = True
+    village_box: tuple[float, float, float, float] | None = None
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -69,6 +86,7 @@ class Settings:
             https=os.environ.get("DUIJIE_HTTPS", "").strip().lower() in ("1", "true", "yes"),
             page_cache=os.environ.get("DUIJIE_PAGE_CACHE", "").strip().lower()
             not in ("0", "false", "no", "off"),
+            village_box=_box("DUIJIE_VILLAGE_BOX"),
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -89,6 +107,8 @@ class Settings:
             "DUIJIE_HTTPS": self.https,
             # Rendered pages served again while nothing they show has changed (web.caching).
             "DUIJIE_PAGE_CACHE": self.page_cache,
+            # Where villages may lie (web.services.imports.PROVINCE_BOX when None).
+            "DUIJIE_VILLAGE_BOX": self.village_box,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,
