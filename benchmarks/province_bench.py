@@ -241,6 +241,9 @@ def main() -> None:
     parser.add_argument("--bound-workers", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[], choices=["greedy", "bound"])
     parser.add_argument(
+        "--wide", type=float, default=None, help="share of province-wide offers (province_gen)"
+    )
+    parser.add_argument(
         "--plan-only",
         nargs="*",
         type=int,
@@ -256,8 +259,9 @@ def main() -> None:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = RESULTS / f"province-{args.provinces}x-seed{args.seed}.json"
-    data = generate(provinces=args.provinces, seed=args.seed)
+    wide = "" if args.wide is None else f"-wide{args.wide:g}"
+    path = RESULTS / f"province-{args.provinces}x-seed{args.seed}{wide}.json"
+    data = generate(provinces=args.provinces, seed=args.seed, wide=args.wide)
     path.write_text(json.dumps(data, ensure_ascii=False))
     print(
         f"{path.name}: {len(data['villages'])} villages, {len(data['needs'])} needs, "

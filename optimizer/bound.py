@@ -7,13 +7,13 @@ c is at most the *transport relaxation*
 
 over the eligible pairs (o, n) of c, where
 
-    w_on = value(n) * (1 - discount * km) + mu_v / (d_n * needs_v) - F / min(q_o, D_vc)
+    w_on = value(n) * (1 - discount * km) + mu_v / (d_n * needs_v) - F / min(q_o, D_ov)
 
-(needs_v: all needs of the village; D_vc: units of its needs of category c). The last term
-is a lower bound on the fragmentation paid per unit: an (offer, village) group carries at
-most min(q_o, D_vc) units and costs F once. Minimum lots, village caps and indivisibility are
+(needs_v: all needs of the village; D_ov: units of the village's needs o may serve). The last
+term is a lower bound on the fragmentation paid per unit: an (offer, village) group carries
+at most min(q_o, D_ov) units and costs F once. Minimum lots, village caps and indivisibility are
 dropped, except that a pair whose village cannot take a lot (or the whole of an indivisible
-offer) even with all its needs of c is left out, as `problem.build_problem` leaves it out.
+offer) with all the needs o may serve there is left out, as `problem.build_problem` leaves it out.
 
 By weak duality, for *any* offer prices pi_o >= 0 the relaxation is at most
     sum_o q_o pi_o + sum_n d_n * max(0, max_o (w_on - pi_o)),
@@ -76,10 +76,6 @@ def transport_pairs(
     count = np.array([max(1, counts.get(n.village, 1)) for n in needs], dtype=np.float64)
     mu = np.array([float(prices.get(n.village, 0.0)) for n in needs])
     fair = mu / (quantity * count) if len(needs) else quantity
-    units_of: dict[tuple[str, str], float] = {}
-    for n in needs:
-        units_of[(n.village, n.category)] = units_of.get((n.village, n.category), 0) + n.quantity
-    village_units = np.array([units_of[(n.village, n.category)] for n in needs])
     n_lat, n_lon = lat[n_village], lon[n_village]
     by_category: dict[str, list[int]] = {}
     by_county: dict[tuple[str, str], list[int]] = {}
@@ -124,7 +120,11 @@ def transport_pairs(
         if not len(idx):
             continue
         reached[n_village[idx]] = True
-        cap = np.minimum(float(offer.quantity), village_units[idx])
+        # A group's capacity, as build_problem has it: the offer, or the units of the
+        # village's needs this offer may serve, whichever is less.
+        _, group = np.unique(n_village[idx], return_inverse=True)
+        group_units = np.bincount(group, weights=quantity[idx])[group]
+        cap = np.minimum(float(offer.quantity), group_units)
         usable = cap >= offer.min_lot
         if offer.indivisible:
             usable &= cap >= offer.quantity

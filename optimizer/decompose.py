@@ -66,6 +66,7 @@ WIDE_COUNTIES = 30  # an offer listing more counties than this is wide, not regi
 ELSEWHERE = "\u00b7elsewhere"  # category of placeholder needs; the spec allows any string
 PLACEHOLDER_UNITS = 10_000  # units of a second-round placeholder need
 MIN_PART_SECONDS = 1.0
+MIN_PART_PAIRS = 20_000  # solve_decomposed joins a category's smaller parts up to this
 MAX_PART_SECONDS = 120.0
 
 JSONDict = dict[str, Any]
@@ -201,12 +202,16 @@ def _is_wide(offer: Offer) -> bool:
     return not offer.villages and (not offer.counties or len(offer.counties) > WIDE_COUNTIES)
 
 
-def plan_parts(instance: Instance, flows: Iterable[Sequence[Any]] | None = None) -> Plan:
+def plan_parts(
+    instance: Instance, flows: Iterable[Sequence[Any]] | None = None, min_pairs: int = 0
+) -> Plan:
     """Cut the instance into (category, region) parts; see the module docstring.
 
     `flows` ([offer id, village id, units], the "flows" of `bound_part` outputs) share each
     wide offer among regions as the relaxation of the whole week uses it; without them, or
-    for an offer the relaxation leaves unused, by unmet demand (`_share_wide`)."""
+    for an offer the relaxation leaves unused, by unmet demand (`_share_wide`).
+    With `min_pairs`, parts of one category smaller than that are joined (`_pack`): a job
+    costs a process and a model build however small it is."""
     village_of = {v.id: v for v in instance.villages}
     union_by_cat: dict[str, _Union] = {}
     for offer in instance.offers:
@@ -252,7 +257,53 @@ def plan_parts(instance: Instance, flows: Iterable[Sequence[Any]] | None = None)
                     pieces=pieces,
                 )
             )
+    if min_pairs > 0:
+        parts = _pack(instance, parts, min_pairs)
     return Plan(parts=parts, wide_offers=len(wide), regions=len(region_needs))
+
+
+def _pack(instance: Instance, parts: list[Part], min_pairs: int) -> list[Part]:
+    """Join consecutive parts of a category until each holds at least `min_pairs` pairs.
+
+    Joined parts still share no need with any other part; an offer shared among joined parts
+    becomes one offer with the sum of their shares and village caps, which is still at most
+    its quantity and cap, so merged solutions stay feasible (and the offer more useful)."""
+    packed: list[Part] = []
+    group: list[Part] = []
+    for part in [*parts, None]:
+        if group and (part is None or part.category != group[0].category):
+            packed.append(_join(instance, group))  # the category's last, small group
+            group = []
+        if part is None:
+            break
+        group.append(part)
+        if sum(p.size for p in group) >= min_pairs:
+            packed.append(_join(instance, group))
+            group = []
+    return packed
+
+
+def _join(instance: Instance, group: list[Part]) -> Part:
+    if len(group) == 1:
+        return group[0]
+    units: dict[int, int] = {}
+    caps: dict[int, int | None] = {}
+    for part in group:
+        for o, share, cap in part.pieces:
+            units[o] = units.get(o, 0) + share
+            caps[o] = None if cap is None else (caps.get(o) or 0) + cap
+    return Part(
+        key=f"{group[0].key}+{len(group) - 1}",
+        category=group[0].category,
+        needs=tuple(sorted(n for p in group for n in p.needs)),
+        offers=tuple(sorted({o for p in group for o in p.offers})),
+        size=sum(p.size for p in group),
+        pieces=tuple(
+            (o, units[o], caps[o])
+            for o in sorted(units)
+            if units[o] < instance.offers[o].quantity
+        ),
+    )
 
 
 def _kind_components(
@@ -930,7 +981,8 @@ def solve_decomposed(
     if share_by_relaxation:  # round 0: where the whole week's relaxation sends wide offers
         half = {v.id: instance.policy.fairness_penalty / 2 for v in instance.villages}
         relaxed = _run(bound_part, bound_payloads(instance, half), executor)
-    plan = plan_parts(instance, [f for out in relaxed for f in out["flows"]] if relaxed else None)
+    flows = [f for out in relaxed for f in out["flows"]] if relaxed else None
+    plan = plan_parts(instance, flows, min_pairs=MIN_PART_PAIRS)
     per_round = budget / max(1, rounds)
     payloads = part_payloads(instance, plan, per_round, seed)
     plan_seconds = time.perf_counter() - start
