@@ -352,6 +352,9 @@ def main() -> None:
     parser.add_argument("--offers", type=int, default=10_000)
     parser.add_argument("--skip", nargs="*", default=[], choices=["greedy", "bound"])
     parser.add_argument(
+        "--wide", type=float, default=None, help="share of province-wide offers (province_gen)"
+    )
+    parser.add_argument(
         "--plan-only",
         nargs="*",
         type=int,
@@ -371,6 +374,7 @@ def main() -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     size = (args.villages, args.needs, args.offers)
     suffix = "" if size == (5_000, 40_000, 10_000) else f"-{args.villages}v"
+    suffix += "" if args.wide is None else f"-wide{args.wide:g}"
     path = RESULTS / f"province-{args.provinces}x-seed{args.seed}{suffix}.json"
     data = generate(
         provinces=args.provinces,
@@ -378,6 +382,7 @@ def main() -> None:
         needs=args.needs,
         offers=args.offers,
         seed=args.seed,
+        wide=args.wide,
     )
     path.write_text(json.dumps(data, ensure_ascii=False))
     print(

@@ -9,6 +9,8 @@ needs) and 10,000 offers. Quantities, lots, caps and indivisible projects are th
 Hezhou generator (instance_gen.py). Offers are local as real donors are: most are limited to
 the donor's county (县) or city (市), some to a few paired villages (结对帮扶), and a few
 (provincial enterprises, the east-west partner province) are province-wide.
+`--wide F` makes a share F of the offers province-wide (the rest keep their proportions), as
+in provinces where most offers carry no county or village limit.
 `--provinces K` repeats the province K times side by side (ids and names prefixed) for the
 scaling runs. `--kinds` puts kinds (spec v1.1) on needs and offers as instance_gen does.
 """
@@ -66,6 +68,16 @@ OFFER_MIX = {
 }
 # Offer scope: own county, own city, a few paired villages, the whole province.
 SCOPES = (("county", 0.57), ("city", 0.29), ("villages", 0.12), ("province", 0.02))
+
+
+def scopes(wide: float | None) -> tuple[tuple[str, float], ...]:
+    """The scope mix with a share `wide` of province-wide offers (None: SCOPES as they are)."""
+    if wide is None:
+        return SCOPES
+    if not 0.0 <= wide <= 1.0:
+        raise ValueError(f"wide share must be within [0, 1], not {wide}")
+    local = sum(w for s, w in SCOPES if s != "province")
+    return tuple((s, wide if s == "province" else w * (1.0 - wide) / local) for s, w in SCOPES)
 POLICY = {
     "fragmentation_penalty": 20,
     "distance_discount_per_km": 0.002,
@@ -120,6 +132,7 @@ def _offer(
     places: dict[str, Any],
     by_county: dict[str, list[dict[str, Any]]],
     prefix: str,
+    mix: tuple[tuple[str, float], ...] = SCOPES,
 ) -> dict[str, Any]:
     category = _weighted(rng, OFFER_MIX)
     low, high = CATEGORIES[category][1]
@@ -129,7 +142,7 @@ def _offer(
         "category": category,
         "quantity": rng.randint(low, high),
     }
-    scope = rng.choices([s for s, _ in SCOPES], weights=[w for _, w in SCOPES])[0]
+    scope = rng.choices([s for s, _ in mix], weights=[w for _, w in mix])[0]
     home = rng.choice(places["counties"])
     if scope == "province":
         item["quantity"] *= 2  # provincial donors give more
@@ -162,8 +175,10 @@ def generate_province(
     offers: int = 10_000,
     seed: int = 0,
     prefix: str = "",
+    wide: float | None = None,
 ) -> dict[str, Any]:
-    """One province-size week: deterministic for a given seed."""
+    """One province-size week: deterministic for a given seed; `wide`: see `scopes`."""
+    mix = scopes(wide)
     rng = random.Random(f"province-{seed}-{prefix}")
     village_list, places = _places(rng, prefix, villages)
     by_county: dict[str, list[dict[str, Any]]] = {}
@@ -185,7 +200,7 @@ def generate_province(
                 }
             )
     offer_list = [
-        _offer(rng, f"{prefix}O{o:06d}", village_list, places, by_county, prefix)
+        _offer(rng, f"{prefix}O{o:06d}", village_list, places, by_county, prefix, mix)
         for o in range(offers)
     ]
     return {
@@ -204,14 +219,16 @@ def generate(
     offers: int = 10_000,
     seed: int = 0,
     kinds: bool = False,
+    wide: float | None = None,
 ) -> dict[str, Any]:
     """`provinces` provinces side by side (each a generate_province), one instance; with
-    `kinds`, kinds on its needs and offers (instance_gen.add_kinds)."""
+    `kinds`, kinds on its needs and offers (instance_gen.add_kinds); `wide`: the share of
+    province-wide offers (default: the local-donor mix of SCOPES)."""
     if provinces == 1:
-        data = generate_province(villages, needs, offers, seed)
+        data = generate_province(villages, needs, offers, seed, wide=wide)
         return add_kinds(data, seed) if kinds else data
     parts = [
-        generate_province(villages, needs, offers, seed, prefix=f"P{p:02d}")
+        generate_province(villages, needs, offers, seed, prefix=f"P{p:02d}", wide=wide)
         for p in range(provinces)
     ]
     whole = {
@@ -232,9 +249,12 @@ def main() -> None:
     parser.add_argument("--offers", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--kinds", action="store_true", help="kinds on needs and offers (v1.1)")
+    parser.add_argument(
+        "--wide", type=float, default=None, help="share of province-wide offers, e.g. 0.6"
+    )
     args = parser.parse_args()
     data = generate(
-        args.provinces, args.villages, args.needs, args.offers, args.seed, args.kinds
+        args.provinces, args.villages, args.needs, args.offers, args.seed, args.kinds, args.wide
     )
     json.dump(data, sys.stdout, ensure_ascii=False)
 

@@ -49,23 +49,24 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from optimizer.bound import transport_bound
 from optimizer.evaluate import evaluate
 from optimizer.kinds import NeedsByKind, prefixes, wanted
-from optimizer.lp import solve_relaxation
 from optimizer.model import Allocation, Instance, Need, Offer, Result, Village
 from optimizer.parse import parse_instance
-from optimizer.problem import build_problem, km_between
+from optimizer.problem import km_between
 from optimizer.solve import solve
 
 WIDE_COUNTIES = 30  # an offer listing more counties than this is wide, not regional
 ELSEWHERE = "\u00b7elsewhere"  # category of placeholder needs; the spec allows any string
 PLACEHOLDER_UNITS = 10_000  # units of a second-round placeholder need
 MIN_PART_SECONDS = 1.0
+MIN_PART_PAIRS = 20_000  # solve_decomposed joins a category's smaller parts up to this
 MAX_PART_SECONDS = 120.0
 
 JSONDict = dict[str, Any]
@@ -80,6 +81,9 @@ class Part:
     needs: tuple[int, ...]  # indexes into the whole instance
     offers: tuple[int, ...]
     size: int  # eligible pairs, counted without distance
+    # Shares of wide offers: (offer, units, village cap) for offers this part holds only a
+    # share of; the shares of one offer sum to at most its quantity and its village cap.
+    pieces: tuple[tuple[int, int, int | None], ...] = ()
 
 
 @dataclass
@@ -198,8 +202,16 @@ def _is_wide(offer: Offer) -> bool:
     return not offer.villages and (not offer.counties or len(offer.counties) > WIDE_COUNTIES)
 
 
-def plan_parts(instance: Instance) -> Plan:
-    """Cut the instance into (category, region) parts; see the module docstring."""
+def plan_parts(
+    instance: Instance, flows: Iterable[Sequence[Any]] | None = None, min_pairs: int = 0
+) -> Plan:
+    """Cut the instance into (category, region) parts; see the module docstring.
+
+    `flows` ([offer id, village id, units], the "flows" of `bound_part` outputs) share each
+    wide offer among regions as the relaxation of the whole week uses it; without them, or
+    for an offer the relaxation leaves unused, by unmet demand (`_share_wide`).
+    With `min_pairs`, parts of one category smaller than that are joined (`_pack`): a job
+    costs a process and a model build however small it is."""
     village_of = {v.id: v for v in instance.villages}
     union_by_cat: dict[str, _Union] = {}
     for offer in instance.offers:
@@ -223,13 +235,18 @@ def plan_parts(instance: Instance) -> Plan:
         county = village_of[offer.villages[0]].county if offer.villages else offer.counties[0]
         region = union_by_cat[offer.category].find(county)
         region_offers.setdefault((offer.category, region), []).append(o)
-    _assign_wide(instance, wide, region_needs, region_offers, union_by_cat)
+    shares: dict[tuple[str, str], dict[int, tuple[int, int | None]]] = {}
+    if flows is not None:
+        wide = _share_by_flows(instance, wide, flows, region_offers, union_by_cat, shares)
+    for key, more in _share_wide(instance, wide, region_needs, region_offers, union_by_cat).items():
+        shares.setdefault(key, {}).update(more)
     parts = []
     for key in sorted(region_needs):
         offers = sorted(region_offers.get(key, []))
         if not offers:
             continue
         for kind, needs, members in _kind_components(instance, region_needs[key], offers):
+            pieces = _split_pieces(instance, members, shares.get(key, {}))
             parts.append(
                 Part(
                     key=f"{key[0]}/{key[1]}" + (f"/{kind}" if kind else ""),
@@ -237,9 +254,56 @@ def plan_parts(instance: Instance) -> Plan:
                     needs=tuple(needs),
                     offers=tuple(members),
                     size=_size(instance, needs, members, village_of),
+                    pieces=pieces,
                 )
             )
+    if min_pairs > 0:
+        parts = _pack(instance, parts, min_pairs)
     return Plan(parts=parts, wide_offers=len(wide), regions=len(region_needs))
+
+
+def _pack(instance: Instance, parts: list[Part], min_pairs: int) -> list[Part]:
+    """Join consecutive parts of a category until each holds at least `min_pairs` pairs.
+
+    Joined parts still share no need with any other part; an offer shared among joined parts
+    becomes one offer with the sum of their shares and village caps, which is still at most
+    its quantity and cap, so merged solutions stay feasible (and the offer more useful)."""
+    packed: list[Part] = []
+    group: list[Part] = []
+    for part in [*parts, None]:
+        if group and (part is None or part.category != group[0].category):
+            packed.append(_join(instance, group))  # the category's last, small group
+            group = []
+        if part is None:
+            break
+        group.append(part)
+        if sum(p.size for p in group) >= min_pairs:
+            packed.append(_join(instance, group))
+            group = []
+    return packed
+
+
+def _join(instance: Instance, group: list[Part]) -> Part:
+    if len(group) == 1:
+        return group[0]
+    units: dict[int, int] = {}
+    caps: dict[int, int | None] = {}
+    for part in group:
+        for o, share, cap in part.pieces:
+            units[o] = units.get(o, 0) + share
+            caps[o] = None if cap is None else (caps.get(o) or 0) + cap
+    return Part(
+        key=f"{group[0].key}+{len(group) - 1}",
+        category=group[0].category,
+        needs=tuple(sorted(n for p in group for n in p.needs)),
+        offers=tuple(sorted({o for p in group for o in p.offers})),
+        size=sum(p.size for p in group),
+        pieces=tuple(
+            (o, units[o], caps[o])
+            for o in sorted(units)
+            if units[o] < instance.offers[o].quantity
+        ),
+    )
 
 
 def _kind_components(
@@ -333,14 +397,24 @@ def _kind_size(
     return total
 
 
-def _assign_wide(
+MAX_PIECES = 4  # a wide offer is shared among at most this many regions
+
+
+def _share_wide(
     instance: Instance,
     wide: list[int],
     region_needs: dict[tuple[str, str], list[int]],
     region_offers: dict[tuple[str, str], list[int]],
     union_by_cat: Mapping[str, _Union],
-) -> None:
-    """Give each wide offer to the reachable region of its category with most unmet demand."""
+) -> dict[tuple[str, str], dict[int, tuple[int, int | None]]]:
+    """Share each wide offer's units among the reachable regions of its category with most
+    unmet demand (for its kinds), discounted by distance, water-filling as offers are shared.
+
+    Largest offers first; an offer gives a region at most that region's unmet demand, to at
+    most MAX_PIECES regions, each share at least a minimum lot (what is left over goes to the
+    first share); an indivisible offer, or one capped at one village, stays whole. Returns
+    region -> {offer: (units, village cap)} and appends the offer to each region it is shared with.
+    """
     village_of = {v.id: v for v in instance.villages}
     demand: dict[tuple[str, str], float] = {}
     left: dict[tuple[str, str], float] = {}
@@ -362,14 +436,17 @@ def _assign_wide(
     by_category: dict[str, list[tuple[str, str]]] = {}
     for key in sorted(region_needs):
         by_category.setdefault(key[0], []).append(key)
-    fitting = _Fitting(instance, region_needs, region_offers) if any(
-        instance.offers[o].items for o in wide
-    ) else None
+    fitting = (
+        _Fitting(instance, region_needs, region_offers)
+        if any(instance.offers[o].items for o in wide)
+        else None
+    )
+    shares: dict[tuple[str, str], dict[int, tuple[int, int | None]]] = {}
     for o in sorted(wide, key=lambda o: (-instance.offers[o].quantity, o)):
         offer = instance.offers[o]
         allowed = set(offer.counties)
         union = union_by_cat.get(offer.category)
-        best: tuple[float, tuple[str, str]] | None = None
+        scored: list[tuple[float, float, tuple[str, str]]] = []  # (score, unmet, region)
         for key in by_category.get(offer.category, []):
             if allowed and union is not None and not counties[key] & allowed:
                 continue
@@ -380,16 +457,103 @@ def _assign_wide(
                 wanted_units, unmet = fitting.demand(key, offer.items)
                 if wanted_units <= 0:  # no need of this region takes the offer's kinds
                     continue
-                score = factor * (max(unmet, 0.0) + 0.01 * wanted_units)
             else:
-                score = factor * (max(left[key], 0.0) + 0.01 * demand[key])
-            if best is None or score > best[0]:
-                best = (score, key)
-        if best is not None:
-            region_offers.setdefault(best[1], []).append(o)
-            left[best[1]] -= offer.quantity
+                wanted_units, unmet = demand[key], left[key]
+            scored.append((factor * (max(unmet, 0.0) + 0.01 * wanted_units), unmet, key))
+        if not scored:
+            continue
+        scored.sort(key=lambda s: (-s[0], s[2]))
+        whole = offer.indivisible or offer.max_villages == 1
+        limit = 1 if whole else min(MAX_PIECES, offer.max_villages or MAX_PIECES)
+        remaining = offer.quantity
+        given: list[tuple[tuple[str, str], int]] = []
+        for _, unmet, key in scored:
+            if remaining <= 0 or len(given) >= limit:
+                break
+            if given and unmet <= 0:
+                break
+            take = remaining if whole or len(given) == limit - 1 else math.ceil(max(unmet, 0.0))
+            take = min(remaining, max(take, offer.min_lot, 1))
+            if remaining - take < offer.min_lot:
+                take = remaining
+            given.append((key, take))
+            remaining -= take
+        if remaining > 0:  # nobody else wants it: the best region holds the rest
+            given[0] = (given[0][0], given[0][1] + remaining)
+        caps = _split_cap(offer.max_villages, [take for _, take in given])
+        for (key, take), cap in zip(given, caps, strict=True):
+            shares.setdefault(key, {})[o] = (take, cap)
+            region_offers.setdefault(key, []).append(o)
+            left[key] -= take
             if offer.items and fitting is not None:
-                fitting.take(best[1], offer.items, offer.quantity)
+                fitting.take(key, offer.items, take)
+    return shares
+
+
+def _share_by_flows(
+    instance: Instance,
+    wide: list[int],
+    flows: Iterable[Sequence[Any]],
+    region_offers: dict[tuple[str, str], list[int]],
+    union_by_cat: Mapping[str, _Union],
+    shares: dict[tuple[str, str], dict[int, tuple[int, int | None]]],
+) -> list[int]:
+    """Share wide offers by the relaxation's units per region (largest first; a share below
+    a minimum lot joins the largest, as does what the relaxation leaves unused; indivisible
+    offers and offers capped at k villages go to the 1 or k regions with most units).
+    Returns the wide offers the flows say nothing about."""
+    offer_index = {o.id: i for i, o in enumerate(instance.offers)}
+    village_of = {v.id: v for v in instance.villages}
+    is_wide = set(wide)
+    units: dict[int, dict[tuple[str, str], float]] = {}
+    for offer_id, village_id, amount in flows:
+        o = offer_index.get(offer_id)
+        if o is None or o not in is_wide or village_id not in village_of:
+            continue
+        category = instance.offers[o].category
+        union = union_by_cat.get(category)
+        if union is None:
+            continue
+        key = (category, union.find(village_of[village_id].county))
+        units.setdefault(o, {})[key] = units.setdefault(o, {}).get(key, 0.0) + float(amount)
+    left = []
+    for o in wide:
+        found = sorted(units.get(o, {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        if not found:
+            left.append(o)
+            continue
+        offer = instance.offers[o]
+        limit = 1 if offer.indivisible else (offer.max_villages or len(found))
+        given = [(key, math.floor(u)) for key, u in found[:limit]]
+        given = [given[0]] + [(k, t) for k, t in given[1:] if t >= max(1, offer.min_lot)]
+        while len(given) > 1 and offer.quantity - sum(t for _, t in given[1:]) < offer.min_lot:
+            given.pop()  # the smallest share: its units stay with the largest
+        given[0] = (given[0][0], offer.quantity - sum(t for _, t in given[1:]))
+        caps = _split_cap(offer.max_villages, [t for _, t in given])
+        for (key, take), cap in zip(given, caps, strict=True):
+            shares.setdefault(key, {})[o] = (take, cap)
+            region_offers.setdefault(key, []).append(o)
+    return left
+
+
+def _split_cap(cap: int | None, takes: list[int]) -> list[int | None]:
+    """A village cap split among shares: 1 each, the rest in proportion to units (sum <= cap)."""
+    if cap is None:
+        return [None] * len(takes)
+    extra = cap - len(takes)
+    total = sum(takes) or 1
+    return [1 + math.floor(extra * t / total) for t in takes]
+
+
+def _split_pieces(
+    instance: Instance, members: list[int], shares: Mapping[int, tuple[int, int | None]]
+) -> tuple[tuple[int, int, int | None], ...]:
+    """The (offer, units, village cap) of the offers among `members` held only in part."""
+    return tuple(
+        (o, *shares[o])
+        for o in members
+        if o in shares and shares[o][0] < instance.offers[o].quantity
+    )
 
 
 class _Fitting:
@@ -430,9 +594,12 @@ def _with_placeholders(
     offers: Iterable[int],
     index: _Index,
     elsewhere: Mapping[str, int] | None = None,
+    pieces: Iterable[tuple[int, int, int | None]] = (),
 ) -> JSONDict:
     """Spec JSON of some needs and offers, plus placeholder needs so that each village's
-    coverage is measured over all of its needs in the whole instance.
+    coverage is measured over all of its needs in the whole instance. `pieces` (offer,
+    units, village cap) give the offers held only in part: their share replaces their
+    quantity and cap, and an offer with no units is left out.
 
     With `elsewhere` (village id -> units), the placeholders hold PLACEHOLDER_UNITS each
     and one offer per such village, which only its placeholders may take, brings that many
@@ -444,7 +611,15 @@ def _with_placeholders(
     for n in needs:
         mine[instance.needs[n].village] = mine.get(instance.needs[n].village, 0) + 1
     need_json = [_need_json(instance.needs[n]) for n in needs]
+    share = {o: (units, cap) for o, units, cap in pieces}
+    offers = [o for o in offers if share.get(o, (1, None))[0] > 0]
     offer_json = [_offer_json(instance.offers[o]) for o in offers]
+    for item, o in zip(offer_json, offers, strict=True):
+        if o in share:
+            item["quantity"], cap = share[o]
+            item.pop("max_villages", None)
+            if cap is not None:
+                item["max_villages"] = cap
     taken = {n["id"] for n in need_json} | {o["id"] for o in offer_json}
     quantity, urgency = (PLACEHOLDER_UNITS, 5) if elsewhere is not None else (1, 1)
     for vid in sorted(mine):
@@ -473,7 +648,6 @@ def _with_placeholders(
                     "villages": [vid],
                 }
             )
-    offers = list(offers)
     listed = {v for o in offers for v in instance.offers[o].villages}  # must exist in the part
     return {
         "villages": [_village_json(village_of[v]) for v in sorted(set(mine) | listed)],
@@ -518,6 +692,7 @@ def share_payloads(
             cover[(out["key"], need.village)] = cover.get((out["key"], need.village), 0.0) + share
             total[need.village] = total.get(need.village, 0.0) + share
     sizes = sum(p.size for p in plan.parts)
+    pieces = _reshare(instance, plan, outputs)
     payloads = []
     for i, part in enumerate(sorted(plan.parts, key=lambda p: (-p.size, p.key))):
         mine: dict[str, int] = {}
@@ -544,7 +719,9 @@ def share_payloads(
         payloads.append(
             {
                 "key": part.key,
-                "instance": _with_placeholders(instance, part.needs, part.offers, index, elsewhere),
+                "instance": _with_placeholders(
+                    instance, part.needs, part.offers, index, elsewhere, pieces[part.key]
+                ),
                 "time_limit": _limit(budget, part.size, sizes),
                 "seed": seed + 7919 + i,
                 "size": part.size,
@@ -552,6 +729,56 @@ def share_payloads(
             }
         )
     return payloads
+
+
+def _reshare(
+    instance: Instance, plan: Plan, outputs: list[JSONDict]
+) -> dict[str, list[tuple[int, int, int | None]]]:
+    """Second-round shares of the offers held in part: each part keeps what it used in the
+    first round, and what no part used goes to the parts holding the offer in proportion to
+    their unmet demand (units of their needs not given). Shares still sum to the quantity,
+    each is 0 or at least a minimum lot, and village caps are kept; so the first round's
+    allocation stays feasible in every part."""
+    need_index = {n.id: i for i, n in enumerate(instance.needs)}
+    offer_index = {o.id: i for i, o in enumerate(instance.offers)}
+    used: dict[tuple[str, int], int] = {}
+    unmet: dict[str, float] = {}
+    given: dict[int, int] = {}
+    for out in outputs:
+        for o, n, q, *_ in out["allocations"]:
+            if o in offer_index:
+                used[(out["key"], offer_index[o])] = used.get((out["key"], offer_index[o]), 0) + q
+                given[need_index[n]] = given.get(need_index[n], 0) + q
+    holders: dict[int, list[tuple[str, int | None]]] = {}
+    for part in plan.parts:
+        unmet[part.key] = float(
+            sum(instance.needs[n].quantity - given.get(n, 0) for n in part.needs)
+        )
+        for o, _, cap in part.pieces:
+            holders.setdefault(o, []).append((part.key, cap))
+    result: dict[str, list[tuple[int, int, int | None]]] = {p.key: [] for p in plan.parts}
+    for o, held in holders.items():
+        offer = instance.offers[o]
+        keep = {key: used.get((key, o), 0) for key, _ in held}
+        left = offer.quantity - sum(keep.values())
+        weights = {key: unmet[key] for key, _ in held}
+        total = sum(weights.values())
+        if left > 0 and total > 0:
+            best = max(held, key=lambda h: (weights[h[0]], h[0]))[0]
+            for key, _ in held:
+                extra = math.floor(left * weights[key] / total)
+                if key != best and keep[key] + extra >= offer.min_lot:
+                    keep[key] += extra
+            keep[best] += offer.quantity - sum(keep.values())
+        elif left > 0:  # nobody short: as in the plan
+            keep = {key: units for key, units in _planned(plan, o)}
+        for key, cap in held:
+            result[key].append((o, keep[key], cap))
+    return result
+
+
+def _planned(plan: Plan, o: int) -> list[tuple[str, int]]:
+    return [(p.key, units) for p in plan.parts for q, units, _ in p.pieces if q == o]
 
 
 def part_payloads(instance: Instance, plan: Plan, budget: float, seed: int = 0) -> list[JSONDict]:
@@ -564,7 +791,9 @@ def part_payloads(instance: Instance, plan: Plan, budget: float, seed: int = 0) 
         payloads.append(
             {
                 "key": part.key,
-                "instance": _with_placeholders(instance, part.needs, part.offers, index),
+                "instance": _with_placeholders(
+                    instance, part.needs, part.offers, index, pieces=part.pieces
+                ),
                 "time_limit": limit,
                 "seed": seed + i,
                 "size": part.size,
@@ -601,8 +830,9 @@ def solve_part(payload: JSONDict) -> JSONDict:
 
 
 def bound_payloads(instance: Instance, prices: Mapping[str, float] | None = None) -> list[JSONDict]:
-    """One bound job per category: all its needs and offers, unrestricted, with prices
-    (default: the fairness penalty for every village)."""
+    """One bound job per category: its needs and offers, unrestricted, each village's number
+    of needs in the whole week, and the fairness prices (default: the penalty everywhere;
+    `fairness_prices` of a solution give a tighter bound)."""
     index = _index(instance)
     penalty = instance.policy.fairness_penalty
     by_cat_needs: dict[str, list[int]] = {}
@@ -616,32 +846,65 @@ def bound_payloads(instance: Instance, prices: Mapping[str, float] | None = None
         needs = by_cat_needs.get(category, [])
         if not needs:
             continue
-        data = _with_placeholders(instance, needs, by_cat_offers[category], index)
-        price = {v["id"]: (prices or {}).get(v["id"], penalty) for v in data["villages"]}
-        payloads.append({"key": category, "instance": data, "prices": price})
+        offers = by_cat_offers[category]
+        villages = {instance.needs[n].village for n in needs}
+        listed = {v for o in offers for v in instance.offers[o].villages}
+        data = {
+            "villages": [_village_json(index.village_of[v]) for v in sorted(villages | listed)],
+            "needs": [_need_json(instance.needs[n]) for n in needs],
+            "offers": [_offer_json(instance.offers[o]) for o in offers],
+            "policy": _policy_json(instance),
+        }
+        price = {v: float((prices or {}).get(v, penalty)) for v in sorted(villages)}
+        counts = {v: index.count[v] for v in sorted(villages)}
+        payloads.append({"key": category, "instance": data, "prices": price, "counts": counts})
     return sorted(payloads, key=lambda p: -len(p["instance"]["offers"]))
 
 
 def bound_part(payload: JSONDict) -> JSONDict:
-    """LP_c(mu) of one category (a job): its proven bound and its reachable villages."""
+    """The transport bound of one category (a job; optimizer.bound): its proven bound and
+    its reachable villages with their prices."""
     start = time.perf_counter()
     instance = parse_instance(payload["instance"])
-    problem = build_problem(instance)
-    prices = [float(payload["prices"][v.id]) for v in instance.villages]
-    relaxation = solve_relaxation(problem, 3600.0, fairness_prices=prices)
+    prices = {v: float(p) for v, p in payload["prices"].items()}
+    counts = payload.get("counts") or _index(instance).count
+    found = transport_bound(instance, prices, counts)
+    units: dict[tuple[str, str], float] = {}
+    for (o, n), u in found.flows.items():
+        key = (instance.offers[o].id, instance.needs[n].village)
+        units[key] = units.get(key, 0.0) + u
     return {
         "key": payload["key"],
-        "bound": relaxation.bound,
-        "reachable": {
-            v.id: prices[i] for i, v in enumerate(instance.villages) if problem.reachable[i]
-        },
-        "pairs": len(problem.pair_offer),
+        "bound": found.bound,
+        "reachable": {v: prices.get(v, 0.0) for v in sorted(found.reachable)},
+        "pairs": found.pairs,
+        # The relaxation's units per (offer, village): where the offer is worth most.
+        "flows": [[o, v, round(u, 3)] for (o, v), u in sorted(units.items()) if u >= 1e-3],
         "seconds": time.perf_counter() - start,
     }
 
 
+def fairness_prices(instance: Instance, allocations: Iterable[Allocation]) -> dict[str, float]:
+    """Prices for the bound from a solution's coverage: the penalty below the floor, nothing
+    above it, half at it (any prices in [0, penalty] give a valid bound, these a tight one)."""
+    policy = instance.policy
+    quantity = {n.id: (n.village, n.quantity) for n in instance.needs}
+    count = _index(instance).count
+    cover = dict.fromkeys(count, 0.0)
+    for a in allocations:
+        village, q = quantity[a.need]
+        cover[village] += a.quantity / (q * count[village])
+    prices = {}
+    for village, c in cover.items():
+        gap = policy.fairness_floor - c
+        prices[village] = policy.fairness_penalty * (
+            1.0 if gap > 1e-9 else 0.5 if gap > -1e-9 else 0.0
+        )
+    return prices
+
+
 def combine_bounds(instance: Instance, outputs: Iterable[JSONDict]) -> float | None:
-    """sum_c LP_c(mu) - floor * sum over reachable villages of mu_v; None if any LP failed."""
+    """sum_c bound_c(mu) - floor * sum over reachable villages of mu_v; None if a job failed."""
     total: list[float] = []
     prices: dict[str, float] = {}
     for out in outputs:
@@ -651,7 +914,7 @@ def combine_bounds(instance: Instance, outputs: Iterable[JSONDict]) -> float | N
         for vid, price in out["reachable"].items():
             prices[vid] = max(prices.get(vid, 0.0), float(price))
     total.append(-instance.policy.fairness_floor * math.fsum(prices.values()))
-    return math.fsum(total) + 1e-9 * math.fsum(abs(t) for t in total) + 1e-9
+    return math.fsum(total) + 1e-9 * math.fsum(abs(t) for t in total) + 1e-6
 
 
 def _run(
@@ -700,6 +963,7 @@ def solve_decomposed(
     rounds: int = 2,
     with_bound: bool = False,
     on_part: Callable[[JSONDict], None] | None = None,
+    share_by_relaxation: bool = True,
 ) -> DecomposedResult:
     """Plan parts, solve them on `executor` (None: in this process), merge, evaluate.
 
@@ -708,9 +972,17 @@ def solve_decomposed(
     is the same whatever the number of workers. Round 2 (`share_payloads`) re-solves every
     part with fixed fairness shares from round 1's allocation; the better merged allocation
     is kept. With `with_bound`, the Lagrangian bound jobs run on the same executor.
+    With `share_by_relaxation`, the bound jobs first run once with every village priced at
+    half the fairness penalty, and wide offers are shared among regions as that relaxation
+    of the whole week uses them (`plan_parts` with flows); that bound is kept as well.
     """
     start = time.perf_counter()
-    plan = plan_parts(instance)
+    relaxed: list[JSONDict] = []
+    if share_by_relaxation:  # round 0: where the whole week's relaxation sends wide offers
+        half = {v.id: instance.policy.fairness_penalty / 2 for v in instance.villages}
+        relaxed = _run(bound_part, bound_payloads(instance, half), executor)
+    flows = [f for out in relaxed for f in out["flows"]] if relaxed else None
+    plan = plan_parts(instance, flows, min_pairs=MIN_PART_PAIRS)
     per_round = budget / max(1, rounds)
     payloads = part_payloads(instance, plan, per_round, seed)
     plan_seconds = time.perf_counter() - start
@@ -729,7 +1001,13 @@ def solve_decomposed(
             chosen, checked, outputs = chosen_2, checked_2, second
     bound = None
     if with_bound:
-        bound = combine_bounds(instance, _run(bound_part, bound_payloads(instance), executor))
+        prices = fairness_prices(instance, chosen)
+        bound = combine_bounds(
+            instance, _run(bound_part, bound_payloads(instance, prices), executor)
+        )
+        first = combine_bounds(instance, relaxed) if relaxed else None
+        if bound is not None and first is not None:
+            bound = min(bound, first)
     merge_start = time.perf_counter()
     if checked.violations:  # a bug: parts never share an offer or a need
         problems = "; ".join(checked.violations[:5])

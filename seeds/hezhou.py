@@ -12,6 +12,8 @@ from typing import Any
 
 from seeds.geometry import Shape, shape_of
 
+CITY_CODE = "451100"  # 贺州市 (GB/T 2260): the first 4 digits of every code below, then 00
+CITY_NAME = "贺州市"
 VILLAGES_FILE = "hezhou-villages.csv"
 OUTLINES_FILE = "hezhou-counties.geojson"
 

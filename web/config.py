@@ -57,6 +57,22 @@ def instance_path() -> str | None:
     return str(path)
 
 
+def _box(name: str) -> tuple[float, float, float, float] | None:
+    """A box "lat min,lat max,lon min,lon max" from the environment (None when unset)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        lat_min, lat_max, lon_min, lon_max = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(
+            f"{name} must be four numbers: lat min,lat max,lon min,lon max, not {raw!r}"
+        ) from None
+    if not (-90 <= lat_min < lat_max <= 90 and -180 <= lon_min < lon_max <= 180):
+        raise ValueError(f"{name} must hold lat min < lat max and lon min < lon max: {raw!r}")
+    return lat_min, lat_max, lon_min, lon_max
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from the environment, resolved once at start-up."""
@@ -83,6 +99,7 @@ class Settings:
     household_max_hours: int = 30 * 24
     # The audit chain's HMAC keys, outside the database (web.services.audit_keys).
     audit_key_file: str | None = None
+    village_box: tuple[float, float, float, float] | None = None
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -110,6 +127,7 @@ class Settings:
             household_idle_minutes=_whole_number("DUIJIE_HOUSEHOLD_IDLE_MINUTES", 24 * 60),
             household_max_hours=_whole_number("DUIJIE_HOUSEHOLD_MAX_HOURS", 30 * 24),
             audit_key_file=os.environ.get("DUIJIE_AUDIT_KEY_FILE") or None,
+            village_box=_box("DUIJIE_VILLAGE_BOX"),
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -140,6 +158,8 @@ class Settings:
             "DUIJIE_HOUSEHOLD_MAX_HOURS": self.household_max_hours,
             # None: instance/audit_keys, made on first use (web.services.audit.key_file).
             "DUIJIE_AUDIT_KEY_FILE": self.audit_key_file,
+            # Where villages may lie (web.services.imports.PROVINCE_BOX when None).
+            "DUIJIE_VILLAGE_BOX": self.village_box,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

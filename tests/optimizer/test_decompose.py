@@ -168,7 +168,7 @@ def test_parts_run_on_a_process_pool_with_the_same_result() -> None:
         there = solve_decomposed(instance, budget=10, rounds=1, executor=pool, with_bound=True)
     assert there.result.allocations == here.result.allocations
     assert there.result.bound is not None and there.result.bound >= there.result.objective
-    assert {p["key"] for p in there.parts} == {p.key for p in plan_parts(instance).parts}
+    assert sorted(p["key"] for p in there.parts) == sorted(p["key"] for p in here.parts)
 
 
 def test_province_generator_is_seeded_and_mostly_local() -> None:

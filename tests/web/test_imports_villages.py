@@ -165,7 +165,8 @@ def test_admin_page_template_and_upload(demo_db: Flask, client: FlaskClient, aut
     assert [c.value for c in sheet[1]][:3] == ["村代码", "脱贫状态", "脱贫年份"]
     current = client.get("/import/villages/current.xlsx")
     rows = list(load_workbook(io.BytesIO(current.data)).worksheets[0].values)
-    assert len(rows) > 2 and rows[0][-3:] == ("村名", "乡镇", "县区")
+    assert len(rows) > 2 and rows[0][-4:] == ("村名", "乡镇", "县区", "市")
+    assert rows[1][-1] == "贺州市"
     code = str(rows[1][0])
     bad = client.post(
         "/import/villages",

@@ -22,7 +22,7 @@ from web.models.events import (
     OutboxEmail,
     ThrottleEvent,
 )
-from web.models.places import County, Township, Village
+from web.models.places import City, County, Township, Village, city_code
 
 __all__ = [
     "Allocation",
@@ -30,6 +30,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Category",
+    "City",
     "County",
     "HelpRequest",
     "Household",
@@ -45,6 +46,7 @@ __all__ = [
     "Township",
     "User",
     "Village",
+    "city_code",
     "need_accepts",
     "offer_counties",
     "offer_items",

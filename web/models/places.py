@@ -1,4 +1,6 @@
-"""Where aid goes: counties (districts), townships and villages with their official codes."""
+"""Where aid goes: cities, counties (districts), townships and villages with their official
+codes (GB/T 2260 and the statistical division codes: a village's 12-digit code starts with its
+township's 9, its county's 6 and its city's 4 digits)."""
 
 from __future__ import annotations
 
@@ -13,17 +15,36 @@ if TYPE_CHECKING:
     from web.models.aid import Need
 
 
+class City(db.Model):
+    """A prefecture-level city (地级市) with its 6-digit code (e.g. 451100 贺州市)."""
+
+    __tablename__ = "city"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+
+    counties: Mapped[list[County]] = relationship(back_populates="city")
+
+
+def city_code(code: str) -> str:
+    """The 6-digit city code of a county, township or village code: its first 4 digits + 00."""
+    return code[:4] + "00"
+
+
 class County(db.Model):
-    """A county-level district (区/县) with its 6-digit statistical code."""
+    """A county-level district (区/县) with its 6-digit statistical code, in one city."""
 
     __tablename__ = "county"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
     name: Mapped[str] = mapped_column(String(64))
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id"), index=True)
     label_lon: Mapped[float | None] = mapped_column(Float)
     label_lat: Mapped[float | None] = mapped_column(Float)
 
+    city: Mapped[City | None] = relationship(back_populates="counties")
     townships: Mapped[list[Township]] = relationship(back_populates="county")
 
 

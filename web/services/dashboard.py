@@ -8,7 +8,16 @@ from datetime import datetime
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from web.models import Allocation, AllocationRun, County, Need, Offer, Organization, Village
+from web.models import (
+    Allocation,
+    AllocationRun,
+    City,
+    County,
+    Need,
+    Offer,
+    Organization,
+    Village,
+)
 from web.models import Kind as KindRow
 from web.models.accounts import ORGANIZATION_KINDS
 from web.services.delivery import overdue_clause
@@ -96,6 +105,7 @@ class Dashboard:
     overdue: int = 0
     weeks: list[WeekPoint] = field(default_factory=list)
     run_id: int | None = None
+    coverage_by_city: list[Bar] = field(default_factory=list)  # empty with one city
 
 
 def colour(coverage: float | None) -> str:
@@ -203,26 +213,43 @@ def _dots(
     return dots
 
 
-def _county_bars(
+def _coverage_bars(
     session: Session, coverage: dict[int, tuple[float, float]], filters: DashboardFilter
-) -> list[Bar]:
-    """Coverage of verified needs per county, in 折合金额 (元)."""
+) -> tuple[list[Bar], list[Bar]]:
+    """Coverage of verified needs per city and per county, in 折合金额 (元).
+
+    With villages in one city (Hezhou's case) the city bars are empty and the county bars are
+    labelled by county alone; with several, counties are ordered by city and labelled
+    "city county"."""
     rows = session.execute(
-        select(Village.id, County.name, County.code).join(County, County.id == Village.county_id)
+        select(Village.id, County.name, County.code, City.name)
+        .join(County, County.id == Village.county_id)
+        .outerjoin(City, City.id == County.city_id)
     ).all()
-    counties: dict[str, list[float]] = {}
-    for village_id, name, code in rows:
+    several = len({city for *_, city in rows}) > 1
+    counties: dict[tuple[str, str], list[float]] = {}
+    cities: dict[str, list[float]] = {}
+    for village_id, name, code, city in rows:
         if filters.county and code != filters.county:
             continue
-        pair = counties.setdefault(name, [0.0, 0.0])
         wanted, met = coverage.get(village_id, (0.0, 0.0))
-        pair[0] += wanted
-        pair[1] += met
-    return [
-        Bar(name, share, share, f"{met:.0f}/{wanted:.0f}", met=met, wanted=wanted)
-        for name, (wanted, met) in sorted(counties.items())
-        for share in [min(met / wanted, 1.0) if wanted else 0.0]
+        for pair in (
+            counties.setdefault((city or "", name), [0.0, 0.0]),
+            cities.setdefault(city or "", [0.0, 0.0]),
+        ):
+            pair[0] += wanted
+            pair[1] += met
+
+    def bar(label: str, wanted: float, met: float) -> Bar:
+        share = min(met / wanted, 1.0) if wanted else 0.0
+        return Bar(label, share, share, f"{met:.0f}/{wanted:.0f}", met=met, wanted=wanted)
+
+    county_bars = [
+        bar(f"{city} {name}" if several and city else name, wanted, met)
+        for (city, name), (wanted, met) in sorted(counties.items())
     ]
+    city_bars = [bar(c, w, m) for c, (w, m) in sorted(cities.items())] if several else []
+    return city_bars, county_bars
 
 
 def _unmet_bars(session: Session, filters: DashboardFilter) -> list[Bar]:
@@ -334,13 +361,15 @@ def dashboard(
     run = latest_run(session)
     projection, outlines = district_map()
     coverage = _village_coverage(session, run, filters)
+    by_city, by_county = _coverage_bars(session, coverage, filters)
     return Dashboard(
         week=run.week if run else None,
         run_status=run.status if run else None,
         projection=projection,
         outlines=outlines,
         dots=_dots(session, projection, coverage, filters.county),
-        coverage_by_county=_county_bars(session, coverage, filters),
+        coverage_by_county=by_county,
+        coverage_by_city=by_city,
         unmet_by_category=_unmet_bars(session, filters),
         contributions_by_kind=_kind_bars(session, filters),
         overdue=overdue_count(session, filters, township_id=township_id, now=now),

@@ -24,11 +24,12 @@ import io
 import re
 import secrets
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
@@ -40,7 +41,18 @@ from matcher.kinds import Catalogue
 from seeds.catalogue import hezhou_catalogue
 from seeds.checklist import CHECKLIST_CODES, CHECKLIST_ITEMS
 from seeds.demo_villages import poverty_weight
-from web.models import County, Household, Need, Offer, Organization, Township, User, Village
+from web.models import (
+    City,
+    County,
+    Household,
+    Need,
+    Offer,
+    Organization,
+    Township,
+    User,
+    Village,
+    city_code,
+)
 from web.security import spreadsheet_rows, spreadsheet_value
 from web.services import passwords
 from web.services.accounts import (
@@ -212,9 +224,9 @@ NEED_COLUMNS = (
     ),
     Column("evidence", "核实说明", False, "", "微心愿必填：谁在何时如何核实"),
 )
-# Hezhou's wider box: a village's coordinates must fall inside it.
-HEZHOU_LAT = (23.0, 26.0)
-HEZHOU_LON = (110.0, 113.0)
+# The province's box (Guangxi's, with a margin): a village's coordinates must fall inside it.
+# A deployment elsewhere sets DUIJIE_VILLAGE_BOX (web.config) to its own.
+PROVINCE_BOX = (20.5, 26.5, 104.0, 113.0)  # lat min, lat max, lon min, lon max
 FIRST_EXIT_YEAR = 2014  # the year households and villages were first registered (建档立卡)
 VILLAGE_STATUS_NAMES = {"poor": "未脱贫", "exited": "已脱贫"}
 _VILLAGE_STATUS_ALIASES = {
@@ -227,7 +239,7 @@ _VILLAGE_STATUS_ALIASES = {
     "exited": "exited",
 }
 VILLAGE_COLUMNS = (
-    Column("code", "村代码", True, "451102100201", "贫困村的 12 位统计代码，须是贺州已有的村"),
+    Column("code", "村代码", True, "451102100201", "12 位统计代码；新村须填村名、乡镇、县区、市"),
     Column("status", "脱贫状态", True, "未脱贫", "未脱贫或已脱贫"),
     Column("exit_year", "脱贫年份", False, "", f"已脱贫必填：{FIRST_EXIT_YEAR} 年至今；未脱贫不填"),
     Column("population", "户籍人口", True, 1200, "0 到 100000 的整数"),
@@ -235,12 +247,18 @@ VILLAGE_COLUMNS = (
     Column("poor_population", "建档立卡贫困人口", True, 310, "不大于户籍人口的整数"),
     Column("incidence", "贫困发生率（%）", False, 25.8, "0 到 100 之间的数；不填则不改"),
     Column("ethnic_minority", "少数民族村", False, "否", "是或否"),
-    Column("lat", "纬度", False, 24.41, "23 到 26 之间的小数，可不填"),
-    Column("lon", "经度", False, 111.57, "110 到 113 之间的小数，可不填"),
+    Column("lat", "纬度", False, 24.41, "本省范围内的小数，可不填"),
+    Column("lon", "经度", False, 111.57, "本省范围内的小数，可不填"),
     *(
         Column(f"checklist_{code}", zh, False, "否", "十一有一低于：是或否")
         for code, zh, _ in CHECKLIST_ITEMS
     ),
+    # Read only for a code not yet known: the new village, and its township, county and city
+    # when they are new too (their codes are the first 9, 6 and 4 digits of the village's).
+    Column("name", "村名", False, "", "新村必填；已有的村不改"),
+    Column("township", "乡镇", False, "", "新村必填"),
+    Column("county", "县区", False, "", "新村必填"),
+    Column("city", "市", False, "", "新村必填，如 贺州市"),
 )
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "accounts": ACCOUNT_COLUMNS,
@@ -253,7 +271,7 @@ EXPORT_ONLY = {
     "offers": ("编号", "已分配", "状态"),
     "needs": ("编号", "类型", "已分配", "核实状态", "状态"),
     "accounts": (),
-    "villages": ("村名", "乡镇", "县区"),
+    "villages": (),
 }
 STATUS_NAMES = {"open": "开放", "withdrawn": "已撤回", "closed": "已结束"}
 VERIFICATION_NAMES = {"pending": "待核实", "verified": "已核实", "rejected": "已驳回"}
@@ -1244,31 +1262,121 @@ class _VillageRow:
     lat: float | None
     lon: float | None
     checklist: dict[str, bool]
+    new: bool = False
+
+
+def village_box() -> tuple[float, float, float, float]:
+    """(lat min, lat max, lon min, lon max) a village's coordinates must fall in."""
+    configured = current_app.config.get("DUIJIE_VILLAGE_BOX") if has_app_context() else None
+    return tuple(configured) if configured else PROVINCE_BOX  # type: ignore[return-value]
+
+
+class _Places:
+    """The cities, counties and townships known, and those a village import adds."""
+
+    def __init__(self, session: Session) -> None:
+        self.cities = {c.code: c for c in session.scalars(select(City))}
+        self.counties = {c.code: c for c in session.scalars(select(County))}
+        self.townships = {t.code: t for t in session.scalars(select(Township))}
+        known = [*self.cities, *self.counties, *self.townships]
+        self.province = known[0][:2] if known else None
+
+    def new_village(self, row: _Row, col: Mapping[str, Column], code: str) -> Village | None:
+        """A new village of the province from the row's names, or None after an error."""
+        if not re.fullmatch(r"\d{12}", code):
+            row.error(col["code"], _("A village code is 12 digits, not “%(code)s”.", code=code))
+            return None
+        names = {key: row.text(col[key], 64) for key in ("name", "township", "county", "city")}
+        missing = [col[key].header for key, value in names.items() if not value]
+        if missing:
+            row.error(
+                col["code"],
+                _(
+                    "Unknown village code “%(code)s”: to add a new village, fill in %(columns)s.",
+                    code=code,
+                    columns="、".join(missing),
+                ),
+            )
+            return None
+        if self.province is not None and code[:2] != self.province:
+            row.error(
+                col["code"],
+                _(
+                    "The village code “%(code)s” is of another province: this platform's codes "
+                    "start with %(province)s.",
+                    code=code,
+                    province=self.province,
+                ),
+            )
+            return None
+        city = self._place(row, col["city"], self.cities, city_code(code), names["city"])
+        county = self._place(row, col["county"], self.counties, code[:6], names["county"])
+        township = self._place(row, col["township"], self.townships, code[:9], names["township"])
+        if row.bad:
+            return None
+        if city is None:
+            city = self.cities[city_code(code)] = City(code=city_code(code), name=names["city"])
+        if county is None:
+            county = self.counties[code[:6]] = County(code=code[:6], name=names["county"])
+            county.city = city
+        elif county.city is None:
+            county.city = city
+        elif county.city is not city:
+            row.error(
+                col["city"],
+                _(
+                    "The county “%(county)s” is in %(city)s.",
+                    county=county.name,
+                    city=county.city.name,
+                ),
+            )
+            return None
+        if township is None:
+            township = self.townships[code[:9]] = Township(code=code[:9], name=names["township"])
+            township.county = county
+        village = Village(code=code, name=names["name"], checklist={})
+        village.township = township
+        village.county = county
+        return village
+
+    @staticmethod
+    def _place(
+        row: _Row, column: Column, known: Mapping[str, Any], code: str, name: str
+    ) -> Any | None:
+        """The known place of this code (None when new); an error if it has another name."""
+        place = known.get(code)
+        if place is not None and place.name != name:
+            row.error(
+                column,
+                _(
+                    "Code %(code)s is “%(known)s”, not “%(name)s”.",
+                    code=code,
+                    known=place.name,
+                    name=name,
+                ),
+            )
+        return place
 
 
 def _check_villages(session: Session, rows: list[_Row]) -> list[_VillageRow]:
     col = {c.key: c for c in VILLAGE_COLUMNS}
     villages = {v.code: v for v in session.scalars(select(Village))}
+    places = _Places(session)
+    lat_min, lat_max, lon_min, lon_max = village_box()
     this_year = date.today().year
     seen: dict[str, int] = {}
     checked = []
     for row in rows:
         code = row.text(col["code"], 12)
         village = villages.get(code) if code else None
-        if code and village is None:
-            row.error(
-                col["code"],
-                _(
-                    "Unknown village code “%(code)s”: not the 12-digit code of a poor village "
-                    "of Hezhou.",
-                    code=code,
-                ),
-            )
-        elif code in seen:
+        new = False
+        if code in seen:
             row.error(
                 col["code"],
                 _("The village code “%(code)s” repeats row %(row)s.", code=code, row=seen[code]),
             )
+        elif code and village is None:
+            village, new = places.new_village(row, col, code), True
         if code:
             seen.setdefault(code, row.number)
         status_text = _cell_text(row.raw(col["status"]))
@@ -1313,8 +1421,8 @@ def _check_villages(session: Session, rows: list[_Row]) -> list[_VillageRow]:
             )
         incidence = row.decimal(col["incidence"], 0, 100)
         minority = row.yes_no(col["ethnic_minority"])
-        lat = row.decimal(col["lat"], *HEZHOU_LAT)
-        lon = row.decimal(col["lon"], *HEZHOU_LON)
+        lat = row.decimal(col["lat"], lat_min, lat_max)
+        lon = row.decimal(col["lon"], lon_min, lon_max)
         if (lat is None) != (lon is None) and not row.bad:
             row.error(
                 col["lon" if lon is None else "lat"],
@@ -1337,14 +1445,19 @@ def _check_villages(session: Session, rows: list[_Row]) -> list[_VillageRow]:
                     lat,
                     lon,
                     checklist,
+                    new,
                 )
             )
     return checked
 
 
-def _write_villages(checked: list[_VillageRow]) -> None:
+def _write_villages(session: Session, checked: list[_VillageRow]) -> None:
     for item in checked:
         v = item.village
+        if item.new:
+            session.add(v)
+            v.poverty_incidence = (item.incidence or 0.0) / 100
+            v.poverty_weight = poverty_weight(v.poverty_incidence)
         v.status = item.status
         v.exit_year = item.exit_year
         v.population = item.population
@@ -1408,7 +1521,7 @@ def import_file(session: Session, kind: str, data: bytes, actor: User) -> Import
         elif kind == "villages":
             villages = _check_villages(session, rows)
             if report.ok:
-                _write_villages(villages)
+                _write_villages(session, villages)
                 report.created = len(villages)
         else:
             needs, new_households = _check_needs(session, actor, rows, report)
@@ -1655,6 +1768,7 @@ def _village_table(session: Session, actor: User | None) -> list[list[Any]]:
                 v.name,
                 v.township.name,
                 v.county.name,
+                v.county.city.name if v.county.city is not None else "",
             ]
         )
     return table

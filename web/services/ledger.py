@@ -18,6 +18,7 @@ from matcher.kinds import Catalogue
 from web.models import (
     Allocation,
     AllocationRun,
+    City,
     County,
     Need,
     Offer,
@@ -31,6 +32,7 @@ from web.services import page_cache
 from web.services.dashboard import REF_VALUE, ItemKind, RootKind
 from web.services.delivery import overdue_clause, overdue_reason
 from web.services.listing import among
+from web.services.villages import several_cities
 
 
 @dataclass(frozen=True)
@@ -350,6 +352,7 @@ def public_summary(session: Session) -> PublicSummary:
             Organization.kind,
             Village.name,
             County.name,
+            City.name,
             Need.title,
             Need.household_id,
             Need.category_code,
@@ -365,12 +368,14 @@ def public_summary(session: Session) -> PublicSummary:
         .join(Need, Need.id == Allocation.need_id)
         .join(Village, Village.id == Need.village_id)
         .join(County, County.id == Village.county_id)
+        .outerjoin(City, City.id == County.city_id)
         .outerjoin(ItemKind, ItemKind.code == Need.item_code)
         .outerjoin(RootKind, RootKind.code == Need.category_code)
         .where(AllocationRun.status == "published", Allocation.status != "cancelled")
-        .order_by(County.name, Village.name, AllocationRun.week, Allocation.id)
+        .order_by(City.name, County.name, Village.name, AllocationRun.week, Allocation.id)
     )
     summary = PublicSummary()
+    by_city = several_cities(session)  # villages then listed as 市 县 村
     by_category: dict[str, int] = defaultdict(int)
     value_by_category: dict[str, float] = defaultdict(float)
     by_kind: dict[str, int] = defaultdict(int)
@@ -381,6 +386,7 @@ def public_summary(session: Session) -> PublicSummary:
         kind,
         village,
         county,
+        city,
         title,
         household_id,
         category,
@@ -402,7 +408,8 @@ def public_summary(session: Session) -> PublicSummary:
             state=state,
             item=item,
         )
-        summary.by_village.setdefault(f"{county} {village}", []).append(pledge)
+        place = f"{city} {county} {village}" if by_city and city else f"{county} {village}"
+        summary.by_village.setdefault(place, []).append(pledge)
         summary.by_donor.setdefault(pledge.donor or kind, []).append(pledge)
         by_category[category] += qty
         value_by_category[category] += qty * float(ref_value or 0)

@@ -34,6 +34,7 @@ from web.models.accounts import ORGANIZATION_KINDS
 from web.services import week as week_service
 from web.services.delivery import as_utc, overdue_reason
 from web.services.kinds import request_catalogue
+from web.services.villages import city_of_county, several_cities
 from web.services.week_instance import matcher_week, need_key, row_id
 
 REPORTABLE = ("committed", "published")
@@ -110,6 +111,7 @@ class CountyRow:
     problems: int
     km: float
     mean_rating: float | None
+    city: str = ""  # shown only when the report spans several cities
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class WeeklyReport:
     counties: list[CountyRow]
     solver: dict[str, Any] = field(default_factory=dict)
     greedy_solver: dict[str, Any] = field(default_factory=dict)
+    several_cities: bool = False  # counties are then grouped under their city
 
 
 def _mean(values: Iterable[float]) -> float | None:
@@ -271,14 +274,15 @@ def _counties(
     pledges: list[tuple[Allocation, str, str]],
     now: datetime | None,
     catalogue: Catalogue,
+    cities: Mapping[str, str],
 ) -> list[CountyRow]:
-    """The run's live pledges grouped by county."""
+    """The run's live pledges grouped by county, counties in order of city then name."""
     groups: dict[str, list[Allocation]] = defaultdict(list)
     for allocation, _kind, county in pledges:
         if allocation.status != "cancelled":
             groups[county].append(allocation)
     rows = []
-    for county, items in sorted(groups.items()):
+    for county, items in sorted(groups.items(), key=lambda g: (cities.get(g[0], ""), g[0])):
         by_category: dict[str, float] = defaultdict(float)
         for a in items:
             code = a.need.category_code
@@ -295,6 +299,7 @@ def _counties(
                 problems=sum(1 for a in items if a.problem_note),
                 km=sum(a.km for a in items),
                 mean_rating=_mean(ratings),
+                city=cities.get(county, ""),
             )
         )
     return rows
@@ -402,7 +407,8 @@ def weekly_report(
         plan=plan,
         greedy=greedy,
         delivery=_delivery(run, pledges, now),
-        counties=_counties(run, pledges, now, catalogue),
+        counties=_counties(run, pledges, now, catalogue, city_of_county(session)),
+        several_cities=several_cities(session),
         solver=dict((run.metrics or {}).get("optimizer", {})),
         greedy_solver={
             "objective": greedy_metrics.get("objective"),

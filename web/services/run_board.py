@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.models import AllocationRun, Village
-from web.services.dashboard import Bar, DashboardFilter, Dot, _county_bars, _dots
+from web.services.dashboard import Bar, DashboardFilter, Dot, _coverage_bars, _dots
 from web.services.kinds import request_catalogue
 from web.services.mapping import Outline, Projection, district_map
 
@@ -32,6 +32,7 @@ class RunBoard:
     allocated_by_category: list[Bar]
     villages_reached: int
     villages_asking: int
+    coverage_by_city: list[Bar]  # empty when the villages lie in one city
 
 
 def run_board(session: Session, run: AllocationRun) -> RunBoard | None:
@@ -64,6 +65,7 @@ def run_board(session: Session, run: AllocationRun) -> RunBoard | None:
         if code in ids
     }
     projection, outlines = district_map()
+    by_city, by_county = _coverage_bars(session, coverage, DashboardFilter())
     category_bars = [
         Bar(code, met / wanted, met / wanted, f"{met:.0f}/{wanted:.0f}", met=met, wanted=wanted)
         for code, wanted in sorted(wanted_by_category.items())
@@ -74,7 +76,8 @@ def run_board(session: Session, run: AllocationRun) -> RunBoard | None:
         projection=projection,
         outlines=outlines,
         dots=_dots(session, projection, coverage, None),
-        coverage_by_county=_county_bars(session, coverage, DashboardFilter()),
+        coverage_by_county=by_county,
+        coverage_by_city=by_city,
         allocated_by_category=category_bars,
         villages_reached=sum(1 for code in wanted_by_code if met_by_code.get(code)),
         villages_asking=len(wanted_by_code),

@@ -10,9 +10,17 @@ from sqlalchemy.orm import Session
 from matcher.categories import CATEGORIES
 from seeds.demo import demo_data, wish_value
 from seeds.demo_model import DemoData
-from seeds.hezhou import counties, townships, village_short_name, village_units
+from seeds.hezhou import (
+    CITY_CODE,
+    CITY_NAME,
+    counties,
+    townships,
+    village_short_name,
+    village_units,
+)
 from web.models import (
     Category,
+    City,
     County,
     Household,
     Kind,
@@ -63,9 +71,20 @@ def seed_reference(session: Session, data: DemoData, report: SeedReport) -> None
     session.flush()
     report.count("kinds", seed_catalogue(session))
 
+    city = session.scalar(select(City).where(City.code == CITY_CODE))
+    if city is None:
+        city = City(code=CITY_CODE, name=CITY_NAME)
+        session.add(city)
+        session.flush()
     have = _existing(session, County.code)
     new_counties = [
-        County(code=c.code, name=c.name, label_lon=c.label_lon, label_lat=c.label_lat)
+        County(
+            code=c.code,
+            name=c.name,
+            city_id=city.id,
+            label_lon=c.label_lon,
+            label_lat=c.label_lat,
+        )
         for c in counties()
         if c.code not in have
     ]

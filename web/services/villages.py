@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from web.models import County, Township, Village
+from web.models import City, County, Township, Village
 
 T = TypeVar("T")
 MAX_PER_PAGE = 500
@@ -76,3 +76,22 @@ def village_counts_by_county(session: Session) -> dict[str, int]:
         .group_by(County.name)
     )
     return {name: count for name, count in rows}
+
+
+def several_cities(session: Session) -> bool:
+    """Whether the villages served lie in more than one city: pages then group by city before
+    county (a one-city deployment such as Hezhou's shows counties only, as it always has)."""
+    cities = session.scalar(
+        select(func.count(func.distinct(County.city_id))).join(
+            Village, Village.county_id == County.id
+        )
+    )
+    return (cities or 0) > 1
+
+
+def city_of_county(session: Session) -> dict[str, str]:
+    """Each county's name -> its city's name ("" for a county without a city)."""
+    rows = session.execute(
+        select(County.name, City.name).outerjoin(City, City.id == County.city_id)
+    )
+    return {county: city or "" for county, city in rows}
