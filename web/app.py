@@ -132,10 +132,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """Render errors as pages for people and as problem+json for the API."""
-    from web.errors import handle_http_error
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from web.errors import handle_database_unavailable, handle_http_error
 
     for code in (400, 401, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, handle_http_error)
+    for lost in (OperationalError, InterfaceError):  # the database restarted, a dropped link
+        app.register_error_handler(lost, handle_database_unavailable)
 
 
 def register_security_headers(app: Flask) -> None:

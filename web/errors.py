@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask_babel import gettext as _
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def wants_problem_json() -> bool:
@@ -34,3 +40,38 @@ def handle_http_error(error: Exception) -> Response | tuple[str, int]:
             response.headers["Allow"] = error.get_response().headers["Allow"]
         return response
     return render_template("error.html", status=status, error=error), status
+
+
+def database_unavailable_message() -> str:
+    """What a person reads when the database dropped the connection during their request."""
+    return _(
+        "The database could not be reached for a moment (restarted or the connection dropped). "
+        "Nothing was saved; please try again."
+    )
+
+
+def handle_database_unavailable(error: Exception) -> Response | tuple[str, int]:
+    """A dropped or refused database connection: 503, the transaction rolled back, nothing kept.
+
+    SQLAlchemy has already invalidated the broken connection, and the engine pings each
+    connection it hands out (pool_pre_ping), so the next request gets a fresh one.
+    """
+    from web.extensions import db
+
+    log.warning("database unavailable during %s %s: %s", request.method, request.path, error)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the pool has invalidated it already
+        log.info("rollback after a lost connection failed", exc_info=True)
+    message = database_unavailable_message()
+    if wants_problem_json():
+        response = problem(503, "Service Unavailable", message)
+    else:
+        try:  # the page's header reads the signed-in user, which needs the database again
+            page = render_template("error.html", status=503, error=ServiceUnavailable(message))
+        except Exception:  # still down: a bare page that needs nothing
+            db.session.rollback()
+            page = f"<!doctype html><title>503</title><h1>503</h1><p>{escape(message)}</p>"
+        response = Response(page, status=503, mimetype="text/html")
+    response.headers["Retry-After"] = "5"
+    return response
