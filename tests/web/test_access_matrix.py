@@ -95,6 +95,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("account.index", "GET"): STAFF,
     ("account.email", "POST"): STAFF,
     ("account.password", "POST"): STAFF,
+    ("account.end_other_sessions", "POST"): STAFF,
+    ("account.end_all_sessions", "POST"): STAFF,
     ("tokens.index", "GET"): STAFF,
     ("tokens.create", "POST"): STAFF,
     ("tokens.revoke", "POST"): only(dict.fromkeys(ROLES[1:6], "ok|404")),

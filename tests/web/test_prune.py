@@ -17,6 +17,7 @@ from web.models import (
     IdempotencyRecord,
     Notification,
     OutboxEmail,
+    SignIn,
     ThrottleEvent,
     User,
 )
@@ -69,6 +70,7 @@ def _fill(app: Flask) -> dict[str, int]:
                 )
             )
             db.session.add(HouseholdEvent(household_id=household.id, at=at, kind="k"))
+            db.session.add(SignIn(user_id=user.id, created_at=at, seen_at=at, agent="a"))
         # Never pruned: e-mail not sent yet, however old; unread notices; live tokens.
         db.session.add(
             OutboxEmail(to_address="b@example.org", subject="s", body="b", created_at=old)
@@ -153,6 +155,7 @@ def test_every_event_and_key_table_has_a_retention_or_is_kept_on_purpose() -> No
         "help_request",
         "allocation_run",
         "allocation",
+        "city",
         "county",
         "township",
         "village",

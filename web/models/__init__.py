@@ -1,6 +1,6 @@
 """SQLAlchemy models of duijie, one module per part of the domain."""
 
-from web.models.accounts import ApiToken, Organization, User, organization_villages
+from web.models.accounts import ApiToken, Organization, SignIn, User, organization_villages
 from web.models.aid import (
     Category,
     HelpRequest,
@@ -42,6 +42,7 @@ __all__ = [
     "Offer",
     "Organization",
     "OutboxEmail",
+    "SignIn",
     "ThrottleEvent",
     "Township",
     "User",

@@ -119,3 +119,22 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
+
+
+class SignIn(db.Model):
+    """One signed-in browser of a staff account (issue 24): listed on the account page, where
+    its holder can end it. The session cookie names the row; a cookie whose row is gone is
+    signed out. Rows go when they are ended, at every sign-out and password change, and by
+    `duijie prune` once past the retention (web.services.retention: sign_in)."""
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The last request, rewritten at most once a minute (web.sessions.REFRESH_SECONDS).
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    agent: Mapped[str] = mapped_column(String(120), default="")  # browser and system, short
+    address: Mapped[str] = mapped_column(String(64), default="")

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.models import User
 from web.models.accounts import ROLES
-from web.services import passwords, throttle
+from web.services import passwords, signins, throttle
 from web.services.locking import begin_write, lock_rows, relock
 
 # werkzeug's default is scrypt; named here so a change is a decision, not an accident.
@@ -82,8 +82,11 @@ def create_user(
     return user
 
 
-def end_sessions(user: User) -> None:
+def end_sessions(user: User, keep_sign_in: int | None = None) -> None:
     """Invalidate every session of this user (logout, password change, suspension, reset).
+
+    The account's sign-in rows go too (web.services.signins), but `keep_sign_in`: the browser
+    that signs out everywhere else keeps its row, and signs in again under the new version.
 
     The user's row is locked and read afresh first (SQLite: the write lock), so two ends at
     once (the user's own password change and an administrator's reset) count twice instead of
@@ -96,6 +99,7 @@ def end_sessions(user: User) -> None:
     begin_write(session)
     lock_rows(session, User, [user.id])  # by model: `user` may be current_user's proxy
     user.session_version += 1
+    signins.end_all(session, user.id, keep=keep_sign_in)
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:

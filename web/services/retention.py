@@ -16,13 +16,15 @@ api_token            180      tokens revoked, or expired, that long ago
 household_code       30       one-time invitation codes expired that long ago (the hash is
                               cleared, the household stays)
 household_event      730      a household's history shown to its committee (kept at least 180)
+sign_in              2        staff sign-ins (the account page's list) unused that long: past any
+                              idle timeout, and past the absolute lifetime (12 hours by default)
 ===================  =======  =====================================================================
 
 Never pruned: the audit trail (``audit_event``: a hash chain, and China's Cybersecurity Law,
 art. 21, and MLPS 2.0 level 2 ask for at least six months of security records), and the data
-itself (offers, needs, runs, pledges). Sessions are signed cookies: nothing is stored to prune;
-signing out everywhere bumps the account's session version. Redis keys (rate-limit windows, RQ
-job results) expire by their own TTL.
+itself (offers, needs, runs, pledges). Sessions are signed cookies; a staff session names its
+``sign_in`` row, which goes at sign-out and, unused, by the retention above. Redis keys
+(rate-limit windows, RQ job results) expire by their own TTL.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from web.models import (
     IdempotencyRecord,
     Notification,
     OutboxEmail,
+    SignIn,
     ThrottleEvent,
 )
 from web.models.aid import Household
@@ -55,6 +58,7 @@ DEFAULT_DAYS: dict[str, int] = {
     "api_token": 180,
     "household_code": 30,
     "household_event": 730,
+    "sign_in": 2,
 }
 # Records a committee or an inspector may ask about: never kept less than six months.
 MINIMUM_DAYS: dict[str, int] = {"household_event": 180}
@@ -132,6 +136,7 @@ RULES: dict[str, Rule] = {
         clear={"invite_hash": None, "invite_expires_at": None},
     ),
     "household_event": Rule(HouseholdEvent, lambda cut: HouseholdEvent.at < cut),
+    "sign_in": Rule(SignIn, lambda cut: SignIn.seen_at < cut),
 }
 
 

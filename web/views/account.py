@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import Blueprint, flash, make_response, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from web import sessions
 from web.extensions import db
 from web.forms import strong_password
-from web.services import passwords
+from web.services import passwords, signins
 from web.services.accounts import (
     LOGIN_WINDOW,
     AccountError,
     change_password,
+    end_sessions,
     normalise_email,
     set_email,
 )
@@ -64,9 +68,18 @@ class EmailForm(FlaskForm):
 
 
 def _page(password_form: PasswordChangeForm, email_form: EmailForm) -> Response:
-    """The account page with both forms (one of them may carry errors)."""
+    """The account page with both forms (one of them may carry errors) and the sign-ins."""
+    idle, life = sessions.limits(household=False)
     return make_response(
-        render_template("account/index.html", password_form=password_form, email_form=email_form)
+        render_template(
+            "account/index.html",
+            password_form=password_form,
+            email_form=email_form,
+            sign_ins=signins.active(
+                db.session, current_user, timedelta(seconds=idle), timedelta(seconds=life)
+            ),
+            this_sign_in=session.get(sessions.SID),
+        )
     )
 
 
@@ -127,3 +140,28 @@ def email() -> Response:
         )
         return redirect(url_for("account.index"))
     return _page(PasswordChangeForm(prefix="pw", formdata=None), form)
+
+
+@account.post("/sessions/others")
+@login_required
+def end_other_sessions() -> Response:
+    """Sign out every other browser of this account; this one stays signed in."""
+    user = current_user._get_current_object()
+    keep = session.get(sessions.SID)
+    end_sessions(user, keep_sign_in=keep if isinstance(keep, int) else None)
+    db.session.commit()
+    login_user(user)  # under the new session version, keeping this browser's sign-in
+    flash(_("Your other sessions have been signed out."), "info")
+    return redirect(url_for("account.index"))
+
+
+@account.post("/sessions/all")
+@login_required
+def end_all_sessions() -> Response:
+    """Sign out every browser of this account, this one too."""
+    end_sessions(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have been signed out everywhere."), "info")
+    return redirect(url_for("public.home"))
