@@ -65,6 +65,18 @@ def test_strangers_on_many_addresses_cannot_lock_the_household_s_own_phone(
     # The household's own phone still signs in with the right PIN.
     response = sign_in(demo_app, slip.number, PIN, phone)
     assert response.status_code == 302 and response.location.endswith("/h/home")
+    # The village committee was told, once, in its language, with a link to the household.
+    with demo_app.app_context():
+        notes = db.session.execute(
+            select(Notification.message, Notification.link)
+            .join(User, User.id == Notification.user_id)
+            .where(User.username == "village", Notification.kind == "household_pin_limited")
+        ).all()
+        db.session.remove()
+    assert len(notes) == 1, notes
+    message, link = notes[0]
+    assert str(slip.number) in message and "输错" in message
+    assert link == f"/village/households/{int(slip.number)}"
 
 
 def _login(client: FlaskClient, username: str, password: str) -> int:

@@ -394,6 +394,8 @@ def sign_in(
                 HOUSEHOLD_FAILURES
             ):  # this was the last try allowed from here, or from strangers
                 log(session, household.id, "locked")
+            if attempt.counts.get(wide) == HOUSEHOLD_FAILURES:
+                _tell_committee_of_guessing(session, household)
         session.commit()
         raise HouseholdError("wrong_pin")
     assert household is not None and bucket is not None
@@ -403,6 +405,33 @@ def sign_in(
     log(session, household.id, "signed_in")
     session.commit()
     return HouseholdPrincipal(household)
+
+
+def _tell_committee_of_guessing(session: Session, household: Household) -> None:
+    """A notice to the household's village committee: strangers reached the household-wide PIN
+    limit (the household has no inbox; its history shows "locked" too). The caller commits."""
+    from flask_babel import gettext as _
+
+    from web.services.notifications import notify, village_committees
+
+    def message() -> str:
+        return _(
+            "Someone entered a wrong PIN for household %(number)s %(count)s times in 15 minutes "
+            "from phones it never used; signing in from new phones is paused for a while (the "
+            "household's own phone still works). If it was not the household, check with them "
+            "and give a new invitation code if needed.",
+            number=household.id,
+            count=HOUSEHOLD_FAILURES,
+        )
+
+    for member in village_committees(session, [household.village_id]):
+        notify(
+            session,
+            member,
+            "household_pin_limited",
+            message,
+            f"/village/households/{household.id}",
+        )
 
 
 def sign_out(session: Session, household_id: int) -> None:
