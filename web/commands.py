@@ -83,8 +83,7 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
     """Preview the week's allocation (and with --commit commit it as pledges)."""
     from sqlalchemy import select
 
-    from optimizer.cli import process_start
-    from web.commands_solve import PartsBar, is_terminal
+    from web.commands_solve import PartsBar, WeekBar, is_terminal, process_started
     from web.models import User
     from web.services.distributed import QueueUnavailable
     from web.services.jobs import spread_for
@@ -95,12 +94,16 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
         raise click.ClickException(f"no user {username!r}")
     from web.services.audit import acting_as
 
-    bar = PartsBar(sys.stderr) if is_terminal(sys.stderr) else None
+    # On a terminal a one-line bar follows the solve: parts done when the week is cut into
+    # parts, else seconds against the limit; closed before the summary is printed.
+    started, terminal = process_started(), is_terminal(sys.stderr)
+    bar = PartsBar(sys.stderr) if terminal else None
+    whole = WeekBar(sys.stderr, time_limit, started) if terminal else None
     try:
         with acting_as(actor):  # the audit trail names the acting administrator
             # The limit covers the whole command: what starting the app took is spent, and
             # storing the preview and printing its summary come after the solve.
-            left = time_limit - (time.perf_counter() - process_start()) - (0.3 + 0.03 * time_limit)
+            left = time_limit - (time.monotonic() - started) - (0.3 + 0.03 * time_limit)
             try:
                 run = preview_week(
                     db.session,
@@ -108,11 +111,13 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
                     None,
                     actor,
                     time_limit=max(0.1, left),
+                    progress=whole,
                     spread=spread_for(on_parts=bar),
                 )
             finally:
-                if bar is not None:
-                    bar.close()
+                for drawn in (bar, whole):
+                    if drawn is not None:
+                        drawn.close()
             click.echo(_run_summary(run))
             if do_commit:
                 run = commit_run(db.session, run.id, actor)
