@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 
 @click.command("prune")
@@ -25,9 +26,13 @@ def prune_command(dry_run: bool) -> None:
         db.session.rollback()
     else:
         db.session.commit()
-    verb = "Would prune" if dry_run else "Pruned"
     for name, count in counts.items():
-        click.echo(f"{verb} {count:>7} {name} (older than {days[name]} days)")
+        shown = {"count": f"{count:>7}", "name": name, "days": days[name]}
+        click.echo(
+            _("Would prune %(count)s %(name)s (older than %(days)s days)", **shown)
+            if dry_run
+            else _("Pruned %(count)s %(name)s (older than %(days)s days)", **shown)
+        )
 
 
 def register(app: Flask) -> None:

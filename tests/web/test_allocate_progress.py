@@ -11,17 +11,15 @@ from seeds.demo import WEEK
 
 LIMIT = 4.0
 
+pytestmark = pytest.mark.usefixtures("english_commands")
+
 
 def test_allocate_draws_one_bar_line_on_a_terminal_closed_before_the_summary(
     demo_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import time
-
     import web.commands_solve
 
     monkeypatch.setattr(web.commands_solve, "is_terminal", lambda stream: True)
-    # As if the process started with the command (the limit counts from the process's start).
-    monkeypatch.setattr(web.commands_solve, "process_started", time.monotonic)
     done = demo_app.test_cli_runner().invoke(
         args=["allocate", "--week", WEEK, "--time-limit", str(LIMIT)]
     )
