@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -48,3 +54,41 @@ def test_allocate_draws_nothing_when_stderr_is_not_a_terminal(demo_app: Flask) -
     )
     assert done.exit_code == 0, done.output
     assert done.stderr == "" and "\r" not in done.output and "Preview run" in done.output
+
+
+def test_allocate_on_a_real_terminal_draws_the_bar_within_its_limit(tmp_path: Path) -> None:
+    """The installed command with stderr on a pseudo-terminal, stdout on a pipe."""
+    exe = Path(sys.executable).with_name("duijie")
+    env = {
+        **os.environ,
+        "DUIJIE_DATABASE_URL": f"sqlite:///{tmp_path / 'bar.sqlite3'}",
+        "DUIJIE_SECRET_KEY": "t",
+        "DUIJIE_LANG": "en",
+    }
+    for args in (("db", "upgrade"), ("seed", "--demo")):
+        done = subprocess.run([exe, *args], env=env, cwd=tmp_path, capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    leader, follower = pty.openpty()
+    started = time.monotonic()
+    with subprocess.Popen(
+        [exe, "allocate", "--week", WEEK, "--time-limit", "8"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=follower, text=True,
+    ) as allocate:  # fmt: skip
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        summary = allocate.stdout.read() if allocate.stdout else ""
+        assert allocate.wait(timeout=60) == 0, drawn
+    os.close(leader)
+    wall = time.monotonic() - started
+    text = drawn.decode()
+    assert re.search(r"\r\[#* *\] +\d+\.\d / 8\.0 s  best [\d,]+\.\d  bound ", text), text
+    assert text.endswith("\r\n") and "Preview run" not in text  # closed; the summary on stdout
+    assert "Preview run" in summary and wall < 8 + 1.5
