@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from web.extensions import db
 from web.solve_command import solve_command
@@ -102,8 +103,14 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
     # On a terminal a one-line bar follows the solve: parts done when the week is cut into
     # parts, else seconds against the limit; closed before the summary is printed.
     started, terminal = process_started(), is_terminal(sys.stderr)
-    bar = PartsBar(sys.stderr) if terminal else None
-    whole = WeekBar(sys.stderr, time_limit, started) if terminal else None
+    words = {
+        "parts": pgettext("progress bar", "parts"),
+        "best": pgettext("progress bar", "best"),
+        "bound": pgettext("progress bar", "bound"),
+        "lost": pgettext("progress bar", "lost"),
+    }
+    bar = PartsBar(sys.stderr, words) if terminal else None
+    whole = WeekBar(sys.stderr, time_limit, started, words) if terminal else None
     try:
         with acting_as(actor):  # the audit trail names the acting administrator
             # The limit covers the whole command: what starting the app took is spent, and

@@ -48,6 +48,20 @@ def test_allocate_draws_one_bar_line_on_a_terminal_closed_before_the_summary(
     assert "Preview run" in done.stdout and "\r" not in done.stdout
 
 
+def test_the_bar_speaks_the_commands_language(
+    demo_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import web.commands_solve
+
+    monkeypatch.setattr(web.commands_solve, "is_terminal", lambda stream: True)
+    done = demo_app.test_cli_runner().invoke(
+        args=["allocate", "--week", WEEK, "--time-limit", "3"], env={"DUIJIE_LANG": "zh_CN"}
+    )
+    assert done.exit_code == 0, done.output
+    assert re.search(r"\r\[#* *\] +\d+\.\d / 3\.0 s  最优 [\d,]+\.\d  上界 ", done.stderr)
+    assert "best" not in done.stderr and "预览方案" in done.stdout
+
+
 def test_allocate_draws_nothing_when_stderr_is_not_a_terminal(demo_app: Flask) -> None:
     done = demo_app.test_cli_runner().invoke(
         args=["allocate", "--week", WEEK, "--time-limit", str(LIMIT)]
