@@ -9,6 +9,8 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from web.extensions import db
 from web.solve_command import solve_command
@@ -23,10 +25,10 @@ def seed_command(demo: bool) -> None:
     from web.services.seeding import seed
 
     report = seed(db.session, demo=demo)
-    added = ", ".join(f"{kind} {n}" for kind, n in report.added.items() if n) or "nothing"
-    click.echo(f"Seeded: {added}.")
+    added = ", ".join(f"{kind} {n}" for kind, n in report.added.items() if n) or _("nothing")
+    click.echo(_("Seeded: %(added)s.", added=added))
     if demo:
-        click.echo("Demo logins (username / password):")
+        click.echo(_("Demo logins (username / password):"))
         for role, username, password in DEMO_LOGINS:
             click.echo(f"  {role:<9} {username:<10} {password}")
 
@@ -37,9 +39,13 @@ def seed_command(demo: bool) -> None:
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Serve the app with the development server (production: gunicorn, see README)."""
+    from flask_babel import force_locale
     from werkzeug.serving import run_simple
 
-    click.echo(f"duijie at http://{host}:{port}/  (Ctrl+C stops it)")
+    from web.i18n import command_language
+
+    with force_locale(command_language()):  # only the banner: requests pick their own
+        click.echo(_("duijie at %(url)s  (Ctrl+C stops it)", url=f"http://{host}:{port}/"))
     # Flask refuses app.run() inside its own CLI, so the development server is started directly.
     run_simple(host, port, current_app._get_current_object(), threaded=True)
 
@@ -58,7 +64,7 @@ def create_admin_command(username: str, password: str) -> None:
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
-    click.echo(f"Administrator {username} created.")
+    click.echo(_("Administrator %(username)s created.", username=username))
 
 
 @click.command("dedupe")
@@ -83,8 +89,7 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
     """Preview the week's allocation (and with --commit commit it as pledges)."""
     from sqlalchemy import select
 
-    from optimizer.cli import process_start
-    from web.commands_solve import PartsBar, is_terminal
+    from web.commands_solve import PartsBar, WeekBar, is_terminal, process_started
     from web.models import User
     from web.services.distributed import QueueUnavailable
     from web.services.jobs import spread_for
@@ -92,15 +97,25 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
 
     actor = db.session.scalar(select(User).where(User.username == username))
     if actor is None:
-        raise click.ClickException(f"no user {username!r}")
+        raise click.ClickException(_("no user %(username)s", username=repr(username)))
     from web.services.audit import acting_as
 
-    bar = PartsBar(sys.stderr) if is_terminal(sys.stderr) else None
+    # On a terminal a one-line bar follows the solve: parts done when the week is cut into
+    # parts, else seconds against the limit; closed before the summary is printed.
+    started, terminal = process_started(), is_terminal(sys.stderr)
+    words = {
+        "parts": pgettext("progress bar", "parts"),
+        "best": pgettext("progress bar", "best"),
+        "bound": pgettext("progress bar", "bound"),
+        "lost": pgettext("progress bar", "lost"),
+    }
+    bar = PartsBar(sys.stderr, words) if terminal else None
+    whole = WeekBar(sys.stderr, time_limit, started, words) if terminal else None
     try:
         with acting_as(actor):  # the audit trail names the acting administrator
             # The limit covers the whole command: what starting the app took is spent, and
             # storing the preview and printing its summary come after the solve.
-            left = time_limit - (time.perf_counter() - process_start()) - (0.3 + 0.03 * time_limit)
+            left = time_limit - (time.monotonic() - started) - (0.3 + 0.03 * time_limit)
             try:
                 run = preview_week(
                     db.session,
@@ -108,16 +123,21 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
                     None,
                     actor,
                     time_limit=max(0.1, left),
+                    progress=whole,
                     spread=spread_for(on_parts=bar),
                 )
             finally:
-                if bar is not None:
-                    bar.close()
+                for drawn in (bar, whole):
+                    if drawn is not None:
+                        drawn.close()
             click.echo(_run_summary(run))
             if do_commit:
                 run = commit_run(db.session, run.id, actor)
                 pledges = len(run.allocations)
-                click.echo(f"Committed run {run.id}: {pledges} pledges for week {week}.")
+                click.echo(
+                    _("Committed run %(run)s: %(pledges)s pledges for week %(week)s.",
+                      run=run.id, pledges=pledges, week=week)
+                )  # fmt: skip
     except (WeekError, QueueUnavailable) as error:
         raise click.ClickException(str(error)) from None
 
@@ -125,26 +145,40 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
 def _run_summary(run: Any) -> str:
     """A few lines on a previewed run: objective against bound and greedy, villages, links."""
     figures = run.metrics["figures"]
-    ratio = f"{run.objective / run.bound:.2%} of bound" if run.bound else "no bound"
+    ratio = (
+        _("%(share)s of bound", share=f"{run.objective / run.bound:.2%}")
+        if run.bound
+        else _("no bound")
+    )
     spread = run.metrics.get("distributed")
     parts: tuple[str, ...] = ()
     if spread:
         parts = (
-            f"  parts {spread['parts'] - len(spread['lost'])} / {spread['parts']} solved by "
-            f"{len(spread['workers'])} worker(s), {spread['retried']} retried",
+            "  "
+            + _("parts %(solved)s / %(parts)s solved by %(workers)s worker(s), %(retried)s retried",
+                solved=spread["parts"] - len(spread["lost"]), parts=spread["parts"],
+                workers=len(spread["workers"]), retried=spread["retried"]),
             *(
-                f"  part {lost['key']} ({lost['needs']} needs) given nothing: {lost['reason']}"
+                "  "
+                + _("part %(key)s (%(needs)s needs) given nothing: %(reason)s",
+                    key=lost["key"], needs=lost["needs"], reason=lost["reason"])
                 for lost in spread["lost"]
             ),
-        )
+        )  # fmt: skip
     return "\n".join(
         (
             *parts,
-            f"Preview run {run.id} for week {run.week} ({run.solver_status}, {run.seconds:.1f} s)",
-            f"  objective {run.objective:,.1f} ({ratio} {run.bound or 0:,.1f})",
-            f"  greedy (first come, first served) {run.metrics['greedy']['objective']:,.1f}",
-            f"  villages served / reachable {figures['served']} / {figures['reachable']}",
-            f"  links {figures['links']}, allocations {len(run.output['allocations'])}",
+            _("Preview run %(run)s for week %(week)s (%(status)s, %(seconds)s s)", run=run.id,
+              week=run.week, status=run.solver_status, seconds=f"{run.seconds:.1f}"),
+            "  " + _("objective %(objective)s (%(ratio)s %(bound)s)",
+                     objective=f"{run.objective:,.1f}", ratio=ratio,
+                     bound=f"{run.bound or 0:,.1f}"),
+            "  " + _("greedy (first come, first served) %(objective)s",
+                     objective=f"{run.metrics['greedy']['objective']:,.1f}"),
+            "  " + _("villages served / reachable %(served)s / %(reachable)s",
+                     served=figures["served"], reachable=figures["reachable"]),
+            "  " + _("links %(links)s, allocations %(allocations)s", links=figures["links"],
+                     allocations=len(run.output["allocations"])),
         )
     )
 
@@ -181,14 +215,21 @@ def audit_verify_command(expect: str | None) -> None:
     from web.services.audit import verify
 
     if expect is not None:
-        count, _, digest = expect.partition(":")
+        count, _colon, digest = expect.partition(":")
         if not count.isdigit() or len(digest) != 64:
-            raise click.BadParameter("give COUNT:HASH as printed by `duijie audit head`")
+            raise click.BadParameter(_("give COUNT:HASH as printed by `duijie audit head`"))
     verdict = verify(db.session, expect=expect)
     if not verdict.ok:
-        click.echo(f"audit trail BROKEN ({verdict.events} events): {verdict.problems[0]}", err=True)
+        click.echo(
+            _("audit trail BROKEN (%(events)s events): %(problem)s", events=verdict.events,
+              problem=verdict.problems[0]),
+            err=True,
+        )  # fmt: skip
         sys.exit(1)
-    click.echo(f"audit trail intact: {verdict.events} events, head {verdict.events}:{verdict.head}")
+    click.echo(
+        _("audit trail intact: %(events)s events, head %(head)s", events=verdict.events,
+          head=f"{verdict.events}:{verdict.head}")
+    )  # fmt: skip
 
 
 @audit_group.command("rotate-key")
@@ -207,7 +248,10 @@ def audit_rotate_key_command() -> None:
     assert path is not None  # with_appcontext
     count, _digest = head(db.session)
     key = audit_keys.add(path, count)
-    click.echo(f"audit key {key.id} signs events from now on (keys kept in {path})")
+    click.echo(
+        _("audit key %(key)s signs events from now on (keys kept in %(path)s)", key=key.id,
+          path=path)
+    )  # fmt: skip
 
 
 @audit_group.command("head")
@@ -227,26 +271,38 @@ def audit_head_command() -> None:
 def worker_command(burst: bool, name: str | None) -> None:
     """Run background jobs (weekly previews, the parts of a large week, commits) from Redis;
     start any number, on any machine."""
+    from flask_babel import force_locale
     from rq import Queue, Worker
 
+    from web.i18n import command_language
     from web.services.jobs import queue_name, redis_connection
 
-    url = current_app.config.get("DUIJIE_REDIS_URL")
-    if not url:
-        raise click.ClickException(
-            "no Redis is configured: set DUIJIE_REDIS_URL (e.g. redis://127.0.0.1:6379/0). "
-            "Without it previews run in a thread of the web process and no worker is needed."
+    # The worker's own messages only: the jobs (forked from here) pick their readers' language.
+    with force_locale(command_language()):
+        url = current_app.config.get("DUIJIE_REDIS_URL")
+        if not url:
+            raise click.ClickException(
+                _("no Redis is configured: set DUIJIE_REDIS_URL (e.g. "
+                  "redis://127.0.0.1:6379/0). Without it previews run in a thread of the web "
+                  "process and no worker is needed.")
+            )  # fmt: skip
+        connection = redis_connection()
+        where = "{host}:{port}/{db}".format(
+            **{"db": 0, **connection.connection_pool.connection_kwargs}
         )
-    connection = redis_connection()
-    where = "{host}:{port}/{db}".format(**{"db": 0, **connection.connection_pool.connection_kwargs})
-    try:
-        connection.ping()
-    except Exception as error:
-        raise click.ClickException(f"Redis at {where} cannot be reached: {error}") from None
-    db.engine.dispose()  # each job runs in a forked process: share no pooled connection with it
-    queue = Queue(queue_name(), connection=connection)
-    worker = Worker([queue], connection=connection, name=name)
-    click.echo(f"duijie worker {worker.name} on Redis {where}, queue {queue.name!r}")
+        try:
+            connection.ping()
+        except Exception as error:
+            raise click.ClickException(
+                _("Redis at %(where)s cannot be reached: %(error)s", where=where, error=error)
+            ) from None
+        db.engine.dispose()  # each job runs in a forked process: share no pooled connection
+        queue = Queue(queue_name(), connection=connection)
+        worker = Worker([queue], connection=connection, name=name)
+        click.echo(
+            _("duijie worker %(worker)s on Redis %(where)s, queue %(queue)s",
+              worker=worker.name, where=where, queue=repr(queue.name))
+        )  # fmt: skip
     worker.work(burst=burst)
 
 
@@ -275,3 +331,11 @@ def register(app: Flask) -> None:
     from web.commands_ops import register as register_ops_commands
 
     register_ops_commands(app)
+    from web.i18n import speaking_the_command_language
+
+    # Their messages in DUIJIE_LANG (else Chinese). Not `solve` and `dedupe` (no app; solve's
+    # output is read by programs), nor the long-running `serve` and `worker` (their banners
+    # only, see there: a forced language would stay with the requests and jobs they run).
+    for name, command in app.cli.commands.items():
+        if name not in ("solve", "dedupe", "serve", "worker"):
+            speaking_the_command_language(command)

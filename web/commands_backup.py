@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 
 @click.command("backup")
@@ -21,7 +22,7 @@ def backup_command(path: Path, yes: bool) -> None:
         report = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], path, replace=yes)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Backed up to {report.summary()}")
+    click.echo(_("Backed up to %(summary)s", summary=report.summary()))
 
 
 @click.command("restore")
@@ -38,7 +39,7 @@ def restore_command(path: Path, yes: bool) -> None:
         report = restore(current_app.config["SQLALCHEMY_DATABASE_URI"], path, replace=yes)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Restored {report.summary()}")
+    click.echo(_("Restored %(summary)s", summary=report.summary()))
 
 
 def register(app: Flask) -> None:

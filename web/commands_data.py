@@ -22,7 +22,7 @@ def _actor(username: str | None) -> User | None:
         return None
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise click.ClickException(f"no user {username!r}")
+        raise click.ClickException(_("no user %(username)s", username=repr(username)))
     return user
 
 
@@ -112,13 +112,14 @@ def export_command(kind: str, file: Path, username: str | None) -> None:
 
     suffix = file.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise click.ClickException("FILE must end in .csv or .xlsx")
+        raise click.ClickException(_("FILE must end in .csv or .xlsx"))
     try:
         table = export_table_of(db.session, kind, _actor(username))
     except (ImportDenied, ImportFileError) as error:
         raise click.ClickException(str(error)) from None
     file.write_bytes(table_bytes(table, suffix, KIND_NAMES[kind]))
-    click.echo(f"Exported {len(table) - 1} {kind} to {file}.")
+    click.echo(_("Exported %(rows)s %(kind)s to %(file)s.", rows=len(table) - 1, kind=kind,
+                 file=file))  # fmt: skip
 
 
 @click.command("send-mail")
@@ -134,16 +135,23 @@ def send_mail_command(limit: int) -> None:
     settings = mail_settings(current_app.config)
     if settings is None:
         raise click.ClickException(
-            "mail is not configured: set DUIJIE_SMTP_URL and DUIJIE_MAIL_FROM"
+            _("mail is not configured: set DUIJIE_SMTP_URL and DUIJIE_MAIL_FROM")
         )
     try:
         report = send_pending(db.session, *settings, limit=limit)
     except MailConfigError as error:
         raise click.ClickException(str(error)) from None
     left = pending_count(db.session)
-    click.echo(f"Sent {report.sent}, failed {report.failed}, still pending {left}.")
+    click.echo(
+        _("Sent %(sent)s, failed %(failed)s, still pending %(left)s.", sent=report.sent,
+          failed=report.failed, left=left)
+    )  # fmt: skip
     if report.stopped:
-        click.echo(f"Stopped: the mail server could not be reached ({report.stopped}).", err=True)
+        click.echo(
+            _("Stopped: the mail server could not be reached (%(reason)s).",
+              reason=report.stopped),
+            err=True,
+        )  # fmt: skip
     if report.failed:
         sys.exit(1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 
 @click.command("prune")
@@ -25,9 +26,35 @@ def prune_command(dry_run: bool) -> None:
         db.session.rollback()
     else:
         db.session.commit()
-    verb = "Would prune" if dry_run else "Pruned"
+        _flush_token_uses()
     for name, count in counts.items():
-        click.echo(f"{verb} {count:>7} {name} (older than {days[name]} days)")
+        shown = {"count": f"{count:>7}", "name": name, "days": days[name]}
+        click.echo(
+            _("Would prune %(count)s %(name)s (older than %(days)s days)", **shown)
+            if dry_run
+            else _("Pruned %(count)s %(name)s (older than %(days)s days)", **shown)
+        )
+
+
+def _flush_token_uses() -> None:
+    """Write the API token uses that reads noted in Redis to the tokens' last_used_at."""
+    from web.api.access import token_uses
+    from web.extensions import db
+    from web.services.tokens import flush_uses
+
+    uses = token_uses()
+    if uses is None:
+        return
+    try:
+        updated, moved = flush_uses(db.session, uses)
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        click.echo(_("Token uses not written: %(error)s", error=error), err=True)
+        return
+    if moved is not None:
+        uses.delete(moved)
+    click.echo(_("Wrote the last use of %(count)s API tokens", count=updated))
 
 
 def register(app: Flask) -> None:

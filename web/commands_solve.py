@@ -1,4 +1,5 @@
-"""`duijie solve` (whole, or `--distributed` on the RQ queue) and the parts' progress bar."""
+"""`duijie solve` (whole, or `--distributed` on the RQ queue) and the progress bars of
+`duijie allocate` (a week solved whole, or cut into parts)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,24 @@ import json
 import time
 from typing import TextIO
 
+from optimizer import Progress
 from web.services.distributed import PartsProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 SHOWN_LOST = 10  # parts given nothing listed on stderr (all are in the result's metrics)
 
 
+# The bars' words; `duijie allocate` passes them translated (the solver's callbacks may come
+# from a thread without the app's context, so they are looked up before the solve).
+BAR_WORDS = {"parts": "parts", "best": "best", "bound": "bound", "lost": "lost"}
+
+
 class PartsBar:
     """A one-line bar on a terminal: parts done / total, elapsed, best objective, bound."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, words: dict[str, str] | None = None) -> None:
         self.stream, self.shown, self.drawn = stream, 0.0, False
+        self.words = {**BAR_WORDS, **(words or {})}
 
     def __call__(self, parts: PartsProgress) -> None:
         now = time.monotonic()
@@ -27,10 +35,45 @@ class PartsBar:
         bar = "#" * int(share * 30)
         best = "-" if parts.objective is None else f"{parts.objective:,.1f}"
         bound = "-" if parts.bound is None else f"{parts.bound:,.1f}"
-        lost = f"  lost {parts.lost}" if parts.lost else ""
+        said = self.words
+        lost = f"  {said['lost']} {parts.lost}" if parts.lost else ""
         self.stream.write(
-            f"\r[{bar:<30}] {parts.done}/{parts.total} parts  {parts.elapsed:5.1f}s  "
-            f"best {best}  bound {bound}{lost}  "
+            f"\r[{bar:<30}] {parts.done}/{parts.total} {said['parts']}  {parts.elapsed:5.1f}s  "
+            f"{said['best']} {best}  {said['bound']} {bound}{lost}  "
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class WeekBar:
+    """A one-line bar on a terminal for a week solved whole: seconds since the command started
+    against its time limit, best objective, bound. Nothing is written until the solver reports."""
+
+    def __init__(
+        self, stream: TextIO, time_limit: float, started: float,
+        words: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        self.stream, self.time_limit, self.started = stream, time_limit, started
+        self.shown, self.drawn = 0.0, False
+        self.words = {**BAR_WORDS, **(words or {})}
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.2:
+            return
+        self.shown, self.drawn = now, True
+        elapsed = max(0.0, now - self.started)
+        share = min(1.0, elapsed / self.time_limit) if self.time_limit > 0 else 1.0
+        bar = "#" * int(share * 30)
+        best = "-" if progress.objective is None else f"{progress.objective:,.1f}"
+        bound = "-" if progress.bound is None else f"{progress.bound:,.1f}"
+        self.stream.write(
+            f"\r[{bar:<30}] {elapsed:5.1f} / {self.time_limit:.1f} s  "
+            f"{self.words['best']} {best}  {self.words['bound']} {bound}  "
         )
         self.stream.flush()
 

@@ -26,6 +26,57 @@ def select_locale() -> str:
     return chosen if chosen in LOCALES else "zh_CN"
 
 
+COMMAND_LANGUAGE = "DUIJIE_LANG"  # the environment variable naming the commands' language
+
+
+def command_language() -> str:
+    """The language of duijie's command-line messages: DUIJIE_LANG (zh_CN or en), else Chinese.
+
+    An unknown value is refused with a message naming it (as `duijie import --lang` does).
+    """
+    import os
+
+    import click
+
+    wanted = os.environ.get(COMMAND_LANGUAGE) or "zh_CN"
+    if wanted not in LOCALES:
+        raise click.UsageError(
+            f"{COMMAND_LANGUAGE} must be one of {', '.join(LOCALES)}, not {wanted!r}"
+        )
+    return wanted
+
+
+def speaking_the_command_language(command: Any) -> None:
+    """Run `command`'s callback (and its subcommands') with messages in command_language():
+    in an app context, under force_locale. Not for long-running commands (serve, worker):
+    the forced language would stay with the requests or the forked jobs they run."""
+    import functools
+
+    import click
+    from flask import has_app_context
+    from flask.cli import ScriptInfo
+    from flask_babel import force_locale
+
+    for sub in getattr(command, "commands", {}).values():
+        speaking_the_command_language(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "speaks_command_language", False):
+        return
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        language = command_language()
+        if has_app_context():
+            with force_locale(language):
+                return callback(*args, **kwargs)
+        app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        with app.app_context(), force_locale(language):
+            return callback(*args, **kwargs)
+
+    run.speaks_command_language = True  # type: ignore[attr-defined]
+    command.callback = run
+
+
 def user_locale(user: Any) -> str:
     """The language a user's notices and e-mail are written in: their choice, else Chinese."""
     chosen = getattr(user, "locale", None)

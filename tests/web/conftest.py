@@ -192,3 +192,22 @@ class Auth:
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
+
+
+@pytest.fixture
+def english_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """duijie's commands print English (DUIJIE_LANG=en; Chinese is their default): for the
+    tests that read what a command prints, in this process or in the ones it starts."""
+    monkeypatch.setenv("DUIJIE_LANG", "en")
+
+
+@pytest.fixture(autouse=True)
+def commands_start_when_invoked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command run in this process (the CLI runner) counts its time limit from its own start:
+    the limit covers the process's start-up (web.commands_solve.process_started), and pytest's
+    process started long before. Commands run as processes keep the real start."""
+    import time
+
+    import web.commands_solve
+
+    monkeypatch.setattr(web.commands_solve, "process_started", time.monotonic)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -130,3 +133,66 @@ def test_settings_page_makes_read_tokens_by_default_and_says_when_they_expire(
     assert refused.status_code == 403
     too_long = client.post("/account/tokens", data={"name": "x", "days": "400"})
     assert too_long.status_code == 400 and "365" in too_long.text
+
+
+def test_reads_note_the_tokens_use_in_redis_and_prune_writes_it(
+    demo_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = os.environ.get("DUIJIE_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("needs DUIJIE_TEST_REDIS_URL")
+    import redis
+
+    monkeypatch.setenv("DUIJIE_LANG", "en")
+    connection = redis.Redis.from_url(url)
+    connection.delete(tokens.USES_KEY)
+    demo_app.config["DUIJIE_REDIS_URL"] = url
+    with demo_app.app_context():
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        assert admin is not None
+        made = tokens.create_token(db.session, admin, "nightly", scope="read")
+        token_id, token_hash = made.token.id, made.token.token_hash
+        db.session.commit()
+        db.session.remove()
+    bearer = {"Authorization": f"Bearer {made.secret}"}
+    try:
+        before = datetime.now(UTC)
+        assert demo_app.test_client().get("/api/v1/me", headers=bearer).status_code == 200
+        with demo_app.app_context():
+            stored = db.session.get(ApiToken, token_id)
+            assert stored is not None and stored.last_used_at is None  # no write on a read
+            pending = tokens.pending_uses(connection, [stored])
+            shown = tokens.last_used(stored, pending)  # what the settings page shows
+            assert shown is not None and shown >= before - timedelta(seconds=1)
+            db.session.remove()
+        assert connection.hexists(tokens.USES_KEY, token_hash)
+
+        pruned = demo_app.test_cli_runner().invoke(args=["prune"])
+        assert pruned.exit_code == 0, pruned.output
+        assert "Wrote the last use of 1 API tokens" in pruned.output
+        with demo_app.app_context():
+            stored = db.session.get(ApiToken, token_id)
+            assert stored is not None and stored.last_used_at is not None
+            written = stored.last_used_at.replace(tzinfo=UTC)
+            assert abs(written - shown) < timedelta(seconds=1)
+            db.session.remove()
+        assert not connection.exists(tokens.USES_KEY)  # moved and deleted once written
+        assert not connection.keys(f"{tokens.USES_KEY}:flushing:*")
+
+        # Redis down: the read still answers and notes the use in the database.
+        demo_app.config["DUIJIE_REDIS_URL"] = "redis://127.0.0.1:1/0"
+        demo_app.extensions.pop("duijie_api_redis", None)
+        with demo_app.app_context():
+            row = db.session.get(ApiToken, token_id)
+            assert row is not None
+            row.last_used_at = None
+            db.session.commit()
+            db.session.remove()
+        assert demo_app.test_client().get("/api/v1/me", headers=bearer).status_code == 200
+        with demo_app.app_context():
+            stored = db.session.get(ApiToken, token_id)
+            assert stored is not None and stored.last_used_at is not None
+            db.session.remove()
+    finally:
+        demo_app.extensions.pop("duijie_api_redis", None)
+        connection.delete(tokens.USES_KEY)

@@ -24,6 +24,8 @@ from web.sessions import stamp
 from .conftest import _worker
 from .week_support import committed, memo_solver  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.usefixtures("english_commands")
+
 
 def events() -> int:
     return db.session.scalar(select(func.count(AuditEvent.id))) or 0

@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from web import create_app
@@ -14,6 +15,8 @@ from web.commands_backup import backup_command, restore_command
 from web.services.backup import head_revision, sqlite_path, table_digests
 
 WRITER_TABLE = "notification"
+
+pytestmark = pytest.mark.usefixtures("english_commands")
 
 
 def _stamp(path: Path, revision: str) -> None:

@@ -42,6 +42,8 @@ from .test_week_pages import policy_form, run_id
 
 BIN = Path(sys.executable).parent
 
+pytestmark = pytest.mark.usefixtures("english_commands")
+
 
 @pytest.fixture
 def cut_every_week(demo_app: Flask) -> Flask:

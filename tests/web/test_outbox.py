@@ -29,6 +29,8 @@ from web.services.week import publish_run
 
 from .week_support import committed, memo_solver, user  # noqa: F401  (memo_solver: a fixture)
 
+pytestmark = pytest.mark.usefixtures("english_commands")
+
 
 def _free_port() -> int:
     with socket.socket() as probe:

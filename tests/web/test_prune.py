@@ -24,6 +24,8 @@ from web.models import (
 from web.models.base import utcnow
 from web.services.retention import DEFAULT_DAYS, RULES
 
+pytestmark = pytest.mark.usefixtures("english_commands")
+
 
 def _count(model: type, *where: object) -> int:
     return int(db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)

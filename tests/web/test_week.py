@@ -34,7 +34,7 @@ from .week_support import (
     user,
 )
 
-pytestmark = pytest.mark.usefixtures("memo_solver")
+pytestmark = pytest.mark.usefixtures("memo_solver", "english_commands")
 
 
 def test_instance_holds_only_open_approved_offers_and_open_verified_needs(demo_db: Flask) -> None:

@@ -10,7 +10,7 @@ import os
 import re
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, after_this_request, current_app, g, request
 
@@ -48,7 +48,9 @@ def authenticate() -> User | None:
     scheme, _, secret = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(401, "Unauthorized", "send Authorization: Bearer <token>", headers=CHALLENGE)
-    token = tokens.authenticate(db.session, secret.strip())
+    # A read notes the token's use in Redis when there is one (no database write on a read).
+    uses = token_uses() if request.method in ("GET", "HEAD") else None
+    token = tokens.authenticate(db.session, secret.strip(), uses)
     if token is None:
         raise ApiError(
             401, "Unauthorized",
@@ -82,14 +84,26 @@ def _bucket() -> str:
     return f"api:ip:{request.remote_addr}"
 
 
-def _redis_count(url: str, bucket: str, window: int) -> tuple[int, int]:
-    """Count this request in a fixed window in Redis: (count so far, seconds left)."""
+def _redis_client(url: str) -> Any:
+    """The API's Redis client (short timeouts: the API goes on without Redis)."""
     import redis
 
     client = current_app.extensions.get("duijie_api_redis")
     if client is None:
         client = redis.Redis.from_url(url, socket_timeout=1)
         current_app.extensions["duijie_api_redis"] = client
+    return client
+
+
+def token_uses() -> Any:
+    """The Redis where API reads note token uses (web.services.tokens), or None without one."""
+    url = current_app.config.get("DUIJIE_REDIS_URL")
+    return _redis_client(url) if url else None
+
+
+def _redis_count(url: str, bucket: str, window: int) -> tuple[int, int]:
+    """Count this request in a fixed window in Redis: (count so far, seconds left)."""
+    client = _redis_client(url)
     now = int(time.time())
     key = f"duijie:{bucket}:{now // window}"
     pipe = client.pipeline()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from web.extensions import db
@@ -34,19 +35,20 @@ def create_command(username: str, name: str, scope: str, days: int) -> None:
     """Create a token for USERNAME and print it on the last line (it is shown only once)."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise click.ClickException(f"no user {username!r}")
+        raise click.ClickException(_("no user %(username)s", username=repr(username)))
     try:
         made = service.create_token(db.session, user, name, scope=scope, days=days)
     except service.TokenError as error:
         reason = (
-            "the user is inactive"
+            _("the user is inactive")
             if error.code == "inactive"
-            else "give a --name of 1-64 characters"
+            else _("give a --name of 1-64 characters")
         )
         raise click.ClickException(reason) from None
     click.echo(
-        f"Token {made.token.prefix}… for {user.username} ({user.role}), {scope}, valid "
-        f"{days} days, shown only once:",
+        _("Token %(prefix)s… for %(user)s (%(role)s), %(scope)s, valid %(days)s days, shown "
+          "only once:", prefix=made.token.prefix, user=user.username, role=user.role,
+          scope=scope, days=days),
         err=True,
-    )
+    )  # fmt: skip
     click.echo(made.secret)

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from web.api.access import token_uses
 from web.extensions import db
 from web.services import tokens as service
 
@@ -50,11 +51,14 @@ class RevokeForm(FlaskForm):
 
 def _page(form: TokenForm, secret: str | None = None, status: int = 200) -> Response:
     """The token list; a new token's secret is shown on this one answer and never cached."""
+    tokens = service.user_tokens(db.session, current_user)
+    pending = service.pending_uses(token_uses(), tokens)  # reads noted in Redis, not yet written
     html = render_template(
         "tokens/index.html",
         form=form,
         revoke=RevokeForm(),
-        tokens=service.user_tokens(db.session, current_user),
+        tokens=tokens,
+        last_used={token.id: service.last_used(token, pending) for token in tokens},
         secret=secret,
         token_expired=service.expired,
     )
