@@ -16,6 +16,7 @@ from web.models import User
 from web.models.accounts import ROLES
 from web.services import passwords, signins, throttle
 from web.services.locking import begin_write, lock_rows, relock
+from web.services.translate import _
 
 # werkzeug's default is scrypt; named here so a change is a decision, not an accident.
 PASSWORD_METHOD = "scrypt"  # noqa: S105  (a hashing scheme name, not a password)
@@ -231,8 +232,13 @@ def note_failed_login(
         session,
         user,
         "sign_in_limited",
-        f"有人在 15 分钟内从其他设备或地址输错您账户的密码 {LOGIN_LIMIT_PER_ACCOUNT} 次，"
-        "新设备登录已暂停一段时间；您常用的设备不受影响。如不是您本人，请修改密码并告知管理员。",
+        lambda: _(
+            "Someone entered a wrong password for your account %(count)d times within 15 "
+            "minutes from other devices or addresses. Sign-in from new devices is paused for a "
+            "while; the devices you usually use are not affected. If it was not you, change "
+            "your password and tell the administrator.",
+            count=LOGIN_LIMIT_PER_ACCOUNT,
+        ),
         "/account",
     )
 
