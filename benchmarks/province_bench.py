@@ -88,24 +88,10 @@ class _Sampler(threading.Thread):
 
 
 def prices_of(instance: Any, allocations: Any) -> dict[str, float]:
-    """Fairness prices for the bound from a solution's coverage: the penalty below the
-    floor, nothing above it, half at it (any prices in [0, penalty] give a valid bound)."""
-    policy = instance.policy
-    quantity = {n.id: (n.village, n.quantity) for n in instance.needs}
-    count: dict[str, int] = {}
-    for n in instance.needs:
-        count[n.village] = count.get(n.village, 0) + 1
-    cover = dict.fromkeys(count, 0.0)
-    for a in allocations:
-        village, q = quantity[a.need]
-        cover[village] += a.quantity / (q * count[village])
-    prices = {}
-    for village, c in cover.items():
-        gap = policy.fairness_floor - c
-        prices[village] = policy.fairness_penalty * (
-            1.0 if gap > 1e-9 else 0.5 if gap > -1e-9 else 0.0
-        )
-    return prices
+    """Fairness prices for the bound from a solution's coverage (optimizer.decompose's)."""
+    from optimizer.decompose import fairness_prices
+
+    return fairness_prices(instance, allocations)
 
 
 def _rq_workers(count: int, queue: str, folder: Path) -> list[subprocess.Popen[bytes]]:

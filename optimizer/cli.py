@@ -8,7 +8,7 @@ import tempfile
 import time
 from typing import TextIO
 
-from optimizer.model import Progress
+from optimizer.model import Progress, Result
 from optimizer.parse import InvalidInstance, load_instance
 from optimizer.result import result_to_json
 from optimizer.solve import solve
@@ -87,12 +87,17 @@ def run_solve(
     result = solve(instance, time_limit=max(0.05, left), progress=bar)
     if bar is not None:
         bar.close()
+    write_result(result, output_path, stdout)
+    return EXIT_OK
+
+
+def write_result(result: Result, output_path: str | None, stdout: TextIO) -> None:
+    """The result JSON on stdout, or written atomically to `output_path`."""
     text = json.dumps(result_to_json(result), ensure_ascii=False, indent=1) + "\n"
     if output_path is None:
         stdout.write(text)
     else:
         _write_atomically(output_path, text)
-    return EXIT_OK
 
 
 def _is_terminal(stream: TextIO) -> bool:

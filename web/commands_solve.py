@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TextIO
 
@@ -115,9 +114,8 @@ def run_distributed(
     limit bounds the whole command, reading and writing included.
     """
     started = process_started()
-    from optimizer.cli import _write_atomically
+    from optimizer.cli import write_result
     from optimizer.parse import InvalidInstance, load_instance
-    from optimizer.result import result_to_json
     from web.services.distributed import (
         NoWorkers,
         QueueUnavailable,
@@ -174,12 +172,7 @@ def run_distributed(
         )
     if len(solved.lost) > SHOWN_LOST:
         stderr.write(f"… and {len(solved.lost) - SHOWN_LOST} more parts given nothing\n")
-    body = result_to_json(solved.result)
-    text = json.dumps(body, ensure_ascii=False, indent=1) + "\n"
-    if output_path is None:
-        stdout.write(text)
-    else:
-        _write_atomically(output_path, text)
+    write_result(solved.result, output_path, stdout)
     return EXIT_OK
 
 

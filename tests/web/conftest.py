@@ -208,6 +208,8 @@ def commands_start_when_invoked(monkeypatch: pytest.MonkeyPatch) -> None:
     process started long before. Commands run as processes keep the real start."""
     import time
 
+    import optimizer.cli
     import web.commands_solve
 
     monkeypatch.setattr(web.commands_solve, "process_started", time.monotonic)
+    monkeypatch.setattr(optimizer.cli, "process_start", time.perf_counter)

@@ -32,14 +32,15 @@ ADMIN_ROUTES = [
 
 
 def policy_form(**changes: Any) -> dict[str, Any]:
-    """The week form with the spec's default weights and a one-second solve."""
+    """The week form with the spec's default weights and a short solve (long enough for the LP
+    bound the page shows, on a loaded machine)."""
     data = {
         "week": WEEK,
         "fragmentation_penalty": "5",
         "distance_discount_per_km": "0.001",
         "fairness_floor": "0.3",
         "fairness_penalty": "200",
-        "time_limit": "1",
+        "time_limit": "5",
     }
     data.update(changes)
     return data

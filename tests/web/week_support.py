@@ -19,7 +19,7 @@ from web.services.week import commit_run, preview_week
 # check the rules of the week, not the solver's quality, but the LP bound and a construction
 # must fit in it on a loaded machine (each distinct week is solved once per session).
 FAST = 5.0
-_SOLVED: dict[tuple[str, Instance], Result] = {}
+_SOLVED: dict[tuple[str, Instance, Any], Result] = {}
 
 
 @pytest.fixture
@@ -28,7 +28,9 @@ def memo_solver(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     def remember(kind: str, solver: Any) -> Any:
         def run(instance: Instance, **options: Any) -> Result:
-            key = (kind, instance)
+            # A result is only reused for about the same time limit: a one-second solve (which may
+            # have had no time for its LP, hence no bound) never stands in for a longer one.
+            key = (kind, instance, int(options.get("time_limit") or 0))
             if key not in _SOLVED:
                 _SOLVED[key] = solver(instance, **options)
             return _SOLVED[key]

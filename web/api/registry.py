@@ -254,10 +254,11 @@ def _cached_read(
     op: Operation, call: Call, kwargs: dict[str, Any], identity: str | None
 ) -> Response:
     """A read with an ETag from the data version: If-None-Match with it gets 304 (no body, no
-    rendering); Cache-Control makes clients and proxies ask again each time (private: the
-    answer depends on the token)."""
+    rendering); Cache-Control makes clients and proxies ask again each time. An answer to a
+    token is never stored at all (no-store, as web.security sets on everything a signed-in user
+    or token holder is shown): the client keeps the ETag it was given, not the body."""
     tag = etag(f"api:{op.name}", identity)
-    control = "private, no-cache" if identity else "no-cache"
+    control = "no-store" if identity else "no-cache"
     if request.if_none_match.contains(tag):
         not_modified = Response(status=304)
         not_modified.set_etag(tag)
