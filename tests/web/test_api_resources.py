@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from seeds.demo import WEEK
 from tests.web.test_api_helpers import Api, api  # noqa: F401  (fixture)
-from tests.web.week_support import memo_solver  # noqa: F401  (fixture)
+from tests.web.week_support import FAST, memo_solver  # noqa: F401  (memo_solver: a fixture)
 from web.extensions import db
 from web.models import Household, Offer, User
 from web.services.tokens import digest
@@ -194,7 +194,7 @@ def test_micro_wish_names_a_household_of_the_village_by_id_only(
 
 
 def test_runs_preview_commit_publish_in_order(api: Api, demo_app: Flask, memo_solver: None) -> None:
-    demo_app.config["DUIJIE_API_SOLVE_SECONDS"] = 1
+    demo_app.config["DUIJIE_API_SOLVE_SECONDS"] = FAST  # a wall limit: reading the week counts
     assert api.post("admin", "/runs", {"week": "2026-W99"}).status_code == 422
     assert (
         api.post("admin", "/runs", {"week": WEEK, "policy": {"fairness_floor": 2}}).status_code

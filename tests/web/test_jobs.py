@@ -401,6 +401,7 @@ def test_without_redis_no_queue_warning_is_shown(client: FlaskClient, auth: Any)
     assert state is not None and state["no_worker"] is False
 
 
+@pytest.mark.usefixtures("english_commands")
 def test_worker_command_needs_redis(demo_app: Flask) -> None:
     demo_app.config["DUIJIE_REDIS_URL"] = None
     result = demo_app.test_cli_runner().invoke(args=["worker", "--burst"])
