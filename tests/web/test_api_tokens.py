@@ -140,6 +140,8 @@ def test_reads_note_the_tokens_use_in_redis_and_prune_writes_it(
 ) -> None:
     url = os.environ.get("DUIJIE_TEST_REDIS_URL")
     if not url:
+        if os.environ.get("DUIJIE_REQUIRE_SERVICES"):
+            pytest.fail("DUIJIE_REQUIRE_SERVICES is set but DUIJIE_TEST_REDIS_URL is not")
         pytest.skip("needs DUIJIE_TEST_REDIS_URL")
     import redis
 

@@ -171,6 +171,8 @@ def test_readyz_wants_a_worker_listening(demo_app: Flask) -> None:
 
     url = os.environ.get("DUIJIE_TEST_REDIS_URL")
     if not url:
+        if os.environ.get("DUIJIE_REQUIRE_SERVICES"):
+            pytest.fail("DUIJIE_REQUIRE_SERVICES is set but DUIJIE_TEST_REDIS_URL is not")
         pytest.skip("needs DUIJIE_TEST_REDIS_URL")
     demo_app.config["DUIJIE_REDIS_URL"] = url
     demo_app.config["DUIJIE_QUEUE"] = "duijie-readyz-test-nobody"
