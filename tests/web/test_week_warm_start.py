@@ -83,3 +83,22 @@ def test_the_solver_and_the_baseline_keep_inside_the_time_limit(demo_db: Flask) 
     # left for the figures (the matcher's figures are not bounded yet: see docs/optimizer.md).
     assert marks["figures"] < FAST
     assert fields["seconds"] < FAST
+
+
+def test_a_preview_whose_solver_ran_out_of_time_keeps_first_come_first_served(
+    demo_db: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short limit on a loaded machine: the solver's deadline passes before it allocates
+    anything; the administrator still sees the greedy baseline, not an empty week."""
+    real = week.solve
+
+    def out_of_time(instance: Any, **options: Any) -> Any:
+        options["time_limit"] = 0.0  # the whole limit went to reading the week
+        return real(instance, **options)
+
+    monkeypatch.setattr(week, "solve", out_of_time)
+    run = preview_week(db.session, WEEK, None, user("admin"), time_limit=1)
+    assert run.output is not None and run.output["allocations"], "never an empty preview"
+    baseline = week.solve_greedy(parse_instance(build_week_instance(db.session, WEEK, None)[0]))
+    assert run.objective is not None and run.objective >= baseline.objective - 1e-6
+    assert run.output["solver"]["method"].startswith("greedy")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from optimizer import (
     solve,
     solve_greedy,
 )
+from optimizer import Result as OptimizerResult
 from web.models import Allocation, AllocationRun, Need, Offer, User
 from web.services.distributed import Spread, plan_size, solve_distributed
 from web.services.faults import fault_point
@@ -171,6 +173,7 @@ def solve_week(
             if stage is not None:
                 stage("greedy")
             greedy = solve_greedy(instance)
+    result = never_below_greedy(result, greedy)
     if stage is not None:
         stage("figures")
     output = result_to_json(result)
@@ -191,6 +194,22 @@ def solve_week(
             **({"distributed": spread_info} if spread_info is not None else {}),
         },
     }
+
+
+def never_below_greedy(result: OptimizerResult, greedy: OptimizerResult) -> OptimizerResult:
+    """The preview is never worse than first come, first served: when the solver's time ran out
+    before it did better (a short limit on a loaded machine), the greedy baseline's allocations
+    stand, with the solver's bound and time; `method` says so."""
+    if greedy.objective <= result.objective:
+        return result
+    return replace(
+        greedy,
+        status="feasible",
+        bound=result.bound if result.bound is None else max(result.bound, greedy.objective),
+        seconds=result.seconds,
+        method="greedy (the solver's time ran out first)",
+        settings={**result.settings, "fallback": "greedy"},
+    )
 
 
 def previous_allocations(session: Session, week: str) -> list[OptimizerAllocation]:
