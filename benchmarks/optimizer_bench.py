@@ -18,9 +18,10 @@ imports, reading, solving and writing the result all count). Greedy, HiGHS (scip
 `milp` on the direct model, benchmarks/direct_milp.py) and the LP bound (the same model with
 integrality dropped, HiGHS) each run in their own worker process, so peak memory (max RSS)
 is each one's own. Objectives are recomputed exactly from each solver's allocation by
-optimizer.evaluate. A summary gives, per family (regime, each shared Hezhou week, v1 or kinds) and solver, the
-median ratio to the LP bound over the instances, the worst one and the median and worst wall
-time, with the machine's load average beside them (the machine is shared and noisy).
+optimizer.evaluate. A summary gives, per family (regime, each shared Hezhou week, v1 or kinds)
+and solver, the median ratio to the LP bound over the instances (and --repeats runs), the worst
+one and the median and worst wall time, with the machine's load average beside them (the
+machine is shared and noisy).
 Results go to benchmarks/results/ (gitignored).
 """
 
@@ -263,7 +264,7 @@ def main() -> None:
     parser.add_argument("--lp-time-limit", type=float, default=600.0)
     parser.add_argument(
         "--repeats", type=int, default=1,
-        help="runs of duijie per instance and limit (a loaded machine is noisy: take medians)",
+        help="runs of duijie per shared instance and limit (a loaded machine is noisy)",
     )
     args = parser.parse_args()
     from instance_gen import REGIMES
@@ -286,7 +287,10 @@ def main() -> None:
                 solver, args.time_limits
             )
             for limit in limits:
-                for _ in range(args.repeats if solver == "duijie" else 1):
+                repeats = args.repeats if solver == "duijie" and not name.startswith(
+                    ("gen:", "genk:")
+                ) else 1  # generated weeks: one run per seed, the seeds are the repeats
+                for _ in range(repeats):
                     rows.append(run(solver, name, limit))
                     print(table(rows[-1:], bounds).splitlines()[-1], flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
