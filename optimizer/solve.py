@@ -17,6 +17,7 @@ from optimizer.result import make_result
 from optimizer.solution import allocations, objective
 
 EXACT_PAIRS = 5000  # up to this many eligible pairs, SCIP solves the whole model
+SLOWEST = 2.0  # the most the construction's share of a limit grows on a loaded machine
 
 
 def finish_seconds(pairs: int) -> float:
@@ -77,10 +78,11 @@ Reporter = Callable[[float | None, float | None], None]
 
 
 def _slowness(build_seconds: float, pairs: int) -> float:
-    """How much slower than an idle machine this one runs now (1 to 5), read from the time
-    indexing the week took (about 0.05 s + 2.5 us per pair when idle; a week indexed before,
-    when solve and solve_greedy share it, reads as idle)."""
-    return min(5.0, max(1.0, build_seconds / (0.05 + 2.5e-6 * pairs)))
+    """How much slower than an idle machine this one runs now, read from the time indexing
+    the week took (about 0.05 s + 2.5 us per pair when idle; a week indexed before, when solve
+    and solve_greedy share it, reads as idle); at most 2, as the LP needs its time too (the
+    rolling plan's 5-s weeks lost value when a loaded machine read as 5 times slower)."""
+    return min(SLOWEST, max(1.0, build_seconds / (0.05 + 2.5e-6 * pairs)))
 
 
 def _exact(
