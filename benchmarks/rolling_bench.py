@@ -234,7 +234,8 @@ class Run:
         count: dict[str, int] = {}
         for n in today["needs"]:
             count[n["village"]] = count.get(n["village"], 0) + 1
-        self.history[week] = {v: got.get(v, 0.0) / c for v, c in count.items()}
+        # Coverage is at most 1 (a sum of shares can round above it).
+        self.history[week] = {v: min(1.0, got.get(v, 0.0) / c) for v, c in count.items()}
         index = [v["id"] for v in self.villages]
         reachable = {index[v] for v in reachable_villages(instance)}
         for v in index:
@@ -286,7 +287,7 @@ def main() -> None:
     parser.add_argument("--offers-per-week", type=int, default=150)
     parser.add_argument("--window", type=int, default=2, help="v2: weeks of history")
     parser.add_argument("--catch-up", type=float, default=1.0, help="v2: catch-up weight")
-    parser.add_argument("--waiting-penalty", type=float, default=1000.0, help="v2")
+    parser.add_argument("--waiting-penalty", type=float, default=5000.0, help="v2")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     args = parser.parse_args()
     started = time.perf_counter()

@@ -224,6 +224,10 @@ def solve_submodel(
     parameters.max_time_in_seconds = max(0.01, time_limit)
     parameters.num_workers = workers
     parameters.random_seed = seed
+    # The LP relaxation at every node and no probing: on hezhou-31's steps (about 300 pairs),
+    # 78 of 80 proven optimal in 5.3 s against 73 in 8.4 s with the defaults.
+    parameters.linearization_level = 2
+    parameters.cp_model_probing_level = 0
     solver = cmh.SolveWrapper()
     solver.set_parameters(parameters)
     response = solver.solve(sub.model)  # type: ignore[no-untyped-call]

@@ -17,6 +17,7 @@ from optimizer.result import make_result
 from optimizer.solution import allocations, objective
 
 EXACT_PAIRS = 5000  # up to this many eligible pairs, SCIP solves the whole model
+SLOWEST = 2.0  # the most the construction's share of a limit grows on a loaded machine
 
 
 def finish_seconds(pairs: int) -> float:
@@ -46,6 +47,7 @@ def solve(
     """
     start = time.perf_counter()
     problem = build_problem(instance)
+    slow = _slowness(time.perf_counter() - start, len(problem.pair_offer))
     # The result is assembled and checked by evaluate after the search: keep time for it.
     deadline = start + max(0.05, time_limit - finish_seconds(len(problem.pair_offer)))
     hint = _vector(problem, start_from) if start_from else None
@@ -61,7 +63,7 @@ def solve(
         x, bound, method, used = _exact(problem, deadline, seed, report, should_stop, hint)
     else:
         x, bound, method, used = _large(
-            problem, deadline, workers, seed, report, should_stop, hint
+            problem, deadline, workers, seed, report, should_stop, hint, slow
         )
     if start_from:
         settings["start"] = (
@@ -73,6 +75,14 @@ def solve(
 
 
 Reporter = Callable[[float | None, float | None], None]
+
+
+def _slowness(build_seconds: float, pairs: int) -> float:
+    """How much slower than an idle machine this one runs now, read from the time indexing
+    the week took (about 0.05 s + 2.5 us per pair when idle; a week indexed before, when solve
+    and solve_greedy share it, reads as idle); at most 2, as the LP needs its time too (the
+    rolling plan's 5-s weeks lost value when a loaded machine read as 5 times slower)."""
+    return min(SLOWEST, max(1.0, build_seconds / (0.05 + 2.5e-6 * pairs)))
 
 
 def _exact(
@@ -103,15 +113,18 @@ def _large(
     report: Reporter,
     should_stop: Callable[[], bool] | None,
     hint: list[int] | None = None,
+    slow: float = 1.0,
 ) -> tuple[list[int], float | None, str, bool]:
     """LP bound, LP-guided construction (or the given start when it is better; the last item
     tells), then large-neighbourhood search until the deadline."""
     # The LP gets what is left less the construction's share, so a slow LP (a loaded machine)
-    # never leaves the construction without time.
+    # never leaves the construction without time: the share grows with the machine's
+    # slowness (`slow`; at load 9 on 2 cores, hezhou-31's LP took 8.6 s and its construction
+    # 1.2 s, and a 10-s solve that kept the idle share returned nothing).
     # Without the time an LP of this size needs (about 1 s per 100,000 pairs when idle), it is
     # skipped: a construction without it beats none.
     pairs = len(problem.pair_offer)
-    construct_share = 0.3 + 8e-6 * pairs
+    construct_share = (0.3 + 8e-6 * pairs) * slow
     lp_time = deadline - time.perf_counter() - construct_share
     if lp_time >= 0.5 + 1e-5 * pairs:
         relaxation = solve_relaxation(problem, lp_time)

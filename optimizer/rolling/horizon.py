@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from optimizer.kinds import wanted
 from optimizer.model import Instance
@@ -37,6 +37,23 @@ def passed_over(instance: RollingInstance) -> set[str]:
             if entry.coverage > 0:
                 served.add(entry.village)
     return {v for v, w in weeks.items() if len(w) == instance.window and v not in served}
+
+
+def waiting_weights(instance: RollingInstance) -> dict[str, int]:
+    """Per passed-over village, 1 + the weeks before the window it was also at zero: the
+    consecutive weeks window+1, window+2, ... with a history entry of coverage 0. A village
+    passed over three weeks running (window 2) counts twice, four weeks three times."""
+    zero: dict[str, set[int]] = {}
+    for entry in instance.history:
+        if entry.coverage <= 0:
+            zero.setdefault(entry.village, set()).add(entry.weeks_ago)
+    weights = {}
+    for village in passed_over(instance):
+        weeks_ago = instance.window + 1
+        while weeks_ago in zero.get(village, ()):
+            weeks_ago += 1
+        weights[village] = weeks_ago - instance.window
+    return weights
 
 
 def offer_window(instance: RollingInstance, o: int) -> Window | None:
@@ -79,6 +96,8 @@ class Horizon:
     offer_windows: dict[str, Window]
     catch_up: dict[str, float]  # by village id, factors above 1 only
     passed_over: frozenset[str]  # villages passed over for the whole window
+    # Per passed-over village, how many times its waiting penalty counts (waiting_weights).
+    waiting_weight: dict[str, int] = field(default_factory=dict)
 
     def week(self, offer: str, need: str) -> int:
         """The week of an allocation: the first week both the offer and the need can make."""
@@ -134,7 +153,10 @@ def horizon_instance(instance: RollingInstance) -> Horizon:
         villages=villages, needs=new_needs, offers=new_offers, policy=base.policy,
         week=base.week,
     )
-    return Horizon(reduced, need_windows, offer_windows, factors, frozenset(passed_over(instance)))
+    weights = waiting_weights(instance)
+    return Horizon(
+        reduced, need_windows, offer_windows, factors, frozenset(weights), weights
+    )
 
 
 def reachable_now(horizon: Horizon, villages: set[str]) -> set[str]:

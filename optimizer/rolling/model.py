@@ -36,7 +36,7 @@ class RollingInstance:
     history: tuple[History, ...] = ()
     window: int = 2
     catch_up: float = 1.0
-    waiting_penalty: float = 1000.0
+    waiting_penalty: float = 5000.0
 
     @staticmethod
     def of(base: Instance, horizon: int = 1, **extra: object) -> RollingInstance:

@@ -131,7 +131,7 @@ def parse_rolling(data: object) -> RollingInstance:
         offer_from.append(start or 0)
         offer_until.append(until)
 
-    window, catch_up, waiting = 2, 1.0, 1000.0
+    window, catch_up, waiting = 2, 1.0, 5000.0
     if "window" in policy_extra:
         found = _int(policy_extra["window"], 1, MAX_WEEK)
         if found is None:

@@ -74,8 +74,11 @@ def _serve_waiting(
         for o, n in zip(problem.pair_offer, problem.pair_need, strict=True)
     ]
     villages = {v.id: i for i, v in enumerate(problem.instance.villages)}
-    waiting = {villages[v] for v in horizon.passed_over}
-    repaired = serve_waiting(problem, x, now, waiting, instance.waiting_penalty)
+    penalties = {
+        villages[v]: instance.waiting_penalty * horizon.waiting_weight.get(v, 1)
+        for v in horizon.passed_over
+    }
+    repaired = serve_waiting(problem, x, now, penalties)
     if repaired == x:
         return result
     return make_result(
@@ -123,12 +126,15 @@ def evaluate_rolling(
 def _waiting_term(
     instance: RollingInstance, horizon: Horizon, allocations: Iterable[WeekAllocation]
 ) -> float:
-    """waiting_penalty times the waiting villages reachable now left with nothing in week 0."""
+    """waiting_penalty times the waiting weights of the waiting villages reachable now left
+    with nothing in week 0."""
     if not horizon.passed_over:
         return 0.0
     village_of = {n.id: n.village for n in instance.base.needs}
     served = {village_of[a.need] for a in allocations if a.week == 0 and a.need in village_of}
-    return instance.waiting_penalty * len(waiting_unserved(horizon, served))
+    return instance.waiting_penalty * sum(
+        horizon.waiting_weight.get(v, 1) for v in waiting_unserved(horizon, served)
+    )
 
 
 def _rolling_result(

@@ -79,13 +79,16 @@ def unserved_waiting(
 
 
 def serve_waiting(
-    problem: Problem, x: list[int], now: Sequence[bool], waiting: set[int], penalty: float
+    problem: Problem, x: list[int], now: Sequence[bool], penalties: dict[int, float]
 ) -> list[int]:
-    """x with a first week-0 delivery for each waiting village where it pays (see module)."""
-    if penalty <= 0 or not waiting:
+    """x with a first week-0 delivery for each waiting village where it pays (see module);
+    `penalties`, per waiting village (index), what leaving it with nothing costs. Villages
+    that cost most (have waited longest) are served first."""
+    waiting = {v for v, penalty in penalties.items() if penalty > 0}
+    if not waiting:
         return x
     state = _State(problem, x)
-    for v in sorted(unserved_waiting(problem, x, now, waiting)):
+    for v in sorted(unserved_waiting(problem, x, now, waiting), key=lambda v: (-penalties[v], v)):
         mine = [j for g in _village_groups(problem, v) for j in problem.groups[g].pairs]
         if any(now[j] and state.x[j] for j in mine):
             continue  # served meanwhile by a move made for another village
@@ -94,8 +97,8 @@ def serve_waiting(
             changes = _first_delivery(state, g, now)
             if changes is None:
                 continue
-            gain = state.delta(changes) + penalty
-            gain -= penalty * len(_newly_unserved(state, changes, now, waiting, v))
+            gain = state.delta(changes) + penalties[v]
+            gain -= sum(penalties[w] for w in _newly_unserved(state, changes, now, waiting, v))
             if gain > 0 and (best is None or gain > best[0]):
                 best = (gain, changes)
         if best is not None:

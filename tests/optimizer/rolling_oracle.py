@@ -22,7 +22,7 @@ def _policy(data: dict[str, Any]) -> dict[str, float]:
     return {
         "fragmentation_penalty": 5, "distance_discount_per_km": 0.001,
         "fairness_floor": 0.3, "fairness_penalty": 200, "window": 2, "catch_up": 1,
-        "waiting_penalty": 1000,
+        "waiting_penalty": 5000,
         **data.get("policy", {}),
     }
 
@@ -67,6 +67,19 @@ def passed_over(data: dict[str, Any]) -> set[str]:
         if len(seen) == policy["window"] and not any(seen.values()):
             found.add(v["id"])
     return found
+
+
+def waiting_weight(data: dict[str, Any], village: str) -> int:
+    """1 + the weeks just before the window (window+1, window+2, ...) the village was at zero."""
+    window = _policy(data)["window"]
+    zero = {
+        h["weeks_ago"] for h in data.get("history", [])
+        if h["village"] == village and h["coverage"] == 0
+    }
+    weight = 1
+    while window + weight in zero:
+        weight += 1
+    return weight
 
 
 def waiting_now(data: dict[str, Any]) -> set[str]:
@@ -153,7 +166,9 @@ def check(
     objective = (
         value - policy["fragmentation_penalty"] * len(per_link)
         - policy["fairness_penalty"] * shortfall
-        - policy["waiting_penalty"] * len(waiting_now(data) - served_now)
+        - policy["waiting_penalty"] * sum(
+            waiting_weight(data, v) for v in waiting_now(data) - served_now
+        )
     )
     return objective, bad
 
@@ -173,7 +188,7 @@ def optimum(data: dict[str, Any]) -> float:
     waiting = sorted(waiting_now(data))
     nx, ny = len(pairs), len(links)
     size = nx + ny + len(reach) + len(waiting)
-    constant = -policy["waiting_penalty"] * len(waiting)
+    constant = -policy["waiting_penalty"] * sum(waiting_weight(data, v) for v in waiting)
     if size == 0:
         return constant
     c, lo, hi = np.zeros(size), np.zeros(size), np.zeros(size)
@@ -220,7 +235,7 @@ def optimum(data: dict[str, Any]) -> float:
         row(entries, policy["fairness_floor"], np.inf)
     for i, v in enumerate(waiting):  # z_v = 1 only if v gets some units in week 0
         k = nx + ny + len(reach) + i
-        c[k] = policy["waiting_penalty"]
+        c[k] = policy["waiting_penalty"] * waiting_weight(data, v)
         hi[k] = 1
         now = {j: -1.0 for j, (_, n, _, week) in enumerate(pairs)
                if week == 0 and needs[n]["village"] == v}

@@ -226,3 +226,32 @@ def test_waiting_a_village_passed_over_for_the_window_is_served_now_not_later() 
     once = [{"village": "V2", "weeks_ago": 1, "coverage": 0}, {"village": "V2", "weeks_ago": 2,
                                                              "coverage": 0.2}]
     assert solved(rolling(2, *parts, history=once, **policy))[("O1", "N1")] == (1, 0)
+
+
+def test_waiting_the_village_at_zero_longest_gets_the_last_unit() -> None:
+    # V1 and V2 both got nothing in the window; V2 also the week before (three weeks running).
+    # One unit can serve either now; V1's need is worth more (urgency 5 against 1, both doubled
+    # by catch-up), and with equal waiting penalties V1 would get it. V2's penalty counts
+    # twice, so V2 gets it: a village is not left at zero week after week while another is
+    # served first each time.
+    parts = (
+        [village("V1"), village("V2")],
+        [need("N1", "V1", 1, urgency=5), need("N2", "V2", 1, urgency=1)],
+        [offer("O1", 1)],
+    )
+    history = [{"village": v, "weeks_ago": w, "coverage": 0} for v in ("V1", "V2")
+               for w in (1, 2)]
+    policy = {"fairness_floor": 0.3, "waiting_penalty": 1000}
+    equal = rolling(1, *parts, history=history, **policy)
+    longer = rolling(1, *parts, history=[*history, {"village": "V2", "weeks_ago": 3,
+                                                    "coverage": 0}], **policy)
+    for data, chosen, waiting in ((equal, "N1", 1000), (longer, "N2", 1000)):
+        found = solve_rolling(parse_rolling(data), time_limit=5)
+        assert {(a.offer, a.need): (a.quantity, a.week) for a in found.allocations} == {
+            ("O1", chosen): (1, 0)
+        }
+        assert found.objective == pytest.approx(rolling_oracle.optimum(data))
+        given = [(a.offer, a.need, a.quantity, a.week) for a in found.allocations]
+        assert rolling_oracle.check(data, given) == (pytest.approx(found.objective), [])
+        assert found.metrics["waiting_penalty_total"] == waiting  # the other one left at zero
+    # V1 left at zero in `longer` counts once; V2 left at zero there would count twice.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -128,3 +129,31 @@ def test_a_warm_start_on_a_hezhou_week_is_never_worse_than_the_start() -> None:
     again = solve(week, time_limit=2.0, start_from=first.allocations)
     assert again.settings["start"] in ("used", "construction better")
     assert again.objective >= first.objective - 1e-9 * abs(first.objective)
+
+
+def test_a_slow_machine_gives_the_construction_more_of_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Indexing five times slower than on an idle machine reads as a loaded machine (twice as
+    # slow, at most): the LP, which would not end in time, is skipped and the construction gets
+    # the time it needs, where keeping the idle share returned an empty allocation at load 9.
+    solve_module = importlib.import_module("optimizer.solve")  # the attribute is the function
+    assert solve_module._slowness(0.05 + 2.5e-6 * 80_000, 80_000) == 1.0
+    assert solve_module._slowness(1.5 * (0.05 + 2.5e-6 * 80_000), 80_000) == pytest.approx(1.5)
+    assert solve_module._slowness(60.0, 80_000) == 2.0
+    week = parse_instance(generate(offers=REGIMES["scarce"], seed=7))
+    built = build_problem(week)
+    pairs = len(built.pair_offer)
+
+    def slow_index(instance: Any) -> Any:
+        time.sleep(5 * (0.05 + 2.5e-6 * pairs))
+        return built
+
+    monkeypatch.setattr(solve_module, "build_problem", slow_index)
+    started = time.perf_counter()
+    # 2.9 s: on an idle machine's share, the LP (about 0.9 s here) would be started.
+    result = solve(week, time_limit=2.9)
+    assert time.perf_counter() - started <= 2.9 + 0.3
+    assert result.method == "greedy+gain+lns"
+    greedy = solve_module.greedy_vector(built, time.perf_counter() + 5)
+    assert result.objective >= solve_module.objective(built, greedy)
