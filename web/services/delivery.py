@@ -83,14 +83,9 @@ def _require_village(allocation: Allocation, actor: User) -> None:
 
 
 def _in_transaction(session: Session, work: Callable[[], Allocation]) -> Allocation:
-    """Run `work` and commit, or roll back and re-raise."""
-    try:
-        allocation = work()
-        session.flush()
-    except Exception:
-        session.rollback()
-        raise
-    session.commit()
+    """Run `work` and flush it; the caller commits (or rolls back when it raises)."""
+    allocation = work()
+    session.flush()
     return allocation
 
 
