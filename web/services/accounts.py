@@ -157,7 +157,8 @@ def normalise_email(address: str) -> str | None:
 
 
 def set_email(session: Session, user: User, address: str) -> None:
-    """Set (or with a blank address clear) where the user's notices are mailed; the caller commits."""
+    """Set (or with a blank address clear) where the user's notices are mailed; the caller
+    commits."""
     user.email = normalise_email(address)
     session.flush()
 
@@ -264,7 +265,8 @@ def _staff_account(session: Session, user_id: int) -> User:
 
 
 def set_staff_active(session: Session, user_id: int, active: bool) -> User:
-    """Suspend or restore a staff account; suspending ends its sessions at once; the caller commits."""
+    """Suspend or restore a staff account; suspending ends its sessions at once; the caller
+    commits."""
     user = _staff_account(session, user_id)
     relock(session, user)  # decided on the row as it stands now
     if user.active != active:
@@ -275,7 +277,8 @@ def set_staff_active(session: Session, user_id: int, active: bool) -> User:
 
 
 def reset_staff_password(session: Session, user_id: int) -> tuple[User, str]:
-    """Give a staff account a new random password (returned once); ends its sessions; the caller commits."""
+    """Give a staff account a new random password (returned once); ends its sessions; the
+    caller commits."""
     user = _staff_account(session, user_id)
     password = secrets.token_urlsafe(9)
     new_hash = hash_password(password)  # before the lock: hashing is slow

@@ -107,7 +107,9 @@ def password() -> Response:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                change_password(db.session, current_user, form.current.data or "", form.new.data or "")
+                change_password(
+                    db.session, current_user, form.current.data or "", form.new.data or ""
+                )
         except AccountError as error:
             target = form.current if error.code in ("current", "limited") else form.new
             target.errors = [

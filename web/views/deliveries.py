@@ -31,8 +31,8 @@ from web.services.explain import allocation_reasons, idle_offers
 from web.services.kinds import request_catalogue
 from web.services.uploads import MIMETYPES, path_of
 from web.services.week import WeekError
-from web.views.week import status_labels
 from web.unit_of_work import unit_of_work
+from web.views.week import status_labels
 
 deliveries = Blueprint("deliveries", __name__)
 deliveries.context_processor(status_labels)

@@ -18,8 +18,8 @@ from web.models import Offer
 from web.services import offers as service
 from web.services.kinds import KindError, offer_kinds, request_catalogue
 from web.services.organizations import OrganizationError, can_post_offers, register_organization
-from web.views.kind_choices import kind_choices
 from web.unit_of_work import unit_of_work
+from web.views.kind_choices import kind_choices
 
 donor = Blueprint("donor", __name__)
 

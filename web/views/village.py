@@ -19,9 +19,9 @@ from web.models import Need
 from web.services import catalogue as catalogue_service
 from web.services import needs as service
 from web.services.kinds import KindError, need_kind, request_catalogue
+from web.unit_of_work import unit_of_work
 from web.views.kind_choices import kind_choices
 from web.views.pagination import BadPagination, parse_pagination
-from web.unit_of_work import unit_of_work
 
 village = Blueprint("village", __name__)
 

@@ -40,8 +40,8 @@ from web.services.week import (
     publish_run,
 )
 from web.services.week_instance import POLICY_KEYS, row_id
-from web.views.pagination import BadPagination, parse_pagination
 from web.unit_of_work import unit_of_work
+from web.views.pagination import BadPagination, parse_pagination
 
 week = Blueprint("week", __name__)
 SHOWN = 200  # allocation rows shown on a run's page; the total is counted
