@@ -14,6 +14,7 @@ from flask_babel import pgettext
 
 from web.extensions import db
 from web.solve_command import solve_command
+from web.unit_of_work import unit_of_work
 
 
 @click.command("seed")
@@ -24,7 +25,8 @@ def seed_command(demo: bool) -> None:
     from seeds.demo import DEMO_LOGINS
     from web.services.seeding import seed
 
-    report = seed(db.session, demo=demo)
+    with unit_of_work():
+        report = seed(db.session, demo=demo)
     added = ", ".join(f"{kind} {n}" for kind, n in report.added.items() if n) or _("nothing")
     click.echo(_("Seeded: %(added)s.", added=added))
     if demo:
@@ -117,22 +119,24 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
             # storing the preview and printing its summary come after the solve.
             left = time_limit - (time.monotonic() - started) - (0.3 + 0.03 * time_limit)
             try:
-                run = preview_week(
-                    db.session,
-                    week,
-                    None,
-                    actor,
-                    time_limit=max(0.1, left),
-                    progress=whole,
-                    spread=spread_for(on_parts=bar),
-                )
+                with unit_of_work():
+                    run = preview_week(
+                        db.session,
+                        week,
+                        None,
+                        actor,
+                        time_limit=max(0.1, left),
+                        progress=whole,
+                        spread=spread_for(on_parts=bar),
+                    )
             finally:
                 for drawn in (bar, whole):
                     if drawn is not None:
                         drawn.close()
             click.echo(_run_summary(run))
             if do_commit:
-                run = commit_run(db.session, run.id, actor)
+                with unit_of_work():
+                    run = commit_run(db.session, run.id, actor)
                 pledges = len(run.allocations)
                 click.echo(
                     _("Committed run %(run)s: %(pledges)s pledges for week %(week)s.",

@@ -54,6 +54,7 @@ def _build(url: str, instance: Path, *, demo: bool) -> None:
 
         stamp()
         seed(db.session, demo=demo)
+        db.session.commit()  # seeding flushes; its caller commits
         db.engine.dispose()
 
 

@@ -32,6 +32,7 @@ class Api:
                 user = db.session.scalar(select(User).where(User.username == username))
                 assert user is not None, username
                 self.tokens[username] = create_token(db.session, user, "test").secret
+                db.session.commit()  # services flush; the caller commits
                 db.session.remove()
         return self.tokens[username]
 

@@ -14,6 +14,7 @@ from web.extensions import db
 from web.models import Allocation, AllocationRun, Need, Offer, User
 from web.services import week
 from web.services.week import commit_run, preview_week
+from web.unit_of_work import unit_of_work
 
 # Seconds per preview, a wall limit (reading the week, solving, the greedy baseline): the tests
 # check the rules of the week, not the solver's quality, but the LP bound and a construction
@@ -49,12 +50,14 @@ def user(username: str) -> User:
 
 def preview() -> AllocationRun:
     """A fresh preview of the demo week by the demo administrator."""
-    return preview_week(db.session, WEEK, None, user("admin"), time_limit=FAST)
+    with unit_of_work():
+        return preview_week(db.session, WEEK, None, user("admin"), time_limit=FAST)
 
 
 def committed() -> AllocationRun:
     """A committed run of the demo week."""
-    return commit_run(db.session, preview().id, user("admin"))
+    with unit_of_work():
+        return commit_run(db.session, preview().id, user("admin"))
 
 
 def allocation_count() -> int:

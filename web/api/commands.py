@@ -10,6 +10,7 @@ from sqlalchemy import select
 from web.extensions import db
 from web.models import User
 from web.services import tokens as service
+from web.unit_of_work import unit_of_work
 
 
 @click.group("token", cls=AppGroup)
@@ -37,7 +38,8 @@ def create_command(username: str, name: str, scope: str, days: int) -> None:
     if user is None:
         raise click.ClickException(_("no user %(username)s", username=repr(username)))
     try:
-        made = service.create_token(db.session, user, name, scope=scope, days=days)
+        with unit_of_work():
+            made = service.create_token(db.session, user, name, scope=scope, days=days)
     except service.TokenError as error:
         reason = (
             _("the user is inactive")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from web.api.schemas import MAX_INT
 from web.caching import cached_response, etag
 from web.errors import problem
+from web.extensions import db
 from web.models import User
 
 
@@ -240,14 +241,29 @@ def run(op: Operation, kwargs: dict[str, Any]) -> Response:
         if op.method == "GET" and op.tag in CACHED_TAGS:
             identity = None if user is None else f"{user.id}:{user.session_version}"
             return _cached_read(op, call, kwargs, identity)
-        try:
-            response = _answer(op, call, kwargs)
-        except ApiError as error:  # refused: a claimed Idempotency-Key is given back
-            response = error.response()
-        access.remember(op, user, response)
-        return response
+        return _answer_once(op, call, kwargs, user)
     except ApiError as error:
         return error.response()
+
+
+def _answer_once(op: Operation, call: Call, kwargs: dict[str, Any], user: User | None) -> Response:
+    """Run the view in one unit of work (web.unit_of_work): a success (2xx) commits with the answer
+    kept on its Idempotency-Key; a refusal rolls back whatever the view flushed, frees the key
+    and commits nothing else."""
+    from web.api import access
+
+    try:
+        response = _answer(op, call, kwargs)
+    except ApiError as error:
+        response = error.response()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if not 200 <= response.status_code < 300:
+        db.session.rollback()
+    access.remember(op, user, response)
+    db.session.commit()
+    return response
 
 
 def _cached_read(

@@ -104,7 +104,8 @@ def end_sessions(user: User, keep_sign_in: int | None = None) -> None:
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
-    """Set a new password after checking the current one; ends every session; commits.
+    """Set a new password after checking the current one; ends every session; the caller commits
+    (a refusal after the right current password commits the forgotten attempt itself).
 
     Codes: ``current`` (the current password is wrong, or was changed meanwhile by an
     administrator's reset), a code of web.services.passwords.problem (the new one breaks the
@@ -130,6 +131,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         refusal = AccountError("the new password equals the current one", "same")
     if refusal is not None:
         throttle.forget(session, attempt)  # the current password was right: no failure
+        # commits mid-way: the refusal is raised, yet the right password's attempt is forgotten
         session.commit()
         raise refusal
     new_hash = hash_password(new)
@@ -140,7 +142,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     user.password_hash = new_hash
     throttle.clear(session, bucket)
     version = user.session_version
-    session.commit()
+    session.flush()
     set_committed_value(user, "session_version", version)
 
 
@@ -155,9 +157,10 @@ def normalise_email(address: str) -> str | None:
 
 
 def set_email(session: Session, user: User, address: str) -> None:
-    """Set (or with a blank address clear) where the user's notices are mailed; commits."""
+    """Set (or with a blank address clear) where the user's notices are mailed; the caller
+    commits."""
     user.email = normalise_email(address)
-    session.commit()
+    session.flush()
 
 
 @dataclass(frozen=True)
@@ -262,22 +265,24 @@ def _staff_account(session: Session, user_id: int) -> User:
 
 
 def set_staff_active(session: Session, user_id: int, active: bool) -> User:
-    """Suspend or restore a staff account; suspending ends its sessions at once; commits."""
+    """Suspend or restore a staff account; suspending ends its sessions at once; the caller
+    commits."""
     user = _staff_account(session, user_id)
     relock(session, user)  # decided on the row as it stands now
     if user.active != active:
         end_sessions(user)
         user.active = active
-    session.commit()
+    session.flush()
     return user
 
 
 def reset_staff_password(session: Session, user_id: int) -> tuple[User, str]:
-    """Give a staff account a new random password (returned once); ends its sessions; commits."""
+    """Give a staff account a new random password (returned once); ends its sessions; the
+    caller commits."""
     user = _staff_account(session, user_id)
     password = secrets.token_urlsafe(9)
     new_hash = hash_password(password)  # before the lock: hashing is slow
     end_sessions(user)
     user.password_hash = new_hash
-    session.commit()
+    session.flush()
     return user, password

@@ -83,14 +83,9 @@ def _require_village(allocation: Allocation, actor: User) -> None:
 
 
 def _in_transaction(session: Session, work: Callable[[], Allocation]) -> Allocation:
-    """Run `work` and commit, or roll back and re-raise."""
-    try:
-        allocation = work()
-        session.flush()
-    except Exception:
-        session.rollback()
-        raise
-    session.commit()
+    """Run `work` and flush it; the caller commits (or rolls back when it raises)."""
+    allocation = work()
+    session.flush()
     return allocation
 
 
@@ -307,8 +302,8 @@ def confirm_receipt_by_household(
     """The household whose own micro-wish a pledge serves confirms its receipt (issue 10).
 
     The household is the wish's recipient, so its word counts as the committee's confirmation
-    would; the committee is told. Pending changes in the session (the household's log entry)
-    are committed with it.
+    would; the committee is told. The caller commits it with its own changes (the household's
+    log entry).
     """
 
     def work() -> Allocation:

@@ -86,7 +86,8 @@ def claim(
 
 
 def store(session: Session, user_id: int, key: str, *, status_code: int, body: str) -> None:
-    """Keep the answer on the claimed key (if the create rolled back, there is none). Commits."""
+    """Keep the answer on the claimed key (if the create rolled back, there is none); the caller
+    commits it with the create."""
     record = session.scalar(
         select(IdempotencyRecord).where(
             IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
@@ -95,12 +96,12 @@ def store(session: Session, user_id: int, key: str, *, status_code: int, body: s
     if record is not None and record.status_code == PENDING:
         record.status_code = status_code
         record.response_body = body
-    session.commit()
+    session.flush()
 
 
 def release(session: Session, user_id: int, key: str) -> None:
-    """Give up a claim whose create failed, so that a retry runs it again. Commits."""
-    session.rollback()
+    """Give up a claim whose create failed, so that a retry runs it again (the caller rolled the
+    create back and commits)."""
     session.execute(
         delete(IdempotencyRecord).where(
             IdempotencyRecord.user_id == user_id,
@@ -108,4 +109,3 @@ def release(session: Session, user_id: int, key: str) -> None:
             IdempotencyRecord.status_code == PENDING,
         )
     )
-    session.commit()

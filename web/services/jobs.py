@@ -769,6 +769,7 @@ def _run_commit(session: Session, run_id: int, actor_id: int, job_id: str | None
             raise WeekError(f"no user {actor_id} to commit as")
         with acting_as(actor_id):  # the audit trail names the administrator who asked
             week_service.commit_run(session, run_id, actor)
+            session.commit()  # the job is the boundary: commit_run only flushes
     except WeekError as error:
         session.rollback()
         reason = f"{type(error).__name__}: {error}"

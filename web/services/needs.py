@@ -203,7 +203,7 @@ def create_need(
     *,
     new_household: tuple[str, int] | None = None,
 ) -> Need:
-    """Post a need (or with a household a micro-wish) for the user's village; commits."""
+    """Post a need (or with a household a micro-wish) for the user's village; the caller commits."""
     if user.village_id is None:
         raise NeedError("no_village")
     check_wish_value(data.estimated_value)
@@ -214,7 +214,7 @@ def create_need(
         household = Household(village_id=user.village_id, display_name=name, people=people)
         session.add(household)
     need = add_need(session, user.village_id, data, household=household)
-    session.commit()
+    session.flush()
     return need
 
 
@@ -234,7 +234,7 @@ def update_need(session: Session, need: Need, data: NeedInput) -> Need:
     need.checklist_item = data.checklist_item or None
     _apply_kind(session, need, data)
     need.verification = "pending"
-    session.commit()
+    session.flush()
     return need
 
 
@@ -276,7 +276,7 @@ def get_township_need(session: Session, user: User, need_id: int) -> Need:
 def verify_need(
     session: Session, need: Need, *, approve: bool, reason: str, seen: str | None = None
 ) -> Need:
-    """Verify or reject an open need; a rejection needs a reason; commits.
+    """Verify or reject an open need; a rejection needs a reason; the caller commits.
 
     Decided on the need as it stands, locked and read afresh: one the village has withdrawn
     meanwhile is refused ("locked"), as is rejecting one aid is already allocated to; with
@@ -294,15 +294,15 @@ def verify_need(
         raise NeedError("changed")
     need.verification = "verified" if approve else "rejected"
     need.verification_note = reason.strip()
-    session.commit()
+    session.flush()
     return need
 
 
 def withdraw_need(session: Session, need: Need) -> Need:
-    """Withdraw an own open need while nothing is allocated to it; commits."""
+    """Withdraw an own open need while nothing is allocated to it; the caller commits."""
     relock(session, need)
     if need.allocated != 0 or need.status != "open":
         raise NeedError("locked")
     need.status = "withdrawn"
-    session.commit()
+    session.flush()
     return need

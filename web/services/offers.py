@@ -145,12 +145,12 @@ def add_offer(session: Session, organization: Organization, data: OfferInput) ->
 
 
 def create_offer(session: Session, user: User, data: OfferInput) -> Offer:
-    """Post an offer for the user's approved organization; commits."""
+    """Post an offer for the user's approved organization; the caller commits."""
     if not can_post_offers(user):
         raise OfferError("not_approved")
     assert user.organization is not None
     offer = add_offer(session, user.organization, data)
-    session.commit()
+    session.flush()
     return offer
 
 
@@ -165,20 +165,20 @@ def _check_changeable(user: User, offer: Offer) -> None:
 
 
 def update_offer(session: Session, user: User, offer: Offer, data: OfferInput) -> Offer:
-    """Change an own offer while nothing of it is allocated; commits."""
+    """Change an own offer while nothing of it is allocated; the caller commits."""
     relock(session, offer)
     _check_changeable(user, offer)
     _apply(session, offer, data)
-    session.commit()
+    session.flush()
     return offer
 
 
 def withdraw_offer(session: Session, user: User, offer: Offer) -> Offer:
-    """Withdraw an own offer while nothing of it is allocated; commits."""
+    """Withdraw an own offer while nothing of it is allocated; the caller commits."""
     relock(session, offer)
     _check_changeable(user, offer)
     offer.status = "withdrawn"
-    session.commit()
+    session.flush()
     return offer
 
 

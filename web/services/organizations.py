@@ -30,7 +30,7 @@ class OrganizationError(ValueError):
 def register_organization(
     session: Session, name: str, kind: str, username: str, password: str
 ) -> Organization:
-    """Register an organization, pending vetting, with its first donor user; commits."""
+    """Register an organization, pending vetting, with its first donor user; the caller commits."""
     if kind not in SELF_REGISTER_KINDS:
         raise OrganizationError("kind")
     if not name.strip():
@@ -43,7 +43,7 @@ def register_organization(
     organization = Organization(name=name.strip(), kind=kind, vetting="pending")
     user.organization = organization
     session.add(organization)
-    session.commit()
+    session.flush()
     return organization
 
 
@@ -73,7 +73,7 @@ def unapproved(session: Session, organization_ids: Iterable[int]) -> set[int]:
 
 
 def decide_vetting(session: Session, organization_id: int, decision: str) -> Organization:
-    """Approve, reject or suspend an organization; commits.
+    """Approve, reject or suspend an organization; the caller commits.
 
     The organization's open offers are locked first, so a weekly commit or a manual pledge
     using them finishes before the decision lands (its pledges came first) or sees it (and
@@ -90,7 +90,7 @@ def decide_vetting(session: Session, organization_id: int, decision: str) -> Org
     )
     lock_rows(session, Offer, session.scalars(offers))
     organization.vetting = DECISIONS[decision]
-    session.commit()
+    session.flush()
     return organization
 
 
@@ -104,7 +104,7 @@ def create_staff_account(
     village_code: str | None = None,
     township_code: str | None = None,
 ) -> User:
-    """Create a village committee, township officer or auditor account; commits."""
+    """Create a village committee, township officer or auditor account; the caller commits."""
     if role not in STAFF_ROLES:
         raise OrganizationError("role")
     village = township = None
@@ -124,7 +124,7 @@ def create_staff_account(
         raise OrganizationError("account", str(error)) from error
     user.village = village
     user.township = township
-    session.commit()
+    session.flush()
     return user
 
 

@@ -172,6 +172,7 @@ def _claim(session: Session, email_id: int, attempts_read: int) -> bool:
         .values(attempts=OutboxEmail.attempts + 1, last_error=_claim_marker(utcnow()))
         .execution_options(synchronize_session=False)
     )
+    # commits mid-way: the claim must be seen by other runs before the SMTP conversation starts
     session.commit()
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
@@ -188,7 +189,21 @@ def _record(session: Session, email_id: int, attempts: int, error: str | None) -
             synchronize_session=False
         )
     )
+    # commits mid-way: a sent message is marked at once, so no later failure sends it again
     session.commit()
+
+
+def _next_pending(session: Session, after_id: int) -> OutboxEmail | None:
+    """The oldest pending message after `after_id`, read afresh (locked on PostgreSQL, where a
+    row another run holds is skipped: that run takes it)."""
+    return session.scalar(
+        select(OutboxEmail)
+        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.id > after_id)
+        .order_by(OutboxEmail.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
 
 
 def send_pending(
@@ -207,14 +222,7 @@ def send_pending(
     last_id = 0
     try:
         while report.sent + report.failed < limit:
-            email = session.scalar(
-                select(OutboxEmail)
-                .where(OutboxEmail.sent_at.is_(None), OutboxEmail.id > last_id)
-                .order_by(OutboxEmail.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)  # PostgreSQL: the next run takes the next row
-                .execution_options(populate_existing=True)
-            )
+            email = _next_pending(session, last_id)
             if email is None:
                 break
             last_id, attempts = email.id, email.attempts

@@ -172,7 +172,7 @@ def pledge(
     week: str | None = None,
     on: date | None = None,
 ) -> Allocation:
-    """Pledge `quantity` units of an offer to a need, all or nothing; commits."""
+    """Pledge `quantity` units of an offer to a need, all or nothing; the caller commits."""
     try:
         require_admin(actor, "pledge an offer to a need")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
@@ -207,8 +207,4 @@ def pledge(
     except IntegrityError:
         session.rollback()
         raise PledgeError(f"the database refused the pledge of offer {offer_id}") from None
-    except Exception:
-        session.rollback()
-        raise
-    session.commit()
     return allocation

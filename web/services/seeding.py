@@ -250,15 +250,12 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
 
 
 def seed(session: Session, *, demo: bool) -> SeedReport:
-    """Seed the villages (and with `demo` the demo actors and open week) in one transaction."""
+    """Seed the villages (and with `demo` the demo actors and open week), flushed; the caller
+    commits it as one transaction."""
     data = demo_data()
     report = SeedReport()
-    try:
-        seed_reference(session, data, report)
-        if demo:
-            seed_demo(session, data, report)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    seed_reference(session, data, report)
+    if demo:
+        seed_demo(session, data, report)
+    session.flush()
     return report

@@ -127,7 +127,8 @@ def attempt(
     """
     if not limits:
         return Attempt(True, 0)
-    session.commit()  # end any read transaction: the write lock below is taken afresh
+    # commits mid-way: end any read transaction, so the write lock below is taken afresh
+    session.commit()
     _order_bucket_writes(session, limits)
     if secrets.randbelow(PRUNE_EVERY) == 0:
         prune(session)  # the retention: about one attempt in PRUNE_EVERY clears the old ones
@@ -135,6 +136,7 @@ def attempt(
     session.add_all(events.values())
     session.flush()
     ids = {bucket: int(event.id) for bucket, event in events.items()}
+    # commits mid-way: the attempt counts even when the request it guards fails or is refused
     session.commit()
     counts: dict[str, int] = {}
     wait = 0
@@ -152,7 +154,7 @@ def attempt(
             wait = max(wait, _wait(oldest, span))
     if wait:
         forget(session, ids.values())
-        session.commit()
+        session.commit()  # commits mid-way: a refused attempt is forgotten for good
         return Attempt(False, wait, counts)
     return Attempt(True, 0, counts, tuple(ids.values()))
 

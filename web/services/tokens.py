@@ -53,7 +53,7 @@ def create_token(
     session: Session, user: User, name: str, *, scope: str = "write", days: int = DEFAULT_DAYS
 ) -> NewToken:
     """Make a token for an active user, with a scope and a lifetime of 1 to MAX_DAYS days;
-    commits. The secret is returned once."""
+    the caller commits. The secret is returned once."""
     name = name.strip()
     if not name or len(name) > 64:
         raise TokenError("name")
@@ -69,7 +69,7 @@ def create_token(
         scope=scope, expires_at=utcnow() + timedelta(days=days),
     )  # fmt: skip
     session.add(token)
-    session.commit()
+    session.flush()
     return NewToken(token, secret)
 
 
@@ -94,13 +94,13 @@ def user_tokens(session: Session, user: User) -> Sequence[ApiToken]:
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
-    """Revoke one of the user's own tokens; LookupError for anyone else's; commits."""
+    """Revoke one of the user's own tokens; LookupError for anyone else's; the caller commits."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise LookupError(token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        session.commit()
+        session.flush()
     return token
 
 
@@ -128,6 +128,7 @@ def authenticate(session: Session, secret: str, uses: Any = None) -> ApiToken | 
         last = last.replace(tzinfo=now.tzinfo)
     if last is None or now - last > USE_RESOLUTION:
         token.last_used_at = now
+        # commits mid-way: a token's use is noted even when the call it authenticates fails
         session.commit()
     return token
 

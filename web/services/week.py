@@ -93,7 +93,7 @@ def preview_week(
     )
     run = AllocationRun(week=week, status="preview", created_by_id=actor.id, **fields)
     session.add(run)
-    session.commit()
+    session.flush()
     return run
 
 
@@ -347,10 +347,6 @@ def commit_run(session: Session, run_id: int, actor: User) -> AllocationRun:
     except IntegrityError:
         session.rollback()
         raise _refusal(session, run_id) from None
-    except Exception:
-        session.rollback()
-        raise
-    session.commit()
     return run
 
 
@@ -408,5 +404,5 @@ def publish_run(session: Session, run_id: int, actor: User) -> AllocationRun:
     except Exception:
         session.rollback()
         raise
-    session.commit()
+    session.flush()
     return run

@@ -25,6 +25,7 @@ from web.services.accounts import (
     normalise_email,
     set_email,
 )
+from web.unit_of_work import unit_of_work
 
 account = Blueprint("account", __name__, url_prefix="/account")
 
@@ -105,7 +106,10 @@ def password() -> Response:
     form = PasswordChangeForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            change_password(db.session, current_user, form.current.data or "", form.new.data or "")
+            with unit_of_work():
+                change_password(
+                    db.session, current_user, form.current.data or "", form.new.data or ""
+                )
         except AccountError as error:
             target = form.current if error.code in ("current", "limited") else form.new
             target.errors = [
@@ -133,7 +137,8 @@ def email() -> Response:
     """Set or clear the e-mail address notices are sent to."""
     form = _email_form()
     if form.validate_on_submit():
-        set_email(db.session, current_user, form.email.data or "")
+        with unit_of_work():
+            set_email(db.session, current_user, form.email.data or "")
         flash(
             _("E-mail address saved.") if current_user.email else _("E-mail address removed."),
             "info",

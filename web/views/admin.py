@@ -17,6 +17,7 @@ from web.services.organizations import (
     list_organizations,
     list_staff,
 )
+from web.unit_of_work import unit_of_work
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -39,7 +40,8 @@ def vet(organization_id: int) -> Response:
     form = DecisionForm()
     if form.validate_on_submit():
         try:
-            organization = decide_vetting(db.session, organization_id, form.decision.data or "")
+            with unit_of_work():
+                organization = decide_vetting(db.session, organization_id, form.decision.data or "")
         except LookupError:
             abort(404)
         except OrganizationError:
@@ -58,12 +60,13 @@ def accounts() -> Response | str:
     form = StaffAccountForm()
     if form.validate_on_submit():
         try:
-            create_staff_account(
-                db.session, form.username.data or "", form.password.data or "",
-                form.role.data or "", form.display_name.data or "",
-                village_code=(form.village_code.data or "").strip(),
-                township_code=(form.township_code.data or "").strip(),
-            )  # fmt: skip
+            with unit_of_work():
+                create_staff_account(
+                    db.session, form.username.data or "", form.password.data or "",
+                    form.role.data or "", form.display_name.data or "",
+                    village_code=(form.village_code.data or "").strip(),
+                    township_code=(form.township_code.data or "").strip(),
+                )  # fmt: skip
         except OrganizationError as error:
             target = {"village": form.village_code, "township": form.township_code}.get(
                 error.code, form.username
@@ -92,7 +95,8 @@ def account_decision(user_id: int) -> Response | str:
     decision = form.decision.data or ""
     try:
         if decision in ("suspend", "restore"):
-            user = set_staff_active(db.session, user_id, decision == "restore")
+            with unit_of_work():
+                user = set_staff_active(db.session, user_id, decision == "restore")
             flash(
                 _("%(name)s can sign in again.", name=user.username)
                 if user.active
@@ -101,7 +105,8 @@ def account_decision(user_id: int) -> Response | str:
             )
             return redirect(url_for("admin.accounts"))
         if decision == "reset":
-            user, password = reset_staff_password(db.session, user_id)
+            with unit_of_work():
+                user, password = reset_staff_password(db.session, user_id)
             response = make_response(
                 render_template("admin/password_reset.html", user=user, password=password)
             )

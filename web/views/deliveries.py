@@ -31,6 +31,7 @@ from web.services.explain import allocation_reasons, idle_offers
 from web.services.kinds import request_catalogue
 from web.services.uploads import MIMETYPES, path_of
 from web.services.week import WeekError
+from web.unit_of_work import unit_of_work
 from web.views.week import status_labels
 
 deliveries = Blueprint("deliveries", __name__)
@@ -131,7 +132,8 @@ def dispatch_allocation(allocation_id: int) -> Response:
     """Mark one of the organization's pledges as sent."""
     _own(_donor_query(), allocation_id)
     try:
-        dispatch(db.session, allocation_id, current_user)
+        with unit_of_work():
+            dispatch(db.session, allocation_id, current_user)
     except WeekError as error:
         _refused(error)
     else:
@@ -165,14 +167,15 @@ def confirm_allocation(allocation_id: int) -> Response:
     upload = http.files.get("photo")
     photo = upload.stream if upload is not None and upload.filename else None
     try:
-        confirm_receipt(
-            db.session,
-            allocation_id,
-            current_user,
-            form.note.data or "",
-            int(form.rating.data),
-            photo=photo,
-        )
+        with unit_of_work():
+            confirm_receipt(
+                db.session,
+                allocation_id,
+                current_user,
+                form.note.data or "",
+                int(form.rating.data),
+                photo=photo,
+            )
     except UploadError as error:
         _photo_refused(error)
     except WeekError as error:
@@ -193,7 +196,8 @@ def report_allocation_problem(allocation_id: int) -> Response:
         flash(_("Please describe the problem (at most 2000 characters)."), "error")
         return redirect(url_for("deliveries.village_allocations"))
     try:
-        report_problem(db.session, allocation_id, current_user, note)
+        with unit_of_work():
+            report_problem(db.session, allocation_id, current_user, note)
     except WeekError as error:
         _refused(error)
     else:

@@ -18,6 +18,7 @@ from web.models import Offer
 from web.services import offers as service
 from web.services.kinds import KindError, offer_kinds, request_catalogue
 from web.services.organizations import OrganizationError, can_post_offers, register_organization
+from web.unit_of_work import unit_of_work
 from web.views.kind_choices import kind_choices
 
 donor = Blueprint("donor", __name__)
@@ -104,10 +105,11 @@ def register() -> Response | str:
     form = RegisterOrganizationForm()
     if form.validate_on_submit():
         try:
-            register_organization(
-                db.session, form.name.data or "", form.kind.data or "",
-                form.username.data or "", form.password.data or "",
-            )  # fmt: skip
+            with unit_of_work():
+                register_organization(
+                    db.session, form.name.data or "", form.kind.data or "",
+                    form.username.data or "", form.password.data or "",
+                )  # fmt: skip
         except OrganizationError as error:
             if error.code == "account":
                 form.username.errors.append(_("This username is taken or not allowed."))
@@ -149,10 +151,12 @@ def _save(form: OfferForm, offer: Offer | None) -> Response | None:
         return None
     try:
         if offer is None:
-            service.create_offer(db.session, current_user, data)
+            with unit_of_work():
+                service.create_offer(db.session, current_user, data)
             flash(_("Offer saved."), "info")
         else:
-            service.update_offer(db.session, current_user, offer, data)
+            with unit_of_work():
+                service.update_offer(db.session, current_user, offer, data)
             flash(_("Offer updated."), "info")
     except service.OfferError as error:
         flash(_refusal(error.code), "error")
@@ -192,7 +196,8 @@ def withdraw_offer(offer_id: int) -> Response:
     offer = _own_offer(offer_id)
     if DecisionForm().validate_on_submit():
         try:
-            service.withdraw_offer(db.session, current_user, offer)
+            with unit_of_work():
+                service.withdraw_offer(db.session, current_user, offer)
             flash(_("Offer withdrawn."), "info")
         except service.OfferError as error:
             flash(_refusal(error.code), "error")

@@ -33,6 +33,8 @@ from web import devices
 from web.extensions import db
 from web.services import households as service
 from web.services import uploads
+from web.settings import invitation_key
+from web.unit_of_work import unit_of_work
 
 household = Blueprint("household", __name__)
 
@@ -183,7 +185,10 @@ def invite() -> Response | str:
     if not form.validate_on_submit():
         return _start_page(invite_form=form)
     try:
-        found = service.redeem_invitation(db.session, form.code.data or "", _ip())
+        with unit_of_work():
+            found = service.redeem_invitation(
+                db.session, form.code.data or "", _ip(), key=invitation_key()
+            )
     except service.HouseholdError as error:
         flash(_sign_in_message(error), "error")
         return _start_page(invite_form=form)
@@ -204,9 +209,10 @@ def pin() -> Response | str:
             form.pin2.errors = [_("The two PINs are not the same.")]
         else:
             try:
-                principal = service.set_pin(
-                    db.session, int(pending["id"]), str(pending["hash"]), form.pin.data or ""
-                )
+                with unit_of_work():
+                    principal = service.set_pin(
+                        db.session, int(pending["id"]), str(pending["hash"]), form.pin.data or ""
+                    )
             except service.HouseholdError as error:
                 if error.code not in ("pin_format", "pin_trivial"):
                     session.pop(INVITE_SESSION_KEY, None)
@@ -238,7 +244,8 @@ def login() -> Response | str:
     try:
         number = (form.number.data or "").strip()
         known = devices.device_id() if devices.knows(f"household:{number}") else None
-        principal = service.sign_in(db.session, number, form.pin.data or "", _ip(), known)
+        with unit_of_work():
+            principal = service.sign_in(db.session, number, form.pin.data or "", _ip(), known)
     except service.HouseholdError as error:
         flash(_sign_in_message(error), "error")
         return _start_page(sign_in_form=form)
@@ -256,8 +263,8 @@ def logout() -> str:
     """Sign out (a page saying so, with the way back in): the household's sessions end on the
     server too, so a copy of this phone's cookie no longer signs anyone in."""
     if _is_household():
-        service.sign_out(db.session, current_user.household_id)
-        db.session.commit()
+        with unit_of_work():
+            service.sign_out(db.session, current_user.household_id)
         logout_user()
     lang = session.get("lang")
     session.clear()
@@ -308,14 +315,15 @@ def ask() -> Response | str:
         upload = form.photo.data
         photo = upload.stream if upload and getattr(upload, "filename", "") else None
         try:
-            service.submit_request(
-                db.session,
-                current_user.household_id,
-                form.category.data or "",
-                form.what.data or "",
-                quantity,
-                photo,
-            )
+            with unit_of_work():
+                service.submit_request(
+                    db.session,
+                    current_user.household_id,
+                    form.category.data or "",
+                    form.what.data or "",
+                    quantity,
+                    photo,
+                )
         except service.HouseholdError as error:
             target = {"category": form.category, "what": form.what, "quantity": form.quantity}
             if error.code in target:
@@ -377,7 +385,8 @@ def withdraw(request_id: int) -> Response:
     _own(request_id)
     if ActionForm().validate_on_submit():
         try:
-            service.withdraw_request(db.session, current_user.household_id, request_id)
+            with unit_of_work():
+                service.withdraw_request(db.session, current_user.household_id, request_id)
         except service.HouseholdError:
             flash(_("This request can no longer be withdrawn."), "error")
         else:
@@ -392,7 +401,8 @@ def confirm(request_id: int) -> Response:
     _own(request_id)
     if ActionForm().validate_on_submit():
         try:
-            service.confirm_arrival(db.session, current_user.household_id, request_id)
+            with unit_of_work():
+                service.confirm_arrival(db.session, current_user.household_id, request_id)
         except service.HouseholdError:
             flash(_("There is nothing to confirm for this request yet."), "error")
         else:

@@ -36,6 +36,8 @@ from web.services import households as service
 from web.services import needs as needs_service
 from web.services import titles, uploads
 from web.services.kinds import KindError, need_kind, request_catalogue
+from web.settings import invitation_key
+from web.unit_of_work import unit_of_work
 from web.views.kind_choices import kind_choices, kind_label
 
 household_admin = Blueprint("household_admin", __name__)
@@ -138,13 +140,15 @@ def new_household() -> Response | str:
             form.people.errors = [_("People: a whole number from 1 to 30.")]
         else:
             try:
-                household, code = service.register_household(
-                    db.session,
-                    current_user,
-                    form.display_name.data or "",
-                    people,
-                    form.phone.data,
-                )
+                with unit_of_work():
+                    household, code = service.register_household(
+                        db.session,
+                        current_user,
+                        form.display_name.data or "",
+                        people,
+                        form.phone.data,
+                        key=invitation_key(),
+                    )
             except service.HouseholdError as error:
                 target = {"name": form.display_name, "people": form.people}.get(
                     error.code, form.phone
@@ -221,7 +225,8 @@ def invite(household_id: int) -> Response:
     """A new invitation code (first invitation or reset): old PIN cleared, sessions ended."""
     household = _household(household_id)
     if ActionForm().validate_on_submit():
-        code = service.invite(db.session, current_user, household)
+        with unit_of_work():
+            code = service.invite(db.session, current_user, household, key=invitation_key())
         session[SLIP_SESSION_KEY] = {"id": household.id, "code": code}
         flash(_("New invitation code made; the old PIN no longer works. Print the slip."), "info")
         return redirect(url_for("household_admin.slip", household_id=household.id))
@@ -234,7 +239,8 @@ def revoke(household_id: int) -> Response:
     """End the household's sign-in."""
     household = _household(household_id)
     if ActionForm().validate_on_submit():
-        service.revoke(db.session, current_user, household)
+        with unit_of_work():
+            service.revoke(db.session, current_user, household)
         session.pop(SLIP_SESSION_KEY, None)
         flash(_("Sign-in revoked: the household can no longer sign in."), "info")
     return redirect(url_for("household_admin.household_page", household_id=household.id))
@@ -356,15 +362,16 @@ def accept(request_id: int) -> Response | str:
     if form.quantity.errors or form.value.errors or form.title.errors or form.item.errors:
         return _decide_page(request, accept_form=form)
     try:
-        service.accept(
-            db.session,
-            current_user,
-            request,
-            title=form.title.data or "",
-            quantity=quantity or 1,
-            value=value or 0,
-            kind=kind,
-        )
+        with unit_of_work():
+            service.accept(
+                db.session,
+                current_user,
+                request,
+                title=form.title.data or "",
+                quantity=quantity or 1,
+                value=value or 0,
+                kind=kind,
+            )
     except service.HouseholdError as error:
         if error.code != "decided":
             form.value.errors = [_("This micro-wish could not be saved.")]
@@ -386,7 +393,8 @@ def merge(request_id: int) -> Response | str:
         try:
             if not raw.isdigit():
                 raise service.HouseholdError("need")
-            service.merge(db.session, current_user, request, int(raw))
+            with unit_of_work():
+                service.merge(db.session, current_user, request, int(raw))
         except service.HouseholdError as error:
             if error.code == "kind":
                 form.need.errors = [_merge_kind_message(request, int(raw))]
@@ -423,7 +431,8 @@ def decline(request_id: int) -> Response | str:
     form = DeclineForm()
     if form.validate_on_submit():
         try:
-            service.decline(db.session, current_user, request, form.reason.data or "")
+            with unit_of_work():
+                service.decline(db.session, current_user, request, form.reason.data or "")
         except service.HouseholdError as error:
             if error.code != "decided":
                 form.reason.errors = [_("Please give a reason of at most 300 characters.")]

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from web.api.access import token_uses
 from web.extensions import db
 from web.services import tokens as service
+from web.unit_of_work import unit_of_work
 
 tokens = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 
@@ -82,10 +83,11 @@ def create() -> Response:
     if not form.validate_on_submit():
         return _page(form, status=400)
     try:
-        made = service.create_token(
-            db.session, current_user, form.name.data or "",
-            scope=form.scope.data or "read", days=form.days.data or service.DEFAULT_DAYS,
-        )  # fmt: skip
+        with unit_of_work():
+            made = service.create_token(
+                db.session, current_user, form.name.data or "",
+                scope=form.scope.data or "read", days=form.days.data or service.DEFAULT_DAYS,
+            )  # fmt: skip
     except service.TokenError:
         flash(_("Please name the token."), "error")
         return _page(form, status=400)
@@ -99,7 +101,8 @@ def revoke(token_id: int) -> Response:
     if not RevokeForm().validate_on_submit():
         abort(400)
     try:
-        service.revoke_token(db.session, current_user, token_id)
+        with unit_of_work():
+            service.revoke_token(db.session, current_user, token_id)
     except LookupError:
         abort(404)
     flash(_("Token revoked: it no longer works."), "info")

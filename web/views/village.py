@@ -19,6 +19,7 @@ from web.models import Need
 from web.services import catalogue as catalogue_service
 from web.services import needs as service
 from web.services.kinds import KindError, need_kind, request_catalogue
+from web.unit_of_work import unit_of_work
 from web.views.kind_choices import kind_choices
 from web.views.pagination import BadPagination, parse_pagination
 
@@ -111,7 +112,8 @@ def new_need() -> Response | str:
                 "village/need_form.html", form=form, need=None, duplicates=duplicates
             )
         try:
-            service.create_need(db.session, current_user, data)
+            with unit_of_work():
+                service.create_need(db.session, current_user, data)
         except service.NeedError as error:
             if error.code not in service.DEADLINE_CODES:
                 raise
@@ -140,7 +142,8 @@ def edit_need(need_id: int) -> Response | str:
                 "village/need_form.html", form=form, need=need, duplicates=duplicates
             )
         try:
-            service.update_need(db.session, need, data)
+            with unit_of_work():
+                service.update_need(db.session, need, data)
         except service.NeedError as error:
             if error.code not in service.DEADLINE_CODES:
                 raise
@@ -159,7 +162,8 @@ def withdraw_need(need_id: int) -> Response:
     need = _own_need(need_id)
     if DecisionForm().validate_on_submit():
         try:
-            service.withdraw_need(db.session, need)
+            with unit_of_work():
+                service.withdraw_need(db.session, need)
         except service.NeedError:
             flash(
                 _("Aid is already allocated to this need; it can no longer be changed."), "error"
@@ -215,7 +219,8 @@ def new_wish() -> Response | str:
         if duplicates and not form.confirm_duplicate.data:
             return _wish_page(form, duplicates)
         try:
-            service.create_need(db.session, current_user, data, new_household=new_household)
+            with unit_of_work():
+                service.create_need(db.session, current_user, data, new_household=new_household)
         except service.NeedError as error:
             if error.code in service.DEADLINE_CODES:
                 form.deadline.errors = [service.deadline_message(error.code)]
@@ -327,13 +332,14 @@ def verify(need_id: int) -> Response | str:
     form = VerifyForm()
     if form.validate_on_submit():
         try:
-            service.verify_need(
-                db.session,
-                need,
-                approve=form.decision.data == "verify",
-                reason=form.reason.data or "",
-                seen=form.seen.data or None,
-            )
+            with unit_of_work():
+                service.verify_need(
+                    db.session,
+                    need,
+                    approve=form.decision.data == "verify",
+                    reason=form.reason.data or "",
+                    seen=form.seen.data or None,
+                )
         except service.NeedError as error:
             flash(_VERIFY_REFUSALS.get(error.code, _VERIFY_REFUSALS["reason"])(), "error")
         else:

@@ -40,6 +40,7 @@ from web.services.week import (
     publish_run,
 )
 from web.services.week_instance import POLICY_KEYS, row_id
+from web.unit_of_work import unit_of_work
 from web.views.pagination import BadPagination, parse_pagination
 
 week = Blueprint("week", __name__)
@@ -375,7 +376,8 @@ def commit(run_id: int) -> Response:
 def publish(run_id: int) -> Response:
     """Publish the committed run and notify donors and villages."""
     try:
-        publish_run(db.session, run_id, current_user)
+        with unit_of_work():
+            publish_run(db.session, run_id, current_user)
     except WeekError as error:
         flash(_refusal(error), "error")
     else:
@@ -393,7 +395,8 @@ def cancel_allocation(allocation_id: int) -> Response:
     run_id = allocation.run_id
     reason = request.form.get("reason", "")
     try:
-        cancel(db.session, allocation_id, current_user, reason)
+        with unit_of_work():
+            cancel(db.session, allocation_id, current_user, reason)
     except WeekError as error:
         if not reason.strip():
             flash(_("Please give a reason when cancelling a pledge."), "error")

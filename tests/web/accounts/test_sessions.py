@@ -109,6 +109,7 @@ def test_pages_and_json_for_signed_in_users_are_not_stored(demo_app: Flask, auth
     with demo_app.app_context():
         user = db.session.query(User).filter_by(username="township").one()
         secret = create_token(db.session, user, "probe").secret
+        db.session.commit()  # services flush; the caller commits
     api = demo_app.test_client().get("/api/v1/needs", headers={"Authorization": f"Bearer {secret}"})
     assert api.status_code == 200 and api.headers.get("Cache-Control") == "no-store"
     # Public pages carry no personal data and may be cached.

@@ -31,6 +31,8 @@ from web.extensions import db
 from web.models import Household, HouseholdEvent, ThrottleEvent, User
 from web.services import accounts
 from web.services import households as service
+from web.services.households import invitations
+from web.settings import invitation_key
 
 RACERS = 12
 ROUNDS = 4
@@ -64,12 +66,13 @@ def test_simultaneous_wrong_pins_check_no_more_than_the_limit(
 ) -> None:
     slip = register(committee)
     activate(demo_app, slip)
-    checks = Checks(service.check_password_hash)
-    monkeypatch.setattr(service, "check_password_hash", checks)
+    checks = Checks(invitations.check_password_hash)
+    monkeypatch.setattr(invitations, "check_password_hash", checks)
 
     def guessing(session: Session, _actor: User) -> None:
         with demo_app.app_context():
             service.sign_in(session, str(slip.number), "0000", "198.51.100.77")
+            session.commit()  # services flush; the caller commits
 
     outcomes = race(
         _url(demo_app), [("pin", "village", guessing)] * RACERS, refusals=(service.HouseholdError,)
@@ -145,6 +148,7 @@ def test_simultaneous_wrong_current_passwords_check_no_more_than_the_limit(
 
     def guessing(session: Session, actor: User) -> None:
         accounts.change_password(session, actor, "guess-0000", "long-enough-1")
+        session.commit()  # services flush; the caller commits
 
     outcomes = race(
         _url(demo_app),
@@ -194,11 +198,12 @@ def _household(app: Flask, number: int) -> tuple[str | None, bool]:
 
 def _setting(app: Flask, number: int, code: str, pin: str) -> Callable[[Session, User], str]:
     with app.app_context():
-        invite_hash = service.code_hash(service.normalise_code(code))
+        invite_hash = service.code_hash(service.normalise_code(code), invitation_key())
 
     def op(session: Session, _actor: User) -> str:
         with app.app_context():
             service.set_pin(session, number, invite_hash, pin)
+            session.commit()  # services flush; the caller commits
             return "pin_set"
 
     return op
@@ -216,7 +221,10 @@ def test_a_reset_racing_the_old_slip_s_pin_always_clears_it(
         def resetting(session: Session, actor: User) -> str:
             with demo_app.app_context():
                 return service.invite(
-                    session, actor, service.get_household(session, actor, slip.number)
+                    session,
+                    actor,
+                    service.get_household(session, actor, slip.number),
+                    key=invitation_key(),
                 )
 
         outcomes = race(
@@ -248,6 +256,7 @@ def test_a_revocation_racing_the_old_slip_s_pin_always_clears_it(
         def revoking(session: Session, actor: User) -> str:
             with demo_app.app_context():
                 service.revoke(session, actor, service.get_household(session, actor, slip.number))
+                session.commit()  # services flush; the caller commits
                 return "revoked"
 
         outcomes = race(
@@ -263,7 +272,10 @@ def test_a_revocation_racing_the_old_slip_s_pin_always_clears_it(
         with demo_app.app_context():  # a new slip for the next round
             committee_user = db.session.scalars(select(User).where(User.username == "village"))
             actor = committee_user.one()
-            code = service.invite(db.session, actor, db.session.get(Household, slip.number))
+            code = service.invite(
+                db.session, actor, db.session.get(Household, slip.number), key=invitation_key()
+            )
+            db.session.commit()  # services flush; the caller commits
             db.session.remove()
 
 
@@ -273,6 +285,7 @@ def test_a_revocation_racing_the_old_slip_s_pin_always_clears_it(
 def _changing(current: str, new: str) -> Callable[[Session, User], str]:
     def op(session: Session, actor: User) -> str:
         accounts.change_password(session, actor, current, new)
+        session.commit()  # services flush; the caller commits
         return actor.get_id()  # what the page stores for the browser that changed it
 
     return op

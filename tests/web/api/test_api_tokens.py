@@ -21,6 +21,7 @@ def test_token_is_stored_hashed_and_shown_once(demo_app: Flask) -> None:
         user = db.session.scalar(select(User).where(User.username == "auditor"))
         assert user is not None
         made = tokens.create_token(db.session, user, "报表脚本")
+        db.session.commit()  # services flush; the caller commits
         stored = db.session.get(ApiToken, made.token.id)
         assert stored is not None
         assert made.secret not in (stored.token_hash, stored.prefix)
@@ -29,6 +30,7 @@ def test_token_is_stored_hashed_and_shown_once(demo_app: Flask) -> None:
         assert tokens.authenticate(db.session, made.secret) == stored
         assert tokens.authenticate(db.session, made.secret + "x") is None
         tokens.revoke_token(db.session, user, stored.id)
+        db.session.commit()  # services flush; the caller commits
         assert tokens.authenticate(db.session, made.secret) is None
         db.session.remove()
 
@@ -58,6 +60,7 @@ def test_a_user_cannot_revoke_anothers_token(client: FlaskClient, demo_app: Flas
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         assert admin is not None
         token_id = tokens.create_token(db.session, admin, "ops").token.id
+        db.session.commit()  # services flush; the caller commits
         db.session.remove()
     client.post("/login", data={"username": "donor", "password": "demo-donor-2026"})
     assert client.post(f"/account/tokens/{token_id}/revoke").status_code == 404
@@ -82,7 +85,9 @@ def test_a_read_token_reads_and_is_refused_every_write(demo_app: Flask) -> None:
         donor = db.session.scalar(select(User).where(User.username == "donor"))
         assert donor is not None
         reader = tokens.create_token(db.session, donor, "dashboard", scope="read").secret
+        db.session.commit()  # services flush; the caller commits
         writer = tokens.create_token(db.session, donor, "erp", scope="write").secret
+        db.session.commit()  # services flush; the caller commits
         db.session.remove()
     client = demo_app.test_client()
     for secret in (reader, writer):
@@ -100,11 +105,13 @@ def test_a_token_stops_working_when_it_expires(demo_app: Flask) -> None:
         donor = db.session.scalar(select(User).where(User.username == "donor"))
         assert donor is not None
         made = tokens.create_token(db.session, donor, "short", days=1)
+        db.session.commit()  # services flush; the caller commits
         ends = made.token.expires_at
         assert ends is not None
         for bad in ({"scope": "admin"}, {"days": 0}, {"days": 366}):
             try:
                 tokens.create_token(db.session, donor, "bad", **bad)  # type: ignore[arg-type]
+                db.session.commit()  # services flush; the caller commits
             except tokens.TokenError as error:
                 assert error.code in ("scope", "days")
             else:
@@ -153,6 +160,7 @@ def test_reads_note_the_tokens_use_in_redis_and_prune_writes_it(
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         assert admin is not None
         made = tokens.create_token(db.session, admin, "nightly", scope="read")
+        db.session.commit()  # services flush; the caller commits
         token_id, token_hash = made.token.id, made.token.token_hash
         db.session.commit()
         db.session.remove()

@@ -76,6 +76,7 @@ def test_only_the_donor_dispatches_and_only_the_village_confirms(demo_db: Flask)
         confirm_receipt(db.session, pledge.id, village, "收到", 6)
     assert receive(db.session, pledge.id, village).status == "received"
     done = confirm_receipt(db.session, pledge.id, village, " 已收到，谢谢 ", 5)
+    db.session.commit()  # services flush; the caller commits
 
     assert done.status == "confirmed" and done.rating == 5 and done.receipt_note == "已收到，谢谢"
     assert done.dispatched_at and done.received_at and done.confirmed_at
@@ -89,12 +90,14 @@ def test_cancel_returns_the_units_to_offer_and_need(demo_db: Flask) -> None:
     donor, village = _people(pledge)
     offer_before, need_before = pledge.offer.allocated, pledge.need.allocated
     dispatch(db.session, pledge.id, donor)
+    db.session.commit()  # services flush; the caller commits
 
     with pytest.raises(NotAllowed):
         cancel(db.session, pledge.id, donor, "不需要了")
     with pytest.raises(DeliveryError, match="reason"):
         cancel(db.session, pledge.id, user("admin"), "  ")
     cancelled = cancel(db.session, pledge.id, user("admin"), "村里已由他方解决")
+    db.session.commit()  # services flush; the caller commits
 
     assert cancelled.status == "cancelled" and cancelled.cancelled_at is not None
     offer, need = db.session.get(Offer, pledge.offer_id), db.session.get(Need, pledge.need_id)

@@ -29,6 +29,7 @@ def published(app: Flask) -> dict[str, int]:
     with app.app_context():
         run = committed()
         publish_run(db.session, run.id, user("admin"))
+        db.session.commit()  # services flush; the caller commits
         donor, village = user("donor"), user("village")
         by_offer = select(Allocation.id).join(Offer, Allocation.offer_id == Offer.id)
         by_need = select(Allocation.id).join(Need, Allocation.need_id == Need.id)

@@ -31,6 +31,7 @@ from web.models import (
 )
 from web.services import households as service
 from web.services.accounts import hash_password
+from web.settings import invitation_key
 
 NAME = "测试户甲"
 PHONE = "13900001111"
@@ -629,7 +630,10 @@ def test_demo_village_has_households_to_invite(demo_app: Flask, committee: Any) 
 def test_service_rejects_a_committee_of_another_village(demo_db: Flask) -> None:
     village = db.session.scalar(select(User).where(User.username == "village"))
     assert village is not None
-    household, _code = service.register_household(db.session, village, "丙**", 2, None)
+    household, _code = service.register_household(
+        db.session, village, "丙**", 2, None, key=invitation_key()
+    )
+    db.session.commit()  # services flush; the caller commits
     stranger = User(username="x", password_hash="x", role="village", village_id=None)
     with pytest.raises(LookupError):
         service.get_household(db.session, stranger, household.id)

@@ -21,6 +21,7 @@ from tests.web.week.test_concurrency import race
 from web.extensions import db
 from web.models import HelpRequest, HouseholdEvent, Need, User
 from web.services import households as service
+from web.settings import invitation_key
 
 
 def test_requests_sent_at_once_never_pass_the_open_request_cap(
@@ -35,6 +36,7 @@ def test_requests_sent_at_once_never_pass_the_open_request_cap(
         def op(session: Session, _actor: User) -> int:
             with demo_app.app_context():
                 made = service.submit_request(session, slip.number, "goods", f"棉被{index}", 1)
+                session.commit()  # services flush; the caller commits
                 return made.id
 
         return op
@@ -58,7 +60,7 @@ def test_one_invitation_used_by_two_phones_at_once_sets_one_pin(
 ) -> None:
     slip = register(committee)
     with demo_app.app_context():
-        invite_hash = service.code_hash(service.normalise_code(slip.code))
+        invite_hash = service.code_hash(service.normalise_code(slip.code), invitation_key())
         db.session.remove()
     url = str(demo_app.config["SQLALCHEMY_DATABASE_URI"])
     pins = ["2580", "3691", "4702", "5813"]
@@ -67,6 +69,7 @@ def test_one_invitation_used_by_two_phones_at_once_sets_one_pin(
         def op(session: Session, _actor: User) -> str:
             with demo_app.app_context():
                 service.set_pin(session, slip.number, invite_hash, pin)
+                session.commit()  # services flush; the caller commits
                 return pin
 
         return op
@@ -102,11 +105,13 @@ def test_accepting_twice_and_withdrawing_at_once_leave_one_decision(
             request = session.get(HelpRequest, request_id)
             assert request is not None
             service.accept(session, actor, request, title="过冬棉被", quantity=2, value=300)
+            session.commit()  # services flush; the caller commits
             return "accepted"
 
     def withdrawing(session: Session, _actor: User) -> str:
         with demo_app.app_context():
             service.withdraw_request(session, slip.number, request_id)
+            session.commit()  # services flush; the caller commits
             return "withdrawn"
 
     outcomes = race(
@@ -160,6 +165,7 @@ def test_a_double_tap_on_arrived_is_told_to_the_committee_once(
     def confirming(session: Session, _actor: User) -> str:
         with demo_app.app_context():
             service.confirm_arrival(session, slip.number, request_id)
+            session.commit()  # services flush; the caller commits
             return "told"
 
     outcomes = race(

@@ -21,6 +21,7 @@ from tests.web.site.test_access_matrix import MATRIX, ROLES, _request, _url, bui
 from web.extensions import db
 from web.models import HelpRequest, Household, User
 from web.services import households as household_service
+from web.settings import invitation_key
 
 NEW_NAME, NEW_PHONE = "隐私甲乙丙", "13987650001"
 PUBLIC_PAGES = ("/", "/villages", "/public", "/dashboard", "/healthz")
@@ -74,7 +75,8 @@ def _journey(app: Flask) -> None:
     with app.app_context():
         household = db.session.scalars(select(Household).where(Household.phone == NEW_PHONE)).one()
         actor = db.session.scalars(select(User).where(User.username == "village")).one()
-        code = household_service.invite(db.session, actor, household)
+        code = household_service.invite(db.session, actor, household, key=invitation_key())
+        db.session.commit()  # services flush; the caller commits
         household_id = household.id
     assert committee.get(f"/village/households/{household_id}").status_code == 200
     assert committee.get(f"/village/households/{household_id}/slip").status_code == 200

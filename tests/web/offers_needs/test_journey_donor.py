@@ -291,6 +291,7 @@ def test_service_refuses_offers_of_unapproved_organizations(demo_db: Flask) -> N
 def test_service_refuses_to_withdraw_an_allocated_offer(demo_db: Flask) -> None:
     user = _user("donor")
     offer = create_offer(db.session, user, _offer_input())
+    db.session.commit()  # services flush; the caller commits
     offer.allocated = 3
     with pytest.raises(OfferError, match="allocated"):
         withdraw_offer(db.session, user, offer)
@@ -298,5 +299,6 @@ def test_service_refuses_to_withdraw_an_allocated_offer(demo_db: Flask) -> None:
 
 def test_service_hides_other_organizations_offers(demo_db: Flask) -> None:
     offer = create_offer(db.session, _user("donor"), _offer_input())
+    db.session.commit()  # services flush; the caller commits
     with pytest.raises(LookupError):
         get_own_offer(db.session, _user("donor-ngo"), offer.id)

@@ -154,6 +154,7 @@ def test_service_refuses_a_wish_over_the_cap(demo_db: Flask) -> None:
     db.session.rollback()
     assert db.session.scalar(select(func.count(Need.id))) == before
     kept = create_need(db.session, user, replace(data, estimated_value=float(WISH_VALUE_CAP)))
+    db.session.commit()  # services flush; the caller commits
     assert kept.estimated_value == WISH_VALUE_CAP
 
 
@@ -374,6 +375,7 @@ def test_township_cannot_verify_a_need_the_village_changed_or_withdrew_meanwhile
     seen = _seen_on_review_page(client, second)  # type: ignore[arg-type]
     with demo_app.app_context():  # through the API or the service: the pages have no withdraw
         withdraw_need(db.session, db.session.get(Need, second))  # type: ignore[arg-type]
+        db.session.commit()  # services flush; the caller commits
         db.session.remove()
     answer = client.post(
         f"/township/needs/{second}/verify",

@@ -71,6 +71,7 @@ def test_every_total_is_in_one_unit_or_in_yuan(
     with demo_app.app_context():
         run = committed()
         publish_run(db.session, run.id, user("admin"))
+        db.session.commit()  # services flush; the caller commits
         run_id = run.id
         board = dashboard(db.session, DashboardFilter())
         goods = next(b for b in board.unmet_by_category if b.label == "goods")
@@ -121,6 +122,7 @@ def test_a_pledge_says_its_kinds_urgency_poverty_weight_and_distance(
     with demo_app.app_context():
         run = committed()
         publish_run(db.session, run.id, user("admin"))
+        db.session.commit()  # services flush; the caller commits
         catalogue = load_catalogue(db.session)
         mine = db.session.scalars(
             select(Allocation)
@@ -197,6 +199,7 @@ def test_an_offer_that_got_nothing_says_why(
         db.session.commit()
         run = committed()
         publish_run(db.session, run.id, user("admin"))
+        db.session.commit()  # services flush; the caller commits
         db.session.remove()
 
     auth.login("donor")

@@ -93,6 +93,7 @@ def _assert_untouched(before: dict[str, Any], run_id: int, fault: str) -> None:
 @pytest.mark.usefixtures("memo_solver")
 def test_a_commit_killed_at_any_point_leaves_nothing_half_written(demo_db: Flask) -> None:
     run = preview_week(db.session, "2026-W48", None, user("admin"), time_limit=FAST)
+    db.session.commit()  # services flush; the caller commits
     run_id, pledges = run.id, len(run.output["allocations"])  # type: ignore[index]
     url = str(demo_db.config["SQLALCHEMY_DATABASE_URI"])
     before = _state(run_id)
@@ -123,6 +124,7 @@ def test_a_commit_whose_connection_is_cut_leaves_nothing_half_written(
     demo_db: Flask, backend: str
 ) -> None:
     run = preview_week(db.session, "2026-W48", None, user("admin"), time_limit=FAST)
+    db.session.commit()  # services flush; the caller commits
     run_id, pledges = run.id, len(run.output["allocations"])  # type: ignore[index]
     url = str(demo_db.config["SQLALCHEMY_DATABASE_URI"])
     before = _state(run_id)

@@ -193,6 +193,7 @@ def test_publishing_a_week_mails_the_villages_and_donors_that_gave_an_address(
     db.session.commit()
     assert _outbox() == []  # committing the week announces nothing yet
     publish_run(db.session, run.id, user("admin"))
+    db.session.commit()  # services flush; the caller commits
     queued = _outbox()
     assert sorted(m.to_address for m in queued) == ["cun@example.cn", "juanzeng@example.cn"]
     result = demo_db.test_cli_runner().invoke(args=["send-mail"])

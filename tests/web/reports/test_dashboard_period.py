@@ -40,6 +40,7 @@ def test_year_counts_every_committed_week_and_the_week_only_the_latest(
             preview_week(db.session, NEXT_WEEK, None, user("admin"), time_limit=FAST).id,
             user("admin"),
         )
+        db.session.commit()  # services flush; the caller commits
         second_week = {a.need.village_id for a in second.allocations if a.status != "cancelled"}
         both = first_week & second_week
         assert both, "the second week serves a village the first week served too"
@@ -80,9 +81,11 @@ def test_the_week_counts_its_manual_pledges_beside_its_weekly_run(demo_db: Flask
     manual_need = needs[0]
     weekly_need = next(n for n in needs if n.village_id != manual_need.village_id)
     manual = pledge(db.session, offer.id, manual_need.id, 1, admin, week=WEEK, on=ON)
+    db.session.commit()  # services flush; the caller commits
     weekly = commit_run(
         db.session, crafted_preview(db.session, WEEK, [(offer, weekly_need, 1)], admin).id, admin
     )
+    db.session.commit()  # services flush; the caller commits
     assert manual.run_id != weekly.id
 
     board = dashboard(db.session, DashboardFilter(period="week"))

@@ -98,6 +98,7 @@ def _measure(app: Flask, counter: Counter, pages: list[tuple[str | None, str]]) 
             if name not in secrets:
                 with app.app_context():
                     secrets[name] = tokens.create_token(db.session, user(name), "count").secret
+                    db.session.commit()  # services flush; the caller commits
             headers["Authorization"] = f"Bearer {secrets[name]}"
             who = None
         if who not in clients:
@@ -175,6 +176,7 @@ def test_statements_per_page_do_not_grow_with_rows(
     app, counter = counted
     with app.app_context():
         run = publish_run(db.session, committed().id, user("admin"))
+        db.session.commit()  # services flush; the caller commits
         assert run.week == WEEK
         village = db.session.get(Village, user("village").village_id)
         assert village is not None

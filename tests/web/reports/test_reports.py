@@ -27,6 +27,7 @@ def published_run(app: Flask) -> int:
     with app.app_context():
         run = committed()
         publish_run(db.session, run.id, user("admin"))
+        db.session.commit()  # services flush; the caller commits
         run_id = run.id
         db.session.remove()
     return run_id
@@ -80,6 +81,7 @@ def test_report_compares_with_greedy_and_evaluates_each_actor(
         )
         assert own is not None
         confirm_receipt(db.session, own, village, "收到", 4)
+        db.session.commit()  # services flush; the caller commits
         served = db.session.scalar(
             select(func.count(func.distinct(Need.village_id))).join(
                 Allocation, Allocation.need_id == Need.id

@@ -37,6 +37,7 @@ def test_public_page_shows_published_allocations_and_no_household(
 ) -> None:
     with demo_app.app_context():
         run = publish_run(db.session, committed().id, user("admin"))
+        db.session.commit()  # services flush; the caller commits
         live = [a for a in run.allocations if a.status != "cancelled"]
         village_needs = [a.need for a in live if a.need.household_id is None]
         wishes = [a for a in live if a.need.household_id is not None]

@@ -325,10 +325,12 @@ def build_world() -> World:
     db.session.add_all(requests)
     db.session.commit()
     tokens = {role: create_token(db.session, user, "matrix").secret for role, user in users.items()}
+    db.session.commit()  # services flush; the caller commits
     other_token = (
         db.session.scalars(select(ApiToken.id).where(ApiToken.user_id == other_donor.id)).first()
         or create_token(db.session, other_donor, "other").token.id
     )
+    db.session.commit()  # services flush; the caller commits
     own_tokens = {
         role: db.session.scalars(select(ApiToken.id).where(ApiToken.user_id == u.id)).first()
         for role, u in users.items()

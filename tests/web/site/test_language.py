@@ -111,7 +111,8 @@ DATA_FILES = {
 # Single literals that are data: stored on a row, not shown as a message.
 DATA_LITERALS = {
     ("web/services/delivery.py", "农户本人确认收到"),  # the receipt note the ledger exports
-    ("web/services/households.py", "农户自己提出（求助 #{}），村委会受理；估值 {} 元"),  # evidence
+    # The evidence a micro-wish accepted from a household's request keeps.
+    ("web/services/households/review.py", "农户自己提出（求助 #{}），村委会受理；估值 {} 元"),
     # The API's field description names the term the office uses.
     ("web/api/kinds.py", "reference value of one unit in yuan (折合金额)"),
 }

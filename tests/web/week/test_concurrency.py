@@ -169,6 +169,7 @@ def race(
             try:
                 barrier.wait(timeout=60)
                 value = op(session, actor)
+                session.commit()  # each racer is a request: its boundary commits
                 outcomes[index] = Outcome(kind, "ok", value)
             except refusals as refusal:
                 outcomes[index] = Outcome(kind, type(refusal).__name__, str(refusal))
@@ -218,6 +219,7 @@ def test_commits_pledges_and_cancels_racing_at_the_same_offers_keep_totals_exact
         session, "2026-W47", [(o, n, 1) for o, ns in hot.items() for n in ns[:4]], admin
     )
     commit_run(session, setup.id, admin)
+    session.commit()  # services flush; the caller commits
     cancellable = [a.id for a in setup.allocations]
     # Two previews of the next week, each wanting 2 units of every hot offer.
     lines = [(o, n, 1) for o, ns in hot.items() for n in ns[4:6]]
@@ -294,7 +296,9 @@ def test_two_administrators_committing_the_same_week_at_once_commit_it_once(
 ) -> None:
     admin = user("admin")
     first = preview_week(db.session, WEEK, None, admin, time_limit=FAST)
+    db.session.commit()  # services flush; the caller commits
     second = preview_week(db.session, WEEK, None, user("admin2"), time_limit=FAST)
+    db.session.commit()  # services flush; the caller commits
     # The second preview starts from the first (a warm start) and may differ from it.
     pledges = {run.id: len(run.output["allocations"]) for run in (first, second)}  # type: ignore[index]
     ids = (first.id, second.id)
@@ -371,6 +375,7 @@ def test_publishing_a_run_twice_at_once_publishes_and_notifies_once(race_db: Fla
     (offer, needs), *_ = hot_pairs(session, 1, 1).items()
     run = crafted_preview(session, NEXT_WEEK, [(offer, needs[0], 1)], admin)
     run_id = commit_run(session, run.id, admin).id
+    session.commit()  # services flush; the caller commits
     url = str(race_db.config["SQLALCHEMY_DATABASE_URI"])
     db.session.remove()
 
@@ -400,6 +405,7 @@ def test_a_cancellation_racing_a_receipt_lets_exactly_one_win(race_db: Flask) ->
         committees[need.id] = committee.username
     run = crafted_preview(session, NEXT_WEEK, lines, admin)
     commit_run(session, run.id, admin)
+    session.commit()  # services flush; the caller commits
     pledged = [(a.id, committees[a.need_id]) for a in run.allocations]
     url = str(race_db.config["SQLALCHEMY_DATABASE_URI"])
     db.session.remove()

@@ -31,7 +31,9 @@ def test_a_manual_pledge_counts_on_both_sides_and_joins_the_weeks_manual_run(
     offer_before, need_before = offer.allocated, needs[0].allocated
 
     first = pledge(db.session, offer.id, needs[0].id, 1, admin, week=WEEK, on=ON)
+    db.session.commit()  # services flush; the caller commits
     second = pledge(db.session, offer.id, needs[1].id, 1, admin, week=WEEK, on=ON)
+    db.session.commit()  # services flush; the caller commits
 
     assert db.session.get(Offer, offer.id).allocated == offer_before + 2  # type: ignore[union-attr]
     assert db.session.get(Need, needs[0].id).allocated == need_before + 1  # type: ignore[union-attr]
@@ -48,8 +50,10 @@ def test_a_manual_pledge_after_the_weekly_commit_joins_that_run(demo_db: Flask) 
     admin = user("admin")
     weekly = crafted_preview(db.session, WEEK, [(offer, needs[0], 1)], admin)
     commit_run(db.session, weekly.id, admin)
+    db.session.commit()  # services flush; the caller commits
 
     made = pledge(db.session, offer.id, needs[1].id, 1, admin, week=WEEK, on=ON)
+    db.session.commit()  # services flush; the caller commits
 
     assert made.run_id == weekly.id
     assert_totals_exact(db.session)
@@ -108,6 +112,7 @@ def test_a_donor_suspended_after_the_preview_gets_no_pledge_from_its_commit(
     before = db.session.scalar(select(func.count(Allocation.id)))
 
     decide_vetting(db.session, suspended.organization_id, "suspend")
+    db.session.commit()  # services flush; the caller commits
     with pytest.raises(StaleRun, match=f"offer {suspended.id}"):
         commit_run(db.session, preview.id, admin)
 

@@ -109,6 +109,7 @@ def test_a_rolling_preview_commits_only_week_zero(demo_db: Flask) -> None:
     ahead.valid_from = MONDAY + timedelta(days=8)
     db.session.commit()
     run = preview_week(db.session, WEEK, {"horizon": 3}, user("admin"), time_limit=FAST)
+    db.session.commit()  # services flush; the caller commits
     assert run.policy["horizon"] == 3 and run.input is not None and run.output is not None
     assert run.output["rolling_input"]["horizon"] == 3
     assert "horizon" not in run.input  # week 0's v1 instance, as reports and commit read it
@@ -118,6 +119,7 @@ def test_a_rolling_preview_commits_only_week_zero(demo_db: Flask) -> None:
     rolling = run.metrics["rolling"]
     assert rolling["horizon"] == 3 and "due_now_met_greedy" in rolling["deadlines"]
     committed = commit_run(db.session, run.id, user("admin"))
+    db.session.commit()  # services flush; the caller commits
     pledged = db.session.scalar(
         select(func.count(Allocation.id)).where(Allocation.run_id == committed.id)
     )

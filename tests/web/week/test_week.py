@@ -103,6 +103,7 @@ def test_preview_then_commit_pledges_within_every_quantity(demo_db: Flask) -> No
     assert allocation_count() == 0
 
     committed = commit_run(db.session, run.id, user("admin"))
+    db.session.commit()  # services flush; the caller commits
 
     assert committed.status == "committed" and committed.committed_week == WEEK
     assert allocation_count() == len(run.output["allocations"])
@@ -125,6 +126,7 @@ def test_preview_then_commit_pledges_within_every_quantity(demo_db: Flask) -> No
 def test_second_commit_of_a_week_is_refused_and_writes_nothing(demo_db: Flask) -> None:
     first, second = preview(), preview()
     commit_run(db.session, first.id, user("admin"))
+    db.session.commit()  # services flush; the caller commits
     before = allocation_count(), allocated_totals()
 
     with pytest.raises(AlreadyCommitted, match=WEEK):
@@ -176,6 +178,7 @@ def test_publish_notifies_the_donors_and_the_villages(demo_db: Flask) -> None:
         publish_run(db.session, run.id, user("donor"))
 
     published = publish_run(db.session, run.id, user("admin"))
+    db.session.commit()  # services flush; the caller commits
 
     assert published.status == "published" and published.published_at is not None
     orgs = {a.offer.organization_id for a in run.allocations}

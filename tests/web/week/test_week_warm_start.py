@@ -36,6 +36,7 @@ def test_a_what_if_preview_starts_from_the_previous_preview(
     demo_db: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = preview_week(db.session, WEEK, None, user("admin"), time_limit=LIMIT)
+    db.session.commit()  # services flush; the caller commits
     assert first.output is not None and "start" not in first.output["solver"]
     seen: dict[str, Any] = {}
     real = week.solve
@@ -47,6 +48,7 @@ def test_a_what_if_preview_starts_from_the_previous_preview(
     monkeypatch.setattr(week, "solve", spy)
     weights = {"fragmentation_penalty": 40.0, "fairness_floor": 0.4}
     second = preview_week(db.session, WEEK, weights, user("admin"), time_limit=LIMIT)
+    db.session.commit()  # services flush; the caller commits
 
     # The solver was handed the first preview's allocations, unit for unit.
     given = {(a.offer, a.need): a.quantity for a in seen["start_from"]}
@@ -63,9 +65,11 @@ def test_a_what_if_preview_starts_from_the_previous_preview(
 def test_the_start_is_the_latest_preview_of_the_same_week(demo_db: Flask) -> None:
     assert previous_allocations(db.session, WEEK) == []
     first = preview_week(db.session, WEEK, None, user("admin"), time_limit=FAST)
+    db.session.commit()  # services flush; the caller commits
     second = preview_week(
         db.session, WEEK, {"fairness_penalty": 0.0}, user("admin"), time_limit=FAST
     )
+    db.session.commit()  # services flush; the caller commits
     assert previous_allocations(db.session, WEEK) == _starts(second)
     assert _starts(first)  # the demo week allocates something
     assert previous_allocations(db.session, "2026-W01") == []
@@ -97,6 +101,7 @@ def test_a_preview_whose_solver_ran_out_of_time_keeps_first_come_first_served(
 
     monkeypatch.setattr(week, "solve", out_of_time)
     run = preview_week(db.session, WEEK, None, user("admin"), time_limit=1)
+    db.session.commit()  # services flush; the caller commits
     assert run.output is not None and run.output["allocations"], "never an empty preview"
     baseline = week.solve_greedy(parse_instance(build_week_instance(db.session, WEEK, None)[0]))
     assert run.objective is not None and run.objective >= baseline.objective - 1e-6

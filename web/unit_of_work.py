@@ -1,0 +1,51 @@
+"""The unit of work: where a change is committed, or rolled back, once.
+
+Services only add and flush; they never commit (the few documented exceptions carry a
+``# commits mid-way: <why>`` comment, checked by tests/web/site/test_layering.py). The
+boundaries commit: a view, an API operation (web.api.registry.run), a CLI command and a job each
+run their work in one unit of work::
+
+    with unit_of_work():
+        offers.create_offer(db.session, user, data)
+
+On leaving the block normally the session is committed; on any exception it is rolled back
+first and the exception goes on, so a view that catches a domain error to re-show its form never
+commits what the service flushed before it failed. Put the block *inside* the ``try``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.orm import Session
+
+from web.extensions import db
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextmanager
+def unit_of_work(session: Session | None = None) -> Iterator[Session]:
+    """Yield the session; commit it when the block ends, roll it back if the block raises."""
+    session = session if session is not None else db.session()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+
+
+def transactional(work: Callable[P, R]) -> Callable[P, R]:
+    """Run a function (a CLI command, a job step) in one unit of work on the app's session."""
+
+    @wraps(work)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with unit_of_work():
+            return work(*args, **kwargs)
+
+    return run
