@@ -101,7 +101,7 @@ def best_gain(
     candidates = range(len(problem.groups)) if groups is None else groups
     heap = []
     for count, g in enumerate(candidates):
-        if deadline is not None and count % 1024 == 0 and time.perf_counter() > deadline:
+        if deadline is not None and count % 128 == 0 and time.perf_counter() > deadline:
             break
         gain, _ = state.plan(g)
         if gain > 0:
@@ -110,7 +110,7 @@ def best_gain(
     count = 0
     while heap:
         count += 1
-        if deadline is not None and count % 256 == 0 and time.perf_counter() > deadline:
+        if deadline is not None and count % 32 == 0 and time.perf_counter() > deadline:
             break
         _, g = heapq.heappop(heap)
         gain, units = state.plan(g)
