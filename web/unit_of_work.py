@@ -34,10 +34,10 @@ def unit_of_work(session: Session | None = None) -> Iterator[Session]:
     session = session if session is not None else db.session()
     try:
         yield session
-    except BaseException:
+        session.commit()
+    except BaseException:  # the block failed, or the commit itself (a dropped connection)
         session.rollback()
         raise
-    session.commit()
 
 
 def transactional(work: Callable[P, R]) -> Callable[P, R]:

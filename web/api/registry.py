@@ -253,16 +253,17 @@ def _answer_once(op: Operation, call: Call, kwargs: dict[str, Any], user: User |
     from web.api import access
 
     try:
-        response = _answer(op, call, kwargs)
-    except ApiError as error:
-        response = error.response()
-    except BaseException:
+        try:
+            response = _answer(op, call, kwargs)
+        except ApiError as error:
+            response = error.response()
+        if not 200 <= response.status_code < 300:
+            db.session.rollback()
+        access.remember(op, user, response)
+        db.session.commit()
+    except BaseException:  # the view failed, or the commit itself (a dropped connection)
         db.session.rollback()
         raise
-    if not 200 <= response.status_code < 300:
-        db.session.rollback()
-    access.remember(op, user, response)
-    db.session.commit()
     return response
 
 
