@@ -28,6 +28,20 @@ if TYPE_CHECKING:
     from web.models.aid import Need, Offer
 
 RUN_STATES = ("queued", "running", "preview", "committed", "published", "failed", "cancelled")
+# Why a job failed (web.services.jobs.reasons.Reason, where each is named to the user).
+FAILURE_REASONS = (
+    "worker_lost",
+    "worker_failed",
+    "queue_down",
+    "job_lost",
+    "solve_failed",
+    "refused",
+    "already_committed",
+    "stale_run",
+    "commit_crashed",
+    "file_refused",
+    "import_crashed",
+)
 DELIVERY_STATES = ("pledged", "dispatched", "received", "confirmed", "cancelled")
 
 
@@ -35,7 +49,12 @@ class AllocationRun(Timestamped, db.Model):
     """One solve of a week: its policy, exact input and output, and what became of it."""
 
     __tablename__ = "allocation_run"
-    __table_args__ = (CheckConstraint(_one_of("status", RUN_STATES), name="status_known"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("status", RUN_STATES), name="status_known"),
+        CheckConstraint(
+            "reason IS NULL OR " + _one_of("reason", FAILURE_REASONS), name="reason_known"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     week: Mapped[str] = mapped_column(String(10), index=True)
@@ -50,7 +69,8 @@ class AllocationRun(Timestamped, db.Model):
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     input: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     output: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # a failure's detail, in English
+    reason: Mapped[str | None] = mapped_column(String(24))  # a failure's code (FAILURE_REASONS)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
