@@ -10,9 +10,7 @@ from flask import Flask
 from web.models.allocation import FAILURE_REASONS
 from web.services.jobs import Reason, commit_message, import_message, run_message
 
-MIGRATION = (
-    Path(__file__).parents[3] / "web/migrations/versions/x18j00000001_failure_reasons.py"
-)
+MIGRATION = Path(__file__).parents[3] / "web/migrations/versions/x18j00000001_failure_reasons.py"
 
 
 def test_the_column_allows_exactly_the_codes_the_jobs_store() -> None:
