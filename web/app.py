@@ -26,6 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(url)
     register_observability(app)
     register_extensions(app)
+    register_jobs(app)
     register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -75,6 +76,13 @@ def register_extensions(app: Flask) -> None:
 
     app.before_request(remember_user_locale)
     audit.init_app(app)  # after the overrides: the key file is the app's
+
+
+def register_jobs(app: Flask) -> None:
+    """Choose once where background jobs run (RQ, a thread, right away; web.services.jobs)."""
+    from web.services.jobs import install_runner
+
+    install_runner(app)
 
 
 def register_converters(app: Flask) -> None:

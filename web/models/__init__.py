@@ -13,7 +13,7 @@ from web.models.aid import (
     offer_items,
     offer_villages,
 )
-from web.models.allocation import Allocation, AllocationRun
+from web.models.allocation import Allocation, AllocationRun, ImportJob
 from web.models.events import (
     AuditEvent,
     HouseholdEvent,
@@ -36,6 +36,7 @@ __all__ = [
     "Household",
     "HouseholdEvent",
     "IdempotencyRecord",
+    "ImportJob",
     "Kind",
     "Need",
     "Notification",

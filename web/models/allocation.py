@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
@@ -28,6 +29,20 @@ if TYPE_CHECKING:
     from web.models.aid import Need, Offer
 
 RUN_STATES = ("queued", "running", "preview", "committed", "published", "failed", "cancelled")
+# Why a job failed (web.services.jobs.reasons.Reason, where each is named to the user).
+FAILURE_REASONS = (
+    "worker_lost",
+    "worker_failed",
+    "queue_down",
+    "job_lost",
+    "solve_failed",
+    "refused",
+    "already_committed",
+    "stale_run",
+    "commit_crashed",
+    "file_refused",
+    "import_crashed",
+)
 DELIVERY_STATES = ("pledged", "dispatched", "received", "confirmed", "cancelled")
 
 
@@ -35,7 +50,12 @@ class AllocationRun(Timestamped, db.Model):
     """One solve of a week: its policy, exact input and output, and what became of it."""
 
     __tablename__ = "allocation_run"
-    __table_args__ = (CheckConstraint(_one_of("status", RUN_STATES), name="status_known"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("status", RUN_STATES), name="status_known"),
+        CheckConstraint(
+            "reason IS NULL OR " + _one_of("reason", FAILURE_REASONS), name="reason_known"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     week: Mapped[str] = mapped_column(String(10), index=True)
@@ -50,7 +70,8 @@ class AllocationRun(Timestamped, db.Model):
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     input: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     output: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # a failure's detail, in English
+    reason: Mapped[str | None] = mapped_column(String(24))  # a failure's code (FAILURE_REASONS)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -102,3 +123,40 @@ class Allocation(Timestamped, db.Model):
     run: Mapped[AllocationRun] = relationship(back_populates="allocations")
     offer: Mapped[Offer] = relationship()
     need: Mapped[Need] = relationship()
+
+
+IMPORT_STATES = ("queued", "running", "done", "failed")
+
+
+class ImportJob(Timestamped, db.Model):
+    """A large sheet imported in the background: its bytes until the job ends, its progress
+    (rows read of the sheet's rows), and the import's report or why it failed (issue 24)."""
+
+    __tablename__ = "import_job"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", IMPORT_STATES), name="status_known"),
+        CheckConstraint(
+            "reason IS NULL OR " + _one_of("reason", FAILURE_REASONS), name="reason_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    created_by_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    locale: Mapped[str] = mapped_column(String(8), default="zh_CN")  # the report's language
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)  # the upload; cleared at the end
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(String(24))  # a failure's code
+    error: Mapped[str | None] = mapped_column(Text)  # a failure's detail
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    heartbeat: Mapped[float | None] = mapped_column(Float)  # time.time() of the job's last news
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    created_by: Mapped[User] = relationship()

@@ -24,7 +24,7 @@ import io
 import re
 import secrets
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -115,6 +115,8 @@ MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 # cells held a worker for 40 s before "more than 5000 rows" (issue 24); now it is refused in
 # well under a second. The import templates have fewer than 30 columns.
 MAX_SHEET_CELLS = MAX_IMPORT_ROWS * 30
+PROGRESS_ROWS = 200  # a background import's progress is told every this many lines read
+Progress = Callable[[int, int], None]  # (lines read, lines in all)
 # An element's local name, with or without a namespace prefix (<c ...>, <x:row>, <si>).
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(c|row|si)[\s>/]")
 _DIMENSION = re.compile(
@@ -345,8 +347,8 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _check_zip(data: bytes) -> None:
-    """Refuse a zip that is not an XLSX workbook or that unpacks to too much."""
+def _check_zip(data: bytes) -> int:
+    """Refuse a zip that is not an XLSX workbook or that unpacks to too much; its lines."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
@@ -361,7 +363,7 @@ def _check_zip(data: bytes) -> None:
         raise ImportFileError(
             _("The workbook is too large once unpacked; split it and import the parts in turn.")
         )
-    _measure(data)
+    return _measure(data)
 
 
 def _count_tags(archive: zipfile.ZipFile, name: str, limits: dict[bytes, int]) -> dict[bytes, int]:
@@ -397,10 +399,11 @@ def _declared_size(archive: zipfile.ZipFile, name: str) -> tuple[int, int]:
     return int(digits), columns
 
 
-def _measure(data: bytes) -> None:
+def _measure(data: bytes) -> int:
     """Refuse a workbook with more rows or cells than an import takes, or more shared strings,
     before it is parsed: first by the sheet's declared dimension, then by a streaming count of
-    the tags in its unpacked XML (a declared dimension may lie)."""
+    the tags in its unpacked XML (a declared dimension may lie). Returns the lines counted."""
+    lines = 0
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in archive.namelist():
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
@@ -415,10 +418,12 @@ def _measure(data: bytes) -> None:
                     raise ImportFileError(_too_many_rows())
                 if counts[b"c"] > MAX_SHEET_CELLS:
                     raise ImportFileError(_too_many_cells())
+                lines = max(lines, counts[b"row"])
             elif name == "xl/sharedStrings.xml":
                 counts = _count_tags(archive, name, {b"si": MAX_SHEET_CELLS})
                 if counts[b"si"] > MAX_SHEET_CELLS:
                     raise ImportFileError(_too_many_cells())
+    return lines
 
 
 def _too_many_cells() -> str:
@@ -429,8 +434,8 @@ def _too_many_cells() -> str:
     )
 
 
-def _xlsx_rows(data: bytes) -> Iterable[Sequence[Any]]:
-    _check_zip(data)
+def _xlsx_rows(data: bytes, progress: Progress | None = None) -> Iterable[Sequence[Any]]:
+    total = _check_zip(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
@@ -439,6 +444,8 @@ def _xlsx_rows(data: bytes) -> Iterable[Sequence[Any]]:
         for row in sheet.iter_rows(values_only=True):
             rows.append(list(row))
             cells += len(row)  # a budget as it streams: rows padded to a declared width count
+            if progress is not None and len(rows) % PROGRESS_ROWS == 0:
+                progress(len(rows), total)
             if len(rows) > MAX_SHEET_LINES or cells > 2 * MAX_SHEET_CELLS:
                 break  # read_sheet reports the file as too long, or below: too wide
         workbook.close()
@@ -469,8 +476,7 @@ def _csv_rows(data: bytes) -> Iterable[Sequence[Any]]:
         raise ImportFileError(_("The CSV is malformed: %(error)s", error=error)) from None
 
 
-def read_sheet(data: bytes) -> Sheet:
-    """Read an XLSX workbook's first sheet or a UTF-8 CSV, decided by the bytes, not the name."""
+def _check_size(data: bytes) -> None:
     if not data:
         raise ImportFileError(_("The file is empty."))
     if len(data) > MAX_IMPORT_BYTES:
@@ -480,7 +486,23 @@ def read_sheet(data: bytes) -> Sheet:
                 mb=MAX_IMPORT_BYTES // (1024 * 1024),
             )
         )
-    raw = _xlsx_rows(data) if data[:4] == b"PK\x03\x04" else _csv_rows(data)
+
+
+def measure_sheet(data: bytes) -> int:
+    """The lines a sheet holds, counted without parsing it; refuses at once (ImportFileError)
+    what `read_sheet` would refuse before parsing: empty, too large, not a workbook, too many
+    rows or cells (a hostile sheet is answered within 2 s)."""
+    _check_size(data)
+    if data[:4] == b"PK\x03\x04":
+        return _check_zip(data)
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def read_sheet(data: bytes, progress: Progress | None = None) -> Sheet:
+    """Read an XLSX workbook's first sheet or a UTF-8 CSV, decided by the bytes, not the name;
+    `progress(lines read, lines in all)` is called as a workbook is read."""
+    _check_size(data)
+    raw = _xlsx_rows(data, progress) if data[:4] == b"PK\x03\x04" else _csv_rows(data)
     header: list[str] | None = None
     rows: list[tuple[int, list[Any]]] = []
     for number, cells in enumerate(raw, start=1):
@@ -1496,17 +1518,23 @@ def may_import(actor: User, kind: str) -> str | None:
     return None
 
 
-def import_file(session: Session, kind: str, data: bytes, actor: User) -> ImportReport:
+def import_file(
+    session: Session, kind: str, data: bytes, actor: User, progress: Progress | None = None
+) -> ImportReport:
     """Check every row of the file and, only if all are valid, write them all; commits.
 
     Raises ImportDenied when the actor may not import this kind and ImportFileError when the
     file cannot be read; row problems are returned in the report and nothing is written.
+    `progress(lines read, lines in all)` follows the reading (a background import's bar).
     """
     denied = may_import(actor, kind)
     if denied:
         raise ImportDenied(denied)
     report = ImportReport(kind)
-    rows = _rows(read_sheet(data), kind, report)
+    sheet = read_sheet(data, progress)
+    if progress is not None:
+        progress(len(sheet.rows) + 1, len(sheet.rows) + 1)
+    rows = _rows(sheet, kind, report)
     try:
         if kind == "accounts":
             accounts = _check_accounts(session, rows)

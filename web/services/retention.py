@@ -18,6 +18,8 @@ household_code       30       one-time invitation codes expired that long ago (t
 household_event      730      a household's history shown to its committee (kept at least 180)
 sign_in              2        staff sign-ins (the account page's list) unused that long: past any
                               idle timeout, and past the absolute lifetime (12 hours by default)
+import_job           30       background imports of large sheets and their reports (the uploaded
+                              file itself is deleted when its job ends)
 ===================  =======  =====================================================================
 
 Never pruned: the audit trail (``audit_event``: a hash chain, and China's Cybersecurity Law,
@@ -41,6 +43,7 @@ from web.models import (
     ApiToken,
     HouseholdEvent,
     IdempotencyRecord,
+    ImportJob,
     Notification,
     OutboxEmail,
     SignIn,
@@ -59,6 +62,7 @@ DEFAULT_DAYS: dict[str, int] = {
     "household_code": 30,
     "household_event": 730,
     "sign_in": 2,
+    "import_job": 30,
 }
 # Records a committee or an inspector may ask about: never kept less than six months.
 MINIMUM_DAYS: dict[str, int] = {"household_event": 180}
@@ -137,6 +141,7 @@ RULES: dict[str, Rule] = {
     ),
     "household_event": Rule(HouseholdEvent, lambda cut: HouseholdEvent.at < cut),
     "sign_in": Rule(SignIn, lambda cut: SignIn.seen_at < cut),
+    "import_job": Rule(ImportJob, lambda cut: ImportJob.created_at < cut),
 }
 
 

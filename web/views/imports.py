@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, make_response, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SubmitField
 
+from web.auth import roles_required
 from web.extensions import db
+from web.models import ImportJob
 from web.services.imports import (
     COLUMNS,
     IMPORT_KINDS,
@@ -20,9 +34,12 @@ from web.services.imports import (
     export_table_of,
     import_file,
     may_import,
+    measure_sheet,
     table_bytes,
     template_xlsx,
 )
+from web.services.jobs import import_message
+from web.services.jobs import sheet_import as background
 
 imports = Blueprint("imports", __name__, url_prefix="/import")
 # Which roles see which import page; may_import() then decides (a donor must be vetted).
@@ -59,7 +76,7 @@ def kinds_for(role: str) -> list[str]:
 
 @imports.route("/<kind>", methods=["GET", "POST"])
 @login_required
-def upload(kind: str) -> Response:
+def upload(kind: str) -> Response | BaseResponse:
     """The upload form; on a file, every row is checked and all or nothing is imported."""
     _kind_for_user(kind)
     denied = may_import(current_user, kind)
@@ -68,6 +85,12 @@ def upload(kind: str) -> Response:
     if denied is None and form.validate_on_submit():
         data = form.file.data.read(MAX_IMPORT_BYTES + 1)
         try:
+            lines = measure_sheet(data)  # a hostile sheet is refused here, within 2 s
+            if background.in_background(current_app, kind, len(data), lines):
+                job = background.start_import(
+                    db.session, kind, data, current_user, lines=lines, locale=str(get_locale())
+                )
+                return redirect(url_for("imports.job", import_job_id=job.id))
             report = import_file(db.session, kind, data, current_user)
         except ImportFileError as error:
             file_error = str(error)
@@ -89,6 +112,41 @@ def upload(kind: str) -> Response:
         response.status_code = 403
     if report is not None and report.passwords:
         response.headers["Cache-Control"] = "no-store"  # one-time passwords: keep no copy
+    return response
+
+
+def _own_job(import_job_id: int) -> ImportJob:
+    """The import job, if the user uploaded it or is an administrator; else 404."""
+    job = db.session.get(ImportJob, import_job_id)
+    if job is None or not background.visible_to(job, current_user):
+        abort(404)
+    return background.check_alive(db.session, job)
+
+
+@imports.get("/jobs/<int:import_job_id>")
+@roles_required("admin", "village", "donor")
+def job(import_job_id: int) -> Response:
+    """A background import: its bar while the sheet is read, then its report (or why not)."""
+    found = _own_job(import_job_id)
+    page = render_template(
+        "imports/job.html",
+        job=found,
+        kind=found.kind,
+        progress=background.progress(found),
+        report=background.report_of(found),
+        failure=import_message(found.reason, found.error) if found.status == "failed" else None,
+    )
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@imports.get("/jobs/<int:import_job_id>/progress")
+@roles_required("admin", "village", "donor")
+def job_progress(import_job_id: int) -> Response:
+    """The import job's progress as JSON."""
+    response = jsonify(background.progress(_own_job(import_job_id)))
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

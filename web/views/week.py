@@ -88,39 +88,14 @@ def status_labels() -> dict[str, Any]:
     }
 
 
-def failure_reason(error: str | None) -> str:
-    """Why a run failed, in the user's language (the stored reason is shown as the detail)."""
-    text = error or ""
-    if text.startswith(jobs.WORKER_LOST):
-        return _(
-            "The worker stopped responding (stopped, or its machine failed). "
-            "Nothing was stored; retry the run."
-        )
-    if text.startswith(jobs.WORKER_FAILED):
-        return _("The worker failed while solving. Nothing was stored; retry the run.")
-    if text.startswith(jobs.QUEUE_DOWN):
-        return _("The job queue could not be reached. Nothing was stored; retry when it is back.")
-    if text.startswith(jobs.JOB_LOST):
-        return _("The job was lost before it finished. Nothing was stored; retry the run.")
-    if text.startswith(jobs.SOLVE_FAILED):
-        return _("The optimizer failed. Nothing was stored; retry the run.")
-    return _("The allocation could not be done: %(reason)s", reason=text)
+def failure_reason(run: AllocationRun) -> str:
+    """Why a run failed, in the user's language (the stored detail is shown beside it)."""
+    return jobs.run_message(run.reason, run.error)
 
 
-def commit_failure(error: str | None) -> str:
+def commit_failure(progress: dict[str, Any]) -> str:
     """Why a commit job failed, in the user's language; the preview can be committed again."""
-    text = error or ""
-    if text.startswith("AlreadyCommitted"):
-        return _("This week is already committed; it cannot be committed again.")
-    if text.startswith("StaleRun"):
-        return _("Offers or needs changed since this preview; preview the week again.")
-    if text.startswith(jobs.WORKER_LOST):
-        return _(
-            "The commit's worker stopped responding. Nothing was pledged; you can commit again."
-        )
-    if text.startswith((jobs.WORKER_FAILED, jobs.JOB_LOST, jobs.QUEUE_DOWN, jobs.COMMIT_CRASHED)):
-        return _("The commit did not finish. Nothing was pledged; you can commit again.")
-    return _("The allocation could not be done: %(reason)s", reason=text.partition(": ")[2] or text)
+    return jobs.commit_message(progress.get("commit_reason"), progress.get("commit_error"))
 
 
 def job_stage(code: str) -> str:
@@ -166,8 +141,8 @@ def _refusal(error: WeekError) -> str:
         return _("Offers or needs changed since this preview; preview the week again.")
     if isinstance(error, jobs.CommitInProgress):
         return _("This preview is already being committed; wait until the commit is done.")
-    if str(error).startswith(jobs.QUEUE_DOWN):
-        return failure_reason(str(error))
+    if isinstance(error, jobs.JobQueueDown):
+        return jobs.run_message(error.failure.reason, error.failure.text)
     return _("The allocation could not be done: %(reason)s", reason=str(error))
 
 
@@ -365,7 +340,7 @@ def commit(run_id: int) -> Response:
             "info",
         )
     elif state == jobs.COMMIT_FAILED:
-        flash(commit_failure((found.progress or {}).get("commit_error")), "error")
+        flash(commit_failure(jobs.progress_of(found)), "error")
     else:
         flash(_("Committing: this page shows when the pledges are stored."), "info")
     return redirect(url_for("week.run", run_id=run_id))

@@ -14,6 +14,7 @@ from flask import Flask
 
 from seeds.demo import WEEK
 from tests.web.test_api_helpers import Api, api  # noqa: F401  (fixture)
+from web.services import jobs
 
 
 def test_journey_1_donor_posts_an_offer(api: Api) -> None:  # noqa: F811
@@ -75,6 +76,7 @@ def test_journey_3_preview_commit_publish_dispatch_confirm(
 ) -> None:
     demo_app.config["DUIJIE_API_SOLVE_SECONDS"] = 2
     demo_app.config["DUIJIE_JOBS_SYNC"] = False  # the job runs beside the request, as deployed
+    jobs.install_runner(demo_app)
     started = api.post("admin", "/runs", {"week": WEEK})
     assert started.status_code == 202, started.get_json()
     assert started.get_json()["status"] in ("queued", "running", "preview")

@@ -51,17 +51,17 @@ def test_redis_gone_during_a_preview_fails_the_run_clearly_and_stores_nothing(
             connection=dead, queue_name="i24-dead", threshold=1, on_parts=on_parts
         )
 
-    monkeypatch.setattr(jobs, "spread_for", spread_to_dead_redis)
+    monkeypatch.setattr(jobs.preview, "spread_for", spread_to_dead_redis)
     auth.login("admin")
     before = _counts(demo_app)
     page = client.post("/admin/week", data=policy_form(), follow_redirects=True)
     assert page.status_code == 200
     with demo_app.app_context():
         run = db.session.scalars(select(AllocationRun)).one()
-        run_id, status, error = run.id, run.status, run.error or ""
+        run_id, status, reason, error = run.id, run.status, run.reason, run.error or ""
         db.session.remove()
     assert status == "failed", f"the run is {status}"
-    assert error.startswith(jobs.QUEUE_DOWN), error
+    assert reason == jobs.Reason.QUEUE_DOWN and error, error
     after = _counts(demo_app)  # the run's own audit events (preview asked, failed) aside:
     after.pop("audit events"), before.pop("audit events")
     assert after == before  # no pledge, no counter moved
@@ -74,7 +74,7 @@ def test_redis_gone_during_a_preview_fails_the_run_clearly_and_stores_nothing(
     with demo_app.test_request_context():
         admin = db.session.scalars(select(User).where(User.username == "admin")).one()
         run = jobs.retry(db.session, run_id, admin)
-        jobs.join_threads()
+        jobs.runner_of(demo_app).join()
         db.session.refresh(run)
         assert run.status == "preview", run.error
         db.session.remove()

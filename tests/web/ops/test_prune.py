@@ -15,6 +15,7 @@ from web.models import (
     Household,
     HouseholdEvent,
     IdempotencyRecord,
+    ImportJob,
     Notification,
     OutboxEmail,
     SignIn,
@@ -73,6 +74,9 @@ def _fill(app: Flask) -> dict[str, int]:
             )
             db.session.add(HouseholdEvent(household_id=household.id, at=at, kind="k"))
             db.session.add(SignIn(user_id=user.id, created_at=at, seen_at=at, agent="a"))
+            db.session.add(
+                ImportJob(kind="offers", status="done", created_by_id=user.id, created_at=at)
+            )
         # Never pruned: e-mail not sent yet, however old; unread notices; live tokens.
         db.session.add(
             OutboxEmail(to_address="b@example.org", subject="s", body="b", created_at=old)

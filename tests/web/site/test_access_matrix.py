@@ -34,6 +34,7 @@ from web.models import (
     ApiToken,
     HelpRequest,
     Household,
+    ImportJob,
     Need,
     Offer,
     User,
@@ -185,6 +186,9 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("imports.upload", "POST"): only({"admin": "ok", "village": "ok"}),
     ("imports.template", "GET"): only({"admin": "ok", "village": "ok"}),
     ("imports.current", "GET"): only({"admin": "ok", "village": "ok"}),
+    # a background import's page: its uploader's (others' are 404) and any administrator's
+    ("imports.job", "GET"): only({"admin": "ok", "village": "ok|404", "donor": "ok|404"}),
+    ("imports.job_progress", "GET"): only({"admin": "ok", "village": "ok|404", "donor": "ok|404"}),
     ("ledger.index", "GET"): only({"admin": "ok", "township": "ok", "auditor": "ok"}),
     ("ledger.as_csv", "GET"): only({"admin": "ok", "township": "ok", "auditor": "ok"}),
     ("ledger.as_xlsx", "GET"): only({"admin": "ok", "township": "ok", "auditor": "ok"}),
@@ -323,6 +327,11 @@ def build_world() -> World:
     for help_request in requests:
         help_request.photo_path = save_photo(io.BytesIO(png), "request")
     db.session.add_all(requests)
+    import_jobs = {
+        role: ImportJob(kind="offers", status="done", created_by_id=user.id)
+        for role, user in {**users, "other": other_donor}.items()
+    }
+    db.session.add_all(import_jobs.values())
     db.session.commit()
     tokens = {role: create_token(db.session, user, "matrix").secret for role, user in users.items()}
     db.session.commit()  # services flush; the caller commits
@@ -351,6 +360,7 @@ def build_world() -> World:
         "filename": ("css/duijie.css", "css/duijie.css"),
         "code": ("goods.living.quilt", "goods.living.quilt"),
         "fmt": ("csv", "csv"),
+        "import_job_id": (import_jobs["other"].id, import_jobs["other"].id),
     }
     ids: dict[str, dict[str, tuple[Any, Any]]] = {}
     for role in ROLES:
@@ -360,6 +370,8 @@ def build_world() -> World:
             mine["household_id"] = (signed_in.id, other_household.id)
         if role == "township":
             mine["need_id"] = (township_need.id, other_need.id)
+        if role in import_jobs:
+            mine["import_job_id"] = (import_jobs[role].id, import_jobs["other"].id)
         ids[role] = mine
     sessions = {role: user.get_id() for role, user in users.items()}
     sessions["household"] = f"h:{signed_in.id}:{signed_in.session_version}"

@@ -59,9 +59,10 @@ def async_jobs(demo_app: Flask) -> Iterator[threading.Event]:
     """Thread jobs that run while the request returns; the gate lets the slow solve finish."""
     gate = threading.Event()
     demo_app.config["DUIJIE_JOBS_SYNC"] = False
+    runner = jobs.install_runner(demo_app)
     yield gate
     gate.set()
-    jobs.join_threads(60)
+    runner.join(60)
 
 
 def wait_for(client: FlaskClient, run: int, check: Callable[[dict[str, Any]], bool]) -> dict:
@@ -117,7 +118,7 @@ def test_preview_runs_in_background_with_live_progress(
     assert "提交分配" in page.text and "<progress" not in page.text
     found = stored(demo_app, run)
     assert found.output is not None and found.finished_at is not None
-    assert found.started_at is not None and found.job_id == f"thread-run-{run}"
+    assert found.started_at is not None and found.job_id.startswith(f"thread-run-{run}-")
 
 
 def test_progress_script_is_served(client: FlaskClient) -> None:
@@ -196,7 +197,8 @@ def test_dead_worker_shows_failed_with_reason_and_retry_commits_once(
     assert "计算进程已无响应" in page.text and "没有保存任何结果" in page.text
     assert "重试" in page.text
     found = stored(demo_app, lost)
-    assert found.status == "failed" and found.error and found.error.startswith(jobs.WORKER_LOST)
+    assert found.status == "failed" and found.reason == jobs.Reason.WORKER_LOST
+    assert found.error and "no progress for" in found.error
 
     retried = run_id(client.post(f"/admin/runs/{lost}/retry"))
     assert retried != lost and stored(demo_app, retried).status == "preview"
@@ -264,12 +266,13 @@ def test_unreachable_queue_fails_the_run_with_a_clear_message(
     client: FlaskClient, auth: Any, demo_app: Flask
 ) -> None:
     demo_app.config["DUIJIE_REDIS_URL"] = "redis://127.0.0.1:1/15"  # nothing listens there
+    jobs.install_runner(demo_app)
     auth.login("admin")
     page = client.post("/admin/week", data=policy_form(), follow_redirects=True)
     assert "无法连接任务队列" in page.text
     with demo_app.app_context():
         run = db.session.scalars(select(AllocationRun)).one()
-        assert run.status == "failed" and run.error and run.error.startswith(jobs.QUEUE_DOWN)
+        assert run.status == "failed" and run.reason == jobs.Reason.QUEUE_DOWN and run.error
         db.session.remove()
 
 
@@ -324,6 +327,7 @@ def rq_queue(demo_app: Flask) -> Iterator[tuple[Any, str]]:
     connection = redis_or_skip()
     demo_app.config["DUIJIE_REDIS_URL"] = REDIS_TEST_URL
     name = own_queue(demo_app)
+    jobs.install_runner(demo_app)
     yield connection, name
     forget_queue(connection, name)
 
