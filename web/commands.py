@@ -78,8 +78,31 @@ def dedupe_command(file: str) -> None:
     sys.exit(run_dedupe(file, stdout=sys.stdout, stderr=sys.stderr))
 
 
+class BadWeek(click.ClickException):
+    """A week `duijie allocate` may not preview: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+
+def _week_to_preview(week: str | None) -> str:
+    """The week `duijie allocate` previews: --week, else the current one; a week that has ended
+    exits 2 with one line, one that is not an ISO week exits 1."""
+    from matcher.weeks import current_week
+    from web.clock import today
+    from web.services.weeks import PastWeek, WeekError, check_preview_week
+
+    week = week or current_week(today())
+    try:
+        check_preview_week(week, today())
+    except PastWeek as error:
+        raise BadWeek(str(error)) from None
+    except WeekError as error:
+        raise click.ClickException(str(error)) from None
+    return week
+
+
 @click.command("allocate")
-@click.option("--week", required=True, help="ISO week, e.g. 2026-W48.")
+@click.option("--week", help="ISO week, e.g. 2026-W48 (default: the current week).")
 @click.option("--commit", "do_commit", is_flag=True, help="Commit the previewed allocation.")
 @click.option(
     "--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
@@ -87,7 +110,7 @@ def dedupe_command(file: str) -> None:
 )
 @click.option("--as", "username", default="admin", show_default=True, help="Acting administrator.")
 @with_appcontext
-def allocate_command(week: str, do_commit: bool, time_limit: float, username: str) -> None:
+def allocate_command(week: str | None, do_commit: bool, time_limit: float, username: str) -> None:
     """Preview the week's allocation (and with --commit commit it as pledges)."""
     from sqlalchemy import select
 
@@ -97,6 +120,7 @@ def allocate_command(week: str, do_commit: bool, time_limit: float, username: st
     from web.services.jobs import spread_for
     from web.services.week import WeekError, commit_run, preview_week
 
+    week = _week_to_preview(week)
     actor = db.session.scalar(select(User).where(User.username == username))
     if actor is None:
         raise click.ClickException(_("no user %(username)s", username=repr(username)))

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from optimizer import Progress
-from web.services.distributed import PartsProgress
+from web.services.distributed import Distributed, PartsProgress
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 SHOWN_LOST = 10  # parts given nothing listed on stderr (all are in the result's metrics)
@@ -115,14 +118,7 @@ def run_distributed(
     """
     started = process_started()
     from optimizer.cli import write_result
-    from optimizer.parse import InvalidInstance, load_instance
-    from web.services.distributed import (
-        NoWorkers,
-        QueueUnavailable,
-        part_seconds_from_env,
-        solve_distributed,
-        workers_on,
-    )
+    from web.services.distributed import part_seconds_from_env
 
     if not redis_url:
         stderr.write("no Redis is configured: set DUIJIE_REDIS_URL to send the parts to workers\n")
@@ -137,6 +133,46 @@ def run_distributed(
     connection = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
     bar = PartsBar(stderr) if is_terminal(stderr) else None
     try:
+        solved = _solve_on_queue(
+            instance_path, time_limit, connection, queue, bar, started, part_seconds, stderr
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+        connection.close()
+    if isinstance(solved, int):
+        return solved
+    for lost in solved.lost[:SHOWN_LOST]:
+        stderr.write(
+            f"part {lost['key']} ({lost['needs']} needs) given nothing: {lost['reason']}\n"
+        )
+    if len(solved.lost) > SHOWN_LOST:
+        stderr.write(f"… and {len(solved.lost) - SHOWN_LOST} more parts given nothing\n")
+    write_result(solved.result, output_path, stdout)
+    return EXIT_OK
+
+
+def _solve_on_queue(
+    instance_path: str,
+    time_limit: float,
+    connection: Redis,
+    queue: str,
+    bar: PartsBar | None,
+    started: float,
+    part_seconds: float | None,
+    stderr: TextIO,
+) -> Distributed | int:
+    """The instance solved as parts by the queue's workers, or the exit status after one line
+    on stderr: no worker listens, Redis does not answer, or the instance is invalid."""
+    from optimizer.parse import InvalidInstance, load_instance
+    from web.services.distributed import (
+        NoWorkers,
+        QueueUnavailable,
+        solve_distributed,
+        workers_on,
+    )
+
+    try:
         # Workers first: with none listening the command fails at once, before reading the week.
         if workers_on(connection, queue) == 0:
             raise NoWorkers(f"no worker listens on the queue {queue!r}")
@@ -146,7 +182,7 @@ def run_distributed(
             for problem in error.problems:
                 stderr.write(f"{problem}\n")
             return EXIT_INVALID
-        solved = solve_distributed(
+        return solve_distributed(
             instance,
             time_limit=time_limit,
             connection=connection,
@@ -162,18 +198,6 @@ def run_distributed(
     except QueueUnavailable as error:
         stderr.write(f"Redis at {_where(connection)} cannot be reached: {_first_line(error)}\n")
         return EXIT_FAILED
-    finally:
-        if bar is not None:
-            bar.close()
-        connection.close()
-    for lost in solved.lost[:SHOWN_LOST]:
-        stderr.write(
-            f"part {lost['key']} ({lost['needs']} needs) given nothing: {lost['reason']}\n"
-        )
-    if len(solved.lost) > SHOWN_LOST:
-        stderr.write(f"… and {len(solved.lost) - SHOWN_LOST} more parts given nothing\n")
-    write_result(solved.result, output_path, stdout)
-    return EXIT_OK
 
 
 def _where(connection: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,17 @@ def _choice(name: str, choices: tuple[str, ...]) -> str:
         if raw.lower() == choice.lower():
             return choice
     raise ValueError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+
+
+def _day(name: str) -> date | None:
+    """A date like 2026-11-23 from the environment (None when unset)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a date like 2026-11-23, not {raw!r}") from None
 
 
 def instance_path() -> str | None:
@@ -100,6 +112,8 @@ class Settings:
     # The audit chain's HMAC keys, outside the database (web.services.audit_keys).
     audit_key_file: str | None = None
     village_box: tuple[float, float, float, float] | None = None
+    # "Today" for the week rules (web.clock): None reads the clock; demos and tests pin a day.
+    today: date | None = None
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -128,6 +142,7 @@ class Settings:
             household_max_hours=_whole_number("DUIJIE_HOUSEHOLD_MAX_HOURS", 30 * 24),
             audit_key_file=os.environ.get("DUIJIE_AUDIT_KEY_FILE") or None,
             village_box=_box("DUIJIE_VILLAGE_BOX"),
+            today=_day("DUIJIE_TODAY"),
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -160,6 +175,8 @@ class Settings:
             "DUIJIE_AUDIT_KEY_FILE": self.audit_key_file,
             # Where villages may lie (web.services.imports.PROVINCE_BOX when None).
             "DUIJIE_VILLAGE_BOX": self.village_box,
+            # The day the current week is taken from (web.clock.today); None: the clock.
+            "DUIJIE_TODAY": self.today,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

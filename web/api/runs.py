@@ -9,6 +9,7 @@ from flask import current_app
 from pydantic import Field
 from sqlalchemy import select
 
+from web import clock
 from web.api.access import setting
 from web.api.blueprint import ops
 from web.api.kinds import kind_fields
@@ -26,6 +27,7 @@ from web.services.week import (
     publish_run,
 )
 from web.services.week_instance import row_id
+from web.services.weeks import check_preview_week
 
 DEFAULT_SOLVE_SECONDS = 30.0
 RunStatus = Literal["queued", "running", "preview", "committed", "published", "failed", "cancelled"]
@@ -261,6 +263,13 @@ def start_run(call: Call) -> dict[str, Any]:
             422, "Unprocessable Content", message,
             errors=[{"field": "policy.horizon", "message": message}],
         )  # fmt: skip
+    try:
+        check_preview_week(body.week, clock.today())
+    except WeekError as error:  # a week that has ended (or that no calendar has)
+        raise ApiError(
+            422, "Unprocessable Content", str(error),
+            errors=[{"field": "week", "message": str(error)}],
+        ) from None  # fmt: skip
     try:
         run = jobs.start_preview(db.session, body.week, policy, call.actor, time_limit=seconds)
     except AlreadyCommitted as error:

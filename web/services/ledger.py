@@ -343,9 +343,9 @@ def _public_donor(name: str, kind: str) -> str:
     return "" if kind == "individual" else name
 
 
-def public_summary(session: Session) -> PublicSummary:
-    """What published runs pledged, never naming a household; cancelled pledges left out."""
-    query = (
+def _public_query() -> Select[Any]:
+    """Published runs' pledges that were not cancelled, with what the public summary names."""
+    return (
         select(
             AllocationRun.week,
             Organization.name,
@@ -374,46 +374,27 @@ def public_summary(session: Session) -> PublicSummary:
         .where(AllocationRun.status == "published", Allocation.status != "cancelled")
         .order_by(City.name, County.name, Village.name, AllocationRun.week, Allocation.id)
     )
+
+
+def public_summary(session: Session) -> PublicSummary:
+    """What published runs pledged, never naming a household; cancelled pledges left out."""
     summary = PublicSummary()
     by_city = several_cities(session)  # villages then listed as 市 县 村
     by_category: dict[str, int] = defaultdict(int)
     value_by_category: dict[str, float] = defaultdict(float)
     by_kind: dict[str, int] = defaultdict(int)
     villages: set[int] = set()
-    for (
-        week,
-        donor,
-        kind,
-        village,
-        county,
-        city,
-        title,
-        household_id,
-        category,
-        qty,
-        state,
-        vid,
-        item,
-        ref_value,
-    ) in session.execute(query):
-        pledge = PublicPledge(
-            week=week,
-            donor=_public_donor(donor, kind),
-            donor_kind=kind,
-            village=village,
-            county=county,
-            need=None if household_id is not None else title,
-            category=category,
-            quantity=qty,
-            state=state,
-            item=item,
-        )
-        place = f"{city} {county} {village}" if by_city and city else f"{county} {village}"
+    for row in session.execute(_public_query()):
+        pledge, city, vid, ref_value = _public_pledge(row)
+        category, qty = pledge.category, pledge.quantity
+        place = f"{pledge.county} {pledge.village}"
+        if by_city and city:
+            place = f"{city} {place}"
         summary.by_village.setdefault(place, []).append(pledge)
-        summary.by_donor.setdefault(pledge.donor or kind, []).append(pledge)
+        summary.by_donor.setdefault(pledge.donor or pledge.donor_kind, []).append(pledge)
         by_category[category] += qty
         value_by_category[category] += qty * float(ref_value or 0)
-        by_kind[item or category] += qty
+        by_kind[pledge.item or category] += qty
         villages.add(vid)
         summary.pledges += 1
     summary.villages_reached = len(villages)
@@ -422,6 +403,28 @@ def public_summary(session: Session) -> PublicSummary:
     summary.by_kind = dict(sorted(by_kind.items()))
     summary.by_donor = dict(sorted(summary.by_donor.items()))
     return summary
+
+
+def _public_pledge(row: Any) -> tuple[PublicPledge, str | None, int, Any]:
+    """A row of _public_query as a pledge the public may see (a household's need unnamed), with
+    the village's city, the village's id and the kind's reference value."""
+    (
+        week, donor, kind, village, county, city, title, household_id, category, qty, state,
+        vid, item, ref_value,
+    ) = row  # fmt: skip
+    pledge = PublicPledge(
+        week=week,
+        donor=_public_donor(donor, kind),
+        donor_kind=kind,
+        village=village,
+        county=county,
+        need=None if household_id is not None else title,
+        category=category,
+        quantity=qty,
+        state=state,
+        item=item,
+    )
+    return pledge, city, vid, ref_value
 
 
 def published_count(session: Session) -> int:

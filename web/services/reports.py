@@ -163,23 +163,8 @@ def _plan_figures(
     }
     reach = {v for v in reach_all if inside(v)}
     reached = {needs[a["need"]]["village"] for a in mine}
-    unmet: dict[str, float] = defaultdict(float)
-    unmet_kind: dict[str, int] = defaultdict(int)
-    closed: dict[str, int] = defaultdict(int)
-    for need_id, n in needs.items():
-        left = n["quantity"] - given[need_id]
-        unmet[n["category"]] += catalogue.value_in_yuan(n.get("item"), n["category"], left)
-        if left:
-            unmet_kind[n.get("item") or n["category"]] += left
-        item = checklist.get(need_id)
-        if item and given[need_id] >= n["quantity"]:
-            closed[item] += 1
-    links = {(a["offer"], needs[a["need"]]["village"]) for a in mine}
-    served_by: dict[tuple[str, str], set[str]] = defaultdict(set)
-    spread: dict[str, set[str]] = defaultdict(set)
-    for offer_id, village in links:
-        served_by[(village, offers[offer_id]["category"])].add(offer_id)
-        spread[offer_id].add(village)
+    unmet, unmet_kind, closed = _unmet(needs, given, checklist, catalogue)
+    links, duplicates, offers_split = _links(offers, needs, mine)
     return PlanFigures(
         villages_with_needs=len(needs_of),
         villages_reachable=len(reach),
@@ -192,12 +177,51 @@ def _plan_figures(
         by_kind=_kind_use(offers, mine, scope is not None, kinds),
         pledges=len(mine),
         pledges_per_village=len(mine) / len(reached) if reached else 0.0,
-        links=len(links),
-        duplicates=sum(1 for by in served_by.values() if len(by) > 1),
-        offers_split=sum(1 for vs in spread.values() if len(vs) > 1),
+        links=links,
+        duplicates=duplicates,
+        offers_split=offers_split,
         km_total=sum(float(a.get("km", 0.0)) for a in mine),
         km_mean=_mean(float(a.get("km", 0.0)) for a in mine) or 0.0,
     )
+
+
+def _unmet(
+    needs: Mapping[str, Mapping[str, Any]],
+    given: Mapping[str, int],
+    checklist: Mapping[str, str],
+    catalogue: Catalogue,
+) -> tuple[dict[str, float], dict[str, int], dict[str, int]]:
+    """What the plan leaves unmet: 折合金额 by category and units by kind; and the checklist
+    items whose needs it meets in full."""
+    unmet: dict[str, float] = defaultdict(float)
+    unmet_kind: dict[str, int] = defaultdict(int)
+    closed: dict[str, int] = defaultdict(int)
+    for need_id, n in needs.items():
+        left = n["quantity"] - given.get(need_id, 0)
+        unmet[n["category"]] += catalogue.value_in_yuan(n.get("item"), n["category"], left)
+        if left:
+            unmet_kind[n.get("item") or n["category"]] += left
+        item = checklist.get(need_id)
+        if item and left <= 0:
+            closed[item] += 1
+    return unmet, unmet_kind, closed
+
+
+def _links(
+    offers: Mapping[str, Mapping[str, Any]],
+    needs: Mapping[str, Mapping[str, Any]],
+    mine: list[Mapping[str, Any]],
+) -> tuple[int, int, int]:
+    """The plan's donor-village links, the village-category pairs served by more than one offer,
+    and the offers split over more than one village."""
+    links = {(a["offer"], needs[a["need"]]["village"]) for a in mine}
+    served_by: dict[tuple[str, str], set[str]] = defaultdict(set)
+    spread: dict[str, set[str]] = defaultdict(set)
+    for offer_id, village in links:
+        served_by[(village, offers[offer_id]["category"])].add(offer_id)
+        spread[offer_id].add(village)
+    duplicates = sum(1 for by in served_by.values() if len(by) > 1)
+    return len(links), duplicates, sum(1 for vs in spread.values() if len(vs) > 1)
 
 
 def _kind_use(

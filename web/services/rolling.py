@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.weeks import current_week
 from optimizer import InvalidInstance, Progress, parse_instance, solve_greedy
 from optimizer.rolling import parse_rolling, rolling_result_to_json, solve_rolling
 from optimizer.rolling.model import MAX_HORIZON
@@ -79,8 +80,7 @@ def week_offset(monday: date, day: date) -> int:
 
 def iso_week(day: date) -> str:
     """The ISO week of a day, like 2026-W48."""
-    year, number, _ = day.isocalendar()
-    return f"{year}-W{number:02d}"
+    return current_week(day)
 
 
 def _horizon_offers(session: Session, week: str, horizon: int) -> list[Offer]:
@@ -214,16 +214,14 @@ def solve_rolling_week(
     except InvalidInstance as error:
         problems = "; ".join(error.problems[:5])
         raise WeekError(f"the week's data is not a valid instance: {problems}") from None
-    if stage is not None:
-        stage("solving")
+    say = stage or _quiet
+    say("solving")
     result = solve_rolling(
         instance, time_limit=time_limit, progress=progress, should_stop=should_stop
     )
-    if stage is not None:
-        stage("greedy")
+    say("greedy")
     greedy = solve_greedy(week_instance)
-    if stage is not None:
-        stage("figures")
+    say("figures")
     output = rolling_result_to_json(result)
     committed = [a for a in output["allocations"] if a["week"] == 0]
     output["plan"] = [a for a in output["allocations"] if a["week"] > 0]
@@ -231,8 +229,6 @@ def solve_rolling_week(
     # The run's input stays week 0's v1 instance, which the commit's checks, the weekly report
     # and the explanations read; the rolling instance solved is kept beside the output.
     output["rolling_input"] = data
-    greedy_met = _due_now_met(instance, greedy.allocations)
-    names = {v["id"]: v.get("name") or v["id"] for v in data["villages"]}
     return {
         "policy": {**today["policy"], **settings},  # as effective_policy gives it
         "solver_status": result.status,
@@ -241,18 +237,38 @@ def solve_rolling_week(
         "seconds": result.seconds,
         "input": today,
         "output": output,
-        "metrics": {
-            "optimizer": dict(result.metrics),
-            "figures": figures_summary(
-                matcher_week(today, committed, load_catalogue(session))
-            ),
-            "greedy": {"objective": greedy.objective, "metrics": dict(greedy.metrics)},
-            "rolling": {
-                "horizon": result.horizon,
-                "deadlines": {**result.deadlines, "due_now_met_greedy": greedy_met},
-                "lowest": _lowest(output["villages"], names),
-                "plan": _plan_rows(output["villages"], names, result.horizon),
-            },
+        "metrics": _rolling_metrics(session, data, today, instance, output, result, greedy),
+    }
+
+
+def _quiet(_stage: str) -> None:
+    """A stage nobody follows."""
+
+
+def _rolling_metrics(
+    session: Session,
+    data: dict[str, Any],
+    today: dict[str, Any],
+    instance: Any,
+    output: dict[str, Any],
+    result: Any,
+    greedy: Any,
+) -> dict[str, Any]:
+    """A rolling preview's metrics: the solver's, week 0's figures, the greedy baseline's, and
+    the horizon's deadlines, lowest villages and plan."""
+    names = {v["id"]: v.get("name") or v["id"] for v in data["villages"]}
+    greedy_met = _due_now_met(instance, greedy.allocations)
+    return {
+        "optimizer": dict(result.metrics),
+        "figures": figures_summary(
+            matcher_week(today, output["allocations"], load_catalogue(session))
+        ),
+        "greedy": {"objective": greedy.objective, "metrics": dict(greedy.metrics)},
+        "rolling": {
+            "horizon": result.horizon,
+            "deadlines": {**result.deadlines, "due_now_met_greedy": greedy_met},
+            "lowest": _lowest(output["villages"], names),
+            "plan": _plan_rows(output["villages"], names, result.horizon),
         },
     }
 

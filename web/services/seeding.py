@@ -58,6 +58,14 @@ def _ids(session: Session, key: object, id_column: object) -> dict[str, int]:
 
 def seed_reference(session: Session, data: DemoData, report: SeedReport) -> None:
     """Add categories, counties, townships and the poor villages that are missing."""
+    _seed_categories(session, report)
+    county_ids = _seed_counties(session, report)
+    township_ids = _seed_townships(session, county_ids, report)
+    _seed_villages(session, data, county_ids, township_ids, report)
+
+
+def _seed_categories(session: Session, report: SeedReport) -> None:
+    """The categories that are missing, then the catalogue's kinds."""
     have = _existing(session, Category.code)
     new_categories = [
         Category(
@@ -71,6 +79,9 @@ def seed_reference(session: Session, data: DemoData, report: SeedReport) -> None
     session.flush()
     report.count("kinds", seed_catalogue(session))
 
+
+def _seed_counties(session: Session, report: SeedReport) -> dict[str, int]:
+    """The city and its missing counties; every county's id by code."""
     city = session.scalar(select(City).where(City.code == CITY_CODE))
     if city is None:
         city = City(code=CITY_CODE, name=CITY_NAME)
@@ -90,9 +101,14 @@ def seed_reference(session: Session, data: DemoData, report: SeedReport) -> None
     ]
     session.add_all(new_counties)
     session.flush()
-    county_ids = _ids(session, County.code, County.id)
     report.count("counties", len(new_counties))
+    return _ids(session, County.code, County.id)
 
+
+def _seed_townships(
+    session: Session, county_ids: dict[str, int], report: SeedReport
+) -> dict[str, int]:
+    """The missing townships; every township's id by code."""
     have = _existing(session, Township.code)
     new_townships = [
         Township(code=t.code, name=t.name, county_id=county_ids[t.county_code])
@@ -101,9 +117,18 @@ def seed_reference(session: Session, data: DemoData, report: SeedReport) -> None
     ]
     session.add_all(new_townships)
     session.flush()
-    township_ids = _ids(session, Township.code, Township.id)
     report.count("townships", len(new_townships))
+    return _ids(session, Township.code, Township.id)
 
+
+def _seed_villages(
+    session: Session,
+    data: DemoData,
+    county_ids: dict[str, int],
+    township_ids: dict[str, int],
+    report: SeedReport,
+) -> None:
+    """The poor villages that are missing."""
     units = {u.code: u for u in village_units()}
     have = _existing(session, Village.code)
     new_villages = []
@@ -138,11 +163,20 @@ def seed_reference(session: Session, data: DemoData, report: SeedReport) -> None
 def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
     """Add the demo organizations, users, households, offers and needs that are missing."""
     villages = _ids(session, Village.code, Village.id)
-    townships = _ids(session, Township.code, Township.id)
-    counties_by_code = {c.code: c for c in session.scalars(select(County))}
-
-    have = _existing(session, Organization.key)
     village_rows = {v.code: v for v in session.scalars(select(Village))}
+    orgs = _seed_organizations(session, data, village_rows, report)
+    _seed_users(session, data, orgs, villages, report)
+    households = _seed_households(session, data, villages, report)
+    kinds = {k.code: k for k in session.scalars(select(Kind))}
+    _seed_offers(session, data, orgs, village_rows, kinds, report)
+    _seed_needs(session, data, villages, households, kinds, report)
+
+
+def _seed_organizations(
+    session: Session, data: DemoData, village_rows: dict[str, Village], report: SeedReport
+) -> dict[str, int]:
+    """The missing demo organizations; every organization's id by key."""
+    have = _existing(session, Organization.key)
     for org in data.organizations:
         if org.key in have:
             continue
@@ -159,8 +193,18 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
         )
         report.count("organizations", 1)
     session.flush()
-    orgs = _ids(session, Organization.key, Organization.id)
+    return _ids(session, Organization.key, Organization.id)
 
+
+def _seed_users(
+    session: Session,
+    data: DemoData,
+    orgs: dict[str, int],
+    villages: dict[str, int],
+    report: SeedReport,
+) -> None:
+    """The missing demo users (flushed with the households that follow)."""
+    townships = _ids(session, Township.code, Township.id)
     have = _existing(session, User.username)
     for user in data.users:
         if user.username in have:
@@ -178,6 +222,11 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
         )
         report.count("users", 1)
 
+
+def _seed_households(
+    session: Session, data: DemoData, villages: dict[str, int], report: SeedReport
+) -> dict[str, int]:
+    """The missing demo households; every household's id by key."""
     have = _existing(session, Household.key)
     new_households = [
         Household(
@@ -193,9 +242,19 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
     session.add_all(new_households)
     session.flush()
     report.count("households", len(new_households))
-    households = _ids(session, Household.key, Household.id)
+    return _ids(session, Household.key, Household.id)
 
-    kinds = {k.code: k for k in session.scalars(select(Kind))}
+
+def _seed_offers(
+    session: Session,
+    data: DemoData,
+    orgs: dict[str, int],
+    village_rows: dict[str, Village],
+    kinds: dict[str, Kind],
+    report: SeedReport,
+) -> None:
+    """The missing demo offers."""
+    counties_by_code = {c.code: c for c in session.scalars(select(County))}
     have = _existing(session, Offer.key)
     for o in data.offers:
         if o.key in have:
@@ -223,6 +282,16 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
         )
         report.count("offers", 1)
 
+
+def _seed_needs(
+    session: Session,
+    data: DemoData,
+    villages: dict[str, int],
+    households: dict[str, int],
+    kinds: dict[str, Kind],
+    report: SeedReport,
+) -> None:
+    """The missing demo needs."""
     have = _existing(session, Need.key)
     new_needs = [
         Need(

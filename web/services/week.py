@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from optimizer import Allocation as OptimizerAllocation
 from optimizer import (
+    Instance,
     InvalidInstance,
     Progress,
     parse_instance,
@@ -26,7 +27,7 @@ from optimizer import (
 )
 from optimizer import Result as OptimizerResult
 from web.models import Allocation, AllocationRun, Need, Offer, User
-from web.services.distributed import Spread, plan_size, solve_distributed
+from web.services.distributed import Distributed, Spread, plan_size, solve_distributed
 from web.services.faults import fault_point
 from web.services.kinds import load_catalogue
 from web.services.locking import begin_write
@@ -126,6 +127,7 @@ def solve_week(
             session, week, policy or {}, settings, time_limit=time_limit, progress=progress,
             should_stop=should_stop, stage=stage,
         )
+    say = stage or _quiet
     data, _maps = build_week_instance(session, week, policy)
     try:
         instance = parse_instance(data)
@@ -135,47 +137,76 @@ def solve_week(
     plan, pairs = plan_size(instance) if spread is not None else (None, 0)
     spread_info: dict[str, Any] | None = None
     if spread is not None and pairs >= spread.threshold and len(plan.parts) > 1:
-        if stage is not None:
-            stage("parts")
+        say("parts")
         spread_out = solve_distributed(
-            instance,
-            time_limit=time_limit,
-            connection=spread.connection,
-            queue_name=spread.queue_name,
-            steal=spread.steal,
-            should_stop=should_stop,
-            on_progress=spread.on_parts,
-            started=started,
-            plan=plan,
+            instance, time_limit=time_limit, connection=spread.connection,
+            queue_name=spread.queue_name, steal=spread.steal, should_stop=should_stop,
+            on_progress=spread.on_parts, started=started, plan=plan,
             part_seconds=spread.part_seconds,
-        )
-        result = spread_out.result
-        spread_info = {
-            "parts": spread_out.parts,
-            "pairs": pairs,
-            "workers": spread_out.workers,
-            "retried": spread_out.retried,
-            "lost": spread_out.lost,
-        }
-        if stage is not None:
-            stage("greedy")
+        )  # fmt: skip
+        result, spread_info = spread_out.result, _spread_info(spread_out, pairs)
+        say("greedy")
         greedy = solve_greedy(instance)
     else:
-        start_from = previous_allocations(session, week)
-        if stage is not None:
-            stage("solving")
-        left = time_limit - (time.monotonic() - started) - (0.2 + 0.05 * time_limit)
-        with sharing_problems():  # the greedy baseline reuses the solve's index of the week
-            result = solve(
-                instance, time_limit=max(0.1, left), progress=progress, should_stop=should_stop,
-                start_from=start_from,
-            )
-            if stage is not None:
-                stage("greedy")
-            greedy = solve_greedy(instance)
+        result, greedy = _solve_whole(
+            session, week, instance, time_limit, started,
+            progress=progress, should_stop=should_stop, say=say,
+        )  # fmt: skip
     result = never_below_greedy(result, greedy)
-    if stage is not None:
-        stage("figures")
+    say("figures")
+    return _preview_fields(session, data, result, greedy, spread_info)
+
+
+def _quiet(_stage: str) -> None:
+    """A stage nobody follows."""
+
+
+def _spread_info(spread_out: Distributed, pairs: int) -> dict[str, Any]:
+    """How a week cut into parts was solved, for the run's metrics."""
+    return {
+        "parts": spread_out.parts,
+        "pairs": pairs,
+        "workers": spread_out.workers,
+        "retried": spread_out.retried,
+        "lost": spread_out.lost,
+    }
+
+
+def _solve_whole(
+    session: Session,
+    week: str,
+    instance: Instance,
+    time_limit: float,
+    started: float,
+    *,
+    progress: Callable[[Progress], None] | None,
+    should_stop: Callable[[], bool] | None,
+    say: Callable[[str], None],
+) -> tuple[OptimizerResult, OptimizerResult]:
+    """The week solved in this process within what is left of `time_limit` since `started` (less
+    a reserve for the greedy baseline and the figures), from its latest preview, and the greedy
+    baseline."""
+    start_from = previous_allocations(session, week)
+    say("solving")
+    left = time_limit - (time.monotonic() - started) - (0.2 + 0.05 * time_limit)
+    with sharing_problems():  # the greedy baseline reuses the solve's index of the week
+        result = solve(
+            instance, time_limit=max(0.1, left), progress=progress, should_stop=should_stop,
+            start_from=start_from,
+        )
+        say("greedy")
+        greedy = solve_greedy(instance)
+    return result, greedy
+
+
+def _preview_fields(
+    session: Session,
+    data: dict[str, Any],
+    result: OptimizerResult,
+    greedy: OptimizerResult,
+    spread_info: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A preview run's fields from the week's instance, the solve and the greedy baseline."""
     output = result_to_json(result)
     return {
         "policy": data["policy"],

@@ -8,15 +8,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 from flask import request as http
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select
 from werkzeug.wrappers import Response
 
 from web.auth import roles_required
 from web.extensions import db
 from web.forms import DecisionForm, ReceiptForm
 from web.i18n import is_english
-from web.models import Allocation, AllocationRun, Need, Offer
+from web.models import Allocation
 from web.services.delivery import (
     CONFIRM_OVERDUE_DAYS,
     DISPATCH_OVERDUE_DAYS,
@@ -27,8 +26,13 @@ from web.services.delivery import (
     overdue_reason,
     report_problem,
 )
-from web.services.explain import allocation_reasons, idle_offers
-from web.services.kinds import request_catalogue
+from web.services.delivery_pages import (
+    donor_page,
+    donor_query,
+    own_allocation,
+    village_page,
+    village_query,
+)
 from web.services.uploads import MIMETYPES, path_of
 from web.services.week import WeekError
 from web.unit_of_work import unit_of_work
@@ -53,38 +57,19 @@ def overdue_helpers() -> dict[str, object]:
     }
 
 
-def _listing() -> Select[tuple[Allocation]]:
-    """Published allocations newest first, with their offer, donor, need and village loaded."""
-    return (
-        select(Allocation)
-        .join(AllocationRun, Allocation.run_id == AllocationRun.id)
-        .where(AllocationRun.status == "published")
-        .order_by(Allocation.id.desc())
-        .options(
-            selectinload(Allocation.run),
-            selectinload(Allocation.offer).selectinload(Offer.organization),
-            selectinload(Allocation.offer).selectinload(Offer.items),
-            selectinload(Allocation.need).selectinload(Need.village),
-            selectinload(Allocation.need).selectinload(Need.accepts),
-        )
-    )
-
-
 def _donor_query() -> Select[tuple[Allocation]]:
     """The current donor organization's allocations."""
-    mine = Offer.organization_id == (current_user.organization_id or 0)
-    return _listing().join(Offer, Allocation.offer_id == Offer.id).where(mine)
+    return donor_query(current_user.organization_id)
 
 
 def _village_query() -> Select[tuple[Allocation]]:
     """The current village committee's allocations."""
-    mine = Need.village_id == (current_user.village_id or 0)
-    return _listing().join(Need, Allocation.need_id == Need.id).where(mine)
+    return village_query(current_user.village_id)
 
 
 def _own(query: Select[tuple[Allocation]], allocation_id: int) -> Allocation:
     """The allocation if `query` holds it, else 404 (never reveal another's)."""
-    found = db.session.scalars(query.where(Allocation.id == allocation_id)).first()
+    found = own_allocation(db.session, query, allocation_id)
     if found is None:
         abort(404)
     return found
@@ -114,14 +99,12 @@ def _photo_refused(error: UploadError) -> None:
 @roles_required("donor")
 def donor_allocations() -> str:
     """Where the organization's offers were allocated, and what is left to dispatch."""
-    catalogue = request_catalogue(db.session)
-    lang = "en" if is_english() else "zh"
-    allocations = db.session.scalars(_donor_query()).all()
+    shown = donor_page(db.session, current_user.organization_id, "en" if is_english() else "zh")
     return render_template(
         "deliveries/donor.html",
-        allocations=allocations,
-        reasons={a.id: allocation_reasons(a, catalogue, lang) for a in allocations},
-        idle=idle_offers(db.session, current_user.organization_id or 0, catalogue, lang),
+        allocations=shown.allocations,
+        reasons=shown.reasons,
+        idle=shown.idle,
         form=DecisionForm(),
     )
 
@@ -149,7 +132,7 @@ def village_allocations() -> str:
         abort(403)
     return render_template(
         "deliveries/village.html",
-        allocations=db.session.scalars(_village_query()).all(),
+        allocations=village_page(db.session, current_user.village_id).allocations,
         form=ReceiptForm(),
         problem_form=DecisionForm(),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -18,21 +17,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from optimizer import Policy
-from seeds.demo import WEEK
+from web import clock
 from web.auth import roles_required
 from web.extensions import db
 from web.forms import DecisionForm, WeekPolicyForm
-from web.models import Allocation, AllocationRun, County, Need, Offer
+from web.models import Allocation, AllocationRun
 from web.services import jobs
 from web.services.dashboard import BANDS, NO_DATA
 from web.services.delivery import cancel
 from web.services.rolling import DEFAULT_HORIZON
-from web.services.run_board import run_board
 from web.services.week import (
     AlreadyCommitted,
     StaleRun,
@@ -40,25 +36,13 @@ from web.services.week import (
     publish_run,
 )
 from web.services.week_instance import POLICY_KEYS, row_id
+from web.services.week_pages import run_page, runs_page
+from web.services.weeks import PastWeek, check_preview_week
 from web.unit_of_work import unit_of_work
 from web.views.pagination import BadPagination, parse_pagination
 
 week = Blueprint("week", __name__)
-SHOWN = 200  # allocation rows shown on a run's page; the total is counted
 COMMIT_WAIT_SECONDS = 5.0  # a commit request waits this long for its job before showing progress
-RUNS_PER_PAGE = 20  # rows of the runs table on the week page
-
-
-@dataclass(frozen=True)
-class Row:
-    """One allocation line of a run's table."""
-
-    offer: Offer
-    need: Need
-    quantity: int
-    km: float
-    value: float
-    allocation: Allocation | None = None
 
 
 def status_labels() -> dict[str, Any]:
@@ -126,7 +110,7 @@ def _policy_form(run: AllocationRun | None = None) -> WeekPolicyForm:
     if not form.is_submitted():
         policy = run.policy if run is not None else {}
         default = Policy()
-        form.week.data = run.week if run is not None else WEEK
+        form.week.data = run.week if run is not None else clock.this_week()
         for key in POLICY_KEYS:
             getattr(form, key).data = float(policy.get(key, getattr(default, key)))
         form.horizon.data = int(policy.get("horizon", 1 if run is not None else DEFAULT_HORIZON))
@@ -146,42 +130,17 @@ def _refusal(error: WeekError) -> str:
     return _("The allocation could not be done: %(reason)s", reason=str(error))
 
 
-def _rows(run: AllocationRun) -> tuple[list[Row], int]:
-    """The run's first allocation lines (committed ones from the database) and their count."""
-    if run.status != "preview":
-        query = (
-            select(Allocation)
-            .where(Allocation.run_id == run.id)
-            .order_by(Allocation.id)
-            .options(
-                selectinload(Allocation.offer).selectinload(Offer.items),
-                selectinload(Allocation.need).selectinload(Need.accepts),
-            )
-        )
-        allocations = list(db.session.scalars(query))
-        rows = [Row(a.offer, a.need, a.quantity, a.km, a.value, a) for a in allocations]
-        return rows[:SHOWN], len(rows)
-    items = (run.output or {}).get("allocations", [])
-    shown = items[:SHOWN]
-    offers = _by_id(Offer, {row_id(a["offer"]) for a in shown}, selectinload(Offer.items))
-    needs = _by_id(Need, {row_id(a["need"]) for a in shown}, selectinload(Need.accepts))
-    rows = [
-        Row(
-            offers[row_id(a["offer"])],
-            needs[row_id(a["need"])],
-            int(a["quantity"]),
-            float(a["km"]),
-            float(a["value"]),
-        )
-        for a in shown
-    ]
-    return rows, len(items)
-
-
-def _by_id(model: Any, ids: set[int], *options: Any) -> dict[int, Any]:
-    """Rows of `model` by id (with these loader options)."""
-    query = select(model).where(model.id.in_(ids)).options(*options)
-    return {row.id: row for row in db.session.scalars(query)}
+def _week_allowed(form: WeekPolicyForm) -> bool:
+    """False, with the reason next to the week box, when the week may not be previewed."""
+    try:
+        check_preview_week(form.week.data or "", clock.today())
+    except PastWeek as error:
+        form.week.errors = [*form.week.errors, str(error)]
+        return False
+    except WeekError:  # 2025-W53: written like a week, but 2025 has 52
+        form.week.errors = [*form.week.errors, _("Write the week as 2026-W48.")]
+        return False
+    return True
 
 
 @week.route("/admin/week", methods=["GET", "POST"])
@@ -189,22 +148,20 @@ def _by_id(model: Any, ids: set[int], *options: Any) -> dict[int, Any]:
 def plan() -> Response | str:
     """Choose the week and the policy weights, and preview an allocation; the runs so far."""
     form = _policy_form()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _week_allowed(form):
         return _preview(form)
     try:
         page, _per_page = parse_pagination(request.args)
     except BadPagination as error:
         abort(400, str(error))
-    total = db.session.scalar(select(func.count(AllocationRun.id))) or 0
-    pages = max(1, -(-total // RUNS_PER_PAGE))
-    runs = db.session.scalars(
-        select(AllocationRun)
-        .order_by(AllocationRun.id.desc())
-        .limit(RUNS_PER_PAGE)
-        .offset((page - 1) * RUNS_PER_PAGE)
-    ).all()
+    shown = runs_page(db.session, page)
     return render_template(
-        "week/plan.html", form=form, runs=runs, page=page, pages=pages, total=total
+        "week/plan.html",
+        form=form,
+        runs=shown.runs,
+        page=shown.page,
+        pages=shown.pages,
+        total=shown.total,
     )
 
 
@@ -217,7 +174,7 @@ def _preview(form: WeekPolicyForm) -> Response:
     try:
         run = jobs.start_preview(
             db.session,
-            form.week.data or WEEK,
+            form.week.data,
             policy,
             current_user,
             time_limit=float(form.time_limit.data or 1),
@@ -236,32 +193,20 @@ def run(run_id: int) -> str:
     if found is None:
         abort(404)
     jobs.check_alive(db.session, found)
-    rows, total = _rows(found) if found.status not in ("queued", "running", "failed") else ([], 0)
+    shown = run_page(db.session, found)
     return render_template(
         "week/run.html",
-        run=found,
-        lost_parts=_lost_parts(found),
-        rows=rows,
-        total=total,
+        run=shown.run,
+        lost_parts=shown.lost_parts,
+        rows=shown.rows,
+        total=shown.total,
         form=_policy_form(found),
         decision=DecisionForm(),
         progress=jobs.progress_of(found),
-        board=run_board(db.session, found) if found.status not in ("queued", "running") else None,
+        board=shown.board,
         bands=BANDS,
         no_data=NO_DATA,
     )
-
-
-def _lost_parts(run: AllocationRun) -> list[dict[str, Any]]:
-    """The parts of a distributed run that were given nothing, with their region's name (the
-    region is named by its first county) and category, largest first; SHOWN at most."""
-    spread = (run.metrics or {}).get("distributed") or {}
-    lost = sorted(spread.get("lost") or [], key=lambda p: -int(p.get("units") or 0))[:SHOWN]
-    codes = {str(p.get("region")) for p in lost}
-    names = dict(
-        db.session.execute(select(County.code, County.name).where(County.code.in_(codes))).all()
-    )
-    return [{**p, "region_name": names.get(str(p.get("region")), p.get("region"))} for p in lost]
 
 
 @week.get("/admin/runs/<int:run_id>/progress")
@@ -314,7 +259,10 @@ def rerun(run_id: int) -> Response | str:
     """Preview the week again with changed weights."""
     form = _policy_form()
     if form.validate_on_submit():
-        return _preview(form)
+        if _week_allowed(form):
+            return _preview(form)
+        flash(form.week.errors[-1], "error")
+        return redirect(url_for("week.run", run_id=run_id))
     flash(_("Please check the policy weights."), "error")
     return redirect(url_for("week.run", run_id=run_id))
 
