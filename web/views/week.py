@@ -35,7 +35,7 @@ from web.services.week import (
     WeekError,
     publish_run,
 )
-from web.services.week_instance import POLICY_KEYS, row_id
+from web.services.week_instance import POLICY_KEYS
 from web.services.week_pages import run_page, runs_page
 from web.services.weeks import PastWeek, check_preview_week
 from web.unit_of_work import unit_of_work
