@@ -146,7 +146,7 @@ class ImportJob(Timestamped, db.Model):
     created_by_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
-    locale: Mapped[str] = mapped_column(String(8), default="zh_CN")  # the report's language
+    locale: Mapped[str] = mapped_column(String(16), default="zh_CN")  # the report's language
     data: Mapped[bytes | None] = mapped_column(LargeBinary)  # the upload; cleared at the end
     size: Mapped[int] = mapped_column(Integer, default=0)
     rows_total: Mapped[int] = mapped_column(Integer, default=0)

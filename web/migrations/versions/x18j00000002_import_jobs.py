@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=False),
-        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("locale", sa.String(length=16), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=True),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("rows_total", sa.Integer(), nullable=False),

@@ -50,11 +50,11 @@ class Job:
 class Runner(Protocol):
     """Runs jobs in the background (or not) and tells whether a job of its is known dead."""
 
-    remote: bool  # jobs run in other processes (RQ): their state is asked of the queue
-
     def job_id(self, kind: str, key: int) -> str: ...
 
     def submit(self, job: Job) -> None: ...
+
+    def tracks(self, job_id: str) -> bool: ...
 
     def dead(self, job_id: str) -> Failure | None: ...
 
@@ -94,16 +94,17 @@ def job_app(app: Flask | None) -> Flask:
 class _LocalRunner:
     """Jobs of this process: their ids start with "thread-", and nobody else can lose them."""
 
-    remote = False
-
     def __init__(self, app: Flask) -> None:
         self.app = app
 
     def job_id(self, kind: str, key: int) -> str:
         return f"thread-{kind}-{key}-{int(time.time() * 1000)}"
 
+    def tracks(self, job_id: str) -> bool:
+        return False  # a lost thread is found out by its silent heartbeat
+
     def dead(self, job_id: str) -> Failure | None:
-        return None  # a lost thread is found out by its silent heartbeat
+        return None
 
     def join(self, timeout: float = 60.0) -> None:
         return None
@@ -150,8 +151,6 @@ class ThreadRunner(_LocalRunner):
 class RQRunner:
     """Queues jobs on the app's RQ queue for `duijie worker` processes."""
 
-    remote = True
-
     def __init__(self, app: Flask) -> None:
         self.app = app
 
@@ -180,9 +179,13 @@ class RQRunner:
         except Exception as error:  # redis.ConnectionError and friends
             raise QueueDown(str(error)) from None
 
+    def tracks(self, job_id: str) -> bool:
+        """Whether RQ can tell of the job (not one a thread ran before Redis was set up)."""
+        return bool(job_id) and not job_id.startswith("thread-")
+
     def dead(self, job_id: str) -> Failure | None:
         """A dead job's reason from RQ: failed (with its error), stopped, cancelled or gone."""
-        if job_id.startswith("thread-"):
+        if not self.tracks(job_id):
             return None
         from rq.exceptions import NoSuchJobError
         from rq.job import Job as RQJob

@@ -247,7 +247,7 @@ def check_alive(session: Session, job: ImportJob) -> ImportJob:
 def _dead(job: ImportJob) -> Failure | None:
     silent = time.time() - float(job.heartbeat or 0.0)
     runner = runner_of()
-    if runner.remote and job.job_id and not job.job_id.startswith("thread-"):
+    if job.job_id and runner.tracks(job.job_id):
         failure = runner.dead(job.job_id)
         if failure is not None:
             return Failure(failure.reason, f"{failure.detail}; nothing was imported")

@@ -104,7 +104,7 @@ def run_dead(run: AllocationRun) -> Failure | None:
     """Why the run's job is dead, or None while it may still be alive."""
     silent = time.time() - float((run.progress or {}).get("heartbeat") or 0.0)
     runner = runner_of()
-    if runner.remote and run.job_id and not run.job_id.startswith("thread-"):
+    if run.job_id and runner.tracks(run.job_id):
         failure = runner.dead(run.job_id)
         if failure is not None:
             return Failure(failure.reason, f"{failure.detail}; nothing was stored")
@@ -126,7 +126,7 @@ def commit_dead(progress: Mapping[str, Any]) -> Failure | None:
     job_id = str(progress.get("commit_job") or "")
     silent = time.time() - float(progress.get("heartbeat") or 0.0)
     runner = runner_of()
-    if runner.remote and job_id and not job_id.startswith("thread-"):
+    if runner.tracks(job_id):
         failure = runner.dead(job_id)
         if failure is not None:
             return Failure(failure.reason, f"{failure.detail}; nothing was pledged")
