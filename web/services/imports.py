@@ -72,6 +72,7 @@ from web.services.import_kinds import (
     same_unit,
     unit_of_items,
 )
+from web.services.inputs import DEFAULT_URGENCY, NeedFields, OfferFields, decimal, whole
 from web.services.kinds import (
     KindError,
     NeedKind,
@@ -85,8 +86,6 @@ from web.services.needs import (
     WISH_VALUE_CAP,
     NeedInput,
     add_need,
-    deadline_message,
-    deadline_problem,
 )
 from web.services.offers import OfferInput, add_offer
 from web.services.organizations import STAFF_ROLES, can_post_offers
@@ -530,10 +529,25 @@ class _Row:
         self.values = values
         self.report = report
         self.bad = False
+        self.refused: set[str] = set()  # the keys of the columns already refused
 
     def error(self, column: Column, message: str) -> None:
         self.report.errors.append(RowError(self.number, column.header, message))
         self.bad = True
+        self.refused.add(column.key)
+
+    def ruled(self, problems: Mapping[str, Any], col: Mapping[str, Column]) -> None:
+        """Record the field rules' refusals (web.services.inputs, as for the forms and the API)
+        under their columns, naming what the cell holds; a cell already refused as read (a date
+        that is not one) is not refused twice."""
+        for key, message in problems.items():
+            column = col[key]
+            if key in self.refused:
+                continue
+            shown = _cell_text(self.raw(column))
+            if shown and key not in ("title", "description"):
+                message = _("%(message)s This is “%(value)s”.", message=message, value=shown)
+            self.error(column, str(message))
 
     def raw(self, column: Column) -> Any:
         return self.values.get(column.key)
@@ -630,7 +644,8 @@ class _Row:
             return None
         return number
 
-    def day(self, column: Column) -> date | None:
+    def day(self, column: Column, *, ruled: bool = False) -> date | None:
+        """A date cell; `ruled`: a blank one is left to the field's rule."""
         value = self.raw(column)
         if isinstance(value, datetime):
             return value.date()
@@ -638,7 +653,7 @@ class _Row:
             return value
         shown = _cell_text(value)
         if not shown:
-            if column.required:
+            if column.required and not ruled:
                 self.error(column, _("A date is required, such as 2026-12-31."))
             return None
         match = _DATE.match(shown)
@@ -906,21 +921,9 @@ def _check_offers(
                 ),
             )
         category = row.category(col["category"])
-        title = row.title(col["title"])
-        description = row.text(col["description"], 4000)
+        title = _cell_text(row.raw(col["title"]))
+        description = _cell_text(row.raw(col["description"]))
         kinds = _offer_kinds(row, col, catalogue, category, title, description, report)
-        quantity = row.integer(col["quantity"])
-        min_lot = row.integer(col["min_lot"]) or 1
-        if quantity is not None and min_lot > quantity:
-            row.error(
-                col["min_lot"],
-                _(
-                    "The minimum lot %(min_lot)s cannot exceed the quantity %(quantity)s.",
-                    min_lot=min_lot,
-                    quantity=quantity,
-                ),
-            )
-        max_villages = row.integer(col["max_villages"])
         indivisible = row.yes_no(col["indivisible"])
         codes = []
         for name in _LIST_SPLIT.split(_cell_text(row.raw(col["counties"]))):
@@ -937,31 +940,31 @@ def _check_offers(
                 )
             else:
                 codes.append(counties[name])
-        lat = row.decimal(col["dispatch_lat"], 18, 30)
-        lon = row.decimal(col["dispatch_lon"], 100, 120)
-        valid_from = row.day(col["valid_from"])
-        valid_until = row.day(col["valid_until"])
-        if valid_from and valid_until and valid_until < valid_from:
-            row.error(
-                col["valid_until"],
-                _("“有效期止” (valid until) cannot be earlier than “有效期起” (valid from)."),
-            )
+        fields = OfferFields(
+            category=category or None, title=title, description=description,
+            quantity=row.raw(col["quantity"]), min_lot=row.raw(col["min_lot"]),
+            max_villages=row.raw(col["max_villages"]),
+            dispatch_lat=row.raw(col["dispatch_lat"]), dispatch_lon=row.raw(col["dispatch_lon"]),
+            valid_from=row.day(col["valid_from"], ruled=True),
+            valid_until=row.day(col["valid_until"], ruled=True),
+        )  # fmt: skip
+        row.ruled(fields.problems(), col)
         if not row.bad:
-            assert quantity is not None and valid_from and valid_until and kinds is not None
+            assert kinds is not None
             checked.append(
                 OfferInput(
                     category=category,
                     title=title,
                     description=description,
-                    quantity=quantity,
-                    min_lot=min_lot,
-                    max_villages=max_villages,
+                    quantity=whole(fields.quantity) or 0,
+                    min_lot=whole(fields.min_lot) or 1,
+                    max_villages=whole(fields.max_villages),
                     indivisible=indivisible,
                     county_codes=tuple(dict.fromkeys(codes)),
-                    dispatch_lat=lat,
-                    dispatch_lon=lon,
-                    valid_from=valid_from,
-                    valid_until=valid_until,
+                    dispatch_lat=decimal(fields.dispatch_lat),
+                    dispatch_lon=decimal(fields.dispatch_lon),
+                    valid_from=fields.valid_from,
+                    valid_until=fields.valid_until,
                     items=kinds.items,
                     general=kinds.general,
                     items_inferred=kinds.inferred,
@@ -1083,14 +1086,9 @@ def _check_needs(
             )
             village = None
         category = row.category(col["category"])
-        title = row.title(col["title"])
-        description = row.text(col["description"], 4000)
+        title = _cell_text(row.raw(col["title"]))
+        description = _cell_text(row.raw(col["description"]))
         kind = _need_kind(row, col, catalogue, category, title, description, report)
-        quantity = row.integer(col["quantity"])
-        urgency = row.integer(col["urgency"], minimum=1, maximum=5) or 3
-        deadline = row.day(col["deadline"])
-        if (late := deadline_problem(deadline)) is not None:
-            row.error(col["deadline"], deadline_message(late))
         item_text = _cell_text(row.raw(col["checklist_item"]))
         item = checklist.get(item_text) if item_text else None
         if item_text and item is None:
@@ -1105,18 +1103,15 @@ def _check_needs(
             )
         key = row.text(col["household_key"], 64) or None
         evidence = row.text(col["evidence"], 2000)
-        value = household = None
+        fields = NeedFields(
+            category=category or None, title=title, description=description,
+            quantity=row.raw(col["quantity"]), urgency=row.raw(col["urgency"]),
+            deadline=row.day(col["deadline"]), estimated_value=row.raw(col["estimated_value"]),
+            household_people=row.raw(col["household_people"]), wish=key is not None,
+        )  # fmt: skip
+        row.ruled(fields.problems(), col)
+        household = None
         if key is not None:
-            value = row.integer(col["estimated_value"], minimum=1, maximum=WISH_VALUE_CAP)
-            if not _cell_text(row.raw(col["estimated_value"])):
-                row.error(
-                    col["estimated_value"],
-                    _(
-                        "A micro-wish needs an estimated value "
-                        "(a whole number of yuan from 1 to %(cap)s).",
-                        cap=WISH_VALUE_CAP,
-                    ),
-                )
             if not evidence:
                 row.error(
                     col["evidence"],
@@ -1124,14 +1119,15 @@ def _check_needs(
                 )
             household = _check_household(row, col, key, village, households)
         if not row.bad:
-            assert village is not None and quantity is not None and kind is not None
+            assert village is not None and kind is not None
+            value = whole(fields.estimated_value) if key is not None else None
             data = NeedInput(
                 category=category,
                 title=title,
                 description=description,
-                quantity=quantity,
-                urgency=urgency,
-                deadline=deadline,
+                quantity=whole(fields.quantity) or 0,
+                urgency=whole(fields.urgency) or DEFAULT_URGENCY,
+                deadline=fields.deadline,
                 checklist_item=item,
                 household_id=household.id if household is not None else None,
                 evidence=evidence,
@@ -1231,7 +1227,7 @@ def _check_household(
             ),
         )
         return None
-    people = row.integer(col["household_people"]) or 1
+    people = whole(row.raw(col["household_people"])) or 1
     if village is None or row.bad:
         return None
     household = Household(key=key, village_id=village.id, display_name=name, people=people)

@@ -79,7 +79,7 @@ def test_one_bad_row_imports_nothing_and_names_row_and_column(demo_db: Flask) ->
     found = {(e.row, e.column) for e in report.errors}
     assert found == {(3, "数量"), (4, "类别"), (4, "有效期止")}
     messages = " ".join(str(e) for e in report.errors)
-    assert "第 3 行「数量」：须为大于 0 的整数，这里是「两百」" in messages
+    assert "第 3 行「数量」：数量必须是大于0的整数。这里是「两百」" in messages
     assert "未知类别「种子」" in messages and "日期格式不对" in messages
     assert _count(Offer, Offer.organization_id == donor.organization_id) == before
 
@@ -311,7 +311,7 @@ def test_import_page_template_and_upload(client: FlaskClient, auth: Auth) -> Non
         content_type="multipart/form-data",
     )
     assert "什么也没有导入" in bad.text
-    assert "须为大于 0 的整数，这里是「-3」" in bad.text
+    assert "数量必须是大于0的整数。这里是「-3」" in bad.text
     not_a_sheet = client.post(
         "/import/offers",
         data={"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00"), "offers.xlsx")},
