@@ -99,7 +99,6 @@ def _utc(moment: datetime) -> datetime:
 # A moment in RFC 3339 form with its offset.
 Moment = Annotated[datetime, AfterValidator(_utc)]
 Id = Annotated[int, Field(ge=1, le=MAX_INT)]
-Count = Annotated[int, Field(ge=1, le=1_000_000_000)]
 
 
 def _real_week(value: str) -> str:

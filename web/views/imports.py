@@ -10,7 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SubmitField
 
 from web.extensions import db
-from web.services.imports import (
+from web.services.sheets import (
     COLUMNS,
     IMPORT_KINDS,
     MAX_IMPORT_BYTES,
@@ -69,6 +69,8 @@ def upload(kind: str) -> Response:
         data = form.file.data.read(MAX_IMPORT_BYTES + 1)
         try:
             report = import_file(db.session, kind, data, current_user)
+            if report.ok:
+                db.session.commit()  # the boundary commits what the import wrote
         except ImportFileError as error:
             file_error = str(error)
         except ImportDenied:

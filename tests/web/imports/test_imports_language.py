@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.web.conftest import Auth
+from tests.web.imports.boundary import imported
 from web.extensions import db
 from web.models import User
-from web.services.imports import import_file
 
 HEADER = ["类别", "标题", "说明", "数量", "最小批量", "可去县区", "有效期起", "有效期止"]
 BAD_ROWS = [
@@ -94,7 +94,7 @@ def test_row_prefix_is_translated_and_chinese_outside_a_request(demo_app: Flask)
     with demo_app.test_request_context("/import/offers?lang=en"):
         donor = db.session.scalar(select(User).where(User.username == "donor"))
         assert donor is not None
-        report = import_file(db.session, "offers", data, donor)
+        report = imported(db.session, "offers", data, donor)
         assert [str(e) for e in report.errors] == [
             "Row 3, “数量”: Quantity must be a whole number greater than 0. This is “两百”."
         ]
@@ -102,7 +102,7 @@ def test_row_prefix_is_translated_and_chinese_outside_a_request(demo_app: Flask)
     with demo_app.app_context():  # no request, as for `duijie import`: the default, Chinese
         donor = db.session.scalar(select(User).where(User.username == "donor"))
         assert donor is not None
-        report = import_file(db.session, "offers", data, donor)
+        report = imported(db.session, "offers", data, donor)
         assert [str(e) for e in report.errors] == [
             "第 3 行「数量」：数量必须是大于0的整数。这里是「两百」。"
         ]
