@@ -31,15 +31,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from web.services import passwords, titles
+from web.services import passwords
 from web.services.inputs import NeedFields, OfferFields
 
 
 def title_rule(form: FlaskForm, field: Field) -> None:
-    """The title rule (web.services.titles); the title is kept trimmed."""
-    refused = titles.title_problem(field.data or "")
-    if refused is not None:
-        raise ValidationError(titles.title_message(refused))
+    """The title, accepted by its rule (`ruled(..., "title")` before this), is kept trimmed."""
     field.data = (field.data or "").strip()
 
 
