@@ -56,13 +56,15 @@ def import_command(kind: str, file: Path, username: str, lang: str) -> None:
 
 def _import(kind: str, file: Path, username: str) -> None:
     from web.services.audit import acting_as
-    from web.services.imports import ImportDenied, ImportFileError, import_file
+    from web.services.sheets import ImportDenied, ImportFileError, import_file
 
     actor = _actor(username)
     assert actor is not None
     try:
         with acting_as(actor):  # the audit trail names who imported
             report = import_file(db.session, kind, file.read_bytes(), actor)
+            if report.ok:
+                db.session.commit()  # the command commits what the import wrote
     except (ImportDenied, ImportFileError) as error:
         raise click.ClickException(str(error)) from None
     for name in report.ignored_columns:
@@ -102,7 +104,7 @@ def _import(kind: str, file: Path, username: str) -> None:
 @with_appcontext
 def export_command(kind: str, file: Path, username: str | None) -> None:
     """Export KIND to FILE; .csv or .xlsx by the file's suffix."""
-    from web.services.imports import (
+    from web.services.sheets import (
         KIND_NAMES,
         ImportDenied,
         ImportFileError,

@@ -173,7 +173,7 @@ class Settings:
             "DUIJIE_HOUSEHOLD_MAX_HOURS": self.household_max_hours,
             # None: instance/audit_keys, made on first use (web.services.audit.key_file).
             "DUIJIE_AUDIT_KEY_FILE": self.audit_key_file,
-            # Where villages may lie (web.services.imports.PROVINCE_BOX when None).
+            # Where villages may lie (web.services.sheets.villages.PROVINCE_BOX when None).
             "DUIJIE_VILLAGE_BOX": self.village_box,
             # The day the current week is taken from (web.clock.today); None: the clock.
             "DUIJIE_TODAY": self.today,

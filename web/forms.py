@@ -27,19 +27,36 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
-from web.services import passwords, titles
-from web.services.needs import WISH_VALUE_CAP
+from web.services import passwords
+from web.services.inputs import NeedFields, OfferFields
 
 
 def title_rule(form: FlaskForm, field: Field) -> None:
-    """The title rule (web.services.titles); the title is kept trimmed."""
-    refused = titles.title_problem(field.data or "")
-    if refused is not None:
-        raise ValidationError(titles.title_message(refused))
+    """The title, accepted by its rule (`ruled(..., "title")` before this), is kept trimmed."""
     field.data = (field.data or "").strip()
+
+
+def ruled(model: type[OfferFields | NeedFields], name: str, **renamed: str) -> object:
+    """A validator asking the field's rule in web.services.inputs (the one home of the offer
+    and need rules), with the form's values; `renamed` maps a rule's field to the form's."""
+
+    def validate(form: FlaskForm, field: Field) -> None:
+        if field.errors:
+            return  # already refused as typed (a date that is not one)
+        values = {}
+        for key in model.names():
+            source = getattr(form, renamed.get(key, key), None)
+            if source is not None:
+                values[key] = getattr(source, "data", source)  # a field, or a constant
+        message = model(**values).problem(name)
+        if message is not None:
+            raise StopValidation(message)
+
+    return validate
 
 
 def strong_password(form: FlaskForm, field: Field) -> None:
@@ -61,34 +78,6 @@ class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     submit = SubmitField(_l("Sign in"))
-
-
-def _parse_int(field: Field, message: str, *, minimum: int = 1) -> int | None:
-    """The field's whole-number value, or None when blank; ValidationError(message) if bad."""
-    raw = (field.data or "").strip() if isinstance(field.data, str) else field.data
-    if raw in ("", None):
-        return None
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ValidationError(message) from None
-    if value < minimum:
-        raise ValidationError(message)
-    return value
-
-
-def _parse_float(field: Field, message: str, low: float, high: float) -> float | None:
-    """The field's number within [low, high], or None when blank."""
-    raw = (field.data or "").strip() if isinstance(field.data, str | None) else field.data
-    if raw in ("", None):
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValidationError(message) from None
-    if not low <= value <= high:
-        raise ValidationError(message)
-    return value
 
 
 class RegisterOrganizationForm(FlaskForm):
@@ -124,60 +113,29 @@ class OfferForm(FlaskForm):
     """An aid offer; whole numbers and dates are checked here with messages naming the field."""
 
     category = SelectField(_l("Category"), choices=[])
-    title = StringField(
-        _l("Title"),
-        validators=[DataRequired(_l("Please enter a title.")), Length(max=200), title_rule],
+    title = StringField(_l("Title"), validators=[ruled(OfferFields, "title"), title_rule])
+    description = TextAreaField(
+        _l("Description"), validators=[ruled(OfferFields, "description")]
     )
-    description = TextAreaField(_l("Description"), validators=[Length(max=4000)])
-    quantity = StringField(_l("Quantity"))
-    min_lot = StringField(_l("Smallest lot"))
-    max_villages = StringField(_l("At most this many villages"))
+    quantity = StringField(_l("Quantity"), validators=[ruled(OfferFields, "quantity")])
+    min_lot = StringField(_l("Smallest lot"), validators=[ruled(OfferFields, "min_lot")])
+    max_villages = StringField(
+        _l("At most this many villages"), validators=[ruled(OfferFields, "max_villages")]
+    )
     indivisible = BooleanField(_l("Indivisible (goes whole to one village)"))
     items = SelectMultipleField(_l("Kinds it gives"), choices=[], validate_choice=False)
     general = BooleanField(_l("General: any need of its category may receive it (no kind named)"))
     counties = SelectMultipleField(_l("Counties it may go to"), choices=[])
-    dispatch_lat = StringField(_l("Dispatch point latitude"))
-    dispatch_lon = StringField(_l("Dispatch point longitude"))
-    valid_from = DateField(
-        _l("Valid from"), validators=[InputRequired(_l("Please enter the valid-from date."))]
+    dispatch_lat = StringField(
+        _l("Dispatch point latitude"), validators=[ruled(OfferFields, "dispatch_lat")]
     )
-    valid_until = DateField(
-        _l("Valid until"), validators=[InputRequired(_l("Please enter the valid-until date."))]
+    dispatch_lon = StringField(
+        _l("Dispatch point longitude"), validators=[ruled(OfferFields, "dispatch_lon")]
     )
+    valid_from = DateField(_l("Valid from"), validators=[ruled(OfferFields, "valid_from")])
+    valid_until = DateField(_l("Valid until"), validators=[ruled(OfferFields, "valid_until")])
     confirm_duplicate = BooleanField(_l("This is not a duplicate: save it anyway"))
     submit = SubmitField(_l("Save offer"))
-
-    def validate_quantity(self, field: Field) -> None:
-        """Quantity: a whole number above zero."""
-        if _parse_int(field, _l("Quantity must be a whole number greater than 0.")) is None:
-            raise ValidationError(_l("Quantity must be a whole number greater than 0."))
-
-    def validate_min_lot(self, field: Field) -> None:
-        """Smallest lot: a whole number above zero, not above the quantity."""
-        lot = _parse_int(field, _l("Smallest lot must be a whole number greater than 0."))
-        try:
-            quantity = _parse_int(self.quantity, "")
-        except ValidationError:
-            return
-        if lot is not None and quantity is not None and lot > quantity:
-            raise ValidationError(_l("Smallest lot cannot be larger than the quantity."))
-
-    def validate_max_villages(self, field: Field) -> None:
-        """At most this many villages: blank or a whole number above zero."""
-        _parse_int(field, _l("Number of villages must be a whole number greater than 0."))
-
-    def validate_dispatch_lat(self, field: Field) -> None:
-        """Latitude within Hezhou's wider region."""
-        _parse_float(field, _l("Latitude must be a number between 18 and 30."), 18, 30)
-
-    def validate_dispatch_lon(self, field: Field) -> None:
-        """Longitude within Hezhou's wider region."""
-        _parse_float(field, _l("Longitude must be a number between 100 and 120."), 100, 120)
-
-    def validate_valid_until(self, field: Field) -> None:
-        """Valid until: not before valid from."""
-        if self.valid_from.data and field.data and field.data < self.valid_from.data:
-            raise ValidationError(_l("Valid-until date cannot be before the valid-from date."))
 
 
 class DecisionForm(FlaskForm):
@@ -227,24 +185,21 @@ class NeedForm(FlaskForm):
     """A village need, optionally tied to a 十一有一低于 checklist item."""
 
     category = SelectField(_l("Category"), choices=[])
-    title = StringField(
-        _l("Title"),
-        validators=[DataRequired(_l("Please enter a title.")), Length(max=200), title_rule],
-    )
-    description = TextAreaField(_l("Description"), validators=[Length(max=4000)])
+    title = StringField(_l("Title"), validators=[ruled(NeedFields, "title"), title_rule])
+    description = TextAreaField(_l("Description"), validators=[ruled(NeedFields, "description")])
     item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
     accepts = SelectMultipleField(_l("Also accepts"), choices=[], validate_choice=False)
-    quantity = StringField(_l("Quantity"))
-    urgency = SelectField(_l("Urgency"), choices=URGENCY_CHOICES, default="3")
-    deadline = DateField(_l("Needed by"), validators=[Optional()])
+    quantity = StringField(_l("Quantity"), validators=[ruled(NeedFields, "quantity")])
+    urgency = SelectField(
+        _l("Urgency"), choices=URGENCY_CHOICES, default="3", validate_choice=False,
+        validators=[ruled(NeedFields, "urgency")],
+    )  # fmt: skip
+    deadline = DateField(
+        _l("Needed by"), validators=[Optional(), ruled(NeedFields, "deadline")]
+    )
     checklist_item = SelectField(_l("Exit checklist item it closes"), choices=[])
     confirm_duplicate = BooleanField(_l("This is not a duplicate: save it anyway"))
     submit = SubmitField(_l("Save need"))
-
-    def validate_quantity(self, field: Field) -> None:
-        """Quantity: a whole number above zero."""
-        if _parse_int(field, _l("Quantity must be a whole number greater than 0.")) is None:
-            raise ValidationError(_l("Quantity must be a whole number greater than 0."))
 
 
 class WishForm(FlaskForm):
@@ -254,15 +209,24 @@ class WishForm(FlaskForm):
     household_name = StringField(
         _l("New household, masked name (e.g. 黄**)"), validators=[Length(max=32)]
     )
-    household_people = StringField(_l("Number of people in the new household"))
+    household_people = StringField(
+        _l("Number of people in the new household"),
+        validators=[ruled(NeedFields, "household_people")],
+    )
     title = StringField(
         _l("Wish"),
-        validators=[DataRequired(_l("Please enter the wish.")), Length(max=200), title_rule],
-    )
+        validators=[DataRequired(_l("Please enter the wish.")), ruled(NeedFields, "title"),
+                    title_rule],
+    )  # fmt: skip
     item = SelectField(_l("Item kind"), choices=[], validate_choice=False)
-    description = TextAreaField(_l("Description"), validators=[Length(max=4000)])
-    quantity = StringField(_l("Quantity"), default="1")
-    value = StringField(_l("Estimated value (yuan)"))
+    description = TextAreaField(_l("Description"), validators=[ruled(NeedFields, "description")])
+    quantity = StringField(
+        _l("Quantity"), default="1", validators=[ruled(NeedFields, "quantity")]
+    )
+    value = StringField(
+        _l("Estimated value (yuan)"),
+        validators=[ruled(NeedFields, "estimated_value", estimated_value="value")],
+    )
     evidence = TextAreaField(
         _l("Evidence note"),
         validators=[
@@ -270,24 +234,12 @@ class WishForm(FlaskForm):
             Length(max=2000),
         ],
     )
-    deadline = DateField(_l("Needed by"), validators=[Optional()])
+    deadline = DateField(
+        _l("Needed by"), validators=[Optional(), ruled(NeedFields, "deadline")]
+    )
     confirm_duplicate = BooleanField(_l("This is not a duplicate: save it anyway"))
     submit = SubmitField(_l("Save wish"))
-
-    def validate_quantity(self, field: Field) -> None:
-        """Quantity: a whole number above zero."""
-        if _parse_int(field, _l("Quantity must be a whole number greater than 0.")) is None:
-            raise ValidationError(_l("Quantity must be a whole number greater than 0."))
-
-    def validate_value(self, field: Field) -> None:
-        """Estimated value: a whole number of yuan within the micro-wish cap."""
-        message = _l(
-            "Estimated value must be a whole number of yuan, at most the cap of %(cap)s yuan.",
-            cap=WISH_VALUE_CAP,
-        )
-        value = _parse_int(field, message)
-        if value is None or value > WISH_VALUE_CAP:
-            raise ValidationError(message)
+    wish = True  # the rules of web.services.inputs read it: every entry of this form is a wish
 
     def validate_household_name(self, field: Field) -> None:
         """A new household needs a masked name."""
@@ -296,9 +248,8 @@ class WishForm(FlaskForm):
 
     def validate_household_people(self, field: Field) -> None:
         """A new household needs a number of people."""
-        message = _l("Number of people must be a whole number greater than 0.")
-        if self.household.data == "new" and _parse_int(field, message) is None:
-            raise ValidationError(message)
+        if self.household.data == "new" and not (field.data or "").strip():
+            raise ValidationError(_l("Number of people must be a whole number greater than 0."))
 
 
 class NeedKindForm(FlaskForm):

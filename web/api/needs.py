@@ -13,7 +13,6 @@ from web.api.kinds import KindCode, KindCodes, accepts_of, checked, kind_fields
 from web.api.registry import ApiError, Call
 from web.api.schemas import (
     CategoryCode,
-    Count,
     Id,
     LongText,
     Moment,
@@ -22,22 +21,43 @@ from web.api.schemas import (
     Paging,
     ShortText,
     Strict,
-    Title,
     Week,
+    count_of,
+    description_of,
     page_of,
+    ruled,
+    title_of,
 )
 from web.extensions import db
 from web.models import Need
 from web.services import listing
 from web.services import needs as service
+from web.services.inputs import URGENCY, NeedFields
 from web.services.kinds import NeedKind, need_kind, request_catalogue
 
 READERS = ("village", "township", "admin", "auditor")
 ChecklistCode = Literal[CHECKLIST_CODES]  # type: ignore[valid-type]
-Urgency = Annotated[int, Field(ge=1, le=5, description="5 very urgent ... 1 can wait")]
-WishValue = Annotated[
-    float, Field(gt=0, le=service.WISH_VALUE_CAP, description="estimated value in yuan")
+# The field rules are web.services.inputs.NeedFields', as for the forms and the sheet.
+Title = title_of(NeedFields)
+Description = description_of(NeedFields)
+Quantity = count_of(NeedFields, "quantity")
+Urgency = Annotated[
+    int,
+    Field(
+        description="5 very urgent ... 1 can wait",
+        json_schema_extra={"minimum": URGENCY[0], "maximum": URGENCY[1]},
+    ),
+    ruled(NeedFields, "urgency"),
 ]
+WishValue = Annotated[
+    float,
+    Field(
+        description="estimated value in whole yuan",
+        json_schema_extra={"minimum": 1, "maximum": service.WISH_VALUE_CAP},
+    ),
+    ruled(NeedFields, "estimated_value", wish=True),
+]
+Deadline = Annotated[date, ruled(NeedFields, "deadline")]
 NeedStatus = Literal["open", "withdrawn", "closed"]
 Verification = Literal["pending", "verified", "rejected"]
 
@@ -58,9 +78,9 @@ class NeedIn(Strict):
     """A new need; with household_id a household's micro-wish (微心愿), with its value."""
 
     category: CategoryCode
-    title: Annotated[Title, Field(min_length=1)]
-    description: LongText = ""
-    quantity: Count
+    title: Title
+    description: Description = ""
+    quantity: Quantity
     item: KindCode | None = Field(
         None,
         description="its kind, of its category (GET /kinds); left out, the platform recognises "
@@ -70,7 +90,7 @@ class NeedIn(Strict):
         default_factory=list, description="alternative kinds it also takes, of its category"
     )
     urgency: Urgency = 3
-    deadline: date | None = None
+    deadline: Deadline | None = None
     checklist_item: ChecklistCode | None = None
     household_id: Id | None = Field(None, description="a household of the committee's village")
     estimated_value: WishValue | None = Field(None, description="required for a micro-wish")
@@ -82,9 +102,9 @@ class NeedPatch(Strict):
     """Fields to change on a need that has nothing allocated; absent fields stay."""
 
     category: CategoryCode = None  # type: ignore[assignment]
-    title: Annotated[Title, Field(min_length=1)] = None  # type: ignore[assignment]
-    description: LongText = None  # type: ignore[assignment]
-    quantity: Count = None  # type: ignore[assignment]
+    title: Title = None
+    description: Description = None
+    quantity: Quantity = None
     item: KindCode | None = Field(
         None,
         description="a new kind; null to have it recognised from the title. Left out, the kind "
@@ -94,7 +114,7 @@ class NeedPatch(Strict):
         None, description="the alternative kinds; left out, they stay"
     )
     urgency: Urgency = None  # type: ignore[assignment]
-    deadline: date | None = None
+    deadline: Deadline | None = None
     checklist_item: ChecklistCode | None = None
     confirm_duplicate: bool = False
 

@@ -5,35 +5,54 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from flask_babel import force_locale
+from pydantic import Field
 
 from web.api.blueprint import ops
 from web.api.kinds import KindCodes, checked, items_of, unit
 from web.api.registry import ApiError, Call
 from web.api.schemas import (
     CategoryCode,
-    Count,
     Id,
-    LongText,
     Moment,
     Out,
     Page,
     Paging,
     ShortText,
     Strict,
-    Title,
     Week,
+    count_of,
+    description_of,
     page_of,
+    ruled,
+    title_of,
 )
 from web.extensions import db
 from web.models import Offer
 from web.services import listing
 from web.services import offers as service
+from web.services.inputs import LATITUDE, LONGITUDE, OfferFields
 from web.services.kinds import OfferKinds, offer_kinds, request_catalogue
 
 READERS = ("donor", "admin", "auditor")
-Latitude = Annotated[float, Field(ge=18, le=30, description="within Hezhou's wider region")]
-Longitude = Annotated[float, Field(ge=100, le=120, description="within Hezhou's wider region")]
+# The field rules are web.services.inputs.OfferFields', as for the form and the sheet.
+Title = title_of(OfferFields)
+Description = description_of(OfferFields)
+Quantity = count_of(OfferFields, "quantity")
+MinLot = count_of(OfferFields, "min_lot")
+MaxVillages = count_of(OfferFields, "max_villages")
+WITHIN = "within Hezhou's wider region"
+Latitude = Annotated[
+    float,
+    Field(description=WITHIN, json_schema_extra={"minimum": LATITUDE[0], "maximum": LATITUDE[1]}),
+    ruled(OfferFields, "dispatch_lat"),
+]
+Longitude = Annotated[
+    float,
+    Field(description=WITHIN, json_schema_extra={"minimum": LONGITUDE[0], "maximum": LONGITUDE[1]}),
+    ruled(OfferFields, "dispatch_lon"),
+]
+ValidUntil = Annotated[date, ruled(OfferFields, "valid_until")]
 OfferStatus = Literal["open", "withdrawn", "closed"]
 
 
@@ -52,9 +71,9 @@ class OfferIn(Strict):
     """A new offer. Status, allocated and remaining are the platform's, never the client's."""
 
     category: CategoryCode
-    title: Annotated[Title, Field(min_length=1)]
-    description: LongText = ""
-    quantity: Count
+    title: Title
+    description: Description = ""
+    quantity: Quantity
     items: KindCodes = Field(
         default_factory=list,
         description="the kinds it gives, of its category, all counted in one unit (GET /kinds); "
@@ -64,8 +83,8 @@ class OfferIn(Strict):
     general: bool = Field(
         False, description="true: any need of its category, naming no kinds (the donor's choice)"
     )
-    min_lot: Count = 1
-    max_villages: Count | None = None
+    min_lot: MinLot = 1
+    max_villages: MaxVillages | None = None
     indivisible: bool = False
     counties: Annotated[list[ShortText], Field(max_length=20)] = Field(
         default_factory=list, description="county codes it may go to; none means anywhere"
@@ -73,35 +92,19 @@ class OfferIn(Strict):
     dispatch_lat: Latitude | None = None
     dispatch_lon: Longitude | None = None
     valid_from: date
-    valid_until: date
+    valid_until: ValidUntil
     confirm_duplicate: bool = Field(
         False, description="save even though an open offer of the organization looks the same"
     )
-
-    @field_validator("min_lot")
-    @classmethod
-    def _lot_within_quantity(cls, value: int, info: ValidationInfo) -> int:
-        quantity = info.data.get("quantity")
-        if quantity is not None and value > quantity:
-            raise ValueError("the smallest lot cannot be larger than the quantity")
-        return value
-
-    @field_validator("valid_until")
-    @classmethod
-    def _until_after_from(cls, value: date, info: ValidationInfo) -> date:
-        start = info.data.get("valid_from")
-        if start is not None and value < start:
-            raise ValueError("valid_until cannot be before valid_from")
-        return value
 
 
 class OfferPatch(Strict):
     """Fields to change on an offer that has nothing allocated; absent fields stay."""
 
     category: CategoryCode = None  # type: ignore[assignment]
-    title: Annotated[Title, Field(min_length=1)] = None  # type: ignore[assignment]
-    description: LongText = None  # type: ignore[assignment]
-    quantity: Count = None  # type: ignore[assignment]
+    title: Title = None
+    description: Description = None
+    quantity: Quantity = None
     items: KindCodes = Field(  # type: ignore[assignment]
         None,
         description="new kinds (a general offer then stops being general); [] to have them "
@@ -111,14 +114,14 @@ class OfferPatch(Strict):
     general: bool = Field(  # type: ignore[assignment]
         None, description="true makes it general (its kinds are dropped), false names kinds"
     )
-    min_lot: Count = None  # type: ignore[assignment]
-    max_villages: Count | None = None
+    min_lot: MinLot = None
+    max_villages: MaxVillages | None = None
     indivisible: bool = None  # type: ignore[assignment]
     counties: Annotated[list[ShortText], Field(max_length=20)] = None  # type: ignore[assignment]
     dispatch_lat: Latitude | None = None
     dispatch_lon: Longitude | None = None
     valid_from: date = None  # type: ignore[assignment]
-    valid_until: date = None  # type: ignore[assignment]
+    valid_until: ValidUntil = None  # type: ignore[assignment]
     confirm_duplicate: bool = False
 
 
@@ -372,10 +375,13 @@ def update_offer(call: Call, offer_id: int) -> dict[str, Any]:
         nullable = name in {"max_villages", "dispatch_lat", "dispatch_lon"}
         if values[name] is None and not nullable:
             problems.append({"field": name, "message": "may not be null"})
-    if values["min_lot"] > values["quantity"]:
-        problems.append({"field": "min_lot", "message": "larger than the quantity"})
-    if values["valid_until"] < values["valid_from"]:
-        problems.append({"field": "valid_until", "message": "before valid_from"})
+    refused = {p["field"] for p in problems}
+    merged = OfferFields(**{name: values[name] for name in OfferFields.names()})
+    across = {"min_lot", "valid_until"}  # rules that read another field, which may have changed
+    with force_locale("en"):
+        for name, message in merged.problems().items():
+            if name not in refused and (name in body.model_fields_set or name in across):
+                problems.append({"field": name, "message": str(message)})
     if problems:
         detail = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
         raise ApiError(422, "Unprocessable Content", detail, errors=problems)

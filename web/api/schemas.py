@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from flask_babel import force_locale
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic_core import PydanticCustomError
 
 from matcher.categories import CATEGORIES
-from web.services.titles import clean_title
+from web.services.inputs import MAX_DESCRIPTION, MAX_INTEGER, NeedFields, OfferFields
+from web.services.titles import MAX_TITLE
 
 # The database's integers are 32-bit: ids and counts above this are refused, not overflowed.
 MAX_INT = 2_147_483_647
@@ -35,15 +38,57 @@ def text(max_length: int, min_length: int = 0) -> object:
     ]
 
 
+
+def ruled(model: type[OfferFields | NeedFields], name: str, **fixed: Any) -> AfterValidator:
+    """A validator asking the field's rule in web.services.inputs (the one home of the offer
+    and need rules, shared with the forms and the sheets), with the fields validated before
+    it; `fixed` gives the rule what the request implies (wish=True)."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        known = {k: v for k, v in info.data.items() if k in model.names()}
+        with force_locale("en"):
+            message = model(**{**known, **fixed, name: value}).problem(name)
+            if message is not None:
+                raise PydanticCustomError("rule", str(message))
+        return value
+
+    return AfterValidator(check)
+
+
+def _trimmed(value: str) -> str:
+    return value.strip()
+
+
 ShortText = text(64)
-# A title: trimmed, not blank, no control, zero-width or bidi characters (web.services.titles).
-Title = Annotated[
-    str,
-    Field(max_length=200, pattern=NO_NUL),
-    AfterValidator(_encodable),
-    AfterValidator(clean_title),
-]
 LongText = text(4000)
+
+
+def title_of(model: type[OfferFields | NeedFields]) -> Any:
+    """A title: trimmed, not blank, no control, zero-width or bidi characters, at most 200
+    characters (the rule of web.services.titles, through web.services.inputs)."""
+    return Annotated[
+        str,
+        Field(json_schema_extra={"minLength": 1, "maxLength": MAX_TITLE}),
+        ruled(model, "title"),
+        AfterValidator(_trimmed),
+    ]
+
+
+def description_of(model: type[OfferFields | NeedFields]) -> Any:
+    """A description of at most 4000 characters (web.services.inputs)."""
+    return Annotated[
+        str,
+        Field(pattern=NO_NUL, json_schema_extra={"maxLength": MAX_DESCRIPTION}),
+        AfterValidator(_encodable),
+        ruled(model, "description"),
+    ]
+
+
+def count_of(model: type[OfferFields | NeedFields], name: str) -> Any:
+    """A whole number from 1 up, by the field's rule (web.services.inputs)."""
+    return Annotated[
+        int, Field(json_schema_extra={"minimum": 1, "maximum": MAX_INTEGER}), ruled(model, name)
+    ]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -54,7 +99,6 @@ def _utc(moment: datetime) -> datetime:
 # A moment in RFC 3339 form with its offset.
 Moment = Annotated[datetime, AfterValidator(_utc)]
 Id = Annotated[int, Field(ge=1, le=MAX_INT)]
-Count = Annotated[int, Field(ge=1, le=1_000_000_000)]
 
 
 def _real_week(value: str) -> str:

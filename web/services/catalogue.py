@@ -7,7 +7,8 @@ module keeps the catalogue itself sound. A kind any need, offer, help request or
 alternative names is "in use": its code and unit never change (the quantities already counted
 in it would change meaning), and it is retired, never deleted. Retiring a kind retires the
 kinds below it; restoring it restores those retired with it. Every change lands in the audit
-trail (Kind is audited). Each function commits, or raises CatalogueError with nothing written.
+trail (Kind is audited). Each function flushes (its caller commits), or raises CatalogueError
+with nothing written.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from matcher.categories import CATEGORY_CODES
-from matcher.kinds import category_of, covers, parent_of
+from matcher.kinds import category_of, covers
 from seeds.catalogue import COLUMNS, LIST_SEPARATOR, split_list
 from web.models import HelpRequest, Kind, Need, Offer, Village
 from web.models.aid import need_accepts, offer_items
 from web.models.base import utcnow
-from web.services.imports import ImportFileError, ImportReport, RowError, read_sheet, table_bytes
 from web.services.kinds import NeedKind, OfferKinds, kinds_by_code
 from web.services.locking import relock
 from web.services.translate import _
@@ -127,7 +127,7 @@ def usages(session: Session) -> dict[str, Usage]:
         .where(Offer.status == "open")
         .group_by(offer_items.c.kind_code),
     )
-    ever = set(_ever_used_codes(session))
+    ever = set(ever_used_codes(session))
     out: dict[str, Usage] = {}
     for code in ever | set(open_need_items) | set(open_need_accepts) | set(open_offers):
         out[code] = Usage(
@@ -138,7 +138,7 @@ def usages(session: Session) -> dict[str, Usage]:
     return out
 
 
-def _ever_used_codes(session: Session, codes: Sequence[str] | None = None) -> Iterable[str]:
+def ever_used_codes(session: Session, codes: Sequence[str] | None = None) -> Iterable[str]:
     """The codes (of `codes`, or of all kinds) that any need, offer, request or accepts names."""
     queries = [
         select(Need.item_code).where(Need.item_code.is_not(None)),
@@ -157,7 +157,7 @@ def _ever_used_codes(session: Session, codes: Sequence[str] | None = None) -> It
 
 def in_use(session: Session, code: str) -> bool:
     """True when any need, offer, help request or accepted alternative ever named the kind."""
-    return bool(set(_ever_used_codes(session, [code])))
+    return bool(set(ever_used_codes(session, [code])))
 
 
 def tree(session: Session) -> list[CategoryTree]:
@@ -179,7 +179,7 @@ def _value_problem(value: float | None) -> str | None:
     return None
 
 
-def _field_problems(data: KindInput) -> list[tuple[str, str]]:
+def field_problems(data: KindInput) -> list[tuple[str, str]]:
     """(field, message) for each bad field of an entered kind."""
     out: list[tuple[str, str]] = []
     for name, limit in (
@@ -199,7 +199,7 @@ def _field_problems(data: KindInput) -> list[tuple[str, str]]:
     return out
 
 
-def _alternatives_problem(
+def alternatives_problem(
     code: str, alternatives: Sequence[str], known: dict[str, str]
 ) -> str | None:
     """What is wrong with a kind's alternatives (`known`: code -> category), or None."""
@@ -232,7 +232,7 @@ def _categories(session: Session) -> dict[str, str]:
 
 
 def add_kind(session: Session, parent_code: str, segment: str, data: KindInput) -> Kind:
-    """A new kind below `parent_code` with code parent + '.' + segment; commits."""
+    """A new kind below `parent_code` with code parent + '.' + segment; flushes."""
     parent = session.get(Kind, parent_code or "")
     if parent is None:
         raise CatalogueError("parent", _("Pick the kind it belongs under."))
@@ -250,8 +250,8 @@ def add_kind(session: Session, parent_code: str, segment: str, data: KindInput) 
         raise CatalogueError("segment", _("The code is longer than %(n)s characters.", n=MAX_CODE))
     if session.get(Kind, code) is not None:
         raise CatalogueError("segment", _("The kind %(code)s exists already.", code=code))
-    _raise_first(_field_problems(data))
-    problem = _alternatives_problem(code, data.alternatives, _categories(session))
+    _raise_first(field_problems(data))
+    problem = alternatives_problem(code, data.alternatives, _categories(session))
     if problem:
         raise CatalogueError("alternatives", problem)
     position = session.scalar(select(func.max(Kind.position))) or 0
@@ -263,14 +263,14 @@ def add_kind(session: Session, parent_code: str, segment: str, data: KindInput) 
         retired_at=parent.retired_at,
     )  # fmt: skip
     session.add(kind)
-    session.commit()
+    session.flush()
     return kind
 
 
 def edit_kind(session: Session, kind: Kind, data: KindInput) -> Kind:
     """Change a kind's names, synonyms, alternatives and reference value (its unit too while
-    nothing ever used it); commits."""
-    _raise_first(_field_problems(data))
+    nothing ever used it); flushes."""
+    _raise_first(field_problems(data))
     if (data.unit_zh, data.unit_en) != (kind.unit_zh, kind.unit_en) and in_use(session, kind.code):
         raise CatalogueError(
             "unit_zh",
@@ -281,7 +281,7 @@ def edit_kind(session: Session, kind: Kind, data: KindInput) -> Kind:
                 unit=kind.unit_zh,
             ),
         )
-    problem = _alternatives_problem(kind.code, data.alternatives, _categories(session))
+    problem = alternatives_problem(kind.code, data.alternatives, _categories(session))
     if problem:
         raise CatalogueError("alternatives", problem)
     kind.name_zh, kind.name_en = data.name_zh, data.name_en
@@ -289,7 +289,7 @@ def edit_kind(session: Session, kind: Kind, data: KindInput) -> Kind:
     kind.ref_value = float(data.ref_value or 0)
     kind.synonyms = LIST_SEPARATOR.join(data.synonyms)
     kind.alternatives = LIST_SEPARATOR.join(data.alternatives)
-    session.commit()
+    session.flush()
     return kind
 
 
@@ -303,7 +303,7 @@ def _subtree(session: Session, code: str) -> list[Kind]:
 
 def retire_kind(session: Session, kind: Kind) -> int:
     """Retire the kind and the active kinds below it (forms no longer offer them, new needs and
-    offers are refused them; existing ones keep them); commits; returns how many."""
+    offers are refused them; existing ones keep them); flushes; returns how many."""
     if kind.parent_code is None:
         raise CatalogueError("code", _("A category's root kind cannot be retired."))
     if kind.retired_at is not None:
@@ -314,12 +314,12 @@ def retire_kind(session: Session, kind: Kind) -> int:
         if row.retired_at is None:
             row.retired_at = moment
             changed += 1
-    session.commit()
+    session.flush()
     return changed
 
 
 def restore_kind(session: Session, kind: Kind) -> int:
-    """Take the kind back into use, with the kinds below it retired together with it; commits;
+    """Take the kind back into use, with the kinds below it retired together with it; flushes;
     returns how many."""
     if kind.retired_at is None:
         raise CatalogueError("code", _("The kind %(code)s is in use already.", code=kind.code))
@@ -335,13 +335,13 @@ def restore_kind(session: Session, kind: Kind) -> int:
         if row.retired_at == moment:
             row.retired_at = None
             changed += 1
-    session.commit()
+    session.flush()
     return changed
 
 
 def delete_kind(session: Session, kind: Kind) -> None:
     """Delete a kind nothing ever used, that has no kinds below it and is no other kind's
-    alternative; commits."""
+    alternative; flushes."""
     if kind.parent_code is None:
         raise CatalogueError("code", _("A category's root kind cannot be deleted."))
     if in_use(session, kind.code):
@@ -373,213 +373,7 @@ def delete_kind(session: Session, kind: Kind) -> None:
             ),
         )
     session.delete(kind)
-    session.commit()
-
-
-# --- import and export ----------------------------------------------------------------------
-
-
-@dataclass
-class KindImportReport(ImportReport):
-    """An import of kinds: rows read, problems, kinds added and kinds updated."""
-
-    updated: int = 0
-
-
-@dataclass(frozen=True)
-class _KindRow:
-    number: int
-    code: str
-    data: KindInput
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(text.replace(",", "").replace("，", ""))
-    except ValueError:
-        return None
-    return value
-
-
-def _positions(header: list[str], report: KindImportReport) -> dict[str, int]:
-    by_header = {h: f for f, h in COLUMNS} | {f: f for f, _h in COLUMNS}
-    positions: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = by_header.get(name)
-        if key is None:
-            if name:
-                report.ignored_columns.append(name)
-            continue
-        if key in positions:
-            raise ImportFileError(_("The header holds “%(column)s” twice.", column=HEADERS[key]))
-        positions[key] = index
-    required = [f for f, _h in COLUMNS if f not in ("synonyms", "alternatives")]
-    missing = [HEADERS[f] for f in required if f not in positions]
-    if missing:
-        raise ImportFileError(
-            _(
-                "Required columns are missing: %(columns)s. "
-                "Download the template and fill it in under its headers.",
-                columns="、".join(missing),
-            )
-        )
-    return positions
-
-
-def _check_rows(session: Session, data: bytes, report: KindImportReport) -> list[_KindRow]:
-    sheet = read_sheet(data)
-    positions = _positions(sheet.header, report)
-    if not sheet.rows:
-        raise ImportFileError(_("The file holds only the header, no data rows."))
-    report.rows = len(sheet.rows)
-    stored = {k.code: k for k in all_kinds(session)}
-    used = set(_ever_used_codes(session))
-    known: dict[str, str] = {c: k.category_code for c, k in stored.items()}
-    seen: dict[str, int] = {}
-    rows: list[_KindRow] = []
-    pending_alternatives: list[tuple[int, str, tuple[str, ...]]] = []
-
-    def error(number: int, key: str, message: str) -> None:
-        report.errors.append(RowError(number, HEADERS[key], message))
-
-    for number, cells in sheet.rows:
-        get = {k: _cell(cells[i] if i < len(cells) else None) for k, i in positions.items()}
-        code = get.get("code", "")
-        before = len(report.errors)
-        parts = code.split(".")
-        if not code:
-            error(number, "code", _("Required."))
-        elif len(code) > MAX_CODE or not all(SEGMENT.match(p) for p in parts):
-            error(
-                number,
-                "code",
-                _(
-                    "“%(code)s” is not a code: lowercase parts a-z, 0-9 or “_” joined by dots "
-                    "(e.g. goods.school.desks).",
-                    code=code,
-                ),
-            )
-        elif parts[0] not in CATEGORY_CODES:
-            error(number, "code", _("Unknown category “%(value)s”.", value=parts[0]))
-        elif code in seen:
-            error(number, "code", _("Also on row %(row)s.", row=seen[code]))
-        else:
-            parent = parent_of(code)
-            if parent is None and code not in stored:
-                error(number, "code", _("A category's root kind cannot be added."))
-            elif parent is not None and parent not in stored and parent not in seen:
-                error(
-                    number,
-                    "code",
-                    _(
-                        "Its parent %(parent)s is neither in the catalogue nor on an earlier row.",
-                        parent=parent,
-                    ),
-                )
-        value_text = get.get("ref_value", "")
-        value = _number(value_text) if value_text else None
-        entered = KindInput(
-            name_zh=get.get("name_zh", ""), name_en=get.get("name_en", ""),
-            unit_zh=get.get("unit_zh", ""), unit_en=get.get("unit_en", ""),
-            ref_value=value, synonyms=split_list(get.get("synonyms", "")),
-            alternatives=split_list(get.get("alternatives", "")),
-        )  # fmt: skip
-        for key, message in _field_problems(entered):
-            error(number, key, message)
-        old = stored.get(code)
-        unit_changed = old is not None and (entered.unit_zh, entered.unit_en) != (
-            old.unit_zh, old.unit_en,
-        )  # fmt: skip
-        if old is not None and unit_changed and code in used:
-            error(
-                number,
-                "unit_zh",
-                _(
-                    "The unit of %(code)s in use is %(unit)s and cannot change.",
-                    code=code,
-                    unit=old.unit_zh,
-                ),
-            )
-        if code and code not in seen and len(report.errors) == before:
-            known[code] = parts[0]
-        if code and code not in seen:
-            seen[code] = number
-        pending_alternatives.append((number, code, entered.alternatives))
-        rows.append(_KindRow(number, code, entered))
-    # Alternatives may name kinds from later rows: checked once every row is known.
-    for number, code, alternatives in pending_alternatives:
-        problem = _alternatives_problem(code, alternatives, known) if code else None
-        if problem:
-            error(number, "alternatives", problem)
-    return rows
-
-
-def import_kinds(session: Session, data: bytes) -> KindImportReport:
-    """Add the sheet's new kinds and update the existing ones (names, units while unused,
-    value, synonyms, alternatives), all or nothing; commits when every row is valid."""
-    report = KindImportReport("kinds")
-    rows = _check_rows(session, data, report)
-    if report.errors:
-        return report
-    stored = {k.code: k for k in all_kinds(session)}
-    position = session.scalar(select(func.max(Kind.position))) or 0
-    for row in rows:
-        entered = row.data
-        values = dict(
-            name_zh=entered.name_zh, name_en=entered.name_en, unit_zh=entered.unit_zh,
-            unit_en=entered.unit_en, ref_value=float(entered.ref_value or 0),
-            synonyms=LIST_SEPARATOR.join(entered.synonyms),
-            alternatives=LIST_SEPARATOR.join(entered.alternatives),
-        )  # fmt: skip
-        old = stored.get(row.code)
-        if old is not None:
-            if any(getattr(old, k) != v for k, v in values.items()):
-                for key, value in values.items():
-                    setattr(old, key, value)
-                report.updated += 1
-            continue
-        parent_code = parent_of(row.code)
-        assert parent_code is not None
-        parent = stored[parent_code]
-        position += 1
-        kind = Kind(
-            code=row.code, category_code=category_of(row.code), parent_code=parent_code,
-            position=position, retired_at=parent.retired_at, **values,
-        )  # fmt: skip
-        session.add(kind)
-        session.flush()  # a child's parent row exists before the child's
-        stored[row.code] = kind
-        report.created += 1
-    session.commit()
-    return report
-
-
-def export_table(session: Session) -> list[list[Any]]:
-    """The catalogue in the import sheet's columns (a round trip imports it unchanged)."""
-    table: list[list[Any]] = [[h for _f, h in COLUMNS]]
-    for kind in all_kinds(session):
-        value = kind.ref_value
-        table.append(
-            [
-                kind.code, kind.name_zh, kind.name_en, kind.unit_zh, kind.unit_en,
-                int(value) if float(value).is_integer() else value,
-                kind.synonyms, kind.alternatives,
-            ]
-        )  # fmt: skip
-    return table
-
-
-def export_bytes(session: Session, suffix: str) -> bytes:
-    """The catalogue as .csv or .xlsx."""
-    return table_bytes(export_table(session), suffix, sheet_title="品类")
+    session.flush()
 
 
 # --- review lists ---------------------------------------------------------------------------
@@ -602,7 +396,7 @@ def township_unclassified(session: Session, township_id: int | None) -> list[Nee
 
 
 def set_need_kind(session: Session, need: Need, kind: NeedKind) -> Need:
-    """Name an open need's kind (checked by kinds.need_kind) and its alternatives; commits."""
+    """Name an open need's kind (checked by kinds.need_kind) and its alternatives; flushes."""
     relock(session, need)
     if need.status != "open":
         session.rollback()
@@ -610,7 +404,7 @@ def set_need_kind(session: Session, need: Need, kind: NeedKind) -> Need:
     need.item_code = kind.item
     need.item_inferred = False
     need.accepts = kinds_by_code(session, kind.accepts)
-    session.commit()
+    session.flush()
     return need
 
 
@@ -630,7 +424,7 @@ def unclassified_offers(session: Session, limit: int = 50) -> tuple[list[Offer],
 
 
 def set_offer_kinds(session: Session, offer: Offer, kinds: OfferKinds) -> Offer:
-    """Name an open offer's kinds, or mark it general (checked by kinds.offer_kinds); commits."""
+    """Name an open offer's kinds, or mark it general (checked by kinds.offer_kinds); flushes."""
     relock(session, offer)
     if offer.status != "open":
         session.rollback()
@@ -638,5 +432,5 @@ def set_offer_kinds(session: Session, offer: Offer, kinds: OfferKinds) -> Offer:
     offer.items = kinds_by_code(session, kinds.items)
     offer.general = kinds.general
     offer.items_inferred = False
-    session.commit()
+    session.flush()
     return offer

@@ -43,21 +43,6 @@ def title_problem(value: str) -> str | None:
     return None
 
 
-def clean_title(value: str) -> str:
-    """The title trimmed; ValueError (in English, for the API) when refused."""
-    refused = title_problem(value)
-    if refused == "blank":
-        raise ValueError("must not be blank")
-    if refused == "characters":
-        raise ValueError(
-            "must not contain control, zero-width or bidirectional characters: "
-            + ", ".join(hidden_characters(value.strip()))
-        )
-    if refused == "long":
-        raise ValueError(f"must be at most {MAX_TITLE} characters")
-    return value.strip()
-
-
 def title_message(code: str) -> str:
     """The refusal in the user's language (forms and imports)."""
     return {

@@ -28,8 +28,9 @@ from web.extensions import db
 from web.i18n import is_english
 from web.models import Kind, Offer
 from web.services import catalogue as service
-from web.services.imports import MAX_IMPORT_BYTES, XLSX_MIMETYPE, ImportFileError
 from web.services.kinds import KindError, load_catalogue, offer_kinds
+from web.services.sheets import MAX_IMPORT_BYTES, XLSX_MIMETYPE, ImportFileError
+from web.services.sheets import catalogue as sheet
 from web.views.kind_choices import kind_choices
 
 catalogue = Blueprint("catalogue", __name__, url_prefix="/admin")
@@ -127,7 +128,7 @@ def _offer_forms(offers: list[Offer]) -> dict[int, OfferKindsForm]:
 def _page(
     add_form: KindForm | None = None,
     import_form: CatalogueImportForm | None = None,
-    report: service.KindImportReport | None = None,
+    report: sheet.KindImportReport | None = None,
     file_error: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
@@ -172,6 +173,7 @@ def add() -> BaseResponse | tuple[str, int]:
         except service.CatalogueError as error:
             getattr(form, error.field).errors = [error.message]
         else:
+            db.session.commit()
             flash(_("Kind %(code)s added.", code=kind.code), "info")
             return redirect(url_for("catalogue.index") + f"#kind-{kind.code}")
     return _page(add_form=form, status=422)
@@ -195,6 +197,7 @@ def edit(code: str) -> BaseResponse | str:
         except service.CatalogueError as error:
             getattr(form, error.field).errors = [error.message]
         else:
+            db.session.commit()
             flash(_("Kind %(code)s saved.", code=kind.code), "info")
             return redirect(url_for("catalogue.index") + f"#kind-{kind.code}")
     return render_template("admin/kind_edit.html", kind=kind, form=form, used=used)
@@ -213,12 +216,15 @@ def change_state(code: str) -> BaseResponse:
     try:
         if action == "retire":
             n = service.retire_kind(db.session, kind)
+            db.session.commit()
             flash(_("%(code)s retired (%(n)s kinds).", code=code, n=n), "info")
         elif action == "restore":
             n = service.restore_kind(db.session, kind)
+            db.session.commit()
             flash(_("%(code)s is in use again (%(n)s kinds).", code=code, n=n), "info")
         else:
             service.delete_kind(db.session, kind)
+            db.session.commit()
             flash(_("%(code)s deleted.", code=code), "info")
             return redirect(url_for("catalogue.index"))
     except service.CatalogueError as error:
@@ -236,7 +242,9 @@ def import_sheet() -> tuple[str, int]:
         return _page(import_form=form, status=422)
     data = form.file.data.read(MAX_IMPORT_BYTES + 1)
     try:
-        report = service.import_kinds(db.session, data)
+        report = sheet.import_kinds(db.session, data)
+        if report.ok:
+            db.session.commit()  # the boundary commits what the import wrote
     except ImportFileError as error:
         return _page(import_form=form, file_error=str(error), status=422)
     return _page(import_form=form, report=report, status=200 if report.ok else 422)
@@ -250,7 +258,7 @@ def export(fmt: str) -> Response:
         abort(404)
     mimetype = XLSX_MIMETYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
     return Response(
-        service.export_bytes(db.session, f".{fmt}"),
+        sheet.export_bytes(db.session, f".{fmt}"),
         mimetype=mimetype,
         headers={"Content-Disposition": f"attachment; filename=duijie-kinds.{fmt}"},
     )
@@ -278,6 +286,7 @@ def classify_offer(offer_id: int) -> BaseResponse:
             load_catalogue(db.session), offer.category_code, items, general=bool(form.general.data)
         )
         service.set_offer_kinds(db.session, offer, kinds)
+        db.session.commit()
     except (KindError, service.CatalogueError) as error:
         flash(f"{offer.title}：{error.message}", "error")
         return redirect(url_for("catalogue.index") + f"#offer-{offer.id}")

@@ -24,7 +24,9 @@ from wtforms import SubmitField
 from web.auth import roles_required
 from web.extensions import db
 from web.models import ImportJob
-from web.services.imports import (
+from web.services.jobs import import_message
+from web.services.jobs import sheet_import as background
+from web.services.sheets import (
     COLUMNS,
     IMPORT_KINDS,
     MAX_IMPORT_BYTES,
@@ -38,8 +40,6 @@ from web.services.imports import (
     table_bytes,
     template_xlsx,
 )
-from web.services.jobs import import_message
-from web.services.jobs import sheet_import as background
 
 imports = Blueprint("imports", __name__, url_prefix="/import")
 # Which roles see which import page; may_import() then decides (a donor must be vetted).
@@ -92,6 +92,8 @@ def upload(kind: str) -> Response | BaseResponse:
                 )
                 return redirect(url_for("imports.job", import_job_id=job.id))
             report = import_file(db.session, kind, data, current_user)
+            if report.ok:
+                db.session.commit()  # the boundary commits what the import wrote
         except ImportFileError as error:
             file_error = str(error)
         except ImportDenied:

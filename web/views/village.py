@@ -301,6 +301,7 @@ def set_kind(need_id: int) -> Response:
     try:
         kind = need_kind(request_catalogue(db.session), need.category_code, form.item.data)
         catalogue_service.set_need_kind(db.session, need, kind)
+        db.session.commit()
     except (KindError, catalogue_service.CatalogueError) as error:
         flash(f"{need.title}：{error.message}", "error")
         return back

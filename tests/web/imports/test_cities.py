@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from seeds.checklist import CHECKLIST_ITEMS
 from tests.web.conftest import Auth
+from tests.web.imports.boundary import imported
 from tests.web.week_support import committed, memo_solver, user  # noqa: F401  (a fixture)
 from web.extensions import db
 from web.models import City, County, Township, Village
 from web.services.dashboard import DashboardFilter, dashboard
-from web.services.imports import import_file
 from web.services.ledger import public_summary
 from web.services.reports import weekly_report
 from web.services.villages import several_cities
@@ -57,7 +57,7 @@ def _csv(rows: list[list[Any]]) -> bytes:
 
 
 def _import(rows: list[list[Any]]) -> Any:
-    return import_file(db.session, "villages", _csv(rows), user("admin"))
+    return imported(db.session, "villages", _csv(rows), user("admin"))
 
 
 def _counts() -> tuple[int, int, int, int]:

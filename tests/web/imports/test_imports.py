@@ -14,10 +14,11 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from tests.web.conftest import Auth
+from tests.web.imports.boundary import imported
 from web.extensions import db
 from web.models import AuditEvent, Household, Need, Offer, User, Village
 from web.services import imports
-from web.services.imports import ImportDenied, ImportFileError, export_table_of, import_file
+from web.services.imports import ImportDenied, ImportFileError, export_table_of
 
 OFFER_HEADER = ["类别", "标题", "说明", "数量", "最小批量", "可去县区", "有效期起", "有效期止"]
 
@@ -74,12 +75,12 @@ def test_one_bad_row_imports_nothing_and_names_row_and_column(demo_db: Flask) ->
             ["资金", "助学资金", "", "10000", "", "", "2026-11-23", "2026-12-31"],
         ]
     )
-    report = import_file(db.session, "offers", data, donor)
+    report = imported(db.session, "offers", data, donor)
     assert not report.ok and report.created == 0
     found = {(e.row, e.column) for e in report.errors}
     assert found == {(3, "数量"), (4, "类别"), (4, "有效期止")}
     messages = " ".join(str(e) for e in report.errors)
-    assert "第 3 行「数量」：须为大于 0 的整数，这里是「两百」" in messages
+    assert "第 3 行「数量」：数量必须是大于0的整数。这里是「两百」" in messages
     assert "未知类别「种子」" in messages and "日期格式不对" in messages
     assert _count(Offer, Offer.organization_id == donor.organization_id) == before
 
@@ -101,7 +102,7 @@ def test_a_good_file_imports_every_row_once(demo_db: Flask) -> None:
              "imp-001", None, None, 80, "村两委入户核实"],
         ]
     )  # fmt: skip
-    report = import_file(db.session, "needs", data, committee)
+    report = imported(db.session, "needs", data, committee)
     assert report.ok, [str(e) for e in report.errors]
     assert (report.rows, report.created, report.households_created) == (3, 3, 1)
     db.session.expire_all()
@@ -123,7 +124,7 @@ def test_a_committee_cannot_import_needs_for_another_village(demo_db: Flask) -> 
     before = _count(Need)
     header = ["村代码", "类别", "品类", "标题", "数量"]
     data = _csv([header, [other.code, "物资", "小型农机具", "水泵", "1"]])
-    report = import_file(db.session, "needs", data, committee)
+    report = imported(db.session, "needs", data, committee)
     assert [(e.row, e.column) for e in report.errors] == [(2, "村代码")]
     assert "只能导入本村" in report.errors[0].message
     assert _count(Need) == before
@@ -141,7 +142,7 @@ def test_a_wish_of_another_villages_household_is_refused(demo_db: Flask) -> None
             ["物资", "棉被", "1", foreign.key, "600", ""],
         ]
     )
-    report = import_file(db.session, "needs", data, committee)
+    report = imported(db.session, "needs", data, committee)
     assert {e.column for e in report.errors} == {"户编号", "估计价值（元）", "核实说明"}
 
 
@@ -155,16 +156,16 @@ def test_a_donor_cannot_import_for_another_organization(demo_db: Flask) -> None:
             [other.organization.name, "物资", "棉被", "", "10", "", "", "2026-11-23", "2026-12-31"],
         ]
     )
-    report = import_file(db.session, "offers", data, donor)
+    report = imported(db.session, "offers", data, donor)
     assert [(e.row, e.column) for e in report.errors] == [(2, "机构")]
     assert "只能导入本机构" in report.errors[0].message
     assert _count(Offer) == before
     with pytest.raises(ImportDenied):
-        import_file(db.session, "offers", data, _user("donor-pending"))
+        imported(db.session, "offers", data, _user("donor-pending"))
     with pytest.raises(ImportDenied):
-        import_file(db.session, "accounts", data, donor)
+        imported(db.session, "accounts", data, donor)
     with pytest.raises(ImportDenied):
-        import_file(db.session, "needs", data, _user("township"))
+        imported(db.session, "needs", data, _user("township"))
 
 
 def test_accounts_import_checks_duplicates_and_codes(demo_db: Flask) -> None:
@@ -183,7 +184,7 @@ def test_accounts_import_checks_duplicates_and_codes(demo_db: Flask) -> None:
             ["boss", "", "管理员", "", "", "", ""],
         ]
     )
-    report = import_file(db.session, "accounts", bad, admin)
+    report = imported(db.session, "accounts", bad, admin)
     assert {(e.row, e.column) for e in report.errors} == {
         (3, "用户名"), (4, "用户名"), (4, "电子邮箱"), (4, "初始密码"),
         (5, "乡镇代码"), (6, "角色"),
@@ -198,7 +199,7 @@ def test_accounts_import_checks_duplicates_and_codes(demo_db: Flask) -> None:
             ["shenji-new", "", "auditor", "", "", "", ""],
         ]
     )
-    report = import_file(db.session, "accounts", good, admin)
+    report = imported(db.session, "accounts", good, admin)
     assert report.ok and report.created == 3
     assert [u for u, _ in report.passwords] == ["cun-new", "shenji-new"]
     created = _user("cun-new")
@@ -222,7 +223,7 @@ def test_unreadable_files_are_refused_with_a_reason(
     demo_db: Flask, data: bytes, message: str
 ) -> None:
     with pytest.raises(ImportFileError, match=message):
-        import_file(db.session, "offers", data, _user("donor"))
+        imported(db.session, "offers", data, _user("donor"))
 
 
 def _round_trip(table: list[list[Any]], suffix: str) -> bytes:
@@ -236,7 +237,7 @@ def test_offers_round_trip_export_then_import(demo_db: Flask, suffix: str) -> No
     originals = db.session.scalars(select(Offer).where(own).order_by(Offer.id)).all()
     assert originals
     table = export_table_of(db.session, "offers", donor)
-    report = import_file(db.session, "offers", _round_trip(table, suffix), donor)
+    report = imported(db.session, "offers", _round_trip(table, suffix), donor)
     assert report.ok, [str(e) for e in report.errors]
     assert report.created == len(originals)
     copies = db.session.scalars(select(Offer).where(own).order_by(Offer.id)).all()[len(originals) :]
@@ -258,7 +259,7 @@ def test_needs_round_trip_for_the_committee_keeps_wishes_and_households(demo_db:
     originals = db.session.scalars(select(Need).where(own).order_by(Need.id)).all()
     assert any(n.household_id for n in originals)
     table = export_table_of(db.session, "needs", committee)
-    report = import_file(db.session, "needs", _round_trip(table, ".xlsx"), committee)
+    report = imported(db.session, "needs", _round_trip(table, ".xlsx"), committee)
     assert report.ok, [str(e) for e in report.errors]
     assert report.created == len(originals) and report.households_created == 0
     copies = db.session.scalars(select(Need).where(own).order_by(Need.id)).all()[len(originals) :]
@@ -311,7 +312,7 @@ def test_import_page_template_and_upload(client: FlaskClient, auth: Auth) -> Non
         content_type="multipart/form-data",
     )
     assert "什么也没有导入" in bad.text
-    assert "须为大于 0 的整数，这里是「-3」" in bad.text
+    assert "数量必须是大于0的整数。这里是「-3」" in bad.text
     not_a_sheet = client.post(
         "/import/offers",
         data={"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00"), "offers.xlsx")},
@@ -420,7 +421,7 @@ def test_accounts_round_trip_export_then_import(demo_db: Flask) -> None:
     assert table[0][:3] == ["用户名", "显示名称", "角色"] and len(table) > 3
     # The same people under new usernames (the old ones are taken in this database).
     renamed = [table[0]] + [[f"copy-{row[0]}", *row[1:]] for row in table[1:]]
-    report = import_file(db.session, "accounts", imports.table_bytes(renamed, ".xlsx"), admin)
+    report = imported(db.session, "accounts", imports.table_bytes(renamed, ".xlsx"), admin)
     assert report.ok, [str(e) for e in report.errors]
     assert report.created == len(table) - 1 == len(report.passwords)
     for row in table[1:]:
@@ -442,7 +443,7 @@ def test_an_administrator_imports_needs_of_any_village_naming_each(demo_db: Flas
             ["", "物资", "小型农机具", "水管", "3"],
         ]
     )
-    report = import_file(db.session, "needs", missing, admin)
+    report = imported(db.session, "needs", missing, admin)
     found = [(e.row, e.column, e.message) for e in report.errors]
     assert found == [(3, "村代码", "必须填写村代码。")]
     rows = [
@@ -450,7 +451,7 @@ def test_an_administrator_imports_needs_of_any_village_naming_each(demo_db: Flas
         [first.code, "物资", "小型农机具", "水泵", "1"],
         [second.code, "物资", "goods.agri.tools", "水管", "3"],
     ]
-    report = import_file(db.session, "needs", _csv(rows), admin)
+    report = imported(db.session, "needs", _csv(rows), admin)
     assert report.ok and report.created == 2
     assert _count(Need, Need.village_id == first.id, Need.title == "水泵") == 1
     assert _count(Need, Need.village_id == second.id, Need.title == "水管") == 1

@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from matcher.kinds import Kind
 from tests.web.conftest import Auth
+from tests.web.imports.boundary import imported
 from tests.web.imports.test_imports import _count, _user
 from tests.web.week_support import committed, memo_solver  # noqa: F401  (a fixture)
 from web.extensions import db
 from web.models import Need, Offer
-from web.services.imports import export_table_of, import_file, table_bytes
+from web.services.imports import export_table_of, table_bytes
 from web.services.kinds import kinds_by_code, load_catalogue, row_of
 
 OFFER_HEADER = ["类别", "品类", "不限品类", "标题", "数量", "单位", "有效期起", "有效期止"]
@@ -66,7 +67,7 @@ def test_an_empty_kind_is_recognised_and_the_report_names_it(demo_db: Flask) -> 
             _offer("物资", "化肥", "复合肥", "20", unit="袋"),
         ]
     )
-    report = import_file(db.session, "offers", data, donor)
+    report = imported(db.session, "offers", data, donor)
     assert report.ok, [str(e) for e in report.errors]
     assert report.created == 2
     assert [str(r) for r in report.recognised] == [
@@ -81,7 +82,7 @@ def test_a_title_that_tells_no_kind_fails_naming_row_and_column(demo_db: Flask) 
     donor = _user("donor")
     before = _count(Offer)
     rows = [OFFER_HEADER, _offer("物资", "化肥", "复合肥"), _offer("物资", "", "爱心物资一批")]
-    report = import_file(db.session, "offers", _csv(rows), donor)
+    report = imported(db.session, "offers", _csv(rows), donor)
     assert _problems(report) == [(3, "品类")] and report.created == 0
     assert str(report.errors[0]) == (
         "第 3 行「品类」：无法从标题「爱心物资一批」判断品类："
@@ -91,7 +92,7 @@ def test_a_title_that_tells_no_kind_fails_naming_row_and_column(demo_db: Flask) 
     assert _count(Offer) == before
     # Marked general, the same row is a general offer of its category.
     rows[2] = _offer("物资", "", "爱心物资一批", general="是")
-    report = import_file(db.session, "offers", _csv(rows), donor)
+    report = imported(db.session, "offers", _csv(rows), donor)
     assert report.ok and report.created == 2 and not report.recognised
     general = _newest_offer("爱心物资一批")
     assert general.general and general.item_codes == []
@@ -107,7 +108,7 @@ def test_kinds_by_chinese_name_or_code_several_in_one_cell(demo_db: Flask) -> No
             _offer("技能培训", "茶叶种植加工培训", "茶叶培训班", "30", unit="人天"),
         ]
     )
-    report = import_file(db.session, "offers", data, donor)
+    report = imported(db.session, "offers", data, donor)
     assert report.ok, [str(e) for e in report.errors]
     both = ["goods.seedling.oiltea", "goods.seedling.tea"]
     assert _newest_offer("茶苗油茶苗各一批").item_codes == both
@@ -131,7 +132,7 @@ def test_a_kind_of_another_category_or_unit_or_name_fails_writing_nothing(
             _offer("物资", "茶苗", "茶苗一批"),
         ]
     )
-    report = import_file(db.session, "offers", data, donor)
+    report = imported(db.session, "offers", data, donor)
     assert _problems(report) == [(2, "品类"), (3, "品类"), (4, "单位"), (5, "品类"), (6, "品类")]
     messages = [e.message for e in report.errors]
     assert messages[0] == "品类「化肥」（goods.agri.fertiliser）不属于类别「资金」"
@@ -148,7 +149,7 @@ def test_an_edited_kind_whose_code_was_left_disagrees_and_is_refused(demo_db: Fl
     header = ["类别", "品类", "品类编码", "标题", "数量", *OFFER_HEADER[-2:]]
     edited = ["物资", "油茶苗", "goods.seedling.tea", "茶苗", "100", *DATES]
     agreeing = ["物资", "茶苗", "goods.seedling.tea", "茶苗", "100", *DATES]
-    report = import_file(db.session, "offers", _csv([header, agreeing, edited]), _user("donor"))
+    report = imported(db.session, "offers", _csv([header, agreeing, edited]), _user("donor"))
     assert _problems(report) == [(3, "品类编码")]
     assert report.errors[0].message == (
         "「品类」和「品类编码」写的不是同样的品类：请改正其中一个，或清空「品类编码」。"
@@ -163,13 +164,13 @@ def test_a_name_two_kinds_share_is_taken_in_the_rows_category_else_refused(
     db.session.commit()
     donor = _user("donor")
     data = _csv([OFFER_HEADER, _offer("物资", "化肥", "复合肥"), _offer("资金", "化肥", "化肥款")])
-    report = import_file(db.session, "offers", data, donor)
+    report = imported(db.session, "offers", data, donor)
     assert _problems(report) == [(3, "品类")]
     assert report.errors[0].message == (
         "「化肥」是多个品类的名称（goods.agri.fertiliser、training.fertiliser），请改填编码。"
     )
     goods_only = _csv([OFFER_HEADER, _offer("物资", "化肥", "复合肥")])
-    assert import_file(db.session, "offers", goods_only, donor).ok
+    assert imported(db.session, "offers", goods_only, donor).ok
     assert _newest_offer("复合肥").item_codes == ["goods.agri.fertiliser"]
 
 
@@ -183,7 +184,7 @@ def test_needs_sheet_with_alternatives_and_wishes_by_household(demo_db: Flask) -
             _need("物资", "goods.school.desks", "书包文具|图书", "课桌椅", quantity="40"),
         ]
     )
-    report = import_file(db.session, "needs", data, committee)
+    report = imported(db.session, "needs", data, committee)
     assert report.ok, [str(e) for e in report.errors]
     assert [str(r) for r in report.recognised] == [
         "第 3 行：品类按标题「助听器」识别为 助听器（goods.health.hearing_aid）"
@@ -212,7 +213,7 @@ def test_needs_sheet_with_alternatives_and_wishes_by_household(demo_db: Flask) -
             _need("物资", "棉被", "", "过冬棉被", unit="件"),
         ]
     )
-    report = import_file(db.session, "needs", bad, committee)
+    report = imported(db.session, "needs", bad, committee)
     assert _problems(report) == [(2, "替代品类"), (3, "品类"), (4, "品类"), (5, "单位")]
     messages = [e.message for e in report.errors]
     assert messages[0] == "品类「助学资金」（funds.education）不属于类别「物资」"
@@ -248,7 +249,7 @@ def test_offers_export_holds_kinds_and_units_and_imports_again(demo_db: Flask, s
         assert name == "、".join(catalogue[c].name_zh for c in offer.item_codes)
         if offer.item_codes:
             assert unit == catalogue[offer.item_codes[0]].unit_zh
-    report = import_file(db.session, "offers", table_bytes(table, suffix), donor)
+    report = imported(db.session, "offers", table_bytes(table, suffix), donor)
     assert report.ok, [str(e) for e in report.errors]
     assert not report.recognised  # every kind came back named
     copies = db.session.scalars(select(Offer).where(own).order_by(Offer.id)).all()[len(originals) :]
@@ -278,7 +279,7 @@ def test_needs_export_holds_kinds_and_imports_again(demo_db: Flask) -> None:
     assert cell["单位"] == catalogue[quilt.item_code].unit_zh
     assert cell["替代品类编码"] == "|".join(sorted(alternatives))
     assert cell["替代品类"] == "、".join(catalogue[c].name_zh for c in sorted(alternatives))
-    report = import_file(db.session, "needs", table_bytes(table, ".xlsx"), committee)
+    report = imported(db.session, "needs", table_bytes(table, ".xlsx"), committee)
     assert report.ok, [str(e) for e in report.errors]
     copies = db.session.scalars(select(Need).where(own).order_by(Need.id)).all()[len(originals) :]
     assert [(c.title, c.item_code, c.accept_codes) for c in copies] == [

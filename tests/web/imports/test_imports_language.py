@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.web.conftest import Auth
+from tests.web.imports.boundary import imported
 from web.extensions import db
 from web.models import User
-from web.services.imports import import_file
 
 HEADER = ["类别", "标题", "说明", "数量", "最小批量", "可去县区", "有效期起", "有效期止"]
 BAD_ROWS = [
@@ -67,7 +67,7 @@ def test_import_messages_follow_the_chosen_language(client: FlaskClient, auth: A
     assert client.get("/import/offers?lang=en").status_code == 200  # the session keeps English
     english = _problems(_upload(client, data))
     assert english == [
-        "Row 3 · 数量 Must be a whole number above 0; this is “两百”.",
+        "Row 3 · 数量 Quantity must be a whole number greater than 0. This is “两百”.",
         "Row 4 · 类别 Unknown category “种子”; possible: "
         "资金、物资、技能培训、就业岗位、消费扶贫订单、基础设施项目、助学、医疗帮扶.",
         "Row 4 · 有效期止 Wrong date format: write it as 2026-12-31; this is “31.12.2026”.",
@@ -80,7 +80,7 @@ def test_import_messages_follow_the_chosen_language(client: FlaskClient, auth: A
     assert client.get("/import/offers?lang=zh_CN").status_code == 200  # back to Chinese
     chinese = _problems(_upload(client, data))
     assert chinese == [
-        "第 3 行 · 数量 须为大于 0 的整数，这里是「两百」。",
+        "第 3 行 · 数量 数量必须是大于0的整数。这里是「两百」。",
         "第 4 行 · 类别 未知类别「种子」，可填："
         "资金、物资、技能培训、就业岗位、消费扶贫订单、基础设施项目、助学、医疗帮扶。",
         "第 4 行 · 有效期止 日期格式不对，应写作 2026-12-31，这里是「31.12.2026」。",
@@ -94,16 +94,16 @@ def test_row_prefix_is_translated_and_chinese_outside_a_request(demo_app: Flask)
     with demo_app.test_request_context("/import/offers?lang=en"):
         donor = db.session.scalar(select(User).where(User.username == "donor"))
         assert donor is not None
-        report = import_file(db.session, "offers", data, donor)
+        report = imported(db.session, "offers", data, donor)
         assert [str(e) for e in report.errors] == [
-            "Row 3, “数量”: Must be a whole number above 0; this is “两百”."
+            "Row 3, “数量”: Quantity must be a whole number greater than 0. This is “两百”."
         ]
         db.session.remove()
     with demo_app.app_context():  # no request, as for `duijie import`: the default, Chinese
         donor = db.session.scalar(select(User).where(User.username == "donor"))
         assert donor is not None
-        report = import_file(db.session, "offers", data, donor)
+        report = imported(db.session, "offers", data, donor)
         assert [str(e) for e in report.errors] == [
-            "第 3 行「数量」：须为大于 0 的整数，这里是「两百」。"
+            "第 3 行「数量」：数量必须是大于0的整数。这里是「两百」。"
         ]
         db.session.remove()

@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from seeds.checklist import CHECKLIST_ITEMS
 from tests.web.conftest import Auth
+from tests.web.imports.boundary import imported
 from web.extensions import db
 from web.models import User, Village
-from web.services.imports import ImportDenied, export_table_of, import_file, table_bytes
+from web.services.imports import ImportDenied, export_table_of, table_bytes
 
 HEADER = [
     "村代码",
@@ -78,7 +79,7 @@ def test_a_good_file_updates_the_named_villages_and_nothing_else(demo_db: Flask)
     before = _snapshot()
     first, second = _codes(2)
     data = _csv([HEADER, _row(first), _row(second, "未脱贫", "", c3=800, c6=23.1, c7=112.9)])
-    report = import_file(db.session, "villages", data, _user("admin"))
+    report = imported(db.session, "villages", data, _user("admin"))
     assert report.ok, report.errors
     assert report.created == 2
     after = _snapshot()
@@ -110,7 +111,7 @@ def test_one_bad_row_changes_nothing_and_names_row_and_column(demo_db: Flask) ->
             _row(c, "摘帽了", 1999, c5=2000),  # status, year, more poor people than people
         ]
     )
-    report = import_file(db.session, "villages", data, _user("admin"))
+    report = imported(db.session, "villages", data, _user("admin"))
     assert not report.ok and report.created == 0
     found = {(e.row, e.column) for e in report.errors}
     assert found == {
@@ -132,7 +133,7 @@ def test_only_administrators_import_villages(
     before = _snapshot()
     data = _csv([HEADER, _row(_codes(1)[0])])
     with pytest.raises(ImportDenied):
-        import_file(db.session, "villages", data, _user(username))
+        imported(db.session, "villages", data, _user(username))
     auth.login(username)
     assert client.get("/import/villages").status_code == 403
     assert client.get("/import/villages/template.xlsx").status_code == 403
@@ -150,7 +151,7 @@ def test_export_then_import_changes_nothing(demo_db: Flask, suffix: str) -> None
     before = _snapshot()
     table = export_table_of(db.session, "villages", _user("admin"))
     assert len(table) - 1 == len(before)
-    report = import_file(db.session, "villages", table_bytes(table, suffix), _user("admin"))
+    report = imported(db.session, "villages", table_bytes(table, suffix), _user("admin"))
     assert report.ok, report.errors[:5]
     assert report.created == len(before)
     assert _snapshot() == before

@@ -101,8 +101,13 @@ def test_duijie_import_speaks_the_commands_language(demo_app: Flask, tmp_path: P
 # Python files whose Chinese literals are data, not messages: the vocabulary of the sheets
 # people fill in and the formats the office files (each with the reason).
 DATA_FILES = {
-    "web/services/imports.py": "the import sheets' Chinese headers and words, as people type them",
-    "web/services/import_kinds.py": "the catalogue sheet's Chinese headers",
+    **{
+        f"web/services/sheets/{name}.py": "the import sheets' Chinese headers and words, as "
+        "people type them"
+        for name in ("accounts", "offers", "needs", "villages", "cells", "registry", "exporters")
+    },
+    "web/services/sheets/kind_cells.py": "the catalogue sheet's Chinese headers",
+    "web/services/sheets/catalogue.py": "the catalogue export's sheet name",
     "web/services/ledger.py": "the ledger (台账) export: the office's column headings",
     "web/services/catalogue.py": "the catalogue export's sheet name",
     "web/i18n.py": "the yuan sign of amounts shown in Chinese",

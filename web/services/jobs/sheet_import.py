@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 from web.extensions import db
 from web.models import ImportJob, User
 from web.services.audit import acting_as
-from web.services.imports import ImportFileError, import_file
 from web.services.jobs.reasons import Failure, Reason
 from web.services.jobs.runner import Job, QueueDown, job_app, runner_of
 from web.services.jobs.watch import QUEUED_GRACE_SECONDS, stale_seconds
+from web.services.sheets import ImportFileError, import_file
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from matcher.kinds import Catalogue, Kind
 from web.i18n import is_english
 from web.services.kinds import recognise
-from web.services.translate import _
 
 # Between the kinds of one cell; codes hold dots and underscores, names none of these.
 KIND_SEPARATORS = re.compile(r"[|｜、,，;；]+")
@@ -140,3 +141,24 @@ def catalogue_table(catalogue: Catalogue) -> list[list[str | float]]:
             [kind.code, kind.name_zh, kind.unit_zh, kind.ref_value, root.name_zh if root else ""]
         )
     return table
+
+
+KIND_NOTE = (
+    f"填品类的中文名（如 茶苗）或编码（如 goods.seedling.tea），模板的「{CATALOGUE_SHEET}」"
+    f"工作表列出全部品类，管理员可在 {CATALOGUE_PAGE} 查看；不填则按标题识别，识别不出时须填写"
+)
+
+
+CODES_NOTE = "导出时附带的品类编码，可不填；与中文名同时填写时须一致"
+
+
+UNIT_NOTE = "可不填：数量按品类的单位计（见品类表）；填写时须与品类的单位一致"
+
+
+KINDS_GUIDE = (
+    "品类可填中文名（如 茶苗、化肥）或编码（如 goods.seedling.tea）。"
+    f"全部品类及其编码、单位见本文件的「{CATALOGUE_SHEET}」工作表，"
+    f"管理员也可在平台的品类目录页 {CATALOGUE_PAGE} 查看。"
+    "品类须属于该行的类别；不填品类时按标题识别，识别结果列在导入报告中，"
+    "识别不出的行须填写品类。"
+)

@@ -1,0 +1,17 @@
+"""An import as the boundaries run it (the upload page, `duijie import`, a job): the service
+flushes, the caller commits a valid file."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from web.models import User
+from web.services.sheets import ImportReport, import_file
+
+
+def imported(session: Session, kind: str, data: bytes, actor: User) -> ImportReport:
+    """import_file, then the commit a view or command makes when every row was valid."""
+    report = import_file(session, kind, data, actor)
+    if report.ok:
+        session.commit()
+    return report
