@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,8 +23,8 @@ from tests.web.imports.test_imports import OFFER_HEADER, _csv
 from tests.web.week.test_jobs import rq_queue  # noqa: F401  (a fixture)
 from web.extensions import db
 from web.models import ImportJob, Offer, User
-from web.services import imports, jobs
-from web.services.imports import import_file
+from web.services import jobs
+from web.services.sheets import IMPORTERS, import_file
 
 GOOD = ["物资", "冬季棉被", "", "200", "20", "八步区", "2026-11-23", "2026-12-31"]
 BAD_QUANTITY = ["物资", "大米", "", "两百", "", "", "2026-11-23", "2026-12-31"]
@@ -149,13 +150,13 @@ def test_a_hostile_sheet_is_still_refused_in_the_request_within_2_seconds(
 def test_a_failing_job_writes_nothing_and_says_so(
     client: FlaskClient, auth: Auth, low_threshold: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = imports._write_offers
+    real = IMPORTERS["offers"]
 
     def crash_after_writing(*args: Any, **kwargs: Any) -> None:
-        real(*args, **kwargs)  # the rows are flushed...
+        real.write(*args, **kwargs)  # the rows are flushed...
         raise RuntimeError("the disk is full")  # ...then the job crashes before the commit
 
-    monkeypatch.setattr(imports, "_write_offers", crash_after_writing)
+    monkeypatch.setitem(IMPORTERS, "offers", replace(real, write=crash_after_writing))
     before = _offers(low_threshold)
     auth.login("donor")
     job_id = _job_id(_upload(client, _sheet_of(30)))
