@@ -152,7 +152,9 @@ def solve_week(
             session, week, instance, time_limit, started,
             progress=progress, should_stop=should_stop, say=say,
         )  # fmt: skip
-    result = never_below_greedy(result, greedy)
+        # A whole week never ends below greedy; a cut week keeps its parts' results (a lost
+        # part's needs get nothing and are named, not quietly filled by the baseline).
+        result = never_below_greedy(result, greedy)
     say("figures")
     return _preview_fields(session, data, result, greedy, spread_info)
 
