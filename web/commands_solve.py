@@ -104,6 +104,7 @@ def run_distributed(
     *,
     redis_url: str | None,
     queue: str,
+    part_seconds: str | None = None,
     stdout: TextIO,
     stderr: TextIO,
 ) -> int:
@@ -119,7 +120,7 @@ def run_distributed(
     from web.services.distributed import (
         NoWorkers,
         QueueUnavailable,
-        part_seconds_from_env,
+        part_seconds_setting,
         solve_distributed,
         workers_on,
     )
@@ -128,7 +129,7 @@ def run_distributed(
         stderr.write("no Redis is configured: set DUIJIE_REDIS_URL to send the parts to workers\n")
         return EXIT_FAILED
     try:
-        part_seconds = part_seconds_from_env()
+        longest = part_seconds_setting(part_seconds)
     except ValueError as error:
         stderr.write(f"{error}\n")
         return EXIT_FAILED
@@ -154,7 +155,7 @@ def run_distributed(
             steal=False,
             on_progress=bar,
             started=started,
-            part_seconds=part_seconds,
+            part_seconds=longest,
         )
     except NoWorkers as error:
         stderr.write(f"{error} on {_where(connection)}: start `duijie worker` (docs/deploy.md)\n")

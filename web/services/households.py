@@ -20,7 +20,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
-from typing import IO
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -558,7 +557,7 @@ def submit_request(
     category: str,
     what: str,
     quantity: int,
-    photo: IO[bytes] | None = None,
+    photo: uploads.Photo | None = None,
 ) -> HelpRequest:
     """File a help request for the household, within its limits; commits.
 
@@ -593,7 +592,7 @@ def submit_request(
     # Its kind, recognised from the household's words within its category (None when unsure:
     # the committee names it on accepting).
     item_code = recognise(load_catalogue(session), category, text, "")
-    photo_path = uploads.save_photo(photo, "help_request") if photo is not None else None
+    photo_path = photo.save("help_request") if photo is not None else None
     try:
         request = HelpRequest(
             household_id=household_id,
@@ -612,8 +611,8 @@ def submit_request(
         session.commit()
     except Exception:
         session.rollback()
-        if photo_path:
-            uploads.remove(photo_path)
+        if photo is not None and photo_path:
+            photo.forget(photo_path)
         raise
     return request
 
