@@ -7,10 +7,16 @@ from typing import Any
 
 from flask import Flask
 
-from web.config import Settings, engine_options, instance_path, normalise_database_url
+from web.config import (
+    MIGRATIONS_DIR,
+    Settings,
+    audit_key_path,
+    engine_options,
+    instance_path,
+    normalise_database_url,
+    upload_path,
+)
 from web.extensions import babel, csrf, db, login_manager, migrate
-
-MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -25,6 +31,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(url)
     register_observability(app)
+    register_faults(settings)
+    register_uploads(app)
     register_extensions(app)
     register_jobs(app)
     register_converters(app)
@@ -58,6 +66,21 @@ def register_observability(app: Flask) -> None:
     init_app(app)
 
 
+def register_faults(settings: Settings) -> None:
+    """Arm the fault points a fault-injection test names (DUIJIE_FAULT, DUIJIE_FAULT_PAUSE)."""
+    from web.services import faults
+
+    faults.arm(settings.fault_points, settings.fault_pauses)
+
+
+def register_uploads(app: Flask) -> None:
+    """The upload folder, from the configuration (after the overrides), for the pages."""
+    from web.services.uploads import UploadFolder
+    from web.views.uploaded import EXTENSION
+
+    app.extensions[EXTENSION] = UploadFolder(upload_path(app.config, app.instance_path))
+
+
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of web.extensions to this app."""
     from web import models  # noqa: F401  (the models must be known before migrate binds)
@@ -75,7 +98,11 @@ def register_extensions(app: Flask) -> None:
     from web.i18n import remember_user_locale
 
     app.before_request(remember_user_locale)
-    audit.init_app(app)  # after the overrides: the key file is the app's
+    # The key file is read from the app's configuration when events are signed or verified
+    # (the configuration, not the app: the engine's entry must not keep the engine alive).
+    config, instance = app.config, app.instance_path
+    with app.app_context():
+        audit.remember_key_file(db.engine, lambda: audit_key_path(config, instance))
 
 
 def register_jobs(app: Flask) -> None:

@@ -10,7 +10,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 
 def _create_app() -> Flask:
@@ -30,7 +30,9 @@ def main() -> None:
         from web.solve_command import leave, solve_command
 
         try:
-            solve_command.main(args=sys.argv[2:], prog_name="duijie solve")
+            # Built only for --distributed, which reads the deployment's queue settings.
+            info = ScriptInfo(create_app=_create_app)
+            solve_command.main(args=sys.argv[2:], prog_name="duijie solve", obj=info)
         except SystemExit as done:
             leave(done.code)
         leave(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -18,7 +20,7 @@ def prune_command(dry_run: bool) -> None:
     from web.services.retention import RetentionError, prune, retention_days
 
     try:
-        days = retention_days()
+        days = retention_days(os.environ)  # read when the command runs, as cron sets it
     except RetentionError as error:
         raise click.ClickException(str(error)) from None
     counts = prune(db.session, days, dry_run=dry_run)

@@ -107,6 +107,7 @@ def run_distributed(
     *,
     redis_url: str | None,
     queue: str,
+    part_seconds: str | None = None,
     stdout: TextIO,
     stderr: TextIO,
 ) -> int:
@@ -118,13 +119,13 @@ def run_distributed(
     """
     started = process_started()
     from optimizer.cli import write_result
-    from web.services.distributed import part_seconds_from_env
+    from web.services.distributed import part_seconds_setting
 
     if not redis_url:
         stderr.write("no Redis is configured: set DUIJIE_REDIS_URL to send the parts to workers\n")
         return EXIT_FAILED
     try:
-        part_seconds = part_seconds_from_env()
+        longest = part_seconds_setting(part_seconds)
     except ValueError as error:
         stderr.write(f"{error}\n")
         return EXIT_FAILED
@@ -134,7 +135,7 @@ def run_distributed(
     bar = PartsBar(stderr) if is_terminal(stderr) else None
     try:
         solved = _solve_on_queue(
-            instance_path, time_limit, connection, queue, bar, started, part_seconds, stderr
+            instance_path, time_limit, connection, queue, bar, started, longest, stderr
         )
     finally:
         if bar is not None:

@@ -9,6 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+# The Alembic scripts: the app's `flask db` commands, the health check and backups read them.
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
 
 def _secret_key(instance_path: Path) -> str:
     """Return DUIJIE_SECRET_KEY, or a key generated once and kept in the instance folder."""
@@ -69,6 +72,24 @@ def instance_path() -> str | None:
     return str(path)
 
 
+def _names(name: str) -> frozenset[str]:
+    """Comma-separated names from the environment (empty when unset)."""
+    return frozenset(filter(None, os.environ.get(name, "").split(",")))
+
+
+def audit_key_path(config: Any, instance: str) -> Path:
+    """Where the audit chain's HMAC keys are kept: DUIJIE_AUDIT_KEY_FILE, else
+    <instance>/audit_keys (made on first use by web.services.audit_keys)."""
+    configured = config.get("DUIJIE_AUDIT_KEY_FILE")
+    return Path(configured) if configured else Path(instance) / "audit_keys"
+
+
+def upload_path(config: Any, instance: str) -> Path:
+    """The folder uploads are kept in: DUIJIE_UPLOAD_DIR, else <instance>/uploads."""
+    configured = config.get("DUIJIE_UPLOAD_DIR")
+    return Path(configured) if configured else Path(instance) / "uploads"
+
+
 def _box(name: str) -> tuple[float, float, float, float] | None:
     """A box "lat min,lat max,lon min,lon max" from the environment (None when unset)."""
     raw = os.environ.get(name, "").strip()
@@ -114,6 +135,11 @@ class Settings:
     village_box: tuple[float, float, float, float] | None = None
     # "Today" for the week rules (web.clock): None reads the clock; demos and tests pin a day.
     today: date | None = None
+    # Longest time one part of a distributed week is given, as written (checked when solving).
+    part_seconds: str = ""
+    # Fault points a fault-injection test arms (web.services.faults); never set in production.
+    fault_points: frozenset[str] = frozenset()
+    fault_pauses: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -143,6 +169,9 @@ class Settings:
             audit_key_file=os.environ.get("DUIJIE_AUDIT_KEY_FILE") or None,
             village_box=_box("DUIJIE_VILLAGE_BOX"),
             today=_day("DUIJIE_TODAY"),
+            part_seconds=os.environ.get("DUIJIE_PART_SECONDS", "").strip(),
+            fault_points=_names("DUIJIE_FAULT"),
+            fault_pauses=_names("DUIJIE_FAULT_PAUSE"),
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -177,6 +206,7 @@ class Settings:
             "DUIJIE_VILLAGE_BOX": self.village_box,
             # The day the current week is taken from (web.clock.today); None: the clock.
             "DUIJIE_TODAY": self.today,
+            "DUIJIE_PART_SECONDS": self.part_seconds,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

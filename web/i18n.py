@@ -161,7 +161,7 @@ def kind_names(codes: Iterable[str]) -> str:
 
 def kind_match(offer: Any, need: Any) -> str:
     """How an offer's kinds meet a need's (供给 X → 需求 Y), for allocation lists."""
-    from web.services.explain import kind_match as match
+    from web.services.kind_match import kind_match as match
 
     lang = "en" if is_english() else "zh"
     return match(_catalogue(), offer.item_codes, need.item_code, need.accept_codes, lang)

@@ -32,12 +32,13 @@ def solve_command(instance: str, output: str | None, time_limit: float, distribu
     if distributed:  # the queue's settings are the deployment's: read as the app reads them
         from flask.cli import ScriptInfo
 
-        from web.app import create_app
         from web.commands_solve import run_distributed
 
-        # Under the app's CLI (tests, `flask`), its app; run alone (web.cli.main), the deployment's.
+        # The app's CLI (tests, `flask`) or web.cli.main (run alone) passes how to build the app.
         info = click.get_current_context().find_object(ScriptInfo)
-        app = info.load_app() if info is not None else create_app()
+        if info is None:
+            raise click.UsageError("--distributed needs the app: run it as `duijie solve`")
+        app = info.load_app()
         sys.exit(
             run_distributed(
                 instance,
@@ -45,6 +46,7 @@ def solve_command(instance: str, output: str | None, time_limit: float, distribu
                 time_limit,
                 redis_url=app.config.get("DUIJIE_REDIS_URL"),
                 queue=str(app.config.get("DUIJIE_QUEUE") or "duijie"),
+                part_seconds=app.config.get("DUIJIE_PART_SECONDS"),
                 stdout=sys.stdout,
                 stderr=sys.stderr,
             )

@@ -10,17 +10,14 @@ import os
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Response, after_this_request, current_app, g, request
 
-from web.api.registry import ApiError
+from web.api.operation import ApiError, Operation
 from web.extensions import db
 from web.models import User
 from web.services import idempotency, tokens
-
-if TYPE_CHECKING:
-    from web.api.registry import Operation
 
 DEFAULT_RATE_LIMIT = 1200  # requests per window, per token (per address when anonymous)
 DEFAULT_RATE_WINDOW = 60  # seconds

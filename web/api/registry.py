@@ -8,100 +8,22 @@ query and body validation, Idempotency-Key) and the OpenAPI document, so the two
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 
+from web.api import access
+from web.api.operation import ApiError, Call, Operation
 from web.api.schemas import MAX_INT
 from web.caching import cached_response, etag
-from web.errors import problem
 from web.extensions import db
 from web.models import User
-
-
-class ApiError(Exception):
-    """An error answered as a problem document; `errors` lists fields for validation errors."""
-
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        detail: str = "",
-        *,
-        errors: list[dict[str, str]] | None = None,
-        headers: dict[str, str] | None = None,
-        **extra: object,
-    ) -> None:
-        super().__init__(detail or title)
-        self.status = status
-        self.title = title
-        self.detail = detail
-        self.errors = errors
-        self.headers = headers or {}
-        self.extra = extra
-
-    def response(self) -> Response:
-        """The problem+json response for this error."""
-        extra: dict[str, object] = dict(self.extra)
-        if self.errors is not None:
-            extra["errors"] = self.errors
-        answer = problem(self.status, self.title, self.detail, **extra)
-        answer.headers.update(self.headers)
-        return answer
-
 
 # GET answers served from the page cache while nothing they show has changed (web.caching).
 # Runs are left out: a running job's progress moves without an audited change.
 CACHED_TAGS = frozenset({"public", "offers", "needs", "allocations"})
-
-
-@dataclass(frozen=True)
-class Call:
-    """What a view receives: the caller (None when anonymous), its query and its body."""
-
-    user: User | None
-    query: Any = None
-    body: Any = None
-
-    @property
-    def actor(self) -> User:
-        """The authenticated caller (operations with roles always have one)."""
-        assert self.user is not None
-        return self.user
-
-
-@dataclass(frozen=True)
-class Operation:
-    """Everything known about one API operation."""
-
-    rule: str
-    method: str
-    name: str
-    summary: str
-    description: str
-    tag: str
-    roles: tuple[str, ...] | None
-    query: type[BaseModel] | None
-    body: type[BaseModel] | None
-    response: type[BaseModel] | None
-    status: int
-    errors: tuple[int, ...]
-    idempotent: bool
-    view: Callable[..., Any] = field(repr=False)
-
-    @property
-    def path(self) -> str:
-        """The OpenAPI path, e.g. /offers/{offer_id}."""
-        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
-
-    @property
-    def path_params(self) -> list[str]:
-        """Names of the path's integer parameters."""
-        return re.findall(r"<int:(\w+)>", self.rule)
 
 
 def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
@@ -227,8 +149,6 @@ class Registry:
 
 def run(op: Operation, kwargs: dict[str, Any]) -> Response:
     """Check the caller and the input, run the view, answer JSON or a problem."""
-    from web.api import access
-
     try:
         user = access.authenticate()
         access.authorise(op, user)
@@ -250,8 +170,6 @@ def _answer_once(op: Operation, call: Call, kwargs: dict[str, Any], user: User |
     """Run the view in one unit of work (web.unit_of_work): a success (2xx) commits with the answer
     kept on its Idempotency-Key; a refusal rolls back whatever the view flushed, frees the key
     and commits nothing else."""
-    from web.api import access
-
     try:
         try:
             response = _answer(op, call, kwargs)

@@ -17,74 +17,49 @@ by migration a0d17e000001 and, for databases made with ``create_all``, by the DD
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from flask import Flask, current_app, has_app_context
 from sqlalchemy import DDL, event, func, insert, inspect, select, text, tuple_
 from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.sql import ClauseElement
 
-from web.models import (
-    Allocation,
-    AllocationRun,
-    ApiToken,
-    AuditEvent,
-    HelpRequest,
-    Household,
-    Kind,
-    Need,
-    Offer,
-    Organization,
-    User,
-    Village,
-)
+from web.models import AllocationRun, AuditEvent, User
 from web.services import audit_keys
+from web.services.audit_format import (
+    ALWAYS_SKIPPED,
+    ENTITIES,
+    GENESIS,
+    SKIPPED,
+    collections,
+    columns,
+    event_hash,
+    ids,
+    plain,
+    primary_key,
+    shown,
+)
+from web.services.audit_keys import key_file, remember_key_file
+from web.services.audit_verify import Verdict, head, verify
 
-GENESIS = "0" * 64
+# The trail's public face: callers import these from here.
+__all__ = [
+    "ENTITIES",
+    "GENESIS",
+    "Verdict",
+    "acting_as",
+    "event_hash",
+    "head",
+    "key_file",
+    "plain",
+    "remember_key_file",
+    "verify",
+]
+
 # Key of the PostgreSQL advisory lock that serialises appends to the chain ("duijie audit").
 ADVISORY_KEY = 0x6475696A6961
-MASK = "changed"
-COMPUTED = "(computed)"
-
-# Audited model -> entity name in the trail.
-ENTITIES: dict[type, str] = {
-    Offer: "offer",
-    Need: "need",
-    User: "user",
-    Organization: "organization",
-    ApiToken: "api_token",
-    Household: "household",
-    HelpRequest: "help_request",
-    AllocationRun: "run",
-    Allocation: "allocation",
-    # A village's status, exit year and figures (imports change them) weigh in the allocation.
-    Village: "village",
-    # The catalogue: a kind added, renamed, revalued or retired changes what fits what.
-    Kind: "kind",
-}
-# Secrets and household personal data: the trail only says that they changed.
-MASKED: dict[str, frozenset[str]] = {
-    "user": frozenset({"password_hash"}),
-    "api_token": frozenset({"token_hash"}),
-    "household": frozenset({"display_name", "phone", "invite_hash", "pin_hash"}),
-}
-# Left out: bookkeeping, a run's bulky solver input/output/metrics and its live job progress.
-SKIPPED: dict[str, frozenset[str]] = {
-    "run": frozenset({"input", "output", "metrics", "progress"}),
-    "api_token": frozenset({"last_used_at"}),
-}
-ALWAYS_SKIPPED = frozenset({"created_at", "updated_at"})
 
 _actor: ContextVar[User | int | None] = ContextVar("duijie_audit_actor", default=None)
 
@@ -124,89 +99,7 @@ def _current_actor() -> tuple[int | None, str | None]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Canonical values and hashes
-
-
-def plain(value: Any) -> Any:
-    """A JSON value for a column value, the same whichever backend stored it."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(timespec="microseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, ClauseElement):
-        return COMPUTED
-    if isinstance(value, dict | list | tuple | str | int | float | bool) or value is None:
-        return json.loads(json.dumps(value, default=str))
-    return str(value)
-
-
-def canonical(fields: dict[str, Any]) -> bytes:
-    """The bytes an event's hash is taken over."""
-    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def event_hash(
-    *,
-    prev_hash: str,
-    at: datetime,
-    actor_id: int | None,
-    action: str,
-    entity: str,
-    entity_id: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    key: bytes | None = None,
-) -> str:
-    """HMAC-SHA-256 under `key` (plain SHA-256 without one) of an event's fields, chained to
-    the previous event through `prev_hash`."""
-    fields = {
-        "prev": prev_hash,
-        "at": plain(at),
-        "actor": actor_id,
-        "action": action,
-        "entity": entity,
-        "id": entity_id,
-        "before": before,
-        "after": after,
-    }
-    if key is not None:
-        return hmac.new(key, canonical(fields), hashlib.sha256).hexdigest()
-    return hashlib.sha256(canonical(fields)).hexdigest()
-
-
-# Each app's engine -> its key file, for sessions used outside an app context (a thread of a
-# request, a job's own session): their events are keyed all the same.
-_KEY_FILES: WeakKeyDictionary[Any, Path] = WeakKeyDictionary()
-
-
-def _configured(app: Flask) -> Path:
-    configured = app.config.get("DUIJIE_AUDIT_KEY_FILE")
-    return Path(configured) if configured else Path(app.instance_path) / "audit_keys"
-
-
-def init_app(app: Flask) -> None:
-    """Remember the app's key file for its engine (see _KEY_FILES)."""
-    from web.extensions import db
-
-    with app.app_context():
-        _KEY_FILES[db.engine] = _configured(app)
-
-
-def key_file(session: Session | None = None) -> Path | None:
-    """Where the chain's keys are kept (DUIJIE_AUDIT_KEY_FILE): the current app's, else the
-    one of the app whose engine `session` is bound to; None outside any app."""
-    if has_app_context():
-        return _configured(current_app)  # type: ignore[arg-type]
-    if session is None:
-        return None
-    try:
-        return _KEY_FILES.get(session.get_bind())
-    except Exception:  # an unbound session
-        return None
+# Turning a flush into events
 
 
 def _signing_key(session: Session) -> audit_keys.AuditKey | None:
@@ -221,39 +114,17 @@ def _signing_key(session: Session) -> audit_keys.AuditKey | None:
     return audit_keys.current(path, count)
 
 
-# ---------------------------------------------------------------------------------------------
-# Turning a flush into events
-
-
-def _columns(obj: Any, entity: str) -> list[str]:
-    skipped = ALWAYS_SKIPPED | SKIPPED.get(entity, frozenset())
-    return [a.key for a in inspect(type(obj)).column_attrs if a.key not in skipped]
-
-
-def _collections(obj: Any) -> list[str]:
-    """Many-to-many collections (an offer's counties and villages, a unit's paired villages)."""
-    return [r.key for r in inspect(type(obj)).relationships if r.secondary is not None]
-
-
-def _ids(items: Any) -> list[Any]:
-    return sorted(_pk(item) for item in items)
-
-
-def _value(entity: str, key: str, value: Any) -> Any:
-    return MASK if key in MASKED.get(entity, frozenset()) else plain(value)
-
-
 def _created(obj: Any, entity: str) -> dict[str, Any]:
     state = inspect(obj)
     after = {}
-    for key in _columns(obj, entity):
+    for key in columns(obj, entity):
         value = state.dict.get(key)
         if value is not None:
-            after[key] = _value(entity, key, value)
-    for key in _collections(obj):
+            after[key] = shown(entity, key, value)
+    for key in collections(obj):
         added = state.attrs[key].history.added or state.dict.get(key) or []
         if added:
-            after[key] = _ids(added)
+            after[key] = ids(added)
     return after
 
 
@@ -261,7 +132,7 @@ def _changed(obj: Any, entity: str) -> tuple[dict[str, Any], dict[str, Any]]:
     state = inspect(obj)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
-    for key in _columns(obj, entity):
+    for key in columns(obj, entity):
         history = state.attrs[key].history
         if not history.added:
             continue
@@ -269,21 +140,21 @@ def _changed(obj: Any, entity: str) -> tuple[dict[str, Any], dict[str, Any]]:
         new = history.added[0]
         if plain(old) == plain(new) and history.deleted:
             continue
-        before[key] = _value(entity, key, old)
-        after[key] = _value(entity, key, new)
-    for key in _collections(obj):
+        before[key] = shown(entity, key, old)
+        after[key] = shown(entity, key, new)
+    for key in collections(obj):
         history = state.attrs[key].history
         if history.added or history.deleted:
-            before[key] = _ids([*history.unchanged, *history.deleted])
-            after[key] = _ids([*history.unchanged, *history.added])
+            before[key] = ids([*history.unchanged, *history.deleted])
+            after[key] = ids([*history.unchanged, *history.added])
     return before, after
 
 
 def _deleted(obj: Any, entity: str) -> dict[str, Any]:
     state = inspect(obj)
     return {
-        key: _value(entity, key, state.dict[key])
-        for key in _columns(obj, entity)
+        key: shown(entity, key, state.dict[key])
+        for key in columns(obj, entity)
         if state.dict.get(key) is not None
     }
 
@@ -317,17 +188,18 @@ def _after_flush(session: Session, _context: Any) -> None:
         entity = ENTITIES.get(type(obj))
         if entity:
             after = _created(obj, entity)
-            rows.append((_action(entity, "create", None), entity, _pk(obj), None, after))
+            rows.append((_action(entity, "create", None), entity, primary_key(obj), None, after))
     for obj in session.dirty:
         entity = ENTITIES.get(type(obj))
         if entity and session.is_modified(obj, include_collections=True):
             before, after = _changed(obj, entity)
             if after:
-                rows.append((_action(entity, "update", after), entity, _pk(obj), before, after))
+                action = _action(entity, "update", after)
+                rows.append((action, entity, primary_key(obj), before, after))
     for obj in session.deleted:
         entity = ENTITIES.get(type(obj))
         if entity:
-            rows.append((f"{entity}.delete", entity, _pk(obj), _deleted(obj, entity), None))
+            rows.append((f"{entity}.delete", entity, primary_key(obj), _deleted(obj, entity), None))
     _collect(session, rows)
 
 
@@ -438,7 +310,7 @@ def _on_execute(state: ORMExecuteState) -> Any:
         new = after_rows.get(key)
         if new is None:
             gone = {
-                c: _value(entity, c, old[names[c]]) for c in columns if old[names[c]] is not None
+                c: shown(entity, c, old[names[c]]) for c in columns if old[names[c]] is not None
             }
             rows.append((f"{entity}.delete", entity, entity_id, gone, None))
             continue
@@ -446,18 +318,12 @@ def _on_execute(state: ORMExecuteState) -> Any:
         for column in columns:
             was, now = old[names[column]], new[names[column]]
             if plain(was) != plain(now):
-                before[column] = _value(entity, column, was)
-                after[column] = _value(entity, column, now)
+                before[column] = shown(entity, column, was)
+                after[column] = shown(entity, column, now)
         if after:
             rows.append((_action(entity, "update", after), entity, entity_id, before, after))
     _collect(session, rows)
     return result
-
-
-def _pk(obj: Any) -> str:
-    """The primary key as text (in after_flush a new row's identity is not yet set)."""
-    identity = inspect(type(obj)).primary_key_from_instance(obj)
-    return ",".join(str(part) for part in identity)
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
@@ -532,153 +398,3 @@ for _statement in SQLITE_TRIGGERS:
     event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 
 
-# ---------------------------------------------------------------------------------------------
-# Verifying the trail
-
-
-@dataclass
-class Verdict:
-    """What `verify` found: the number of events, the head, and the first problem if any."""
-
-    events: int = 0
-    head: str = GENESIS
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def verify(session: Session, *, expect: str | None = None) -> Verdict:
-    """Walk the chain; report the first edited, inserted or deleted event.
-
-    `expect` is a head kept outside the database ("COUNT:HASH" from `duijie audit head`).
-    """
-    verdict = Verdict()
-    path = key_file(session)
-    keys = {k.id: k for k in audit_keys.load(path)} if path is not None else {}
-    keyed_from = min((k.since for k in keys.values()), default=None)
-    recent: list[str] = [GENESIS]
-    by_position: dict[int, str] = {}
-    states: dict[tuple[str, str], dict[str, Any] | None] = {}
-    first_at: datetime | None = None
-    query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
-    for ev in session.scalars(query):
-        verdict.events += 1
-        first_at = first_at or ev.at
-        key = keys.get(ev.key_id) if ev.key_id else None
-        computed = event_hash(
-            prev_hash=ev.prev_hash,
-            at=ev.at,
-            actor_id=ev.actor_id,
-            action=ev.action,
-            entity=ev.entity,
-            entity_id=ev.entity_id,
-            before=ev.before,
-            after=ev.after,
-            key=key.secret if key else None,
-        )
-        if not verdict.problems:
-            if ev.key_id and key is None:
-                verdict.problems.append(
-                    f"event {ev.id} names key {ev.key_id!r}, which is not in the key file: "
-                    "it was written without the key"
-                )
-            elif ev.key_id is None and keyed_from is not None and verdict.events > keyed_from:
-                verdict.problems.append(
-                    f"event {ev.id} is not keyed, but every event after the first "
-                    f"{keyed_from} must be: it was rewritten without the key"
-                )
-            elif computed != ev.hash:
-                verdict.problems.append(
-                    f"event {ev.id} ({ev.action} {ev.entity} {ev.entity_id}) was edited: "
-                    "its hash does not match its contents"
-                )
-            elif ev.prev_hash != recent[-1]:
-                if len(recent) > 1 and ev.prev_hash == recent[-2]:
-                    what = f"the event before event {ev.id} was inserted"
-                else:
-                    what = f"events before event {ev.id} were deleted (or it was inserted)"
-                verdict.problems.append(f"{what}: the chain breaks at event {ev.id}")
-        recent = [recent[-1], ev.hash]
-        by_position[verdict.events] = ev.hash
-        key = (ev.entity, ev.entity_id)
-        if ev.after is None:
-            states[key] = None
-        else:
-            states[key] = {**(states.get(key) or {}), **ev.after}
-    verdict.head = recent[-1]
-    if verdict.problems:
-        return verdict
-    for problem in _anchor_problems(session, verdict, by_position, expect):
-        verdict.problems.append(problem)
-        return verdict
-    for problem in _state_problems(session, states, first_at):
-        verdict.problems.append(problem)
-        return verdict
-    return verdict
-
-
-def _anchor_problems(
-    session: Session, verdict: Verdict, by_position: dict[int, str], expect: str | None
-) -> Iterator[str]:
-    anchors: list[tuple[str, int, str]] = []
-    if expect:
-        count, _, head = expect.partition(":")
-        if not count.isdigit() or len(head) != 64:
-            yield f"--expect must be COUNT:HASH as printed by `duijie audit head`, not {expect!r}"
-            return
-        anchors.append(("the head you kept", int(count), head))
-    for run in session.scalars(select(AllocationRun).order_by(AllocationRun.id)):
-        for status, anchor in ((run.metrics or {}).get("audit_anchors") or {}).items():
-            anchors.append((f"run {run.id} when {status}", anchor["events"], anchor["head"]))
-    for where, count, head in anchors:
-        if count == 0:
-            continue
-        if count > verdict.events:
-            yield (
-                f"{where} recorded {count} events but only {verdict.events} remain: "
-                "the newest events were deleted"
-            )
-        elif by_position.get(count) != head:
-            yield f"{where} recorded event {count} with another hash: events were replaced"
-
-
-def _state_problems(
-    session: Session, states: dict[tuple[str, str], dict[str, Any] | None], first_at: Any
-) -> Iterator[str]:
-    """Every audited row must look as its events say: else events were deleted at the end."""
-    if first_at is None:
-        return
-    start = plain(first_at)
-    for model, entity in ENTITIES.items():
-        masked = MASKED.get(entity, frozenset())
-        for obj in session.scalars(select(model).execution_options(yield_per=1000)):
-            key = (entity, _pk(obj))
-            state = states.get(key)
-            if state is None:
-                stamp = plain(getattr(obj, "updated_at", None) or getattr(obj, "created_at", None))
-                if stamp is not None and stamp >= start:
-                    yield (
-                        f"{entity} {key[1]} changed at {stamp} but has no "
-                        "audit event: the newest events were deleted (or the row was written "
-                        "around the app)"
-                    )
-                continue
-            for column in _columns(obj, entity):
-                if column in masked or column not in state or state[column] == COMPUTED:
-                    continue
-                if plain(getattr(obj, column)) != state[column]:
-                    yield (
-                        f"{entity} {key[1]}: {column} is {plain(getattr(obj, column))!r} but "
-                        f"its last audit event says {state[column]!r}: the newest events "
-                        "were deleted (or the row was written around the app)"
-                    )
-                    break
-
-
-def head(session: Session) -> tuple[int, str]:
-    """The number of events and the newest hash, to keep outside the database."""
-    count = session.scalar(select(func.count(AuditEvent.id))) or 0
-    latest = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    return int(count), latest or GENESIS

@@ -15,6 +15,11 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -67,3 +72,28 @@ def current(path: Path, since: Callable[[], int]) -> AuditKey:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(f"{key.id} {key.since} {key.secret.hex()}\n")
     return key
+
+
+# Each app's engine -> where its key file is (the app factory tells, see remember_key_file):
+# every session bound to the engine, in a request, a thread or a job, signs with the same keys.
+_KEY_FILES: WeakKeyDictionary[Any, Callable[[], Path]] = WeakKeyDictionary()
+
+
+def remember_key_file(engine: Any, where: Callable[[], Path]) -> None:
+    """Sessions bound to `engine` keep the chain's keys in the file `where()` names (the app's
+    DUIJIE_AUDIT_KEY_FILE, read when an event is signed or the chain verified)."""
+    _KEY_FILES[engine] = where
+
+
+def key_file(session: Session | None = None) -> Path | None:
+    """Where the chain's keys are kept for the engine `session` (by default the app's session)
+    is bound to; None for a session of no app's engine."""
+    if session is None:
+        from web.extensions import db
+
+        session = db.session  # type: ignore[assignment]
+    try:
+        where = _KEY_FILES.get(session.get_bind())  # type: ignore[union-attr]
+    except Exception:  # an unbound session, or the app's session outside an app context
+        return None
+    return where() if where is not None else None

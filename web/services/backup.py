@@ -63,7 +63,7 @@ def head_revision() -> str:
     """The Alembic revision this code's migrations end at."""
     from alembic.script import ScriptDirectory
 
-    from web.app import MIGRATIONS_DIR
+    from web.config import MIGRATIONS_DIR
 
     head = ScriptDirectory(MIGRATIONS_DIR).get_current_head()
     assert head is not None

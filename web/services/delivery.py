@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import IO
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, or_
@@ -13,8 +12,7 @@ from sqlalchemy.orm import Session
 from web.models import Allocation, AllocationRun, Need, Offer, User
 from web.services.locking import begin_write, lock_rows
 from web.services.notifications import notify, organization_members, village_committees
-from web.services.uploads import UploadError, save_photo
-from web.services.uploads import remove as remove_upload
+from web.services.uploads import Photo, UploadError
 from web.services.week import NotAllowed, WeekError, require_admin
 
 RECEIPT_PHOTOS = "receipt"  # the upload kind (sub-folder) of receipt photos
@@ -124,11 +122,11 @@ def confirm_receipt(
     note: str = "",
     rating: int | None = None,
     *,
-    photo: IO[bytes] | None = None,
+    photo: Photo | None = None,
 ) -> Allocation:
     """The village committee confirms receipt, with a note, a rating of 1 to 5 and a photo.
 
-    The photo is checked and stored (uploads.save_photo) inside the transaction: a bad file
+    The photo is checked and stored (Photo.save) inside the transaction: a bad file
     raises UploadError and confirms nothing, and a stored file is removed again when the
     transaction fails.
     """
@@ -143,7 +141,7 @@ def confirm_receipt(
         if len(note) > NOTE_MAX:
             raise DeliveryError(f"the note is longer than {NOTE_MAX} characters")
         if photo is not None:
-            stored.append(save_photo(photo, RECEIPT_PHOTOS))
+            stored.append(photo.save(RECEIPT_PHOTOS))
             allocation.photo_path = stored[-1]
         now = _now()
         allocation.received_at = allocation.received_at or now
@@ -158,7 +156,8 @@ def confirm_receipt(
     except Exception:
         session.rollback()
         for name in stored:
-            remove_upload(name)
+            assert photo is not None  # only a photo stores a file
+            photo.forget(name)
         raise
 
 

@@ -15,55 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.eligibility import Ineligibility, Reason, Verdict, explain_offer
-from matcher.kinds import Catalogue, covers
+from matcher.kinds import Catalogue
 from matcher.messages import message
 from web.models import Allocation, AllocationRun, Offer, Organization
 from web.services.dashboard import LIVE_RUNS, latest_run
+from web.services.kind_match import kind_match, kind_names
 from web.services.translate import _
 from web.services.week_instance import matcher_week, offer_key, row_id, week_days
 
 PLACE_REASONS = frozenset({Reason.COUNTY, Reason.PAIRED_VILLAGE, Reason.DISTANCE})
 LOT_REASONS = frozenset({Reason.MIN_LOT, Reason.INDIVISIBLE})
-
-
-def _name(catalogue: Catalogue, code: str, lang: str) -> str:
-    kind = catalogue.get(code)
-    if kind is None:
-        return code
-    return kind.name_en if lang == "en" else kind.name_zh
-
-
-def _names(catalogue: Catalogue, codes: Iterable[str], lang: str) -> str:
-    return (", " if lang == "en" else "、").join(_name(catalogue, c, lang) for c in codes)
-
-
-def kind_match(
-    catalogue: Catalogue,
-    items: Sequence[str],
-    need_item: str | None,
-    accepts: Sequence[str],
-    lang: str = "zh",
-) -> str:
-    """How an offer's kinds meet a need's: 供给 X → 需求 Y, or through an alternative it takes."""
-    need = _name(catalogue, need_item, lang) if need_item else _("a need of no named kind")
-    if not items:
-        return _("general offer → need %(need)s", need=need)
-    for given in items:
-        if need_item and covers(given, need_item):
-            return _(
-                "offer %(offer)s → need %(need)s", offer=_name(catalogue, given, lang), need=need
-            )
-    for given in items:
-        for alternative in accepts:
-            if covers(given, alternative):
-                return _(
-                    "offer %(offer)s → need %(need)s, through %(alternative)s, which it also "
-                    "accepts",
-                    offer=_name(catalogue, given, lang),
-                    need=need,
-                    alternative=_name(catalogue, alternative, lang),
-                )
-    return _("offer %(offer)s → need %(need)s", offer=_names(catalogue, items, lang), need=need)
 
 
 def allocation_reasons(allocation: Allocation, catalogue: Catalogue, lang: str = "zh") -> list[str]:
@@ -111,7 +72,7 @@ def _in_week_reasons(
     """Why an offer that entered the week's allocation got nothing, from matcher's verdicts."""
     same_category = [v for v in verdicts if Reason.CATEGORY not in v.codes]
     of_kind = [v for v in same_category if Reason.KIND not in v.codes]
-    kinds = _names(catalogue, items, lang) if items else _("any kind")
+    kinds = kind_names(catalogue, items, lang) if items else _("any kind")
     if not of_kind:
         out = [_("No verified open need of its kinds (%(kinds)s) this week.", kinds=kinds)]
         example = _first(same_category, frozenset({Reason.KIND}))

@@ -1,8 +1,9 @@
 """Fault points for the fault-injection tests: a named place where a test may kill the process.
 
 `fault_point("commit:locked")` does nothing unless the environment variable DUIJIE_FAULT names
-that point when the module is imported, in which case the process kills itself with SIGKILL
-there (no cleanup, no rollback: exactly like a crash or an OOM kill). Production never sets
+that point when the app is built (web.config reads it, create_app calls `arm`), in which case
+the process kills itself with SIGKILL there (no cleanup, no rollback: exactly like a crash or
+an OOM kill). Production never sets
 DUIJIE_FAULT, so a fault point costs one set lookup.
 """
 
@@ -11,9 +12,16 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Iterable
 
-_ARMED = frozenset(filter(None, os.environ.get("DUIJIE_FAULT", "").split(",")))
-_PAUSED = frozenset(filter(None, os.environ.get("DUIJIE_FAULT_PAUSE", "").split(",")))
+_ARMED: frozenset[str] = frozenset()
+_PAUSED: frozenset[str] = frozenset()
+
+
+def arm(points: Iterable[str], pauses: Iterable[str]) -> None:
+    """Make `points` kill the process and `pauses` wait for stdin (the process's settings)."""
+    global _ARMED, _PAUSED
+    _ARMED, _PAUSED = frozenset(points), frozenset(pauses)
 
 
 def fault_point(name: str) -> None:

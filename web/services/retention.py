@@ -31,7 +31,6 @@ itself (offers, needs, runs, pledges). Sessions are signed cookies; a staff sess
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,9 +71,9 @@ class RetentionError(ValueError):
     """A retention setting that is not a whole number of days, or below its minimum."""
 
 
-def retention_days(environ: Mapping[str, str] | None = None) -> dict[str, int]:
-    """Each table's retention in days: DUIJIE_RETAIN_<NAME>_DAYS, else the default."""
-    environ = os.environ if environ is None else environ
+def retention_days(environ: Mapping[str, str]) -> dict[str, int]:
+    """Each table's retention in days: DUIJIE_RETAIN_<NAME>_DAYS in `environ` (the caller's
+    settings), else the default."""
     days: dict[str, int] = {}
     for name, default in DEFAULT_DAYS.items():
         variable = f"DUIJIE_RETAIN_{name.upper()}_DAYS"
@@ -150,9 +149,10 @@ def prune(
 ) -> dict[str, int]:
     """Delete (or clear) what is past each table's retention; how many rows, by name.
 
-    The caller commits. With ``dry_run`` nothing changes: the counts say what would go.
+    `days` is each table's retention (see retention_days; the defaults when not given). The
+    caller commits. With ``dry_run`` nothing changes: the counts say what would go.
     """
-    days = dict(retention_days() if days is None else days)
+    days = dict(DEFAULT_DAYS if days is None else days)
     now = utcnow()
     counts: dict[str, int] = {}
     for name, rule in RULES.items():

@@ -33,9 +33,10 @@ from web.services.delivery_pages import (
     village_page,
     village_query,
 )
-from web.services.uploads import MIMETYPES, path_of
+from web.services.uploads import MIMETYPES
 from web.services.week import WeekError
 from web.unit_of_work import unit_of_work
+from web.views.uploaded import photo_from, upload_folder
 from web.views.week import status_labels
 
 deliveries = Blueprint("deliveries", __name__)
@@ -147,8 +148,7 @@ def confirm_allocation(allocation_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Please choose a rating from 1 to 5."), "error")
         return redirect(url_for("deliveries.village_allocations"))
-    upload = http.files.get("photo")
-    photo = upload.stream if upload is not None and upload.filename else None
+    photo = photo_from(http.files.get("photo"))
     try:
         with unit_of_work():
             confirm_receipt(
@@ -200,7 +200,7 @@ def receipt_photo(allocation_id: int) -> Response:
     ):
         abort(404)
     try:
-        path = path_of(allocation.photo_path)
+        path = upload_folder().path_of(allocation.photo_path)
     except UploadError:
         abort(404)
     if not path.is_file():

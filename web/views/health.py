@@ -32,7 +32,7 @@ def _database() -> dict[str, Any]:
 def _migrations() -> dict[str, Any]:
     from alembic.script import ScriptDirectory
 
-    from web.app import MIGRATIONS_DIR
+    from web.config import MIGRATIONS_DIR
 
     heads = set(ScriptDirectory(MIGRATIONS_DIR).get_heads())
     try:
@@ -89,7 +89,8 @@ def readyz() -> tuple[Response, int]:
 @health.get("/metrics")
 def metrics() -> Response:
     """Prometheus text exposition, for the deployment's own network only."""
-    from web.observability import metrics_allowed, metrics_text
+    from web.observability import metrics_allowed
+    from web.views.metrics import metrics_text
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not metrics_allowed(app, request.remote_addr):

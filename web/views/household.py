@@ -35,6 +35,7 @@ from web.services import households as service
 from web.services import uploads
 from web.settings import invitation_key
 from web.unit_of_work import unit_of_work
+from web.views.uploaded import photo_from, upload_folder
 
 household = Blueprint("household", __name__)
 
@@ -312,8 +313,7 @@ def ask() -> Response | str:
     if form.is_submitted() and form.validate():
         raw_quantity = (form.quantity.data or "").strip()
         quantity = int(raw_quantity) if raw_quantity.isdigit() and len(raw_quantity) < 4 else 0
-        upload = form.photo.data
-        photo = upload.stream if upload and getattr(upload, "filename", "") else None
+        photo = photo_from(form.photo.data)
         try:
             with unit_of_work():
                 service.submit_request(
@@ -369,7 +369,7 @@ def photo(request_id: int) -> Response:
     if not name:
         abort(404)
     try:
-        path = uploads.path_of(name)
+        path = upload_folder().path_of(name)
     except uploads.UploadError:
         abort(404)
     if not path.is_file():

@@ -39,6 +39,7 @@ from web.services.kinds import KindError, need_kind, request_catalogue
 from web.settings import invitation_key
 from web.unit_of_work import unit_of_work
 from web.views.kind_choices import kind_choices, kind_label
+from web.views.uploaded import upload_folder
 
 household_admin = Blueprint("household_admin", __name__)
 
@@ -311,7 +312,7 @@ def photo(request_id: int) -> Response:
     if not name:
         abort(404)
     try:
-        path = uploads.path_of(name)
+        path = upload_folder().path_of(name)
     except uploads.UploadError:
         abort(404)
     if not path.is_file():

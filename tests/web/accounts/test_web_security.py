@@ -23,7 +23,8 @@ from tests.web.site.test_access_matrix import (
 from web import create_app
 from web.extensions import db
 from web.models import Allocation, HelpRequest, Household, Need, Offer, Organization, User
-from web.services.uploads import UploadError, save_photo
+from web.services.uploads import UploadError
+from web.views.uploaded import upload_folder
 
 PASSWORD = "demo-{}-2026"
 
@@ -320,7 +321,7 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
 @pytest.mark.parametrize("content", [HTML, SVG, b"GIF89a" + HTML, b"%PDF-1.4"])
 def test_a_renamed_file_is_not_taken_for_a_photo(app: Flask, content: bytes) -> None:
     with app.app_context(), pytest.raises(UploadError, match="not a JPEG, PNG or WebP"):
-        save_photo(io.BytesIO(content), "receipt")
+        upload_folder().save_photo(io.BytesIO(content), "receipt")
 
 
 def test_a_renamed_html_file_is_refused_by_the_import_page(demo_app: Flask) -> None:

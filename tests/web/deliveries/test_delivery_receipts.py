@@ -24,7 +24,8 @@ from web.services.delivery import (
     confirm_receipt,
     overdue_reason,
 )
-from web.services.uploads import UploadError
+from web.services.uploads import Photo, UploadError
+from web.views.uploaded import upload_folder
 
 pytestmark = pytest.mark.usefixtures("memo_solver")
 
@@ -185,11 +186,13 @@ def test_the_stored_photo_is_removed_when_the_transaction_fails(
 
         monkeypatch.setattr(db.session, "commit", broken_commit)
         with pytest.raises(RuntimeError):
-            confirm_receipt(db.session, own, village, "收到", 5, photo=io.BytesIO(PNG))
+            photo = Photo(io.BytesIO(PNG), upload_folder())
+            confirm_receipt(db.session, own, village, "收到", 5, photo=photo)
         monkeypatch.undo()
         assert stored_files(demo_app) == []
         with pytest.raises(UploadError):
-            confirm_receipt(db.session, own, village, "收到", 5, photo=io.BytesIO(b"GIF89a"))
+            gif = Photo(io.BytesIO(b"GIF89a"), upload_folder())
+            confirm_receipt(db.session, own, village, "收到", 5, photo=gif)
         db.session.remove()
     stored = row(demo_app, own)
     assert stored.status == "pledged" and stored.photo_path is None

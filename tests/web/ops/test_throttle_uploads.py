@@ -10,6 +10,7 @@ from flask import Flask
 
 from web.extensions import db
 from web.services import throttle, uploads
+from web.views.uploaded import upload_folder
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -46,9 +47,9 @@ def test_attempts_outside_the_window_do_not_count(app: Flask) -> None:
 @pytest.mark.parametrize(("data", "suffix"), [(PNG, ".png"), (JPEG, ".jpg"), (WEBP, ".webp")])
 def test_photos_are_stored_under_generated_names(app: Flask, data: bytes, suffix: str) -> None:
     with app.test_request_context():
-        name = uploads.save_photo(io.BytesIO(data), "receipt")
+        name = upload_folder().save_photo(io.BytesIO(data), "receipt")
         assert name.startswith("receipt/") and name.endswith(suffix)
-        assert uploads.path_of(name).read_bytes() == data
+        assert upload_folder().path_of(name).read_bytes() == data
 
 
 @pytest.mark.parametrize(
@@ -65,8 +66,8 @@ def test_bad_uploads_are_refused_and_nothing_is_written(
 ) -> None:
     with app.test_request_context():
         with pytest.raises(uploads.UploadError, match=message):
-            uploads.save_photo(io.BytesIO(data), "receipt", max_bytes=1024)
-        assert not any(uploads.upload_dir().rglob("*.*"))
+            upload_folder().save_photo(io.BytesIO(data), "receipt", max_bytes=1024)
+        assert not any(upload_folder().path().rglob("*.*"))
 
 
 @pytest.mark.parametrize(
@@ -81,4 +82,4 @@ def test_bad_uploads_are_refused_and_nothing_is_written(
 )
 def test_stored_names_cannot_reach_outside_the_upload_folder(app: Flask, name: str) -> None:
     with app.test_request_context(), pytest.raises(uploads.UploadError):
-        uploads.path_of(name)
+        upload_folder().path_of(name)

@@ -42,8 +42,8 @@ from web.models import (
 )
 from web.models.base import utcnow
 from web.services.tokens import create_token
-from web.services.uploads import save_photo
 from web.sessions import stamp
+from web.views.uploaded import upload_folder
 
 ROLES = ("anon", "admin", "township", "village", "donor", "auditor", "household")
 USERNAMES = {r: r for r in ROLES if r not in ("anon", "household")}
@@ -298,7 +298,7 @@ def build_world() -> World:
     # Receipt photos on both pledges, so the photo routes are tried on real files.
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     for pledge in pledges:
-        pledge.photo_path = save_photo(io.BytesIO(png), "receipt")
+        pledge.photo_path = upload_folder().save_photo(io.BytesIO(png), "receipt")
 
     def household_in(village_id: int) -> Household:
         found = db.session.scalars(
@@ -325,7 +325,7 @@ def build_world() -> World:
             )
         )  # fmt: skip
     for help_request in requests:
-        help_request.photo_path = save_photo(io.BytesIO(png), "request")
+        help_request.photo_path = upload_folder().save_photo(io.BytesIO(png), "request")
     db.session.add_all(requests)
     import_jobs = {
         role: ImportJob(kind="offers", status="done", created_by_id=user.id)

@@ -37,7 +37,7 @@ from tests.web.week.test_jobs import (  # noqa: F401  (async_jobs: a fixture)
     wait_for,
 )
 from tests.web.week.test_week_pages import policy_form, run_id
-from web.services import distributed, week
+from web.services import distributed_jobs, week
 
 BIN = Path(sys.executable).parent
 
@@ -73,7 +73,7 @@ def test_a_cut_week_is_previewed_part_by_part_and_the_page_says_so(
 def test_a_part_that_keeps_failing_is_given_nothing_and_named(
     client: FlaskClient, auth: Any, cut_every_week: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = distributed.solve_part
+    real = distributed_jobs.solve_part
     broken: list[str] = []
 
     def flaky(payload: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def test_a_part_that_keeps_failing_is_given_nothing_and_named(
             raise RuntimeError("the part's solver crashed")
         return real(payload)
 
-    monkeypatch.setattr(distributed, "solve_part", flaky)
+    monkeypatch.setattr(distributed_jobs, "solve_part", flaky)
     auth.login("admin")
     run = run_id(client.post("/admin/week", data=policy_form(time_limit="30")))
     found = stored(cut_every_week, run)
@@ -111,7 +111,7 @@ def test_cancel_stops_the_parts_and_stores_nothing(
     async_jobs: Any,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = distributed.solve_part
+    real = distributed_jobs.solve_part
     solved: list[str] = []
 
     def slow(payload: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def test_cancel_stops_the_parts_and_stores_nothing(
         solved.append(payload["key"])
         return real(payload)
 
-    monkeypatch.setattr(distributed, "solve_part", slow)
+    monkeypatch.setattr(distributed_jobs, "solve_part", slow)
     auth.login("admin")
     run = run_id(client.post("/admin/week", data=policy_form(time_limit="60")))
     state = wait_for(client, run, lambda s: (s["parts_done"] or 0) >= 2)

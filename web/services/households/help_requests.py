@@ -4,7 +4,6 @@ and the arrival of help confirmed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -151,7 +150,7 @@ def submit_request(
     category: str,
     what: str,
     quantity: int,
-    photo: IO[bytes] | None = None,
+    photo: uploads.Photo | None = None,
 ) -> HelpRequest:
     """File a help request for the household, within its limits; the caller commits.
 
@@ -180,7 +179,7 @@ def submit_request(
     # Its kind, recognised from the household's words within its category (None when unsure:
     # the committee names it on accepting).
     item_code = recognise(load_catalogue(session), category, text, "")
-    photo_path = uploads.save_photo(photo, "help_request") if photo is not None else None
+    photo_path = photo.save("help_request") if photo is not None else None
     try:
         request = HelpRequest(
             household_id=household_id,
@@ -197,8 +196,8 @@ def submit_request(
         session.flush()
         log(session, household_id, "request_submitted", f"#{request.id}")
     except Exception:
-        if photo_path:
-            uploads.remove(photo_path)
+        if photo is not None and photo_path:
+            photo.forget(photo_path)
         raise
     return request
 

@@ -121,7 +121,7 @@ def spread_for(
         steal=True,
         threshold=threshold,
         on_parts=on_parts,
-        part_seconds=distributed.part_seconds_from_env(),
+        part_seconds=distributed.part_seconds_setting(app.config.get("DUIJIE_PART_SECONDS")),
     )
 
 
