@@ -106,8 +106,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_jobs(app: Flask) -> None:
-    """Choose once where background jobs run (RQ, a thread, right away; web.services.jobs)."""
-    from web.services.jobs import install_runner
+    """Choose once where background jobs run (RQ, a thread, right away; web.jobs)."""
+    from web.jobs import install_runner
 
     install_runner(app)
 

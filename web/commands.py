@@ -115,9 +115,9 @@ def allocate_command(week: str | None, do_commit: bool, time_limit: float, usern
     from sqlalchemy import select
 
     from web.commands_solve import PartsBar, WeekBar, is_terminal, process_started
+    from web.jobs import spread_for
     from web.models import User
     from web.services.distributed import QueueUnavailable
-    from web.services.jobs import spread_for
     from web.services.week import WeekError, commit_run, preview_week
 
     week = _week_to_preview(week)
@@ -303,7 +303,7 @@ def worker_command(burst: bool, name: str | None) -> None:
     from rq import Queue, Worker
 
     from web.i18n import command_language
-    from web.services.jobs import queue_name, redis_connection
+    from web.jobs import queue_name, redis_connection
 
     # The worker's own messages only: the jobs (forked from here) pick their readers' language.
     with force_locale(command_language()):

@@ -56,13 +56,14 @@ def import_command(kind: str, file: Path, username: str, lang: str) -> None:
 
 def _import(kind: str, file: Path, username: str) -> None:
     from web.services.audit import acting_as
-    from web.services.sheets import ImportDenied, ImportFileError, import_file
+    from web.services.sheets import ImportDenied, ImportFileError, SheetSettings, import_file
 
     actor = _actor(username)
     assert actor is not None
     try:
         with acting_as(actor):  # the audit trail names who imported
-            report = import_file(db.session, kind, file.read_bytes(), actor)
+            settings = SheetSettings.from_config(current_app.config)
+            report = import_file(db.session, kind, file.read_bytes(), actor, settings=settings)
             if report.ok:
                 db.session.commit()  # the command commits what the import wrote
     except (ImportDenied, ImportFileError) as error:

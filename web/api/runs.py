@@ -9,7 +9,7 @@ from flask import current_app
 from pydantic import Field
 from sqlalchemy import select
 
-from web import clock
+from web import clock, jobs
 from web.api.access import setting
 from web.api.blueprint import ops
 from web.api.kinds import kind_fields
@@ -17,7 +17,7 @@ from web.api.registry import ApiError, Call
 from web.api.schemas import Moment, Out, Page, Paging, Strict, Week, page_of
 from web.extensions import db
 from web.models import AllocationRun, Need
-from web.services import jobs, listing
+from web.services import listing
 from web.services.kinds import request_catalogue
 from web.services.week import (
     AlreadyCommitted,

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from web.models.aid import Need, Offer
 
 RUN_STATES = ("queued", "running", "preview", "committed", "published", "failed", "cancelled")
-# Why a job failed (web.services.jobs.reasons.Reason, where each is named to the user).
+# Why a job failed (web.jobs.reasons.Reason, where each is named to the user).
 FAILURE_REASONS = (
     "worker_lost",
     "worker_failed",

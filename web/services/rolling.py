@@ -25,10 +25,9 @@ from sqlalchemy.orm import Session
 from matcher.weeks import current_week
 from optimizer import InvalidInstance, Progress, parse_instance, solve_greedy
 from optimizer.rolling import parse_rolling, rolling_result_to_json, solve_rolling
-from optimizer.rolling.model import MAX_HORIZON
 from web.models import Allocation, AllocationRun, Need, Offer
 from web.services.kinds import load_catalogue
-from web.services.week_instance import (
+from web.services.week_instance import (  # the rolling settings are checked with the policy
     IdMaps,
     WeekError,
     build_week_instance,
@@ -40,36 +39,9 @@ from web.services.week_instance import (
 )
 from web.services.week_instance import _offer_json as offer_json
 
-ROLLING_KEYS = ("horizon", "window", "catch_up")
 DEFAULT_HORIZON = 4  # the preview form's default: this week and three planned
-DEFAULT_WINDOW = 2  # weeks of committed history: a village passed over twice catches up
-DEFAULT_CATCH_UP = 1.0
 LOWEST_SHOWN = 10  # villages with the lowest rolling coverage on the run page
 MAX_WEEK_OFFSET = 520
-
-
-def rolling_policy(policy: Mapping[str, Any]) -> dict[str, float] | None:
-    """The rolling settings of a run's policy (None: a v1 run), validated; WeekError if not."""
-    if "horizon" not in policy:
-        if set(ROLLING_KEYS) & set(policy):
-            raise WeekError("window and catch_up need a horizon")
-        return None
-    horizon = policy["horizon"]
-    if (
-        isinstance(horizon, bool) or not isinstance(horizon, int | float)
-        or horizon != int(horizon) or not 1 <= horizon <= MAX_HORIZON
-    ):
-        raise WeekError(f"the horizon must be a whole number of weeks from 1 to {MAX_HORIZON}")
-    window = policy.get("window", DEFAULT_WINDOW)
-    if isinstance(window, bool) or not isinstance(window, int | float) or window != int(window) \
-            or not 1 <= window <= 52:
-        raise WeekError("the history window must be a whole number of weeks from 1 to 52")
-    catch_up = policy.get("catch_up", DEFAULT_CATCH_UP)
-    if isinstance(catch_up, bool) or not isinstance(catch_up, int | float) or not (
-        0 <= catch_up <= 100
-    ):
-        raise WeekError("catch_up must be a number from 0 to 100")
-    return {"horizon": int(horizon), "window": int(window), "catch_up": float(catch_up)}
 
 
 def week_offset(monday: date, day: date) -> int:

@@ -33,13 +33,14 @@ from web.services.kinds import load_catalogue
 from web.services.locking import begin_write
 from web.services.notifications import notify, organization_members, village_committees
 from web.services.organizations import unapproved
-from web.services.rolling import rolling_policy, solve_rolling_week
+from web.services.rolling import solve_rolling_week
 from web.services.week_instance import (
     IdMaps,
     WeekError,
     build_week_instance,
     figures_summary,
     matcher_week,
+    rolling_policy,
     row_id,
 )
 

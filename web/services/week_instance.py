@@ -15,6 +15,7 @@ from matcher import model as mm
 from matcher.figures import week_figures
 from matcher.kinds import Catalogue
 from optimizer import Policy
+from optimizer.rolling.model import MAX_HORIZON
 from seeds.catalogue import hezhou_catalogue
 from web.models import Allocation, Need, Offer, Organization, Village
 
@@ -204,8 +205,6 @@ def build_week_instance(
 def effective_policy(policy: Mapping[str, float] | None) -> dict[str, float]:
     """The spec's defaults overridden by the given knobs; unknown knobs are refused. With a
     `horizon`, the rolling settings (spec v2) follow, checked by web.services.rolling."""
-    from web.services.rolling import ROLLING_KEYS, rolling_policy
-
     unknown = sorted(set(policy or {}) - set(POLICY_KEYS) - set(ROLLING_KEYS))
     if unknown:
         raise WeekError(f"unknown policy setting: {', '.join(unknown)}")
@@ -286,3 +285,34 @@ def figures_summary(week: mm.Week) -> dict[str, Any]:
         "unmet_by_kind": dict(figures.unmet_by_kind),
         "sameness_by_county": dict(figures.sameness_by_county),
     }
+
+
+# The rolling settings (spec v2) of a run's policy, checked with its weights; the rolling model
+# itself is web.services.rolling.
+ROLLING_KEYS = ("horizon", "window", "catch_up")
+DEFAULT_WINDOW = 2  # weeks of committed history: a village passed over twice catches up
+DEFAULT_CATCH_UP = 1.0
+
+
+def rolling_policy(policy: Mapping[str, Any]) -> dict[str, float] | None:
+    """The rolling settings of a run's policy (None: a v1 run), validated; WeekError if not."""
+    if "horizon" not in policy:
+        if set(ROLLING_KEYS) & set(policy):
+            raise WeekError("window and catch_up need a horizon")
+        return None
+    horizon = policy["horizon"]
+    if (
+        isinstance(horizon, bool) or not isinstance(horizon, int | float)
+        or horizon != int(horizon) or not 1 <= horizon <= MAX_HORIZON
+    ):
+        raise WeekError(f"the horizon must be a whole number of weeks from 1 to {MAX_HORIZON}")
+    window = policy.get("window", DEFAULT_WINDOW)
+    if isinstance(window, bool) or not isinstance(window, int | float) or window != int(window) \
+            or not 1 <= window <= 52:
+        raise WeekError("the history window must be a whole number of weeks from 1 to 52")
+    catch_up = policy.get("catch_up", DEFAULT_CATCH_UP)
+    if isinstance(catch_up, bool) or not isinstance(catch_up, int | float) or not (
+        0 <= catch_up <= 100
+    ):
+        raise WeekError("catch_up must be a number from 0 to 100")
+    return {"horizon": int(horizon), "window": int(window), "catch_up": float(catch_up)}

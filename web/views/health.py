@@ -48,7 +48,7 @@ def _migrations() -> dict[str, Any]:
 
 
 def _redis_and_workers() -> tuple[dict[str, Any], dict[str, Any]]:
-    from web.services import jobs
+    from web import jobs
 
     if not jobs.uses_redis():
         inline = {"ok": True, "detail": "no DUIJIE_REDIS_URL: jobs run in the web process"}

@@ -23,9 +23,9 @@ from wtforms import SubmitField
 
 from web.auth import roles_required
 from web.extensions import db
+from web.jobs import import_message
+from web.jobs import sheet_import as background
 from web.models import ImportJob
-from web.services.jobs import import_message
-from web.services.jobs import sheet_import as background
 from web.services.sheets import (
     COLUMNS,
     IMPORT_KINDS,
@@ -33,6 +33,7 @@ from web.services.sheets import (
     XLSX_MIMETYPE,
     ImportDenied,
     ImportFileError,
+    SheetSettings,
     export_table_of,
     import_file,
     may_import,
@@ -91,7 +92,8 @@ def upload(kind: str) -> Response | BaseResponse:
                     db.session, kind, data, current_user, lines=lines, locale=str(get_locale())
                 )
                 return redirect(url_for("imports.job", import_job_id=job.id))
-            report = import_file(db.session, kind, data, current_user)
+            settings = SheetSettings.from_config(current_app.config)
+            report = import_file(db.session, kind, data, current_user, settings=settings)
             if report.ok:
                 db.session.commit()  # the boundary commits what the import wrote
         except ImportFileError as error:

@@ -29,9 +29,9 @@ class StateCollector:
         from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
         from sqlalchemy import func, select
 
+        from web import jobs
         from web.extensions import db
         from web.models import AllocationRun
-        from web.services import jobs
         from web.services.outbox import pending_count
 
         depth = GaugeMetricFamily("duijie_queue_depth", "Jobs waiting in the RQ queue")
@@ -78,7 +78,7 @@ class StateCollector:
 
 
 def _queue_depth(app: Flask) -> int | None:
-    from web.services import jobs
+    from web import jobs
 
     if not jobs.uses_redis(app):
         return None

@@ -20,12 +20,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from optimizer import Policy
-from web import clock
+from web import clock, jobs
 from web.auth import roles_required
 from web.extensions import db
 from web.forms import DecisionForm, WeekPolicyForm
 from web.models import Allocation, AllocationRun
-from web.services import jobs
 from web.services.dashboard import BANDS, NO_DATA
 from web.services.delivery import cancel
 from web.services.rolling import DEFAULT_HORIZON

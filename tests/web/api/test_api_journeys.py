@@ -14,7 +14,7 @@ from flask import Flask
 
 from seeds.demo import WEEK
 from tests.web.test_api_helpers import Api, api  # noqa: F401  (fixture)
-from web.services import jobs
+from web import jobs
 
 
 def test_journey_1_donor_posts_an_offer(api: Api) -> None:  # noqa: F811

@@ -6,12 +6,14 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from web.models import User
-from web.services.sheets import ImportReport, import_file
+from web.services.sheets import ImportReport, SheetSettings, import_file
 
 
-def imported(session: Session, kind: str, data: bytes, actor: User) -> ImportReport:
+def imported(
+    session: Session, kind: str, data: bytes, actor: User, settings: SheetSettings | None = None
+) -> ImportReport:
     """import_file, then the commit a view or command makes when every row was valid."""
-    report = import_file(session, kind, data, actor)
+    report = import_file(session, kind, data, actor, settings=settings)
     if report.ok:
         session.commit()
     return report

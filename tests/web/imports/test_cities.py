@@ -21,6 +21,7 @@ from web.models import City, County, Township, Village
 from web.services.dashboard import DashboardFilter, dashboard
 from web.services.ledger import public_summary
 from web.services.reports import weekly_report
+from web.services.sheets import SheetSettings
 from web.services.villages import several_cities
 
 pytestmark = pytest.mark.usefixtures("memo_solver")
@@ -56,8 +57,8 @@ def _csv(rows: list[list[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _import(rows: list[list[Any]]) -> Any:
-    return imported(db.session, "villages", _csv(rows), user("admin"))
+def _import(rows: list[list[Any]], settings: SheetSettings | None = None) -> Any:
+    return imported(db.session, "villages", _csv(rows), user("admin"), settings)
 
 
 def _counts() -> tuple[int, int, int, int]:
@@ -141,7 +142,7 @@ def test_a_bad_new_village_adds_nothing_and_names_the_problem(
 
 def test_the_box_is_configurable(demo_db: Flask) -> None:
     demo_db.config["DUIJIE_VILLAGE_BOX"] = (23.0, 24.0, 110.0, 112.0)  # no room for 桂林 25.8
-    report = _import(WUZHOU)
+    report = _import(WUZHOU, SheetSettings.from_config(demo_db.config))
     assert not report.ok
     assert [e.row for e in report.errors] == [4]
 

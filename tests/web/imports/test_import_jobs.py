@@ -21,9 +21,9 @@ from tests.web.conftest import Auth
 from tests.web.imports.test_import_limits import _sheet, _workbook
 from tests.web.imports.test_imports import OFFER_HEADER, _csv
 from tests.web.week.test_jobs import rq_queue  # noqa: F401  (a fixture)
+from web import jobs
 from web.extensions import db
 from web.models import ImportJob, Offer, User
-from web.services import jobs
 from web.services.sheets import IMPORTERS, import_file
 
 GOOD = ["物资", "冬季棉被", "", "200", "20", "八步区", "2026-11-23", "2026-12-31"]

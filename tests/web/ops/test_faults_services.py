@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from tests.web.offers_needs.test_journey_donor import offer_form
 from tests.web.test_api_helpers import Api, api  # noqa: F401  (fixture)
 from tests.web.week.test_week_pages import policy_form
+from web import jobs
 from web.extensions import db
 from web.models import Allocation, AllocationRun, AuditEvent, Offer, User
-from web.services import distributed, jobs
+from web.services import distributed
 from web.services import offers as offer_service
 
 DEAD_REDIS = "redis://127.0.0.1:1/10"  # nothing listens on port 1

@@ -17,49 +17,17 @@ ROOT = Path(__file__).resolve().parents[3]
 WEB = ROOT / "web"
 
 # Imports left out of the cycle search, each the last link of a cycle another helper removes.
-CYCLE_ALLOWED: dict[tuple[str, str], str] = {
-    # C1 (i18-jobs): a job builds the app itself (web.create_app); the runner chosen in
-    # create_app replaces it. Also the one ignore_imports of setup.cfg's layers contract.
-    ("web.services.jobs", "web"): "C1 i18-jobs",
-    # A (i18-uow): effective_policy reaches up for the rolling settings it checks.
-    ("web.services.week_instance", "web.services.rolling"): "A i18-uow",
-}
+CYCLE_ALLOWED: dict[tuple[str, str], str] = {}
 
 # Services that still read current_app / os.environ, by owner.
-SETTINGS_ALLOWED: dict[str, str] = {
-    "households.py": "A i18-uow",
-    "notifications.py": "A i18-uow",
-    "outbox.py": "A i18-uow",
-    "imports.py": "B i18-sheets (becomes web/services/sheets/)",
-    "jobs.py": "C1 i18-jobs",
-}
+SETTINGS_ALLOWED: dict[str, str] = {}
 
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 60
 # Modules over 600 lines, by owner.
-LONG_MODULES_ALLOWED: dict[str, str] = {
-    "web/services/catalogue.py": "B i18-sheets",
-    "web/services/imports.py": "B i18-sheets",
-    "web/services/households.py": "A i18-uow",
-    "web/services/jobs.py": "C1 i18-jobs",
-}
+LONG_MODULES_ALLOWED: dict[str, str] = {}
 # Functions over 60 lines (path:name), by owner.
-LONG_FUNCTIONS_ALLOWED: dict[str, str] = {
-    "web/commands_solve.py:run_distributed": "D i18-views",
-    "web/services/seeding.py:seed_reference": "D i18-views",
-    "web/services/seeding.py:seed_demo": "D i18-views",
-    "web/services/ledger.py:public_summary": "D i18-views",
-    "web/services/week.py:solve_week": "D i18-views",
-    "web/services/rolling.py:solve_rolling_week": "D i18-views",
-    "web/services/reports.py:_plan_figures": "D i18-views",
-    "web/services/households.py:submit_request": "A i18-uow",
-    "web/services/outbox.py:send_pending": "A i18-uow",
-    "web/services/catalogue.py:_check_rows": "B i18-sheets",
-    "web/services/imports.py:_check_accounts": "B i18-sheets",
-    "web/services/imports.py:_check_offers": "B i18-sheets",
-    "web/services/imports.py:_check_needs": "B i18-sheets",
-    "web/services/imports.py:_check_villages": "B i18-sheets",
-}
+LONG_FUNCTIONS_ALLOWED: dict[str, str] = {}
 
 
 def _web_files() -> list[Path]:

@@ -26,9 +26,10 @@ from tests.web.week.test_jobs import (  # noqa: F401
 )
 from tests.web.week.test_week_pages import policy_form, run_id
 from tests.web.week_support import memo_solver, user  # noqa: F401  (memo_solver: a fixture)
+from web import jobs
 from web.extensions import db
 from web.models import Allocation, AllocationRun, Offer
-from web.services import jobs, week
+from web.services import week
 from web.services.week_instance import row_id
 
 pytestmark = pytest.mark.usefixtures("memo_solver")

@@ -144,7 +144,7 @@ def test_preview_time_limit_scales_with_the_week(
     response = client.post("/admin/week", data=policy_form(time_limit="121"), follow_redirects=True)
     assert "120" in response.text and "/admin/runs/" not in response.request.path
     from web.extensions import db
-    from web.services.jobs import max_time_limit
+    from web.jobs import max_time_limit
 
     with demo_app.app_context():
         assert max_time_limit(db.session) == 120  # the demo week: a city's, 120 s at most
@@ -335,7 +335,7 @@ def test_week_service_keeps_whole_weeks_below_the_threshold(demo_app: Flask) -> 
     """With the default threshold the demo week is solved whole, as before."""
     from seeds.demo import WEEK
     from web.extensions import db
-    from web.services.jobs import spread_for
+    from web.jobs import spread_for
 
     with demo_app.app_context():
         fields = week.solve_week(db.session, WEEK, None, time_limit=2, spread=spread_for())

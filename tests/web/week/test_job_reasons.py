@@ -7,8 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from web.jobs import Reason, commit_message, import_message, run_message
 from web.models.allocation import FAILURE_REASONS
-from web.services.jobs import Reason, commit_message, import_message, run_message
 
 MIGRATION = Path(__file__).parents[3] / "web/migrations/versions/x18j00000001_failure_reasons.py"
 

@@ -25,9 +25,10 @@ from optimizer import Instance, Progress, Result
 from seeds.demo import WEEK
 from tests.web.week.test_week_pages import policy_form, run_id
 from tests.web.week_support import memo_solver, user  # noqa: F401  (memo_solver: a fixture)
+from web import jobs
 from web.extensions import db
 from web.models import Allocation, AllocationRun
-from web.services import jobs, week
+from web.services import week
 
 REDIS_TEST_URL = os.environ.get("DUIJIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

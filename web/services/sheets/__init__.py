@@ -53,7 +53,7 @@ from web.services.sheets.registry import (
     may_import,
 )
 from web.services.sheets.report import ImportDenied, ImportReport, RowError
-from web.services.sheets.villages import PROVINCE_BOX, village_box
+from web.services.sheets.settings import PROVINCE_BOX, SheetSettings
 
 __all__ = [
     "COLUMNS",
@@ -74,6 +74,7 @@ __all__ = [
     "RecognisedKind",
     "RowError",
     "Sheet",
+    "SheetSettings",
     "export_table_of",
     "household_key",
     "import_file",
@@ -82,5 +83,4 @@ __all__ = [
     "read_sheet",
     "table_bytes",
     "template_xlsx",
-    "village_box",
 ]

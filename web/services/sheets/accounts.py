@@ -17,6 +17,7 @@ from web.services.accounts import AccountError, create_user, normalise_email
 from web.services.organizations import STAFF_ROLES
 from web.services.sheets.cells import Column, Row, cell_text, unknown_village
 from web.services.sheets.report import ImportDenied, ImportReport
+from web.services.sheets.settings import SheetSettings
 
 ROLE_NAMES = {"village": "村委会", "township": "乡镇干部", "auditor": "审计员"}
 
@@ -138,7 +139,7 @@ def _password(row: Row, username: str) -> str:
 
 
 def check(
-    session: Session, actor: User, rows: list[Row], report: ImportReport
+    session: Session, actor: User, rows: list[Row], report: ImportReport, _settings: SheetSettings
 ) -> list[_AccountRow]:
     """The rows as accounts to create; problems go to the report."""
     villages = {v.code: v for v in session.scalars(select(Village))}

@@ -31,6 +31,7 @@ from web.services.sheets.kind_cells import (
 )
 from web.services.sheets.offers import STATUS_NAMES
 from web.services.sheets.report import ImportDenied, ImportReport
+from web.services.sheets.settings import SheetSettings
 
 _MASKED_NAME = re.compile(r"^[^*\s]{1,4}\*{1,4}$")
 
@@ -170,7 +171,9 @@ def _input(
     )  # fmt: skip
 
 
-def check(session: Session, actor: User, rows: list[Row], report: ImportReport) -> list[_NeedRow]:
+def check(
+    session: Session, actor: User, rows: list[Row], report: ImportReport, _settings: SheetSettings
+) -> list[_NeedRow]:
     """The rows as needs and micro-wishes; problems go to the report."""
     col = {c.key: c for c in NEED_COLUMNS}
     catalogue = load_catalogue(session)

@@ -27,6 +27,7 @@ from web.services.sheets.kind_cells import (
     unit_of_items,
 )
 from web.services.sheets.report import ImportDenied, ImportReport
+from web.services.sheets.settings import SheetSettings
 
 OFFER_COLUMNS = (
     Column("organization", "机构", False, "", "可不填；填写时必须是本机构的名称"),
@@ -116,7 +117,9 @@ def _input(fields: OfferFields, counties: tuple[str, ...], indivisible: bool, ki
     )  # fmt: skip
 
 
-def check(session: Session, actor: User, rows: list[Row], report: ImportReport) -> list[OfferInput]:
+def check(
+    session: Session, actor: User, rows: list[Row], report: ImportReport, _settings: SheetSettings
+) -> list[OfferInput]:
     """The rows as offers of the donor's organization; problems go to the report."""
     col = {c.key: c for c in OFFER_COLUMNS}
     catalogue = load_catalogue(session)

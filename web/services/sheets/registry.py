@@ -20,6 +20,7 @@ from web.services.sheets import accounts, needs, offers, villages
 from web.services.sheets.cells import Column, Row, bind_rows
 from web.services.sheets.reader import ImportFileError, Progress, read_sheet
 from web.services.sheets.report import ImportDenied, ImportReport, RowError
+from web.services.sheets.settings import SheetSettings
 
 Table = Callable[[Session, User | None], list[list[Any]]]
 
@@ -36,7 +37,7 @@ class Importer:
     name: str  # the sheet's Chinese name
     columns: tuple[Column, ...]
     export_only: tuple[str, ...]
-    check: Callable[[Session, User, list[Row], ImportReport], list[Any]]
+    check: Callable[[Session, User, list[Row], ImportReport, SheetSettings], list[Any]]
     write: Callable[[Session, User, list[Any], ImportReport], None]
     table: Table
 
@@ -137,7 +138,12 @@ def _write_failed(report: ImportReport) -> None:
 
 
 def import_file(
-    session: Session, kind: str, data: bytes, actor: User, progress: Progress | None = None
+    session: Session,
+    kind: str,
+    data: bytes,
+    actor: User,
+    progress: Progress | None = None,
+    settings: SheetSettings | None = None,
 ) -> ImportReport:
     """Check every row of the file and, only if all are valid, write them all through the
     services and flush; the caller commits. A refused file is rolled back: nothing stays.
@@ -156,7 +162,7 @@ def import_file(
         progress(len(sheet.rows) + 1, len(sheet.rows) + 1)
     rows = bind_rows(sheet, importer.columns, importer.export_only, report)
     try:
-        checked = importer.check(session, actor, rows, report)
+        checked = importer.check(session, actor, rows, report, settings or SheetSettings())
         if report.ok:
             importer.write(session, actor, checked, report)
             session.flush()

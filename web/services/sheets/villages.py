@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,10 +18,10 @@ from seeds.demo_villages import poverty_weight
 from web.models import City, County, Township, User, Village, city_code
 from web.services.sheets.cells import Column, Row, cell_text
 from web.services.sheets.report import ImportDenied, ImportReport
+from web.services.sheets.settings import Box, SheetSettings
 
 # The province's box (Guangxi's, with a margin): a village's coordinates must fall inside it.
 # A deployment elsewhere sets DUIJIE_VILLAGE_BOX (web.config) to its own.
-PROVINCE_BOX = (20.5, 26.5, 104.0, 113.0)  # lat min, lat max, lon min, lon max
 
 
 FIRST_EXIT_YEAR = 2014  # the year households and villages were first registered (建档立卡)
@@ -80,12 +79,6 @@ class _VillageRow:
     lon: float | None
     checklist: dict[str, bool]
     new: bool = False
-
-
-def village_box() -> tuple[float, float, float, float]:
-    """(lat min, lat max, lon min, lon max) a village's coordinates must fall in."""
-    configured = current_app.config.get("DUIJIE_VILLAGE_BOX") if has_app_context() else None
-    return tuple(configured) if configured else PROVINCE_BOX  # type: ignore[return-value]
 
 
 class _Places:
@@ -229,9 +222,9 @@ def _people(row: Row) -> tuple[int | None, int | None, int | None]:
     return population, households, poor_people
 
 
-def _position(row: Row) -> tuple[float | None, float | None]:
+def _position(row: Row, box: Box) -> tuple[float | None, float | None]:
     """Latitude and longitude within the province's box, both or neither."""
-    lat_min, lat_max, lon_min, lon_max = village_box()
+    lat_min, lat_max, lon_min, lon_max = box
     lat = row.decimal(COL["lat"], lat_min, lat_max)
     lon = row.decimal(COL["lon"], lon_min, lon_max)
     if (lat is None) != (lon is None) and not row.bad:
@@ -262,7 +255,11 @@ def _village(
 
 
 def check(
-    session: Session, actor: User, rows: list[Row], report: ImportReport
+    session: Session,
+    actor: User,
+    rows: list[Row],
+    report: ImportReport,
+    settings: SheetSettings,
 ) -> list[_VillageRow]:
     """The rows as villages to add or update; problems go to the report."""
     villages = {v.code: v for v in session.scalars(select(Village))}
@@ -275,7 +272,7 @@ def check(
         population, households, poor_people = _people(row)
         incidence = row.decimal(COL["incidence"], 0, 100)
         minority = row.yes_no(COL["ethnic_minority"])
-        lat, lon = _position(row)
+        lat, lon = _position(row, settings.village_box)
         checklist = {code: row.yes_no(COL[f"checklist_{code}"]) for code in CHECKLIST_CODES}
         if not row.bad:
             assert village is not None

@@ -21,18 +21,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import force_locale
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from web.extensions import db
+from web.jobs.liveness import QUEUED_GRACE_SECONDS, stale_seconds
+from web.jobs.reasons import Failure, Reason
+from web.jobs.runner import Job, QueueDown, job_app, runner_of
 from web.models import ImportJob, User
 from web.services.audit import acting_as
-from web.services.jobs.reasons import Failure, Reason
-from web.services.jobs.runner import Job, QueueDown, job_app, runner_of
-from web.services.jobs.watch import QUEUED_GRACE_SECONDS, stale_seconds
-from web.services.sheets import ImportFileError, import_file
+from web.services.sheets import ImportFileError, SheetSettings, import_file
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ TICK_SECONDS = 0.5  # progress is written at most this often
 
 def run_importer(session: Session, kind: str, data: bytes, actor: User, progress: Any) -> Any:
     """The importer's public entry: the one place a background import calls it."""
-    return import_file(session, kind, data, actor, progress=progress)
+    settings = SheetSettings.from_config(current_app.config)
+    return import_file(session, kind, data, actor, progress=progress, settings=settings)
 
 
 def in_background(app: Flask, kind: str, size: int, lines: int) -> bool:

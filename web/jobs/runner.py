@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app, has_app_context
 
-from web.services.jobs.reasons import Failure, Reason
+from web.jobs.reasons import Failure, Reason
 
 log = logging.getLogger(__name__)
 

@@ -25,12 +25,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from web.extensions import db
+from web.jobs.liveness import commit_dead
+from web.jobs.preview import JobQueueDown
+from web.jobs.reasons import Failure, Reason
+from web.jobs.runner import Job, QueueDown, job_app, runner_of
 from web.models import AllocationRun, User
 from web.services import week as week_service
 from web.services.audit import acting_as
-from web.services.jobs.preview import JobQueueDown
-from web.services.jobs.reasons import Failure, Reason
-from web.services.jobs.runner import Job, QueueDown, job_app, runner_of
 from web.services.locking import begin_write
 from web.services.week import (
     AlreadyCommitted,
@@ -90,8 +91,6 @@ def start_commit(session: Session, run_id: int, actor: User) -> AllocationRun:
     The run's status stays "preview" until `commit_run` sets "committed" in its one transaction;
     meanwhile `progress` says a commit is in flight, and a second request is refused.
     """
-    from web.services.jobs.watch import commit_dead
-
     require_admin(actor, "commit a week's allocation")
     runner = runner_of()
     try:

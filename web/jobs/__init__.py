@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from web.services.jobs.commit import (
+from web.jobs.commit import (
     COMMIT_FAILED,
     COMMITTING,
     CommitInProgress,
@@ -17,7 +17,8 @@ from web.services.jobs.commit import (
     start_commit,
     wait_for_commit,
 )
-from web.services.jobs.preview import (
+from web.jobs.liveness import STALE_SECONDS
+from web.jobs.preview import (
     ACTIVE,
     JobQueueDown,
     TimeLimitTooLong,
@@ -28,8 +29,8 @@ from web.services.jobs.preview import (
     spread_for,
     start_preview,
 )
-from web.services.jobs.reasons import Failure, Reason, commit_message, import_message, run_message
-from web.services.jobs.runner import (
+from web.jobs.reasons import Failure, Reason, commit_message, import_message, run_message
+from web.jobs.runner import (
     QUEUE_NAME,
     Job,
     Runner,
@@ -40,7 +41,7 @@ from web.services.jobs.runner import (
     uses_redis,
     workers_listening,
 )
-from web.services.jobs.watch import STALE_SECONDS, check_alive, progress_of
+from web.jobs.watch import check_alive, progress_of
 
 __all__ = [
     "ACTIVE",

@@ -4,7 +4,7 @@ The run's `status` is the job's state. `start_preview` stores a queued run and h
 `preview_job` to the app's runner; the job claims the run (queued -> running), solves, and
 stores the outcome in one final update (running -> preview, failed or cancelled). A queued run
 is cancelled at once; a running one is asked to stop (`cancel_requested`, polled by the
-solver). `check_alive` (web.services.jobs.watch) fails a run whose job is known dead; `retry`
+solver). `check_alive` (web.jobs.watch) fails a run whose job is known dead; `retry`
 starts a new run with the same week, weights and time limit. Every status change goes through
 `move`, which knows the allowed ones and changes the row only if no one moved it first.
 """
@@ -23,11 +23,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from web.extensions import db
-from web.models import AllocationRun, Need, User
-from web.services import distributed
-from web.services.audit import acting_as
-from web.services.jobs.reasons import Failure, Reason
-from web.services.jobs.runner import (
+from web.jobs.reasons import Failure, Reason
+from web.jobs.runner import (
     Job,
     QueueDown,
     job_app,
@@ -36,7 +33,10 @@ from web.services.jobs.runner import (
     runner_of,
     uses_redis,
 )
-from web.services.jobs.tracker import Tracker
+from web.jobs.tracker import Tracker
+from web.models import AllocationRun, Need, User
+from web.services import distributed
+from web.services.audit import acting_as
 from web.services.week import WeekError, ensure_not_committed, require_admin, solve_week
 from web.services.week_instance import effective_policy
 
