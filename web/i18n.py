@@ -173,6 +173,17 @@ def yuan(value: float | None) -> str:
     return f"{amount} CNY" if is_english() else f"{amount} 元"
 
 
+def format_number(value: float | int | None, digits: int = 0) -> str:
+    """A number as shown on a page: thousands separators by locale (1,712; 17,072,221) and
+    `digits` decimals; '—' for no value."""
+    if value is None:
+        return "—"
+    from flask_babel import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return str(format_decimal(value, format=pattern))
+
+
 def template_globals() -> dict[str, Any]:
     """Values every template can use."""
     return {
@@ -186,4 +197,5 @@ def template_globals() -> dict[str, Any]:
         "kind_unit": kind_unit,
         "offer_unit": offer_unit,
         "yuan": yuan,
+        "format_number": format_number,
     }

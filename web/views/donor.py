@@ -18,9 +18,11 @@ from web.models import Offer
 from web.services import offers as service
 from web.services.kinds import KindError, offer_kinds, request_catalogue
 from web.services.organizations import OrganizationError, can_post_offers, register_organization
+from web.views import confirming
 from web.views.kind_choices import kind_choices
 
 donor = Blueprint("donor", __name__)
+donor.context_processor(confirming.template_helpers)
 
 
 def _refusal(code: str) -> str:
@@ -190,7 +192,9 @@ def edit_offer(offer_id: int) -> Response | str:
 def withdraw_offer(offer_id: int) -> Response:
     """Withdraw an own offer while nothing of it is allocated."""
     offer = _own_offer(offer_id)
-    if DecisionForm().validate_on_submit():
+    if DecisionForm().validate_on_submit() and confirming.confirmed(
+        confirming.withdraw_question(offer.title)
+    ):
         try:
             service.withdraw_offer(db.session, current_user, offer)
             flash(_("Offer withdrawn."), "info")

@@ -36,9 +36,11 @@ from web.services import households as service
 from web.services import needs as needs_service
 from web.services import titles, uploads
 from web.services.kinds import KindError, need_kind, request_catalogue
+from web.views import confirming
 from web.views.kind_choices import kind_choices, kind_label
 
 household_admin = Blueprint("household_admin", __name__)
+household_admin.context_processor(confirming.template_helpers)
 
 SLIP_SESSION_KEY = "household_slip"
 
@@ -422,6 +424,8 @@ def decline(request_id: int) -> Response | str:
     request = _request(request_id)
     form = DeclineForm()
     if form.validate_on_submit():
+        if not confirming.confirmed(confirming.decline_question()):
+            return _decide_page(request, decline_form=form)
         try:
             service.decline(db.session, current_user, request, form.reason.data or "")
         except service.HouseholdError as error:

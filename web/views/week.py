@@ -27,12 +27,14 @@ from seeds.demo import WEEK
 from web.auth import roles_required
 from web.extensions import db
 from web.forms import DecisionForm, WeekPolicyForm
+from web.i18n import format_number, kind_unit
 from web.models import Allocation, AllocationRun, County, Need, Offer
 from web.services import jobs
 from web.services.dashboard import BANDS, NO_DATA
 from web.services.delivery import cancel
 from web.services.rolling import DEFAULT_HORIZON
 from web.services.run_board import run_board
+from web.services.run_export import run_csv, run_xlsx
 from web.services.week import (
     AlreadyCommitted,
     StaleRun,
@@ -40,10 +42,12 @@ from web.services.week import (
     publish_run,
 )
 from web.services.week_instance import POLICY_KEYS, row_id
+from web.views.confirming import confirmed
 from web.views.pagination import BadPagination, parse_pagination
 
 week = Blueprint("week", __name__)
-SHOWN = 200  # allocation rows shown on a run's page; the total is counted
+SHOWN = 200  # allocation rows shown on each page of a run's allocations; the total is counted
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COMMIT_WAIT_SECONDS = 5.0  # a commit request waits this long for its job before showing progress
 RUNS_PER_PAGE = 20  # rows of the runs table on the week page
 
@@ -170,9 +174,15 @@ def _refusal(error: WeekError) -> str:
     return _("The allocation could not be done: %(reason)s", reason=str(error))
 
 
-def _rows(run: AllocationRun) -> tuple[list[Row], int]:
-    """The run's first allocation lines (committed ones from the database) and their count."""
+def _rows(run: AllocationRun, page: int = 1, per_page: int | None = SHOWN) -> tuple[list[Row], int]:
+    """One page of the run's allocation lines (committed ones from the database; every line
+    when per_page is None) and their count."""
+    start = (page - 1) * (per_page or 0)
+    end = None if per_page is None else start + per_page
     if run.status != "preview":
+        total = db.session.scalar(
+            select(func.count(Allocation.id)).where(Allocation.run_id == run.id)
+        )
         query = (
             select(Allocation)
             .where(Allocation.run_id == run.id)
@@ -181,12 +191,15 @@ def _rows(run: AllocationRun) -> tuple[list[Row], int]:
                 selectinload(Allocation.offer).selectinload(Offer.items),
                 selectinload(Allocation.need).selectinload(Need.accepts),
             )
+            .offset(start)
         )
+        if per_page is not None:
+            query = query.limit(per_page)
         allocations = list(db.session.scalars(query))
         rows = [Row(a.offer, a.need, a.quantity, a.km, a.value, a) for a in allocations]
-        return rows[:SHOWN], len(rows)
+        return rows, int(total or 0)
     items = (run.output or {}).get("allocations", [])
-    shown = items[:SHOWN]
+    shown = items[start:end]
     offers = _by_id(Offer, {row_id(a["offer"]) for a in shown}, selectinload(Offer.items))
     needs = _by_id(Need, {row_id(a["need"]) for a in shown}, selectinload(Need.accepts))
     rows = [
@@ -200,6 +213,49 @@ def _rows(run: AllocationRun) -> tuple[list[Row], int]:
         for a in shown
     ]
     return rows, len(items)
+
+
+def _committed_weeks(weeks: set[str]) -> set[str]:
+    """Those of `weeks` that already hold a committed (or published) run."""
+    if not weeks:
+        return set()
+    query = select(AllocationRun.week).where(
+        AllocationRun.week.in_(weeks), AllocationRun.status.in_(("committed", "published"))
+    )
+    return set(db.session.scalars(query))
+
+
+def superseded(run: AllocationRun) -> bool:
+    """Whether `run` is a preview of a week already committed by another run: it can no
+    longer be committed and is shown as superseded."""
+    return run.status == "preview" and bool(_committed_weeks({run.week}))
+
+
+def commit_question(total: int, week_code: str) -> str:
+    """What committing a preview does, asked before it is done."""
+    return _(
+        "Committing turns %(count)s allocations of %(week)s into pledges; "
+        "this week cannot be committed again.",
+        count=format_number(total),
+        week=week_code,
+    )
+
+
+def publish_question(total: int) -> str:
+    """What publishing a committed run does, asked before it is done."""
+    return _(
+        "Publishing tells the donors and villages of %(count)s pledges; it cannot be taken back.",
+        count=format_number(total),
+    )
+
+
+def _allocation_count(run: AllocationRun) -> int:
+    """How many allocation lines the run has (stored pledges once committed)."""
+    if run.status == "preview":
+        return len((run.output or {}).get("allocations", []))
+    return int(
+        db.session.scalar(select(func.count(Allocation.id)).where(Allocation.run_id == run.id)) or 0
+    )
 
 
 def _by_id(model: Any, ids: set[int], *options: Any) -> dict[int, Any]:
@@ -227,8 +283,15 @@ def plan() -> Response | str:
         .limit(RUNS_PER_PAGE)
         .offset((page - 1) * RUNS_PER_PAGE)
     ).all()
+    committed_weeks = _committed_weeks({r.week for r in runs if r.status == "preview"})
     return render_template(
-        "week/plan.html", form=form, runs=runs, page=page, pages=pages, total=total
+        "week/plan.html",
+        form=form,
+        runs=runs,
+        page=page,
+        pages=pages,
+        total=total,
+        committed_weeks=committed_weeks,
     )
 
 
@@ -260,13 +323,24 @@ def run(run_id: int) -> str:
     if found is None:
         abort(404)
     jobs.check_alive(db.session, found)
-    rows, total = _rows(found) if found.status not in ("queued", "running", "failed") else ([], 0)
+    try:
+        page, _per_page = parse_pagination(request.args)
+    except BadPagination as error:
+        abort(400, str(error))
+    listed = found.status not in ("queued", "running", "failed")
+    rows, total = _rows(found, page) if listed else ([], 0)
     return render_template(
         "week/run.html",
         run=found,
         lost_parts=_lost_parts(found),
         rows=rows,
         total=total,
+        page=page,
+        pages=max(1, -(-total // SHOWN)),
+        per_page=SHOWN,
+        superseded=superseded(found),
+        commit_question=commit_question(total, found.week),
+        publish_question=publish_question(total),
         form=_policy_form(found),
         decision=DecisionForm(),
         progress=jobs.progress_of(found),
@@ -349,7 +423,14 @@ def commit(run_id: int) -> Response:
     """Start the job that turns the preview into pledges; its page follows it.
 
     The request waits a few seconds for the job, so a quick commit shows its outcome at once.
+    Nothing is done unless the administrator ticked (or, with JavaScript, answered) the
+    confirmation naming how many pledges it makes.
     """
+    found = db.session.get(AllocationRun, run_id)
+    if found is None:
+        abort(404)
+    if not confirmed(commit_question(_allocation_count(found), found.week)):
+        return redirect(url_for("week.run", run_id=run_id))
     try:
         found = jobs.start_commit(db.session, run_id, current_user)
     except WeekError as error:
@@ -373,7 +454,12 @@ def commit(run_id: int) -> Response:
 @week.post("/admin/runs/<int:run_id>/publish")
 @roles_required("admin")
 def publish(run_id: int) -> Response:
-    """Publish the committed run and notify donors and villages."""
+    """Publish the committed run and notify donors and villages, once confirmed."""
+    found = db.session.get(AllocationRun, run_id)
+    if found is None:
+        abort(404)
+    if not confirmed(publish_question(_allocation_count(found))):
+        return redirect(url_for("week.run", run_id=run_id))
     try:
         publish_run(db.session, run_id, current_user)
     except WeekError as error:
@@ -402,3 +488,37 @@ def cancel_allocation(allocation_id: int) -> Response:
     else:
         flash(_("Pledge cancelled."), "info")
     return redirect(url_for("week.run", run_id=run_id))
+
+
+@week.get("/admin/runs/<int:run_id>/allocations.<fmt>")
+@roles_required("admin")
+def download(run_id: int, fmt: str) -> Response:
+    """Every allocation line of the run as CSV (UTF-8 with a byte-order mark) or Excel."""
+    found = db.session.get(AllocationRun, run_id)
+    if found is None or fmt not in ("csv", "xlsx"):
+        abort(404)
+    if found.status in ("queued", "running", "failed", "cancelled"):
+        abort(404)
+    rows, _total = _rows(found, 1, None)
+    lines = [
+        (
+            r.offer.title,
+            r.offer.organization.name,
+            r.need.village.name,
+            r.need.title,
+            r.quantity,
+            kind_unit(r.need.item_code, r.need.category_code),
+            r.km,
+            r.value,
+            r.allocation.status if r.allocation else "preview",
+        )
+        for r in rows
+    ]
+    name = f"run-{found.id}-{found.week}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = run_csv(lines), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = run_xlsx(lines), XLSX
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"}
+    )
