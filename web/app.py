@@ -162,6 +162,9 @@ def register_template_helpers(app: Flask) -> None:
 
     app.context_processor(template_globals)
     app.add_template_filter(format_number, "num")
+    from web.services.titles import wish_title
+
+    app.add_template_filter(wish_title, "wish_title")
     from web.views.worklist import menu_helpers
 
     app.context_processor(menu_helpers)

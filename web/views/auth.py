@@ -96,7 +96,7 @@ def login() -> Response | str:
             wanted = request.args.get("next")
             work = work_of(user)
             if not wanted and work is not None:  # each role lands on its work (issue 23)
-                if work.message:
+                if work.message and (work.count or user.role == "admin"):
                     flash(work.message, "info")
                 return redirect(work.url)
             return redirect(safe_next(wanted))

@@ -35,8 +35,9 @@ def _pending_for(app: Flask, username: str) -> int:
     ("username", "landing", "told"),
     [
         ("township", "/township/needs", "条需求等待您审核"),
-        ("village", "/village/allocations", "等待您确认收到"),
-        ("donor", "/donor/allocations", "条认捐等待您发货"),
+        # Nothing is published in the demo: nothing to confirm or dispatch, nothing said.
+        ("village", "/village/allocations", None),
+        ("donor", "/donor/allocations", None),
         ("admin", "/admin/week", "本周（"),
         ("auditor", "/ledger", None),
     ],
