@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
 from web.config import (
     MIGRATIONS_DIR,
@@ -94,6 +95,10 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flask-Login's own notice, in the reader's language (issue 23).
+    login_manager.login_message = lazy_gettext("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = str
     login_manager.user_loader(load_user)
     from web.i18n import remember_user_locale
 
@@ -188,9 +193,16 @@ def register_security_headers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Expose the locale and category names to every template."""
-    from web.i18n import template_globals
+    from web.i18n import format_number, template_globals
 
     app.context_processor(template_globals)
+    app.add_template_filter(format_number, "num")
+    from web.services.titles import wish_title
+
+    app.add_template_filter(wish_title, "wish_title")
+    from web.views.worklist import menu_helpers
+
+    app.context_processor(menu_helpers)
 
 
 def register_commands(app: Flask) -> None:

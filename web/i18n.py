@@ -173,9 +173,58 @@ def yuan(value: float | None) -> str:
     return f"{amount} CNY" if is_english() else f"{amount} 元"
 
 
+def format_number(value: float | int | None, digits: int = 0) -> str:
+    """A number as shown on a page: thousands separators by locale (1,712; 17,072,221) and
+    `digits` decimals; '—' for no value."""
+    if value is None:
+        return "—"
+    from flask_babel import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return str(format_decimal(value, format=pattern))
+
+
+SOLVER_STATES = ("optimal", "feasible", "infeasible", "unknown", "manual")
+
+
+def solver_state(code: str | None) -> str:
+    """The solver's status of a run in the user's language ('—' when there is none)."""
+    from flask_babel import gettext as _
+
+    names = {
+        "optimal": _("optimal (proven best)"),
+        "feasible": _("feasible (good, not proven best)"),
+        "infeasible": _("infeasible"),
+        "unknown": _("no solution found"),
+        "manual": _("manual pledges"),
+    }
+    return names.get(code or "", code or "—")
+
+
+def urgency_label(level: int | None) -> str:
+    """An urgency level 1-5 with its meaning, e.g. '紧急程度 5（最紧急）'."""
+    from flask_babel import gettext as _
+
+    meanings = {
+        1: _("can wait"),
+        2: _("can wait a little"),
+        3: _("normal"),
+        4: _("urgent"),
+        5: _("very urgent"),
+    }
+    value = int(level or 0)
+    meaning = meanings.get(value)
+    if meaning is None:
+        return _("Urgency %(level)s", level=value)
+    return _("Urgency %(level)s of 5 (%(meaning)s)", level=value, meaning=meaning)
+
+
 def template_globals() -> dict[str, Any]:
     """Values every template can use."""
     return {
+        "colon": ": " if is_english() else "：",
+        "solver_state": solver_state,
+        "urgency_label": urgency_label,
         "current_locale": str(get_locale()),
         "categories": CATEGORIES,
         "category_name": category_name,
@@ -186,4 +235,5 @@ def template_globals() -> dict[str, Any]:
         "kind_unit": kind_unit,
         "offer_unit": offer_unit,
         "yuan": yuan,
+        "format_number": format_number,
     }

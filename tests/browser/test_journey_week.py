@@ -103,12 +103,25 @@ def test_the_week_is_previewed_committed_published_and_delivered(
     _preview(admin, browse)
     assert admin.locator("svg.map circle.village-dot").count() == 267
     browse.shot(admin, "preview-again")
+    # Committing asks first, naming how many pledges it makes; "cancel" sends nothing.
+    asked: list[str] = []
+    admin.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    admin.get_by_role("button", name="提交分配").click()
+    assert asked and "条认捐" in asked[0] and "本周不能再次提交" in asked[0], asked
+    assert admin.get_by_role("button", name="提交分配").is_visible()
+    admin.once("dialog", lambda dialog: dialog.accept())
     admin.get_by_role("button", name="提交分配").click()
     admin.get_by_role("button", name="发布").wait_for(timeout=60_000)
     browse.shot(admin, "committed")
+    admin.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     admin.get_by_role("button", name="发布").click()
     admin.get_by_text("已发布").first.wait_for()
+    assert "不能撤回" in asked[-1], asked
     browse.shot(admin, "published")
+    # The week's first preview is now superseded: marked so, with nothing left to commit.
+    admin.goto(first_url)
+    assert admin.get_by_text("已被取代").first.is_visible()
+    assert admin.get_by_role("button", name="提交分配").count() == 0
 
     donor_name, need_title, village_name = _pledge_for_the_village(browse.server)
     donor = browse.tab()

@@ -4,7 +4,9 @@ A title is trimmed, and refused when blank or when it holds a character that hid
 rearranges what is shown: control characters, zero-width and other invisible format
 characters (U+200B-U+200F, U+2060, U+FEFF, soft hyphen), bidirectional overrides and isolates
 (U+202A-U+202E, U+2066-U+2069: "gnp.exe" shown for "exe.png"), line and paragraph separators,
-private-use and unassigned code points. Longer than MAX_TITLE characters is refused too.
+private-use and unassigned code points. Longer than MAX_TITLE characters is refused too, and
+so is a title with no word in it: no letter or digit of any script (only emoji or punctuation,
+issue 23).
 """
 
 from __future__ import annotations
@@ -40,7 +42,26 @@ def title_problem(value: str) -> str | None:
         return "characters"
     if len(trimmed) > MAX_TITLE:
         return "long"
+    if not has_words(trimmed):
+        return "no_words"
     return None
+
+
+def has_words(value: str) -> bool:
+    """Whether `value` holds a letter or a digit of any script (汉字 included)."""
+    return any(unicodedata.category(char)[0] in "LN" for char in value)
+
+
+WISH_PREFIXES = ("微心愿：", "微心愿:")
+
+
+def wish_title(title: str) -> str:
+    """A micro-wish's title as shown next to its 微心愿 tag: without a 微心愿： its committee
+    (or the demo) wrote into the title, so the page does not read "微心愿 微心愿：书包"."""
+    for prefix in WISH_PREFIXES:
+        if title.startswith(prefix) and title[len(prefix) :].strip():
+            return title[len(prefix) :].strip()
+    return title
 
 
 def title_message(code: str) -> str:
@@ -52,6 +73,7 @@ def title_message(code: str) -> str:
             "again without them."
         ),
         "long": _("At most %(limit)s characters.", limit=MAX_TITLE),
+        "no_words": _("The title needs words that say what it is, not only symbols or emoji."),
     }.get(code, _("Please enter a title."))
 
 

@@ -13,7 +13,7 @@ from web.models import Allocation, AllocationRun, County, Need, Offer
 from web.services.run_board import RunBoard, run_board
 from web.services.week_instance import row_id
 
-SHOWN = 200  # allocation rows shown on a run's page; the total is counted
+SHOWN = 200  # allocation rows shown on each page of a run's allocations; the total is counted
 RUNS_PER_PAGE = 20  # rows of the runs table on the week page
 
 
@@ -37,6 +37,7 @@ class RunsPage:
     page: int
     pages: int
     total: int
+    committed_weeks: set[str]  # weeks of these previews already committed: superseded
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class RunPage:
     total: int
     lost_parts: list[dict[str, Any]]
     board: RunBoard | None
+    page: int = 1
+    pages: int = 1
+    per_page: int = SHOWN
+    superseded: bool = False  # a preview of a week another run has committed
 
 
 def runs_page(session: Session, page: int, per_page: int = RUNS_PER_PAGE) -> RunsPage:
@@ -60,19 +65,54 @@ def runs_page(session: Session, page: int, per_page: int = RUNS_PER_PAGE) -> Run
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return RunsPage(list(runs), page, max(1, -(-total // per_page)), total)
+    previews = {r.week for r in runs if r.status == "preview"}
+    weeks = committed_weeks(session, previews)
+    return RunsPage(list(runs), page, max(1, -(-total // per_page)), total, weeks)
 
 
-def run_page(session: Session, run: AllocationRun) -> RunPage:
-    """What the run's page shows (its job already checked alive by the caller)."""
-    rows, total = rows_of(session, run) if run.status not in ("queued", "running", "failed") \
-        else ([], 0)  # fmt: skip
+def run_page(session: Session, run: AllocationRun, page: int = 1) -> RunPage:
+    """What the run's page shows, its allocation lines a page at a time (its job already
+    checked alive by the caller)."""
+    listed = run.status not in ("queued", "running", "failed")
+    rows, total = rows_of(session, run, page) if listed else ([], 0)
     board = run_board(session, run) if run.status not in ("queued", "running") else None
-    return RunPage(run, rows, total, lost_parts(session, run), board)
+    return RunPage(
+        run, rows, total, lost_parts(session, run), board,
+        page=page, pages=max(1, -(-total // SHOWN)), superseded=superseded(session, run),
+    )  # fmt: skip
 
 
-def rows_of(session: Session, run: AllocationRun) -> tuple[list[Row], int]:
-    """The run's first allocation lines (committed ones from the database) and their count."""
+def committed_weeks(session: Session, weeks: set[str]) -> set[str]:
+    """Those of `weeks` that already hold a committed (or published) run."""
+    if not weeks:
+        return set()
+    query = select(AllocationRun.week).where(
+        AllocationRun.week.in_(weeks), AllocationRun.status.in_(("committed", "published"))
+    )
+    return set(session.scalars(query))
+
+
+def superseded(session: Session, run: AllocationRun) -> bool:
+    """Whether `run` is a preview of a week already committed by another run: it can no
+    longer be committed and is shown as superseded."""
+    return run.status == "preview" and bool(committed_weeks(session, {run.week}))
+
+
+def allocation_count(session: Session, run: AllocationRun) -> int:
+    """How many allocation lines the run has (stored pledges once committed)."""
+    if run.status == "preview":
+        return len((run.output or {}).get("allocations", []))
+    query = select(func.count(Allocation.id)).where(Allocation.run_id == run.id)
+    return int(session.scalar(query) or 0)
+
+
+def rows_of(
+    session: Session, run: AllocationRun, page: int = 1, per_page: int | None = SHOWN
+) -> tuple[list[Row], int]:
+    """One page of the run's allocation lines (committed ones from the database; every line
+    when per_page is None) and their count."""
+    start = (page - 1) * (per_page or 0)
+    end = None if per_page is None else start + per_page
     if run.status != "preview":
         query = (
             select(Allocation)
@@ -82,12 +122,15 @@ def rows_of(session: Session, run: AllocationRun) -> tuple[list[Row], int]:
                 selectinload(Allocation.offer).selectinload(Offer.items),
                 selectinload(Allocation.need).selectinload(Need.accepts),
             )
+            .offset(start)
         )
+        if per_page is not None:
+            query = query.limit(per_page)
         allocations = list(session.scalars(query))
         rows = [Row(a.offer, a.need, a.quantity, a.km, a.value, a) for a in allocations]
-        return rows[:SHOWN], len(rows)
+        return rows, allocation_count(session, run)
     items = (run.output or {}).get("allocations", [])
-    shown = items[:SHOWN]
+    shown = items[start:end]
     offers = _by_id(session, Offer, {row_id(a["offer"]) for a in shown}, selectinload(Offer.items))
     needs = _by_id(session, Need, {row_id(a["need"]) for a in shown}, selectinload(Need.accepts))
     rows = [

@@ -32,6 +32,7 @@ from web.services.accounts import (
     login_buckets,
     note_failed_login,
 )
+from web.views.worklist import work_of
 
 auth = Blueprint("auth", __name__)
 
@@ -92,7 +93,13 @@ def login() -> Response | str:
             db.session.commit()
             login_user(user)
             devices.remember(principal)
-            return redirect(safe_next(request.args.get("next")))
+            wanted = request.args.get("next")
+            work = work_of(user)
+            if not wanted and work is not None:  # each role lands on its work (issue 23)
+                if work.message and (work.count or user.role == "admin"):
+                    flash(work.message, "info")
+                return redirect(work.url)
+            return redirect(safe_next(wanted))
     return render_template("login.html", form=form)
 
 

@@ -19,9 +19,11 @@ from web.services import offers as service
 from web.services.kinds import KindError, offer_kinds, request_catalogue
 from web.services.organizations import OrganizationError, can_post_offers, register_organization
 from web.unit_of_work import unit_of_work
+from web.views import confirming
 from web.views.kind_choices import kind_choices
 
 donor = Blueprint("donor", __name__)
+donor.context_processor(confirming.template_helpers)
 
 
 def _refusal(code: str) -> str:
@@ -194,7 +196,9 @@ def edit_offer(offer_id: int) -> Response | str:
 def withdraw_offer(offer_id: int) -> Response:
     """Withdraw an own offer while nothing of it is allocated."""
     offer = _own_offer(offer_id)
-    if DecisionForm().validate_on_submit():
+    if DecisionForm().validate_on_submit() and confirming.confirmed(
+        confirming.withdraw_question(offer.title)
+    ):
         try:
             with unit_of_work():
                 service.withdraw_offer(db.session, current_user, offer)

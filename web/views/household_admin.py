@@ -38,10 +38,12 @@ from web.services import titles, uploads
 from web.services.kinds import KindError, need_kind, request_catalogue
 from web.settings import invitation_key
 from web.unit_of_work import unit_of_work
+from web.views import confirming
 from web.views.kind_choices import kind_choices, kind_label
 from web.views.uploaded import upload_folder
 
 household_admin = Blueprint("household_admin", __name__)
+household_admin.context_processor(confirming.template_helpers)
 
 SLIP_SESSION_KEY = "household_slip"
 
@@ -431,6 +433,8 @@ def decline(request_id: int) -> Response | str:
     request = _request(request_id)
     form = DeclineForm()
     if form.validate_on_submit():
+        if not confirming.confirmed(confirming.decline_question()):
+            return _decide_page(request, decline_form=form)
         try:
             with unit_of_work():
                 service.decline(db.session, current_user, request, form.reason.data or "")

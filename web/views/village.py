@@ -20,10 +20,12 @@ from web.services import catalogue as catalogue_service
 from web.services import needs as service
 from web.services.kinds import KindError, need_kind, request_catalogue
 from web.unit_of_work import unit_of_work
+from web.views import confirming
 from web.views.kind_choices import kind_choices
 from web.views.pagination import BadPagination, parse_pagination
 
 village = Blueprint("village", __name__)
+village.context_processor(confirming.template_helpers)
 
 
 def _need_form(need: Need | None = None) -> NeedForm:
@@ -160,14 +162,14 @@ def withdraw_need(need_id: int) -> Response:
     """Withdraw the village's own need or micro-wish while nothing is allocated to it: it leaves
     the township's list and the next allocations."""
     need = _own_need(need_id)
-    if DecisionForm().validate_on_submit():
+    if DecisionForm().validate_on_submit() and confirming.confirmed(
+        confirming.withdraw_question(need.title)
+    ):
         try:
             with unit_of_work():
                 service.withdraw_need(db.session, need)
         except service.NeedError:
-            flash(
-                _("Aid is already allocated to this need; it can no longer be changed."), "error"
-            )
+            flash(_("Aid is already allocated to this need; it can no longer be changed."), "error")
         else:
             flash(_("Need withdrawn; it will not be allocated."), "info")
     return redirect(url_for("village.needs"))

@@ -24,10 +24,12 @@ from web import clock, jobs
 from web.auth import roles_required
 from web.extensions import db
 from web.forms import DecisionForm, WeekPolicyForm
+from web.i18n import format_number, kind_unit
 from web.models import Allocation, AllocationRun
 from web.services.dashboard import BANDS, NO_DATA
 from web.services.delivery import cancel
 from web.services.rolling import DEFAULT_HORIZON
+from web.services.run_export import run_csv, run_xlsx
 from web.services.week import (
     AlreadyCommitted,
     StaleRun,
@@ -35,12 +37,14 @@ from web.services.week import (
     publish_run,
 )
 from web.services.week_instance import POLICY_KEYS
-from web.services.week_pages import run_page, runs_page
+from web.services.week_pages import allocation_count, rows_of, run_page, runs_page
 from web.services.weeks import PastWeek, check_preview_week
 from web.unit_of_work import unit_of_work
+from web.views.confirming import confirmed
 from web.views.pagination import BadPagination, parse_pagination
 
 week = Blueprint("week", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COMMIT_WAIT_SECONDS = 5.0  # a commit request waits this long for its job before showing progress
 
 
@@ -142,6 +146,24 @@ def _week_allowed(form: WeekPolicyForm) -> bool:
     return True
 
 
+def commit_question(total: int, week_code: str) -> str:
+    """What committing a preview does, asked before it is done."""
+    return _(
+        "Committing turns %(count)s allocations of %(week)s into pledges; "
+        "this week cannot be committed again.",
+        count=format_number(total),
+        week=week_code,
+    )
+
+
+def publish_question(total: int) -> str:
+    """What publishing a committed run does, asked before it is done."""
+    return _(
+        "Publishing tells the donors and villages of %(count)s pledges; it cannot be taken back.",
+        count=format_number(total),
+    )
+
+
 @week.route("/admin/week", methods=["GET", "POST"])
 @roles_required("admin")
 def plan() -> Response | str:
@@ -161,6 +183,7 @@ def plan() -> Response | str:
         page=shown.page,
         pages=shown.pages,
         total=shown.total,
+        committed_weeks=shown.committed_weeks,
     )
 
 
@@ -192,13 +215,23 @@ def run(run_id: int) -> str:
     if found is None:
         abort(404)
     jobs.check_alive(db.session, found)
-    shown = run_page(db.session, found)
+    try:
+        page, _per_page = parse_pagination(request.args)
+    except BadPagination as error:
+        abort(400, str(error))
+    shown = run_page(db.session, found, page)
     return render_template(
         "week/run.html",
         run=shown.run,
         lost_parts=shown.lost_parts,
         rows=shown.rows,
         total=shown.total,
+        page=shown.page,
+        pages=shown.pages,
+        per_page=shown.per_page,
+        superseded=shown.superseded,
+        commit_question=commit_question(shown.total, found.week),
+        publish_question=publish_question(shown.total),
         form=_policy_form(found),
         decision=DecisionForm(),
         progress=jobs.progress_of(found),
@@ -272,7 +305,14 @@ def commit(run_id: int) -> Response:
     """Start the job that turns the preview into pledges; its page follows it.
 
     The request waits a few seconds for the job, so a quick commit shows its outcome at once.
+    Nothing is done unless the administrator ticked (or, with JavaScript, answered) the
+    confirmation naming how many pledges it makes.
     """
+    found = db.session.get(AllocationRun, run_id)
+    if found is None:
+        abort(404)
+    if not confirmed(commit_question(allocation_count(db.session, found), found.week)):
+        return redirect(url_for("week.run", run_id=run_id))
     try:
         found = jobs.start_commit(db.session, run_id, current_user)
     except WeekError as error:
@@ -296,7 +336,12 @@ def commit(run_id: int) -> Response:
 @week.post("/admin/runs/<int:run_id>/publish")
 @roles_required("admin")
 def publish(run_id: int) -> Response:
-    """Publish the committed run and notify donors and villages."""
+    """Publish the committed run and notify donors and villages, once confirmed."""
+    found = db.session.get(AllocationRun, run_id)
+    if found is None:
+        abort(404)
+    if not confirmed(publish_question(allocation_count(db.session, found))):
+        return redirect(url_for("week.run", run_id=run_id))
     try:
         with unit_of_work():
             publish_run(db.session, run_id, current_user)
@@ -327,3 +372,37 @@ def cancel_allocation(allocation_id: int) -> Response:
     else:
         flash(_("Pledge cancelled."), "info")
     return redirect(url_for("week.run", run_id=run_id))
+
+
+@week.get("/admin/runs/<int:run_id>/allocations.<fmt>")
+@roles_required("admin")
+def download(run_id: int, fmt: str) -> Response:
+    """Every allocation line of the run as CSV (UTF-8 with a byte-order mark) or Excel."""
+    found = db.session.get(AllocationRun, run_id)
+    if found is None or fmt not in ("csv", "xlsx"):
+        abort(404)
+    if found.status in ("queued", "running", "failed", "cancelled"):
+        abort(404)
+    rows, _total = rows_of(db.session, found, 1, None)
+    lines = [
+        (
+            r.offer.title,
+            r.offer.organization.name,
+            r.need.village.name,
+            r.need.title,
+            r.quantity,
+            kind_unit(r.need.item_code, r.need.category_code),
+            r.km,
+            r.value,
+            r.allocation.status if r.allocation else "preview",
+        )
+        for r in rows
+    ]
+    name = f"run-{found.id}-{found.week}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = run_csv(lines), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = run_xlsx(lines), XLSX
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"}
+    )

@@ -420,7 +420,9 @@ def test_withdraw_only_before_the_committee_decides(demo_app: Flask, committee: 
     first, second = request_ids(demo_app, slip.number)
     phone.post(f"/h/requests/{first}/withdraw")
     assert "已撤回" in text_of(phone.get(f"/h/requests/{first}"))
-    committee.post(f"/village/requests/{second}/decline", data={"reason": "已由低保解决"})
+    committee.post(
+        f"/village/requests/{second}/decline", data={"confirm": "yes", "reason": "已由低保解决"}
+    )
     refused = phone.get(phone.post(f"/h/requests/{second}/withdraw").location)
     assert "已经不能撤回" in text_of(refused)
 
@@ -452,7 +454,9 @@ def test_accept_makes_a_pending_micro_wish_within_the_cap(demo_app: Flask, commi
         db.session.remove()
     assert "村里已受理" in text_of(phone.get(f"/h/requests/{request_id}"))
     # Decided once: a second decision is refused.
-    again = committee.post(f"/village/requests/{request_id}/decline", data={"reason": "x"})
+    again = committee.post(
+        f"/village/requests/{request_id}/decline", data={"confirm": "yes", "reason": "x"}
+    )
     assert "已经处理过了" in text_of(committee.get(again.location))
 
 
@@ -493,9 +497,14 @@ def test_decline_needs_a_reason_the_household_reads(demo_app: Flask, committee: 
     phone = activate(demo_app, slip)
     ask(phone)
     (request_id,) = request_ids(demo_app, slip.number)
-    empty = committee.post(f"/village/requests/{request_id}/decline", data={"reason": " "})
+    empty = committee.post(
+        f"/village/requests/{request_id}/decline", data={"confirm": "yes", "reason": " "}
+    )
     assert "请填写理由" in text_of(empty)
-    committee.post(f"/village/requests/{request_id}/decline", data={"reason": "已由民政发放棉被"})
+    committee.post(
+        f"/village/requests/{request_id}/decline",
+        data={"confirm": "yes", "reason": "已由民政发放棉被"},
+    )
     page = text_of(phone.get(f"/h/requests/{request_id}"))
     assert "村里未受理" in page and "已由民政发放棉被" in page
 

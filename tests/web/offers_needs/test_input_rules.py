@@ -114,3 +114,37 @@ def test_a_public_wish_title_that_names_the_household_needs_confirming(
         f"/village/requests/{request_id}/accept", data={**data, "public_ok": "y"}
     )
     assert confirmed.status_code == 302
+
+
+@pytest.mark.parametrize("title", ["🎒🎒", "！！！", "…—…", "🙏 ❤️"])
+def test_a_title_with_no_words_is_refused(title: str) -> None:
+    assert title_problem(title) == "no_words"
+
+
+@pytest.mark.parametrize("title", ["书包", "A4 纸", "2 袋米", "🎒书包"])
+def test_a_title_with_words_is_kept(title: str) -> None:
+    assert title_problem(title) is None
+
+
+def test_the_need_form_and_the_api_refuse_a_title_of_emoji_only(
+    auth: Any, api: Api, demo_app: Flask
+) -> None:
+    needs = _count(demo_app, Need)
+    auth.login("village")
+    data = {"category": "goods", "title": "🎒🎒", "quantity": "3", "urgency": "3",
+            "deadline": "2027-01-31"}  # fmt: skip
+    page = auth.client.post("/village/needs/new", data=data)
+    assert page.status_code == 200 and "不能只有符号或表情" in page.text
+    assert "field-error" in page.text
+    answer = api.post("donor", "/offers", {**OFFER, "title": "🎒🎒"})
+    assert answer.status_code == 422 and "word" in str(answer.get_json())
+    assert _count(demo_app, Need) == needs
+
+
+def test_a_micro_wish_title_is_shown_without_a_doubled_mark() -> None:
+    from web.services.titles import wish_title
+
+    assert wish_title("微心愿：书包") == "书包"
+    assert wish_title("微心愿:冬衣") == "冬衣"
+    assert wish_title("书包") == "书包"
+    assert wish_title("微心愿：") == "微心愿："

@@ -138,7 +138,9 @@ def test_edit_and_withdraw_own_offer(client: FlaskClient, auth: Any, demo_app: F
     form = offer_form(title="改过的标题", dispatch_lat="", dispatch_lon="")
     response = client.post(f"/donor/offers/{offer_id}/edit", data=form, follow_redirects=True)
     assert "改过的标题" in response.text
-    response = client.post(f"/donor/offers/{offer_id}/withdraw", follow_redirects=True)
+    response = client.post(
+        f"/donor/offers/{offer_id}/withdraw", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert "已撤回" in response.text
 
 
@@ -153,7 +155,7 @@ def test_allocated_offer_cannot_change(client: FlaskClient, auth: Any, demo_app:
     auth.login("donor")
     response = client.get(f"/donor/offers/{offer_id}/edit", follow_redirects=True)
     assert "已有部分分配" in response.text
-    client.post(f"/donor/offers/{offer_id}/withdraw")
+    client.post(f"/donor/offers/{offer_id}/withdraw", data={"confirm": "yes"})
     with demo_app.app_context():
         assert db.session.get(Offer, offer_id).status == "open"  # type: ignore[union-attr]
         db.session.remove()

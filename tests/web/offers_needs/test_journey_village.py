@@ -417,7 +417,9 @@ def test_committee_withdraws_its_own_open_need_only(
     listing = client.get("/village/needs").text
     assert f"/village/needs/{need_id}/withdraw" in listing
 
-    page = client.post(f"/village/needs/{need_id}/withdraw", follow_redirects=True)
+    page = client.post(
+        f"/village/needs/{need_id}/withdraw", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert "需求已撤回" in page.text
     assert f"/village/needs/{need_id}/withdraw" not in page.text  # no second withdrawal
     assert f"/village/needs/{need_id}/edit" not in page.text
@@ -431,7 +433,12 @@ def test_committee_withdraws_its_own_open_need_only(
 
     # Another village's need: not found, untouched. A need with aid allocated: refused.
     auth.login("village")
-    assert client.post(f"/village/needs/{found['other']}/withdraw").status_code == 404
+    assert (
+        client.post(
+            f"/village/needs/{found['other']}/withdraw", data={"confirm": "yes"}
+        ).status_code
+        == 404
+    )
     with demo_app.app_context():
         other = db.session.get(Need, found["other"])
         own = db.session.get(Need, found["own"])
@@ -440,7 +447,9 @@ def test_committee_withdraws_its_own_open_need_only(
         own.status, own.allocated = "open", 1
         db.session.commit()
         db.session.remove()
-    page = client.post(f"/village/needs/{found['own']}/withdraw", follow_redirects=True)
+    page = client.post(
+        f"/village/needs/{found['own']}/withdraw", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert "这条需求已有分配，不能再修改" in page.text
     with demo_app.app_context():
         assert db.session.get(Need, found["own"]).status == "open"  # type: ignore[union-attr]

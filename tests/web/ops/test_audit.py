@@ -106,7 +106,9 @@ def test_a_page_change_carries_the_signed_in_user(demo_app: Flask) -> None:
         assert offer is not None
         donor_id, offer_id = donor.id, offer.id
     client.post("/login", data={"username": "donor", "password": "demo-donor-2026"})
-    assert client.post(f"/donor/offers/{offer_id}/withdraw").status_code in (302, 303)
+    assert client.post(
+        f"/donor/offers/{offer_id}/withdraw", data={"confirm": "yes"}
+    ).status_code in (302, 303)
     with demo_app.app_context():
         event = latest("offer", offer_id)
         assert event.action == "offer.withdrawn"

@@ -381,10 +381,12 @@ def test_stack_previews_commits_and_survives_killed_workers(
     chosen = retried[-1]
     with engine.connect() as conn:
         before = conn.execute(text("SELECT coalesce(sum(allocated), 0) FROM offer")).scalar()
-    response = admin.post(f"/admin/runs/{chosen}/commit", {}, f"/admin/runs/{chosen}")
+    response = admin.post(
+        f"/admin/runs/{chosen}/commit", {"confirm": "yes"}, f"/admin/runs/{chosen}"
+    )
     assert response.status_code == 302
     assert "已提交" in admin.page(chosen)
-    response = admin.post(f"/admin/runs/{run}/commit", {}, f"/admin/runs/{run}")
+    response = admin.post(f"/admin/runs/{run}/commit", {"confirm": "yes"}, f"/admin/runs/{run}")
     page = admin.http.get(stack.base + response.headers["Location"], timeout=30).text
     assert "本周已提交分配，不能再次提交" in page
     with engine.connect() as conn:

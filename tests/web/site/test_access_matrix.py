@@ -125,6 +125,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("week.retry_run", "POST"): ADMIN,
     ("week.cancel_run", "POST"): ADMIN,
     ("week.cancel_allocation", "POST"): ADMIN,
+    ("week.download", "GET"): ADMIN,
     # donors
     ("donor.offers", "GET"): only({"donor": "ok"}),
     ("kinds.guess", "GET"): only(dict.fromkeys(("donor", "village", "township", "admin"), "ok")),

@@ -65,7 +65,7 @@ def test_commit_through_the_page_runs_as_a_job_and_pledges_the_preview(
 ) -> None:
     auth.login("admin")
     run = run_id(client.post("/admin/week", data=policy_form()))
-    response = client.post(f"/admin/runs/{run}/commit")
+    response = client.post(f"/admin/runs/{run}/commit", data={"confirm": "yes"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/runs/{run}")
     page = client.get(response.headers["Location"])
     assert "已提交：分配已成为认捐" in page.text and "发布" in page.text
@@ -101,7 +101,7 @@ def test_second_commit_while_one_is_in_flight_is_refused(
     run = run_id(client.post("/admin/week", data=policy_form()))
     assert wait_for(client, run, lambda s: s["done"])["status"] == "preview"
 
-    first = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    first = client.post(f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True)
     assert "正在提交：认捐保存后本页会显示结果" in first.text
     state = wait_for(client, run, lambda s: bool(calls))
     assert state["status"] == "preview" and state["stage"] == "committing"
@@ -110,7 +110,9 @@ def test_second_commit_while_one_is_in_flight_is_refused(
     assert "<progress" in page.text and "提交中" in page.text and "js/run-progress.js" in page.text
     assert "提交分配" not in page.text and "取消计算" not in page.text
 
-    second = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    second = client.post(
+        f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert "这份预览正在提交中，请等待提交完成" in second.text
     assert stored(demo_app, run).status == "preview" and all_pledges(demo_app) == 0
 
@@ -137,7 +139,7 @@ def test_stale_commit_leaves_the_preview_with_the_reason_and_nothing_pledged(
         db.session.commit()
         db.session.remove()
 
-    page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    page = client.post(f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True)
     assert "预览之后捐赠或需求已有变化，请重新预览本周分配" in page.text
     assert "提交失败，没有生成任何认捐" in page.text and "StaleRun" in page.text
     assert "提交分配" in page.text and "<progress" not in page.text  # it can be committed again
@@ -178,7 +180,9 @@ def test_a_silent_commit_job_is_a_failed_commit_that_can_be_retried(
     in_flight(silent_for=2)
     state = client.get(f"/admin/runs/{run}/progress").json
     assert state is not None and state["stage"] == "committing" and not state["done"]
-    refused = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    refused = client.post(
+        f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert "这份预览正在提交中" in refused.text
 
     in_flight(silent_for=jobs.STALE_SECONDS + 5)
@@ -191,7 +195,7 @@ def test_a_silent_commit_job_is_a_failed_commit_that_can_be_retried(
     assert "提交分配" in page.text
     assert stored(demo_app, run).status == "preview" and all_pledges(demo_app) == 0
 
-    page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    page = client.post(f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True)
     assert "已提交：分配已成为认捐" in page.text
     assert pledges(demo_app, run) == planned(stored(demo_app, run))
 
@@ -206,7 +210,7 @@ def test_a_crashing_commit_job_pledges_nothing_and_says_so(
     auth.login("admin")
     run = run_id(client.post("/admin/week", data=policy_form()))
     monkeypatch.setattr(week, "commit_run", crash)
-    page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    page = client.post(f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True)
     assert page.status_code == 200
     assert "提交没有完成，没有生成任何认捐，可以重新提交" in page.text and "提交分配" in page.text
     found = stored(demo_app, run)
@@ -214,7 +218,7 @@ def test_a_crashing_commit_job_pledges_nothing_and_says_so(
     assert (found.progress or {})["commit_reason"] == jobs.Reason.COMMIT_CRASHED
     assert "OSError" in str((found.progress or {})["commit_error"])
     monkeypatch.setattr(week, "commit_run", real)
-    page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    page = client.post(f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True)
     assert "已提交：分配已成为认捐" in page.text
 
 
@@ -261,13 +265,17 @@ def test_rq_worker_commits_the_queued_commit_and_a_lost_one_can_be_committed_aga
             db.session.remove()
         assert stored(demo_app, run).status == "preview"
 
-        page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+        page = client.post(
+            f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True
+        )
         assert "提交中" in page.text and "<progress" in page.text
         found = stored(demo_app, run)
         commit_job = str((found.progress or {})["commit_job"])
         assert found.status == "preview" and commit_job.startswith(f"duijie-commit-{run}-")
         assert queue.job_ids == [commit_job]
-        refused = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+        refused = client.post(
+            f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True
+        )
         assert "这份预览正在提交中" in refused.text and queue.job_ids == [commit_job]
 
         # Redis loses the job (flushed, evicted): the commit is shown failed, the preview stays.
@@ -281,7 +289,9 @@ def test_rq_worker_commits_the_queued_commit_and_a_lost_one_can_be_committed_aga
         )
         assert stored(demo_app, run).status == "preview" and all_pledges(demo_app) == 0
 
-        again = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+        again = client.post(
+            f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True
+        )
         assert "正在提交：认捐保存后本页会显示结果" in again.text, again.text[-3000:]
         commit_job = str((stored(demo_app, run).progress or {})["commit_job"])
         assert queue.job_ids == [commit_job]

@@ -203,7 +203,9 @@ def test_dead_worker_shows_failed_with_reason_and_retry_commits_once(
 
     retried = run_id(client.post(f"/admin/runs/{lost}/retry"))
     assert retried != lost and stored(demo_app, retried).status == "preview"
-    page = client.post(f"/admin/runs/{retried}/commit", follow_redirects=True)
+    page = client.post(
+        f"/admin/runs/{retried}/commit", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert "已提交" in page.text
     # A late second retry of the lost run is refused: the week can be committed only once.
     refused = client.post(f"/admin/runs/{lost}/retry", follow_redirects=True)
@@ -358,7 +360,7 @@ def test_rq_path_queues_then_a_worker_stores_the_preview(
     state = client.get(f"/admin/runs/{run}/progress").json
     assert state is not None and state["status"] == "preview" and state["done"]
     demo_app.config["DUIJIE_COMMIT_WAIT_SECONDS"] = 0
-    page = client.post(f"/admin/runs/{run}/commit", follow_redirects=True)
+    page = client.post(f"/admin/runs/{run}/commit", data={"confirm": "yes"}, follow_redirects=True)
     assert "提交中" in page.text  # the commit is a job too: queued for the worker
     with demo_app.app_context():
         SimpleWorker([queue], connection=connection).work(burst=True)

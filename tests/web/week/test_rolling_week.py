@@ -169,7 +169,7 @@ def test_the_run_page_shows_deadlines_lowest_villages_and_plan(
     assert "近几周覆盖率最低的村" in page.text
     assert "未来几周预计送达各村" in page.text
     run = int(posted.headers["Location"].rsplit("/", 1)[1])
-    assert client.post(f"/admin/runs/{run}/commit").status_code == 302
+    assert client.post(f"/admin/runs/{run}/commit", data={"confirm": "yes"}).status_code == 302
     report = client.get(f"/admin/runs/{run}/report")
     assert report.status_code == 200 and "贪心" in report.text
 

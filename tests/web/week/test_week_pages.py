@@ -77,7 +77,7 @@ def test_admin_previews_compares_reruns_commits_and_publishes(
     assert "预览" in page.text and "贪心基线" in page.text and "优化器" in page.text
     assert "已服务/可到达的村" in page.text and "基尼系数" in page.text
     assert re.search(r"最优可能值的 \d+\.\d%", page.text)
-    assert "提交分配" in page.text and "条分配中显示" in page.text
+    assert "提交分配" in page.text and "下载全部" in page.text
 
     second = run_id(
         client.post(f"/admin/runs/{first}/rerun", data=policy_form(fairness_floor="0.5"))
@@ -86,20 +86,28 @@ def test_admin_previews_compares_reruns_commits_and_publishes(
     page = client.get(f"/admin/runs/{second}")
     assert 'value="0.5"' in page.text
 
-    page = client.post(f"/admin/runs/{second}/commit", follow_redirects=True)
+    page = client.post(
+        f"/admin/runs/{second}/commit", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert "已提交" in page.text and "发布" in page.text
     assert "取消对接" in page.text
     assert run_status(demo_app, second) == "committed"
 
-    page = client.post(f"/admin/runs/{first}/commit", follow_redirects=True)
+    page = client.post(
+        f"/admin/runs/{first}/commit", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert page.status_code == 200
     assert "本周已提交分配，不能再次提交" in page.text
     assert run_status(demo_app, first) == "preview"
 
-    page = client.post(f"/admin/runs/{second}/publish", follow_redirects=True)
+    page = client.post(
+        f"/admin/runs/{second}/publish", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert "已发布：已通知捐赠方和各村" in page.text
     assert run_status(demo_app, second) == "published"
-    again = client.post(f"/admin/runs/{second}/publish", follow_redirects=True)
+    again = client.post(
+        f"/admin/runs/{second}/publish", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert again.status_code == 200 and "无法完成分配" in again.text
 
 

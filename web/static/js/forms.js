@@ -1,4 +1,6 @@
-// Every page: a form with data-confirm asks first (withdrawing a need, say); a form that
+// Every page: a form with data-confirm asks first (withdrawing a need, say); when it also holds
+// a confirm checkbox (shown to browsers without JavaScript, and checked by the server), the box
+// is hidden and ticked when the question is answered "OK". A form that
 // changes something is sent once. A second click (or tap on a slow
 // line) while the first request is on its way is ignored, so a need, an offer or a decision is
 // not posted twice; the server refuses a true duplicate too, this only spares the round trip.
@@ -18,6 +20,8 @@
       event.preventDefault();
       return;
     }
+    var box = form.querySelector("input[name=confirm]");
+    if (question && box) { box.checked = true; }
     if (form.dataset.sending) {
       event.preventDefault();
       return;
@@ -29,6 +33,18 @@
       form.removeAttribute("aria-busy");
     }, AGAIN_AFTER_MS);
   });
+  function askInDialog() {
+    document.querySelectorAll("form[data-confirm] input[name=confirm]").forEach(function (box) {
+      box.required = false;
+      var label = box.closest("label");
+      if (label) { label.hidden = true; }
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", askInDialog);
+  } else {
+    askInDialog();
+  }
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) { return; }
     document.querySelectorAll("form[data-sending]").forEach(function (form) {
