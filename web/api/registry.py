@@ -21,6 +21,7 @@ from web.caching import cached_response, etag
 from web.errors import problem
 from web.extensions import db
 from web.models import User
+from web.unit_of_work import UNDO, undo_outside
 
 
 class ApiError(Exception):
@@ -252,6 +253,11 @@ def _answer_once(op: Operation, call: Call, kwargs: dict[str, Any], user: User |
     and commits nothing else."""
     from web.api import access
 
+    if op.method == "GET":  # a read has nothing to commit
+        try:
+            return _answer(op, call, kwargs)
+        except ApiError as error:
+            return error.response()
     try:
         try:
             response = _answer(op, call, kwargs)
@@ -263,7 +269,11 @@ def _answer_once(op: Operation, call: Call, kwargs: dict[str, Any], user: User |
         db.session.commit()
     except BaseException:  # the view failed, or the commit itself (a dropped connection)
         db.session.rollback()
+        undo_outside(db.session)
         raise
+    if not 200 <= response.status_code < 300:
+        undo_outside(db.session)
+    db.session.info.pop(UNDO, None)
     return response
 
 

@@ -25,6 +25,7 @@ from web.services.delivery import (
     overdue_reason,
 )
 from web.services.uploads import UploadError
+from web.unit_of_work import unit_of_work
 
 pytestmark = pytest.mark.usefixtures("memo_solver")
 
@@ -184,7 +185,7 @@ def test_the_stored_photo_is_removed_when_the_transaction_fails(
             raise RuntimeError("database went away")
 
         monkeypatch.setattr(db.session, "commit", broken_commit)
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError), unit_of_work():  # the page's boundary
             confirm_receipt(db.session, own, village, "收到", 5, photo=io.BytesIO(PNG))
         monkeypatch.undo()
         assert stored_files(demo_app) == []
