@@ -31,13 +31,25 @@ R = TypeVar("R")
 @contextmanager
 def unit_of_work(session: Session | None = None) -> Iterator[Session]:
     """Yield the session; commit it when the block ends, roll it back if the block raises."""
-    session = session if session is not None else db.session()
+    session = session if session is not None else db.session  # type: ignore[assignment]
     try:
         yield session
         session.commit()
     except BaseException:  # the block failed, or the commit itself (a dropped connection)
         session.rollback()
+        undo_outside(session)
         raise
+    session.info.pop(UNDO, None)
+
+
+UNDO = "undo_on_rollback"
+
+
+def undo_outside(session: Session) -> None:
+    """Undo what the rolled-back work did outside the database (a stored photo): services list
+    it in ``session.info[UNDO]`` as functions to call."""
+    for undo in session.info.pop(UNDO, []):
+        undo()
 
 
 def transactional(work: Callable[P, R]) -> Callable[P, R]:

@@ -20,6 +20,7 @@ from web.api.schemas import MAX_INT
 from web.caching import cached_response, etag
 from web.extensions import db
 from web.models import User
+from web.unit_of_work import UNDO, undo_outside
 
 # GET answers served from the page cache while nothing they show has changed (web.caching).
 # Runs are left out: a running job's progress moves without an audited change.
@@ -170,6 +171,11 @@ def _answer_once(op: Operation, call: Call, kwargs: dict[str, Any], user: User |
     """Run the view in one unit of work (web.unit_of_work): a success (2xx) commits with the answer
     kept on its Idempotency-Key; a refusal rolls back whatever the view flushed, frees the key
     and commits nothing else."""
+    if op.method == "GET":  # a read has nothing to commit
+        try:
+            return _answer(op, call, kwargs)
+        except ApiError as error:
+            return error.response()
     try:
         try:
             response = _answer(op, call, kwargs)
@@ -181,7 +187,11 @@ def _answer_once(op: Operation, call: Call, kwargs: dict[str, Any], user: User |
         db.session.commit()
     except BaseException:  # the view failed, or the commit itself (a dropped connection)
         db.session.rollback()
+        undo_outside(db.session)
         raise
+    if not 200 <= response.status_code < 300:
+        undo_outside(db.session)
+    db.session.info.pop(UNDO, None)
     return response
 
 

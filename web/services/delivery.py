@@ -143,6 +143,10 @@ def confirm_receipt(
         if photo is not None:
             stored.append(photo.save(RECEIPT_PHOTOS))
             allocation.photo_path = stored[-1]
+            # Removed again if the caller's unit of work rolls back (web.unit_of_work).
+            session.info.setdefault("undo_on_rollback", []).append(
+                lambda name=stored[-1]: photo.forget(name)
+            )
         now = _now()
         allocation.received_at = allocation.received_at or now
         allocation.confirmed_at = now

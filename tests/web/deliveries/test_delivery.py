@@ -67,6 +67,7 @@ def test_only_the_donor_dispatches_and_only_the_village_confirms(demo_db: Flask)
         with pytest.raises(NotAllowed):
             dispatch(db.session, pledge.id, wrong)
     assert dispatch(db.session, pledge.id, donor).status == "dispatched"
+    db.session.commit()  # services flush; the caller commits
     with pytest.raises(DeliveryError, match="is dispatched: cannot dispatch"):
         dispatch(db.session, pledge.id, donor)
     for wrong in (donor, other_village, user("admin")):
@@ -75,6 +76,7 @@ def test_only_the_donor_dispatches_and_only_the_village_confirms(demo_db: Flask)
     with pytest.raises(DeliveryError, match="rating must be 1 to 5"):
         confirm_receipt(db.session, pledge.id, village, "收到", 6)
     assert receive(db.session, pledge.id, village).status == "received"
+    db.session.commit()  # services flush; the caller commits
     done = confirm_receipt(db.session, pledge.id, village, " 已收到，谢谢 ", 5)
     db.session.commit()  # services flush; the caller commits
 

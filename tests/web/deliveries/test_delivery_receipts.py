@@ -25,6 +25,7 @@ from web.services.delivery import (
     overdue_reason,
 )
 from web.services.uploads import Photo, UploadError
+from web.unit_of_work import unit_of_work
 from web.views.uploaded import upload_folder
 
 pytestmark = pytest.mark.usefixtures("memo_solver")
@@ -185,7 +186,7 @@ def test_the_stored_photo_is_removed_when_the_transaction_fails(
             raise RuntimeError("database went away")
 
         monkeypatch.setattr(db.session, "commit", broken_commit)
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError), unit_of_work():  # the page's boundary
             photo = Photo(io.BytesIO(PNG), upload_folder())
             confirm_receipt(db.session, own, village, "收到", 5, photo=photo)
         monkeypatch.undo()
