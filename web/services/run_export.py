@@ -7,18 +7,23 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 
 from web.security import spreadsheet_rows
 
-HEADERS = ("供给", "捐赠方", "村", "需求", "数量", "单位", "距离（公里）", "价值", "状态")
+# In the reader's language (Chinese first, as the office files them).
+HEADERS = (
+    _l("Offer"), _l("Donor"), _l("Village"), _l("Need"), _l("Quantity"), _l("Unit"),
+    _l("Distance (km)"), _l("Value"), _l("State"),
+)  # fmt: skip
 STATE_NAMES = {
-    "preview": "预览",
-    "pledged": "已认捐",
-    "dispatched": "已发出",
-    "received": "已收到",
-    "confirmed": "已确认收到",
-    "cancelled": "已取消",
+    "preview": _l("Preview"),
+    "pledged": _l("Pledged"),
+    "dispatched": _l("Dispatched"),
+    "received": _l("Received"),
+    "confirmed": _l("Receipt confirmed"),
+    "cancelled": _l("Cancelled"),
 }
 
 Line = Sequence[object]
@@ -27,10 +32,10 @@ Line = Sequence[object]
 def run_table(lines: Iterable[Line]) -> list[list[object]]:
     """A header row and one row per allocation line (offer, donor, village, need, quantity,
     unit, km, value, state code)."""
-    table: list[list[object]] = [list(HEADERS)]
+    table: list[list[object]] = [[str(h) for h in HEADERS]]
     for line in lines:
         *head, km, value, state = line
-        state_name = STATE_NAMES.get(str(state), state)
+        state_name = str(STATE_NAMES.get(str(state), state))
         table.append([*head, round(float(km), 1), round(float(value), 1), state_name])
     return table
 

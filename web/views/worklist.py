@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask import url_for
@@ -19,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from web import clock
 from web.extensions import db
 from web.i18n import format_number
 from web.models import Allocation, AllocationRun, Need, Offer, Organization, Village
@@ -31,12 +31,6 @@ class Work:
     url: str
     count: int
     message: str
-
-
-def this_week(today: date | None = None) -> str:
-    """The ISO week of `today` (the clock's by default), e.g. 2026-W50."""
-    year, week, _day = (today or date.today()).isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def _published_allocations() -> Any:
@@ -105,7 +99,7 @@ def work_of(user: Any) -> Work | None:
 def _admin_work() -> Work:
     """This week's state for the administrator; the count is the organizations to vet plus
     one while this week's allocation is not published."""
-    week = this_week()
+    week = clock.this_week()
     statuses = set(
         db.session.scalars(select(AllocationRun.status).where(AllocationRun.week == week))
     )
