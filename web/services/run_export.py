@@ -52,7 +52,7 @@ def run_xlsx(lines: Iterable[Line]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "分配"
+    sheet.title = str(_l("Allocations"))[:31]  # a sheet name holds 31 characters at most
     for row in spreadsheet_rows(run_table(lines)):
         sheet.append(row)
     sheet.freeze_panes = "A2"

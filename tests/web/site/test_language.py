@@ -120,6 +120,9 @@ DATA_LITERALS = {
     ("web/services/households/review.py", "农户自己提出（求助 #{}），村委会受理；估值 {} 元"),
     # The API's field description names the term the office uses.
     ("web/api/kinds.py", "reference value of one unit in yuan (折合金额)"),
+    # The prefix committees (and the demo) write into a micro-wish's title, taken off for show.
+    ("web/services/titles.py", "微心愿："),
+    ("web/services/titles.py", "微心愿:"),
 }
 
 
