@@ -55,6 +55,7 @@ def pledge_to(server: LiveServer, need_title: str) -> str:
         if allocation.run.status == "committed":  # donors see published pledges only
             publish_run(db.session, allocation.run_id, admin)
         username = members.get(chosen.organization_id, "")
+        db.session.commit()  # as the page would: the services flush, the boundary commits
         db.session.remove()
     return username
 

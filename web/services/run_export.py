@@ -14,7 +14,7 @@ from web.security import spreadsheet_rows
 
 # In the reader's language (Chinese first, as the office files them).
 HEADERS = (
-    _l("Offer"), _l("Donor"), _l("Village"), _l("Need"), _l("Quantity"), _l("Unit"),
+    _l("Supply"), _l("Donor"), _l("Village"), _l("Need"), _l("Quantity"), _l("Unit"),
     _l("Distance (km)"), _l("Value"), _l("State"),
 )  # fmt: skip
 STATE_NAMES = {

@@ -42,6 +42,7 @@ app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1]})
 with app.app_context():
     admin = db.session.scalars(select(User).where(User.username == "admin")).one()
     run = commit_run(db.session, int(sys.argv[2]), admin)
+    db.session.commit()  # the boundary commits: commit_run only flushes
     print("committed", run.id, len(run.allocations))
 """
 
