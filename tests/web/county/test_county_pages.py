@@ -151,3 +151,29 @@ def test_county_account_without_county_sees_nothing(demo_app: Flask, auth: Auth)
         db.session.commit()
     auth.login("county")
     assert auth.client.get("/county").status_code == 404
+
+
+def test_escalate_notifies_the_county_once_a_day(demo_app: Flask) -> None:
+    from web.models import Notification
+
+    with demo_app.app_context():
+        for need in db.session.scalars(
+            select(Need).join(Village).where(Village.county_id == _county_id(),
+                                             Need.verification == "pending").limit(2)
+        ):  # fmt: skip
+            need.created_at = utcnow() - timedelta(days=8)
+        db.session.commit()
+    runner = demo_app.test_cli_runner()
+    first = runner.invoke(args=["escalate"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(args=["escalate"])
+    assert again.exit_code == 0
+    with demo_app.app_context():
+        officer = db.session.scalars(select(User).where(User.username == "county")).one()
+        notes = db.session.scalars(
+            select(Notification).where(Notification.user_id == officer.id,
+                                       Notification.kind == "escalation")
+        ).all()  # fmt: skip
+        assert len(notes) == 1
+        assert "2 条需求等待核实已超过 7 天" in notes[0].message
+        assert notes[0].link == "/county#escalations"
