@@ -177,3 +177,25 @@ def test_escalate_notifies_the_county_once_a_day(demo_app: Flask) -> None:
         assert len(notes) == 1
         assert "2 条需求等待核实已超过 7 天" in notes[0].message
         assert notes[0].link == "/county#escalations"
+
+
+def test_the_administrator_creates_a_county_office_account(demo_app: Flask, auth: Auth) -> None:
+    auth.login("admin")
+    bad = auth.client.post("/admin/accounts", data={
+        "role": "county", "username": "hezhou-pinggui", "password": "Pinggui-office-2026",
+        "county_code": "999999",
+    })  # fmt: skip
+    assert bad.status_code == 200 and "没有此代码的县区" in bad.get_data(as_text=True)
+    made = auth.client.post("/admin/accounts", data={
+        "role": "county", "username": "hezhou-pinggui", "password": "Pinggui-office-2026",
+        "display_name": "平桂区扶贫办", "county_code": "451103",
+    })  # fmt: skip
+    assert made.status_code == 302
+    with demo_app.app_context():
+        user = db.session.scalars(select(User).where(User.username == "hezhou-pinggui")).one()
+        assert user.role == "county" and user.county is not None
+        assert user.county.code == "451103"
+    auth.logout()
+    auth.login("hezhou-pinggui", "Pinggui-office-2026")
+    page = auth.client.get("/county").get_data(as_text=True)
+    assert "平桂区" in page
