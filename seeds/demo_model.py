@@ -53,8 +53,9 @@ class DemoOrganization:
 class DemoUser:
     """A demo login; the passwords are public demo-only values, never for a real deployment.
 
-    role is admin, township, village, donor or auditor; organization_key is set for donors,
-    village_code for village users, township_code for township and village users.
+    role is admin, county, township, village, donor or auditor; organization_key is set for
+    donors, village_code for village users, township_code for township and village users,
+    county_code for the county office.
     """
 
     username: str
@@ -64,6 +65,7 @@ class DemoUser:
     organization_key: str | None
     village_code: str | None
     township_code: str | None
+    county_code: str | None = None
 
 
 @dataclass(frozen=True)

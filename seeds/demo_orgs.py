@@ -13,6 +13,7 @@ from seeds.masking import masked_name, masked_phone
 # The primary login per role, printed by the CLI; every password is a public demo-only value.
 DEMO_LOGINS: tuple[tuple[str, str, str], ...] = (
     ("admin", "admin", "demo-admin-2026"),
+    ("county", "county", "demo-county-2026"),
     ("township", "township", "demo-township-2026"),
     ("village", "village", "demo-village-2026"),
     ("donor", "donor", "demo-donor-2026"),
@@ -28,6 +29,8 @@ DONOR_LOGINS: tuple[tuple[str, str], ...] = (
     ("donor-pending", "ent-27"),
 )
 MAX_PAIRED = 5
+# The county office (县区扶贫办) of the demo: 八步区, the city's seat (issue 16).
+DEMO_COUNTY = "451102"
 
 
 def org_keys() -> tuple[tuple[str, OrgSpec], ...]:
@@ -99,6 +102,10 @@ def make_users(
     village_name = village_short_name(unit.name)
     users = [
         DemoUser("admin", "demo-admin-2026", "admin", "贺州市扶贫办管理员", None, None, None),
+        DemoUser(
+            "county", "demo-county-2026", "county", "八步区扶贫办", None, None, None,
+            county_code=DEMO_COUNTY,
+        ),
         DemoUser(
             "township",
             "demo-township-2026",

@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views.api import api
     from web.views.auth import auth
     from web.views.catalogue import catalogue
+    from web.views.county import county
     from web.views.dashboard import dashboard_pages
     from web.views.deliveries import deliveries
     from web.views.donor import donor
@@ -167,6 +168,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports)
     app.register_blueprint(household)
     app.register_blueprint(household_admin)
+    app.register_blueprint(county)
     csrf.exempt(api)
 
 

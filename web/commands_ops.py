@@ -1,4 +1,5 @@
-"""Operations commands: `duijie prune` (run hourly by deploy/'s timer and scheduler)."""
+"""Operations commands: `duijie prune` (run hourly by deploy/'s timer and scheduler) and
+`duijie escalate` (daily: tell each county office what waits too long in its county)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,24 @@ def _flush_token_uses() -> None:
     click.echo(_("Wrote the last use of %(count)s API tokens", count=updated))
 
 
+@click.command("escalate")
+@with_appcontext
+def escalate_command() -> None:
+    """Notify each county office of its needs unverified past DUIJIE_ESCALATE_VERIFY_DAYS days
+    and its overdue pledges (once a day; a second run the same day adds nothing)."""
+    from flask import current_app
+
+    from web.extensions import db
+    from web.models.base import utcnow
+    from web.services.escalation import notify_counties
+
+    days = int(current_app.config.get("DUIJIE_ESCALATE_VERIFY_DAYS") or 7)
+    sent = notify_counties(db.session, utcnow(), days, link="/county#escalations")
+    db.session.commit()
+    click.echo(_("Escalation notices sent to %(count)s county offices", count=sent))
+
+
 def register(app: Flask) -> None:
     """Add the operations commands."""
     app.cli.add_command(prune_command)
+    app.cli.add_command(escalate_command)

@@ -140,6 +140,8 @@ class Settings:
     # Fault points a fault-injection test arms (web.services.faults); never set in production.
     fault_points: frozenset[str] = frozenset()
     fault_pauses: frozenset[str] = frozenset()
+    # Days a need may wait for its township's verification before its county is told (issue 16).
+    escalate_verify_days: int = 7
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Settings:
@@ -172,6 +174,7 @@ class Settings:
             part_seconds=os.environ.get("DUIJIE_PART_SECONDS", "").strip(),
             fault_points=_names("DUIJIE_FAULT"),
             fault_pauses=_names("DUIJIE_FAULT_PAUSE"),
+            escalate_verify_days=_whole_number("DUIJIE_ESCALATE_VERIFY_DAYS", 7),
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -207,6 +210,8 @@ class Settings:
             # The day the current week is taken from (web.clock.today); None: the clock.
             "DUIJIE_TODAY": self.today,
             "DUIJIE_PART_SECONDS": self.part_seconds,
+            # Needs unverified longer are escalated to their county (web.services.escalation).
+            "DUIJIE_ESCALATE_VERIFY_DAYS": self.escalate_verify_days,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

@@ -153,6 +153,7 @@ class StaffAccountForm(FlaskForm):
         choices=[
             SelectChoice("village", _l("Village committee")),
             SelectChoice("township", _l("Township officer")),
+            SelectChoice("county", _l("County office")),
             SelectChoice("auditor", _l("Auditor")),
         ],
     )
@@ -169,6 +170,7 @@ class StaffAccountForm(FlaskForm):
     )
     village_code = StringField(_l("Village code (12 digits, for a village committee)"))
     township_code = StringField(_l("Township code (9 digits, for a township officer)"))
+    county_code = StringField(_l("County code (6 digits, for a county office)"))
     submit = SubmitField(_l("Create account"))
 
 

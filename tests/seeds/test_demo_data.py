@@ -150,9 +150,13 @@ def test_no_unmasked_personal_data(data: DemoData) -> None:
 def test_users_connect_the_journeys(data: DemoData) -> None:
     users = {u.username: u for u in data.users}
     roles = Counter(u.role for u in data.users)
-    assert roles == {"admin": 1, "township": 1, "village": 1, "donor": roles["donor"], "auditor": 1}
+    assert roles == {
+        "admin": 1, "county": 1, "township": 1, "village": 1, "donor": roles["donor"],
+        "auditor": 1,
+    }  # fmt: skip
     assert [login[0] for login in DEMO_LOGINS] == [
         "admin",
+        "county",
         "township",
         "village",
         "donor",
@@ -165,6 +169,7 @@ def test_users_connect_the_journeys(data: DemoData) -> None:
     assert village.village_code in {v.code for v in data.villages}
     assert township_of[village.village_code or ""] == village.township_code
     assert village.township_code == township.township_code
+    assert users["county"].county_code == "451102"  # 八步区
     orgs = {o.key: o for o in data.organizations}
     donors = [u for u in data.users if u.role == "donor"]
     assert orgs[users["donor"].organization_key or ""].kind == "enterprise"

@@ -15,7 +15,7 @@ from web.extensions import db
 from web.models import User
 from web.services.tokens import create_token
 
-ROLES = ("admin", "township", "village", "donor", "auditor")
+ROLES = ("admin", "county", "township", "village", "donor", "auditor")
 
 
 class Api:

@@ -19,6 +19,16 @@ from web.extensions import db
 from web.models import User
 from web.services import idempotency, tokens
 
+# Who reads and decides what, by role. Each operation's rows are narrowed to the caller's own
+# (web.services.listing): a county office (issue 16) reads its county's needs, the offers reaching
+# it and its county's share of published runs, exactly what its pages show, and may verify a
+# need of its county when the township is stuck.
+ACCOUNT_ROLES = ("admin", "county", "township", "village", "donor", "auditor")
+NEED_READERS = ("village", "township", "county", "admin", "auditor")
+PLEDGE_READERS = ("donor", "village", "township", "county", "admin", "auditor")
+OFFER_READERS = ("donor", "county", "admin", "auditor")
+NEED_VERIFIERS = ("township", "county")
+
 DEFAULT_RATE_LIMIT = 1200  # requests per window, per token (per address when anonymous)
 DEFAULT_RATE_WINDOW = 60  # seconds
 KEY_CHARACTERS = re.compile(r"[\x21-\x7e]+")

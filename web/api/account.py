@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from web.api.access import ACCOUNT_ROLES
 from web.api.blueprint import ops
 from web.api.registry import Call
 from web.api.schemas import Out
 from web.models import User
 
-ROLES = ("admin", "township", "village", "donor", "auditor")
+ROLES = ACCOUNT_ROLES
 
 
 class Me(Out):
@@ -20,6 +21,7 @@ class Me(Out):
     organization_id: int | None
     village_id: int | None
     township_id: int | None
+    county_id: int | None
 
 
 @ops.operation("/me", "GET", summary="Who am I", tag="account", roles=ROLES, response=Me)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from matcher.kinds import Catalogue
+from web.api.access import PLEDGE_READERS
 from web.api.blueprint import ops
 from web.api.kinds import kind_fields
 from web.api.registry import ApiError, Call
@@ -29,7 +30,7 @@ from web.services import delivery, listing
 from web.services.kinds import request_catalogue
 from web.services.week import NotAllowed, WeekError
 
-READERS = ("donor", "village", "township", "admin", "auditor")
+READERS = PLEDGE_READERS
 DeliveryStatus = Literal["pledged", "dispatched", "received", "confirmed", "cancelled"]
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from seeds.checklist import CHECKLIST_CODES
+from web.api.access import NEED_READERS, NEED_VERIFIERS
 from web.api.blueprint import ops
 from web.api.kinds import KindCode, KindCodes, accepts_of, checked, kind_fields
 from web.api.registry import ApiError, Call
@@ -35,7 +36,7 @@ from web.services import needs as service
 from web.services.inputs import URGENCY, NeedFields
 from web.services.kinds import NeedKind, need_kind, request_catalogue
 
-READERS = ("village", "township", "admin", "auditor")
+READERS = NEED_READERS
 ChecklistCode = Literal[CHECKLIST_CODES]  # type: ignore[valid-type]
 # The field rules are web.services.inputs.NeedFields', as for the forms and the sheet.
 Title = title_of(NeedFields)
@@ -390,12 +391,13 @@ def withdraw_need(call: Call, need_id: int) -> dict[str, Any]:
 
 @ops.operation(
     "/needs/<int:need_id>/verify", "POST", summary="Verify or reject a need", tag="needs",
-    roles=("township",), body=Decision, response=NeedOut, errors=(409,),
+    roles=NEED_VERIFIERS, body=Decision, response=NeedOut, errors=(409,),
 )  # fmt: skip
 def verify_need(call: Call, need_id: int) -> dict[str, Any]:
-    """A township officer verifies or rejects an open need of a village in its township."""
+    """A township officer verifies or rejects an open need of a village in its township; a
+    county office one of its county's (when the township is stuck)."""
     try:
-        need = service.get_township_need(db.session, call.actor, need_id)
+        need = service.get_verifiable_need(db.session, call.actor, need_id)
     except LookupError:
         raise ApiError(404, "Not Found", f"no need {need_id}") from None
     body: Decision = call.body

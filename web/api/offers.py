@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from flask_babel import force_locale
 from pydantic import Field
 
+from web.api.access import OFFER_READERS
 from web.api.blueprint import ops
 from web.api.kinds import KindCodes, checked, items_of, unit
 from web.api.registry import ApiError, Call
@@ -34,7 +35,7 @@ from web.services import offers as service
 from web.services.inputs import LATITUDE, LONGITUDE, OfferFields
 from web.services.kinds import OfferKinds, offer_kinds, request_catalogue
 
-READERS = ("donor", "admin", "auditor")
+READERS = OFFER_READERS
 # The field rules are web.services.inputs.OfferFields', as for the form and the sheet.
 Title = title_of(OfferFields)
 Description = description_of(OfferFields)
@@ -285,7 +286,7 @@ def _no_duplicates(
 def _visible(call: Call, offer_id: int) -> Offer:
     """The offer if the caller may see it, else 404."""
     offer = db.session.get(Offer, offer_id)
-    if offer is None or not listing.can_see_offer(call.actor, offer):
+    if offer is None or not listing.can_see_offer(db.session, call.actor, offer):
         raise ApiError(404, "Not Found", f"no offer {offer_id}")
     return offer
 

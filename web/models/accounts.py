@@ -12,11 +12,11 @@ from web.extensions import db
 from web.models.base import Timestamped, utcnow
 
 if TYPE_CHECKING:
-    from web.models.places import Township, Village
+    from web.models.places import County, Township, Village
 
 ORGANIZATION_KINDS = ("enterprise", "ngo", "paired_unit", "individual", "government")
 VETTING_STATES = ("pending", "approved", "suspended", "rejected")
-ROLES = ("admin", "township", "village", "donor", "auditor")
+ROLES = ("admin", "county", "township", "village", "donor", "auditor")
 
 # A paired unit (帮扶单位) supports its named villages first.
 organization_villages = Table(
@@ -55,7 +55,8 @@ class Organization(Timestamped, db.Model):
 
 
 class User(Timestamped, db.Model):
-    """A person who signs in, with one role and the organization, village or township behind it."""
+    """A person who signs in, with one role and the organization, village, township or county
+    behind it."""
 
     __tablename__ = "user_account"
     __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role_known"),)
@@ -68,6 +69,8 @@ class User(Timestamped, db.Model):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"), index=True)
     township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"), index=True)
+    # A county office (县区扶贫办) account's county (issue 16); NULL for every other role.
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped at logout and password change: sessions carrying an older value are ended.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -81,6 +84,7 @@ class User(Timestamped, db.Model):
     organization: Mapped[Organization | None] = relationship(back_populates="members")
     village: Mapped[Village | None] = relationship()
     township: Mapped[Township | None] = relationship()
+    county: Mapped[County | None] = relationship()
 
     # Flask-Login's user protocol.
     @property

@@ -231,6 +231,9 @@ class Need(Timestamped, db.Model):
     evidence: Mapped[str] = mapped_column(Text, default="")
     verification: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     verification_note: Mapped[str] = mapped_column(Text, default="")
+    # When its township (or county) last verified or rejected it: the lead time of the weekly
+    # bulletin (issue 16). NULL while pending, and for needs decided before it was kept.
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     # A micro-wish's estimated value in yuan, held under the per-wish cap.
     estimated_value: Mapped[float | None] = mapped_column(Float)

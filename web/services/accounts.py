@@ -257,9 +257,10 @@ def clear_failed_logins(
 
 
 def _staff_account(session: Session, user_id: int) -> User:
-    """A village committee, township officer or auditor account; LookupError otherwise."""
+    """A village committee, township officer, county office or auditor account; LookupError
+    otherwise."""
     user = session.get(User, user_id)
-    if user is None or user.role not in ("village", "township", "auditor"):
+    if user is None or user.role not in ("village", "township", "county", "auditor"):
         raise LookupError(user_id)
     return user
 

@@ -2,7 +2,9 @@
 
 Who sees what: administrators and auditors everything; a donor its organization's offers and
 their pledges; a village committee its village's needs and their pledges; a township officer
-the needs and pledges of its township's villages. Ordering is by id, so pages are stable.
+the needs and pledges of its township's villages; a county office (issue 16) the needs and
+published pledges of its county's villages and the offers reaching them, exactly what its pages
+show. Ordering is by id, so pages are stable.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from web.models import (
     Village,
 )
 from web.models.aid import offer_counties, offer_villages
+from web.services.county_pages import offers_reaching
 from web.services.villages import Page
 from web.services.week_instance import WeekError, week_days
 
@@ -139,7 +142,9 @@ def _place(query: Select[Any], place: _Place) -> Select[Any]:
 def _offer_filter(session: Session, user: User, filters: Filters) -> list[Any] | None:
     """The conditions on Offer for the user and the filters; None when a named place is unknown."""
     where: list[Any] = []
-    if user.role not in SEES_ALL:
+    if user.role == "county":
+        where.append(offers_reaching(user.county_id or 0))
+    elif user.role not in SEES_ALL:
         where.append(Offer.organization_id == (user.organization_id or 0))
     if filters.organization_id is not None:
         where.append(Offer.organization_id == filters.organization_id)
@@ -220,8 +225,12 @@ def offers(
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 
-def can_see_offer(user: User, offer: Offer) -> bool:
-    """True for administrators and auditors, and for the offer's own organization."""
+def can_see_offer(session: Session, user: User, offer: Offer) -> bool:
+    """True for administrators and auditors, for the offer's own organization, and for a county
+    office the offer reaches."""
+    if user.role == "county":
+        reaches = select(Offer.id).where(Offer.id == offer.id, offers_reaching(user.county_id or 0))
+        return session.scalar(reaches) is not None
     return user.role in SEES_ALL or (
         user.organization_id is not None and offer.organization_id == user.organization_id
     )
@@ -235,6 +244,8 @@ def _need_scope(query: Select[Any], user: User) -> Select[Any]:
         return query.where(Village.id == user.village_id)
     if user.role == "township" and user.township_id is not None:
         return query.where(Village.township_id == user.township_id)
+    if user.role == "county" and user.county_id is not None:
+        return query.where(Village.county_id == user.county_id)
     return query.where(false())
 
 
@@ -291,6 +302,8 @@ def can_see_need(user: User, need: Need) -> bool:
         return user.village_id is not None and need.village_id == user.village_id
     if user.role == "township":
         return user.township_id is not None and need.village.township_id == user.township_id
+    if user.role == "county":
+        return user.county_id is not None and need.village.county_id == user.county_id
     return False
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher.dedupe import NeedText, likely_duplicates
 from web.models import Household, Need, User, Village
+from web.models.base import utcnow
 from web.services.kinds import kinds_by_code
 from web.services.locking import begin_write, lock_rows, relock
 from web.services.translate import _
@@ -273,6 +274,22 @@ def get_township_need(session: Session, user: User, need_id: int) -> Need:
     return need
 
 
+def get_county_need(session: Session, user: User, need_id: int) -> Need:
+    """The need if its village lies in the county officer's county; LookupError otherwise."""
+    need = session.get(Need, need_id)
+    if need is None or user.county_id is None or need.village.county_id != user.county_id:
+        raise LookupError(need_id)
+    return need
+
+
+def get_verifiable_need(session: Session, user: User, need_id: int) -> Need:
+    """A need the user may verify: its township's officer's, or its county office's (when the
+    township is stuck); LookupError otherwise, so another's need is never revealed."""
+    if user.role == "county":
+        return get_county_need(session, user, need_id)
+    return get_township_need(session, user, need_id)
+
+
 def verify_need(
     session: Session, need: Need, *, approve: bool, reason: str, seen: str | None = None
 ) -> Need:
@@ -294,6 +311,7 @@ def verify_need(
         raise NeedError("changed")
     need.verification = "verified" if approve else "rejected"
     need.verification_note = reason.strip()
+    need.verified_at = utcnow()
     session.flush()
     return need
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.models import Offer, Organization, Township, User, Village
+from web.models import County, Offer, Organization, Township, User, Village
 from web.models.accounts import ORGANIZATION_KINDS
 from web.services.accounts import AccountError, create_user
 from web.services.locking import begin_write, lock_rows
@@ -103,11 +103,13 @@ def create_staff_account(
     *,
     village_code: str | None = None,
     township_code: str | None = None,
+    county_code: str | None = None,
 ) -> User:
-    """Create a village committee, township officer or auditor account; the caller commits."""
-    if role not in STAFF_ROLES:
+    """Create a village committee, township officer, county office or auditor account; the
+    caller commits."""
+    if role not in (*STAFF_ROLES, "county"):
         raise OrganizationError("role")
-    village = township = None
+    village = township = county = None
     if role == "village":
         village = session.scalar(select(Village).where(Village.code == (village_code or "")))
         if village is None:
@@ -117,6 +119,10 @@ def create_staff_account(
         township = session.scalar(select(Township).where(Township.code == (township_code or "")))
         if township is None:
             raise OrganizationError("township")
+    elif role == "county":
+        county = session.scalar(select(County).where(County.code == (county_code or "")))
+        if county is None:
+            raise OrganizationError("county")
     try:
         user = create_user(session, username.strip(), password, role, display_name.strip())
     except AccountError as error:
@@ -124,6 +130,7 @@ def create_staff_account(
         raise OrganizationError("account", str(error)) from error
     user.village = village
     user.township = township
+    user.county = county
     session.flush()
     return user
 

@@ -205,6 +205,7 @@ def _seed_users(
 ) -> None:
     """The missing demo users (flushed with the households that follow)."""
     townships = _ids(session, Township.code, Township.id)
+    counties = _ids(session, County.code, County.id)
     have = _existing(session, User.username)
     for user in data.users:
         if user.username in have:
@@ -218,6 +219,7 @@ def _seed_users(
                 organization_id=orgs.get(user.organization_key) if user.organization_key else None,
                 village_id=villages.get(user.village_code) if user.village_code else None,
                 township_id=townships.get(user.township_code) if user.township_code else None,
+                county_id=counties.get(user.county_code) if user.county_code else None,
             )
         )
         report.count("users", 1)

@@ -66,15 +66,18 @@ def accounts() -> Response | str:
                     form.role.data or "", form.display_name.data or "",
                     village_code=(form.village_code.data or "").strip(),
                     township_code=(form.township_code.data or "").strip(),
+                    county_code=(form.county_code.data or "").strip(),
                 )  # fmt: skip
         except OrganizationError as error:
-            target = {"village": form.village_code, "township": form.township_code}.get(
-                error.code, form.username
-            )
+            target = {
+                "village": form.village_code, "township": form.township_code,
+                "county": form.county_code,
+            }.get(error.code, form.username)  # fmt: skip
             target.errors.append(
                 {
                     "village": _("No poor village has this code."),
                     "township": _("No township has this code."),
+                    "county": _("No county has this code."),
                 }.get(error.code, _("This username is taken or not allowed."))
             )
         else:

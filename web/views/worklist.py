@@ -1,6 +1,7 @@
 """Each role's work (issue 23): where a sign-in lands, what it is told there, and the small
 "to do" count in the menu.
 
+- county office: the needs of its county waiting for verification (its townships' queues);
 - township officer: the needs of its township waiting for verification;
 - village committee: deliveries sent to it that wait for its confirmation of receipt;
 - donor: published pledges of its offers still to dispatch;
@@ -48,6 +49,8 @@ def _count(query: Any) -> int:
 def work_of(user: Any) -> Work | None:
     """The user's work, or None for a role with no landing page of its own."""
     role = getattr(user, "role", None)
+    if role == "county":
+        return _county_work(user)
     if role == "township":
         count = _count(
             select(func.count(Need.id))
@@ -94,6 +97,24 @@ def work_of(user: Any) -> Work | None:
     if role == "auditor":
         return Work(url_for("ledger.index"), 0, "")
     return None
+
+
+def _county_work(user: Any) -> Work:
+    """The county office's queue: the needs of its county's townships waiting for verification."""
+    count = _count(
+        select(func.count(Need.id))
+        .join(Village, Need.village_id == Village.id)
+        .where(
+            Village.county_id == (user.county_id or 0),
+            Need.verification == "pending",
+            Need.status == "open",
+        )
+    )
+    message = _(
+        "%(count)s needs of your county's townships are waiting for verification.",
+        count=format_number(count),
+    )
+    return Work(url_for("county.queue"), count, message)
 
 
 def _admin_work() -> Work:

@@ -45,7 +45,9 @@ from web.services.tokens import create_token
 from web.sessions import stamp
 from web.views.uploaded import upload_folder
 
-ROLES = ("anon", "admin", "township", "village", "donor", "auditor", "household")
+# county: a county office (县区扶贫办, issue 16), bound to 八步区; its own ids lie in that county
+# and the others' outside it.
+ROLES = ("anon", "admin", "township", "village", "donor", "auditor", "household", "county")
 USERNAMES = {r: r for r in ROLES if r not in ("anon", "household")}
 
 # Shorthands for rows.
@@ -61,7 +63,7 @@ def only(role_outcome: dict[str, str], others: str = "403", anon: str = "login")
 
 
 ADMIN = only({"admin": "ok"})
-STAFF = only(dict.fromkeys(("admin", "township", "village", "donor", "auditor"), "ok"))
+STAFF = only(dict.fromkeys(("admin", "township", "village", "donor", "auditor", "county"), "ok"))
 SIGNED_IN = only(dict.fromkeys(ROLES[1:], "ok"))
 API_PUBLIC = PUBLIC
 HOUSEHOLD = only({"household": "ok"}, others="login", anon="login")
@@ -72,7 +74,9 @@ def api(role_outcome: dict[str, str]) -> dict[str, str]:
     return only(role_outcome, anon="login") | {"household": "login"}
 
 
-API_STAFF = api(dict.fromkeys(("admin", "township", "village", "donor", "auditor"), "ok"))
+API_STAFF = api(
+    dict.fromkeys(("admin", "township", "village", "donor", "auditor", "county"), "ok")
+)
 API_ADMIN = api({"admin": "ok"})
 
 # fmt: off
@@ -100,7 +104,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("account.end_all_sessions", "POST"): STAFF,
     ("tokens.index", "GET"): STAFF,
     ("tokens.create", "POST"): STAFF,
-    ("tokens.revoke", "POST"): only(dict.fromkeys(ROLES[1:6], "ok|404")),
+    ("tokens.revoke", "POST"): only(dict.fromkeys((*ROLES[1:6], "county"), "ok|404")),
     # administration
     ("admin.accounts", "GET"): ADMIN,
     ("admin.accounts", "POST"): ADMIN,
@@ -206,17 +210,22 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("api.list_allocations", "GET"): API_STAFF,
     ("api.get_allocation", "GET"): api(
         {"admin": "ok", "township": "ok|404", "village": "ok|404", "donor": "ok|404",
-         "auditor": "ok"}),
+         "auditor": "ok", "county": "ok|404"}),
     ("api.list_needs", "GET"): api(
-        {"admin": "ok", "township": "ok", "village": "ok", "auditor": "ok"}),
+        {"admin": "ok", "township": "ok", "village": "ok", "auditor": "ok", "county": "ok"}),
     ("api.get_need", "GET"): api(
-        {"admin": "ok", "township": "ok|404", "village": "ok|404", "auditor": "ok"}),
+        {"admin": "ok", "township": "ok|404", "village": "ok|404", "auditor": "ok",
+         "county": "ok|404"}),
     ("api.create_need", "POST"): api({"village": "ok"}),
     ("api.update_need", "PATCH"): api({"village": "ok|404"}),
     ("api.withdraw_need", "POST"): api({"village": "ok|404"}),
-    ("api.verify_need", "POST"): api({"township": "ok|404"}),
-    ("api.list_offers", "GET"): api({"admin": "ok", "donor": "ok", "auditor": "ok"}),
-    ("api.get_offer", "GET"): api({"admin": "ok", "donor": "ok|404", "auditor": "ok"}),
+    # a county office verifies its county's needs when a township is stuck
+    ("api.verify_need", "POST"): api({"township": "ok|404", "county": "ok|404"}),
+    # a county office reads the offers reaching its county (named there, or pledged there)
+    ("api.list_offers", "GET"): api(
+        {"admin": "ok", "donor": "ok", "auditor": "ok", "county": "ok"}),
+    ("api.get_offer", "GET"): api(
+        {"admin": "ok", "donor": "ok|404", "auditor": "ok", "county": "ok|404"}),
     ("api.create_offer", "POST"): api({"donor": "ok"}),
     ("api.update_offer", "PATCH"): api({"donor": "ok|404"}),
     ("api.withdraw_offer", "POST"): api({"donor": "ok|404"}),
@@ -229,6 +238,17 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("api.start_run", "POST"): API_ADMIN,
     ("api.commit", "POST"): API_ADMIN,
     ("api.publish", "POST"): API_ADMIN,
+    # the county office (issue 16): its own county's pages only; the city's bulletin is the
+    # administrator's. Every row above leaves the county out (403) unless it names it: it
+    # reaches no administration, village, donor or township page, nor the city-wide ledger,
+    # reports, command map or receipt photos.
+    ("county.queue", "GET"): only({"county": "ok"}),
+    ("county.verify", "POST"): only({"county": "ok|404"}),
+    ("county.zero_coverage", "GET"): only({"county": "ok"}),
+    ("county.share", "GET"): only({"county": "ok"}),
+    ("county.export", "GET"): only({"county": "ok"}),
+    ("county.county_bulletin", "GET"): only({"county": "ok"}),
+    ("county.city_bulletin", "GET"): ADMIN,
 }
 # fmt: on
 # A body valid enough to reach the access check (else the API answers 422 before looking).
@@ -296,6 +316,7 @@ def build_world() -> World:
         need.allocated += 1
         pledges.append(Allocation(run=run, offer=offer, need=need, quantity=1))
     db.session.add_all(pledges)
+    county_ids = _county_world(users["county"], run, own_offer, pledges[0])
     # Receipt photos on both pledges, so the photo routes are tried on real files.
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     for pledge in pledges:
@@ -362,6 +383,7 @@ def build_world() -> World:
         "code": ("goods.living.quilt", "goods.living.quilt"),
         "fmt": ("csv", "csv"),
         "import_job_id": (import_jobs["other"].id, import_jobs["other"].id),
+        "list_name": ("queue", "queue"),
     }
     ids: dict[str, dict[str, tuple[Any, Any]]] = {}
     for role in ROLES:
@@ -371,12 +393,43 @@ def build_world() -> World:
             mine["household_id"] = (signed_in.id, other_household.id)
         if role == "township":
             mine["need_id"] = (township_need.id, other_need.id)
+        if role == "county":
+            mine.update(county_ids)
         if role in import_jobs:
             mine["import_job_id"] = (import_jobs[role].id, import_jobs["other"].id)
         ids[role] = mine
     sessions = {role: user.get_id() for role, user in users.items()}
     sessions["household"] = f"h:{signed_in.id}:{signed_in.session_version}"
     return World(ids=ids, sessions=sessions, tokens=tokens)
+
+
+def _county_world(
+    county: User, run: AllocationRun, offer: Offer, outside: Allocation
+) -> dict[str, tuple[Any, Any]]:
+    """The county office's own ids (a need, a pledge and an offer in its county, 八步区) and
+    others' (the demo village's, in another county): a pledge of the run to a need of the county
+    makes the offer reach it; the other offer reaches the county neither by name nor by pledge."""
+    from web.services.county_pages import offers_reaching
+
+    assert county.county_id is not None
+    need = _first(
+        select(Need).join(Village, Village.id == Need.village_id)
+        .where(Village.county_id == county.county_id, Need.status == "open")
+        .order_by(Need.id)
+    )  # fmt: skip
+    offer.allocated += 1
+    need.quantity = max(need.quantity, need.allocated + 1)
+    need.allocated += 1
+    pledge = Allocation(run=run, offer=offer, need=need, quantity=1)
+    db.session.add(pledge)
+    db.session.flush()
+    assert outside.need.village.county_id != county.county_id
+    unreached = _first(select(Offer).where(~offers_reaching(county.county_id)).order_by(Offer.id))
+    return {
+        "need_id": (need.id, outside.need_id),
+        "allocation_id": (pledge.id, outside.id),
+        "offer_id": (offer.id, unreached.id),
+    }
 
 
 def _make_need(village_id: int) -> Need:
