@@ -211,8 +211,9 @@ def mark_exited(session: Session, village: Village, today: date) -> Village:
     here (ExitError when it was marked already)."""
     if village.exited_on is not None:
         raise ExitError("already_exited")
+    if village.status != "exited" or village.exit_year is None:
+        village.exit_year = today.year  # one imported as exited keeps its year
     village.status = "exited"
-    village.exit_year = today.year
     village.exited_on = today
     session.flush()
     return village
