@@ -135,12 +135,14 @@ def register_blueprints(app: Flask) -> None:
     from web.views.dashboard import dashboard_pages
     from web.views.deliveries import deliveries
     from web.views.donor import donor
+    from web.views.exits import exits
     from web.views.health import health
     from web.views.household import household
     from web.views.household_admin import household_admin
     from web.views.imports import imports
     from web.views.kinds import kinds
     from web.views.ledger import ledger
+    from web.views.pairing import pairing
     from web.views.public import public
     from web.views.reports import reports
     from web.views.tokens import tokens
@@ -169,6 +171,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(household)
     app.register_blueprint(household_admin)
     app.register_blueprint(county)
+    app.register_blueprint(pairing)
+    app.register_blueprint(exits)
     csrf.exempt(api)
 
 

@@ -126,6 +126,9 @@ class OfferForm(FlaskForm):
     items = SelectMultipleField(_l("Kinds it gives"), choices=[], validate_choice=False)
     general = BooleanField(_l("General: any need of its category may receive it (no kind named)"))
     counties = SelectMultipleField(_l("Counties it may go to"), choices=[])
+    villages = SelectMultipleField(_l("Our paired villages it goes to"), choices=[])
+    # Sent with the villages' boxes: unticking them all then means "no village limit".
+    villages_shown = HiddenField(default="1")
     dispatch_lat = StringField(
         _l("Dispatch point latitude"), validators=[ruled(OfferFields, "dispatch_lat")]
     )

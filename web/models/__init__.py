@@ -1,6 +1,6 @@
 """SQLAlchemy models of duijie, one module per part of the domain."""
 
-from web.models.accounts import ApiToken, Organization, SignIn, User, organization_villages
+from web.models.accounts import ApiToken, Organization, SignIn, User
 from web.models.aid import (
     Category,
     HelpRequest,
@@ -22,6 +22,7 @@ from web.models.events import (
     OutboxEmail,
     ThrottleEvent,
 )
+from web.models.pairing import HouseholdCadre, VillagePairing, VillageResponsible
 from web.models.places import City, County, Township, Village, city_code
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "County",
     "HelpRequest",
     "Household",
+    "HouseholdCadre",
     "HouseholdEvent",
     "IdempotencyRecord",
     "ImportJob",
@@ -48,10 +50,11 @@ __all__ = [
     "Township",
     "User",
     "Village",
+    "VillagePairing",
+    "VillageResponsible",
     "city_code",
     "need_accepts",
     "offer_counties",
     "offer_items",
     "offer_villages",
-    "organization_villages",
 ]

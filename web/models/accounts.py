@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from web.extensions import db
@@ -17,15 +17,6 @@ if TYPE_CHECKING:
 ORGANIZATION_KINDS = ("enterprise", "ngo", "paired_unit", "individual", "government")
 VETTING_STATES = ("pending", "approved", "suspended", "rejected")
 ROLES = ("admin", "county", "township", "village", "donor", "auditor")
-
-# A paired unit (帮扶单位) supports its named villages first.
-organization_villages = Table(
-    "organization_village",
-    db.metadata,
-    Column("organization_id", ForeignKey("organization.id"), primary_key=True),
-    Column("village_id", ForeignKey("village.id"), primary_key=True),
-)
-
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
     """SQL text of a CHECK that keeps a column within a fixed vocabulary."""
@@ -50,7 +41,12 @@ class Organization(Timestamped, db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(64))
     phone_masked: Mapped[str | None] = mapped_column(String(32))
 
-    paired_villages: Mapped[list[Village]] = relationship(secondary=organization_villages)
+    # A paired unit (帮扶单位) supports its villages first: every village of its pairings in the
+    # register (web.models.pairing.VillagePairing, the one source; any period: the services
+    # choose the pairings current on a day, web.services.pairing).
+    paired_villages: Mapped[list[Village]] = relationship(
+        secondary="village_pairing", viewonly=True, order_by="Village.code"
+    )
     members: Mapped[list[User]] = relationship(back_populates="organization")
 
 

@@ -4,9 +4,10 @@ township's 9, its county's 6 and its city's 4 digits)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from web.extensions import db
@@ -88,6 +89,10 @@ class Village(db.Model):
     ethnic_minority: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="poor")
     exit_year: Mapped[int | None] = mapped_column(Integer)
+    # The day an administrator marked it exited on the exit list (动态脱贫清单): it then leaves
+    # the weekly run (web.services.week_instance) and keeps its history. None for villages
+    # still poor, and for those imported as exited with only a year (consolidation: still served).
+    exited_on: Mapped[date | None] = mapped_column(Date)
     # 十一有一低于: checklist item code -> met; the codes live in seeds.demo.CHECKLIST_ITEMS.
     checklist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

@@ -21,12 +21,15 @@ from web.models import (
     ApiToken,
     HelpRequest,
     Household,
+    HouseholdCadre,
     Kind,
     Need,
     Offer,
     Organization,
     User,
     Village,
+    VillagePairing,
+    VillageResponsible,
 )
 
 GENESIS = "0" * 64
@@ -48,12 +51,18 @@ ENTITIES: dict[type, str] = {
     Village: "village",
     # The catalogue: a kind added, renamed, revalued or retired changes what fits what.
     Kind: "kind",
+    # The pairing register (一帮一联): who supports a village, its leaders, a household's cadre.
+    VillagePairing: "pairing",
+    VillageResponsible: "responsible",
+    HouseholdCadre: "household_cadre",
 }
 # Secrets and household personal data: the trail only says that they changed.
 MASKED: dict[str, frozenset[str]] = {
     "user": frozenset({"password_hash"}),
     "api_token": frozenset({"token_hash"}),
     "household": frozenset({"display_name", "phone", "invite_hash", "pin_hash"}),
+    "responsible": frozenset({"phone"}),
+    "household_cadre": frozenset({"phone"}),
 }
 # Left out: bookkeeping, a run's bulky solver input/output/metrics and its live job progress.
 SKIPPED: dict[str, frozenset[str]] = {

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.dedupe import DUPLICATE_THRESHOLD, OfferText, offer_score
-from web.models import County, Offer, Organization, User
+from web.models import County, Offer, Organization, User, Village
 from web.services.kinds import kinds_by_code
 from web.services.locking import begin_write, lock_rows, relock
 from web.services.organizations import can_post_offers
+from web.services.pairing import default_villages
 
 
 class OfferError(ValueError):
@@ -44,6 +45,9 @@ class OfferInput:
     items: tuple[str, ...] = ()
     general: bool = False
     items_inferred: bool = False
+    # The villages it may go to, as chosen on the form (a paired unit's own villages, prefilled);
+    # None: not chosen (the API, an import): a paired unit's villages unless it names counties.
+    village_codes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,10 +133,15 @@ def _apply(session: Session, offer: Offer, data: OfferInput) -> None:
     offer.items_inferred = data.items_inferred and bool(data.items)
     codes = list(data.county_codes)
     offer.counties = list(session.scalars(select(County).where(County.code.in_(codes))))
-    # A paired unit's offer goes to its paired villages unless it names counties.
-    organization = offer.organization
-    if organization.kind == "paired_unit":
-        offer.villages = [] if codes else list(organization.paired_villages)
+    # A paired unit's offer goes to its villages in the register (web.services.pairing) unless
+    # it names counties or the donor chose otherwise on the form.
+    if data.village_codes is not None:
+        chosen = list(data.village_codes)
+        offer.villages = list(session.scalars(select(Village).where(Village.code.in_(chosen))))
+    elif codes:
+        offer.villages = []
+    else:
+        offer.villages = default_villages(offer.organization, data.valid_from, data.valid_until)
 
 
 def add_offer(session: Session, organization: Organization, data: OfferInput) -> Offer:

@@ -33,6 +33,7 @@ from web.models import (
 )
 from web.services.accounts import hash_password
 from web.services.kinds import seed_catalogue
+from web.services.seeding_pairing import seed_plan
 
 
 @dataclass
@@ -170,6 +171,9 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
     kinds = {k.code: k for k in session.scalars(select(Kind))}
     _seed_offers(session, data, orgs, village_rows, kinds, report)
     _seed_needs(session, data, villages, households, kinds, report)
+    pairings, people = seed_plan(session, data)
+    report.count("pairings", pairings)
+    report.count("responsible people", people)
 
 
 def _seed_organizations(
@@ -188,7 +192,6 @@ def _seed_organizations(
                 vetting=org.vetting,
                 contact_name=org.contact_name,
                 phone_masked=org.phone_masked,
-                paired_villages=[village_rows[code] for code in org.paired_villages],
             )
         )
         report.count("organizations", 1)

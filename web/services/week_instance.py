@@ -92,14 +92,17 @@ def open_offers(session: Session, week: str) -> list[Offer]:
 
 def open_needs(session: Session) -> list[Need]:
     """Open, verified needs with units still wanted that name their kind (the others wait in
-    the township's review list)."""
+    the township's review list), of villages still on the exit list (one marked exited on it,
+    web.services.exit_list, leaves the weekly run)."""
     query = (
         select(Need)
+        .join(Village, Need.village_id == Village.id)
         .where(
             Need.status == "open",
             Need.verification == "verified",
             Need.quantity > Need.allocated,
             Need.item_code.is_not(None),
+            Village.exited_on.is_(None),
         )
         .options(selectinload(Need.accepts))
         .order_by(Need.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
+from web import clock
 from web.auth import roles_required
 from web.caching import cached_page
 from web.extensions import db
@@ -12,6 +13,7 @@ from web.services import page_cache
 from web.services.dashboard import BANDS, NO_DATA, PERIODS, DashboardFilter, dashboard
 from web.services.ledger import ledger_scope
 from web.services.mapping import tiles
+from web.services.pairing import unpaired_count
 from web.services.villages import list_counties
 
 dashboard_pages = Blueprint("dashboard", __name__)
@@ -29,6 +31,7 @@ def index() -> str:
         category=request.args.get("category") or None,
         period=period if period in PERIODS else "week",
     )
+    today = clock.today()
     board = page_cache.cached(
         db.session,
         ("dashboard", filters, ledger_scope(current_user)),
@@ -42,4 +45,6 @@ def index() -> str:
         counties=list_counties(db.session),
         bands=BANDS,
         no_data=NO_DATA,
+        # the villages nobody is paired with (一帮一联), for the city's administrators
+        unpaired=None if current_user.role == "township" else unpaired_count(db.session, today),
     )

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from matcher.categories import CATEGORIES
+from web import clock
 from web.auth import roles_required
 from web.caching import cached_page
 from web.extensions import db
@@ -18,6 +19,7 @@ from web.models import Offer
 from web.services import offers as service
 from web.services.kinds import KindError, offer_kinds, request_catalogue
 from web.services.organizations import OrganizationError, can_post_offers, register_organization
+from web.services.pairing import current_villages
 from web.unit_of_work import unit_of_work
 from web.views import confirming
 from web.views.kind_choices import kind_choices
@@ -46,7 +48,12 @@ def _offer_form(offer: Offer | None = None) -> OfferForm:
         SelectChoice(code, name) for code, name in service.county_choices(db.session)
     ]
     form.items.choices = kind_choices(request_catalogue(db.session), parents=True)
+    paired = current_villages(db.session, current_user.organization_id or 0, clock.today())
+    form.villages.choices = [SelectChoice(v.code, v.name) for v in paired]
+    if offer is None and paired and not form.is_submitted():
+        form.villages.data = [v.code for v in paired]  # a paired unit's villages by default
     if offer is not None and not form.is_submitted():
+        form.villages.data = [v.code for v in offer.villages]
         form.category.data = offer.category_code
         form.items.data = offer.item_codes
         form.counties.data = [c.code for c in offer.counties]
@@ -90,6 +97,11 @@ def _input(form: OfferForm) -> service.OfferInput | None:
         items=kinds.items,
         general=kinds.general,
         items_inferred=kinds.inferred,
+        village_codes=(
+            tuple(form.villages.data or ())
+            if form.villages.choices and form.villages_shown.raw_data
+            else None
+        ),
     )
 
 

@@ -101,6 +101,8 @@ OPEN_TO_HOUSEHOLDS = (
     "household.",
     "public.",
     "transparency.",
+    "exits.index",
+    "exits.village",
     "dashboard.index",
     "health.",
     "auth.",

@@ -36,6 +36,7 @@ from web.services import households as service
 from web.services import needs as needs_service
 from web.services import titles, uploads
 from web.services.kinds import KindError, need_kind, request_catalogue
+from web.services.pairing import household_cadre
 from web.settings import invitation_key
 from web.unit_of_work import unit_of_work
 from web.views import confirming
@@ -187,6 +188,7 @@ def household_page(household_id: int) -> str:
         requests=requests,
         events=service.events(db.session, household.id),
         form=ActionForm(),
+        cadre=household_cadre(db.session, household.id),
     )
 
 

@@ -49,6 +49,8 @@ ROLES = {
     "offers": ("donor",),
     "needs": ("village", "admin"),
     "villages": ("admin",),
+    "pairing": ("admin",),
+    "cadres": ("village", "admin"),
 }
 
 

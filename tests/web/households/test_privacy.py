@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.web.site.test_access_matrix import MATRIX, ROLES, _request, _url, build_world, routes
 from web.extensions import db
-from web.models import HelpRequest, Household, User
+from web.models import HelpRequest, Household, User, Village
 from web.services import households as household_service
 from web.settings import invitation_key
 
 NEW_NAME, NEW_PHONE = "隐私甲乙丙", "13987650001"
-PUBLIC_PAGES = ("/", "/villages", "/public", "/dashboard", "/healthz")
+PUBLIC_PAGES = ("/", "/villages", "/public", "/dashboard", "/healthz", "/exit-list")
 PUBLIC_EXPORTS = ("/api/v1/totals", "/api/v1/villages", "/api/v1/categories")
 
 
@@ -141,9 +141,12 @@ def test_household_data_stays_out_of_logs_public_pages_and_exports(
         assert not _leaks(response.get_data(as_text=True), secrets), url
     with demo_app.app_context():
         village_ids = [h.village_id for h in db.session.scalars(select(Household).limit(20))]
+        codes = {v.id: v.code for v in db.session.scalars(select(Village))}
     for village_id in set(village_ids):
         body = anonymous.get(f"/api/v1/villages/{village_id}").get_data(as_text=True)
         assert not _leaks(body, secrets), f"/api/v1/villages/{village_id}"
+        page = anonymous.get(f"/villages/{codes[village_id]}").get_data(as_text=True)
+        assert not _leaks(page, secrets), f"/villages/{codes[village_id]}"
 
 
 def test_the_committee_itself_sees_its_households(demo_app: Flask) -> None:

@@ -198,6 +198,12 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("ledger.as_csv", "GET"): only({"admin": "ok", "township": "ok", "auditor": "ok"}),
     ("ledger.as_xlsx", "GET"): only({"admin": "ok", "township": "ok", "auditor": "ok"}),
     ("reports.weekly", "GET"): only({"admin": "ok", "township": "ok", "auditor": "ok"}),
+    # the pairing register (一帮一联) and the exit list (动态脱贫清单), issue 16
+    ("pairing.register", "GET"): only({"admin": "ok", "auditor": "ok"}),
+    ("pairing.unit", "GET"): only({"donor": "ok"}),
+    ("exits.index", "GET"): PUBLIC,
+    ("exits.village", "GET"): PUBLIC,
+    ("exits.mark", "POST"): ADMIN,
     # the REST API (/api/v1), with bearer tokens
     ("api.categories_view", "GET"): PUBLIC,
     ("api.list_kinds", "GET"): PUBLIC,
@@ -377,6 +383,7 @@ def build_world() -> World:
         "household_id": (own_household.id, other_household.id),
         "request_id": (requests[0].id, requests[1].id),
         "village_id": (village.village_id, other_village.id),
+        "village_code": (other_village.code, other_village.code),
         "kind": ("needs", "needs"),
         "user_id": (pending.id, pending.id),
         "filename": ("css/duijie.css", "css/duijie.css"),

@@ -16,7 +16,7 @@ from web.services.accounts import AccountError
 from web.services.kinds import load_catalogue
 from web.services.ledger import LedgerFilter, export_table, ledger_rows
 from web.services.organizations import can_post_offers
-from web.services.sheets import accounts, needs, offers, villages
+from web.services.sheets import accounts, cadres, needs, offers, pairing, villages
 from web.services.sheets.cells import Column, Row, bind_rows
 from web.services.sheets.reader import ImportFileError, Progress, read_sheet
 from web.services.sheets.report import ImportDenied, ImportReport, RowError
@@ -81,6 +81,24 @@ IMPORTERS: dict[str, Importer] = {
             villages.write,
             villages.table,
         ),
+        Importer(
+            "pairing",
+            "定点帮扶方案",
+            pairing.PAIRING_COLUMNS,
+            pairing.EXPORT_ONLY,
+            pairing.check,
+            pairing.write,
+            pairing.table,
+        ),
+        Importer(
+            "cadres",
+            "干部包户",
+            cadres.CADRE_COLUMNS,
+            cadres.EXPORT_ONLY,
+            cadres.check,
+            cadres.write,
+            cadres.table,
+        ),
     )
 }
 
@@ -101,6 +119,8 @@ EXPORTERS: dict[str, Table] = {
     "accounts": accounts.table,
     "ledger": _ledger_table,
     "villages": villages.table,
+    "pairing": pairing.table,
+    "cadres": cadres.table,
 }
 EXPORT_KINDS = tuple(EXPORTERS)
 KIND_NAMES = {kind: importer.name for kind, importer in IMPORTERS.items()} | {"ledger": "台账"}
@@ -122,6 +142,16 @@ def may_import(actor: User, kind: str) -> str | None:
             )
     if kind == "villages" and actor.role != "admin":
         return _("Only administrators can import poor villages.")
+    if kind == "pairing" and actor.role != "admin":
+        return _("Only administrators can import the pairing plan.")
+    if kind == "cadres":
+        if actor.role == "village" and actor.village_id is None:
+            return _("This village committee account has no village and cannot import cadres.")
+        if actor.role not in ("village", "admin"):
+            return _(
+                "Only village committees (their own households) and administrators can import "
+                "the cadres of households."
+            )
     if kind not in IMPORTERS:
         return _("“%(kind)s” cannot be imported.", kind=kind)
     return None
