@@ -206,6 +206,10 @@ def register_template_helpers(app: Flask) -> None:
     from web.services.titles import wish_title
 
     app.add_template_filter(wish_title, "wish_title")
+    from web.charts import coverage_legend, map_chart
+
+    app.add_template_global(map_chart, "map_chart")
+    app.add_template_global(coverage_legend, "coverage_legend")
     from web.views.worklist import menu_helpers
 
     app.context_processor(menu_helpers)

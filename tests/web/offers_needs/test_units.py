@@ -8,11 +8,13 @@ that got nothing in the latest committed week got nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
 import pytest
 from flask import Flask
+from markupsafe import escape
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -43,10 +45,16 @@ def _cells(html: str, table_class: str) -> list[str]:
 
 
 def _chart_values(html: str, title: str) -> list[str]:
-    """The value labels of the bar chart with this title."""
+    """The value labels of the bar chart with this title: in the JSON the chart is drawn from,
+    and the same in the table shown without JavaScript."""
     start = html.index(f'aria-label="{title}"')
-    chart = html[start : html.index("</svg>", start)]
-    return re.findall(r'<text [^>]*fill="#5b6470">([^<]*)</text>', chart)
+    chart = html[start : html.index("</figure>", start)]
+    found = re.search(r'<script type="application/json">(.*?)</script>', chart, re.S)
+    assert found is not None, f"no chart data for {title}"
+    texts = [row["text"] for row in json.loads(found[1])["rows"]]
+    table = re.findall(r'<td class="num">([^<]*)</td>', chart)
+    assert table == [escape(t) for t in texts], (table, texts)
+    return texts
 
 
 def _goods_value(catalogue_owner: Flask) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -99,18 +100,20 @@ def test_week_over_week_chart_and_overdue_count(
 
     html = client.get("/dashboard").get_data(as_text=True)
     chart = html[html.index('class="chart week-chart"') :]
-    chart = chart[: chart.index("</svg>")]
-    # Three bars per committed week, drawn with classes only (the CSP forbids inline styles).
-    assert chart.count('class="wow-bar pledged"') == 1
-    assert chart.count('class="wow-bar confirmed"') == 1
-    assert chart.count('class="wow-bar villages"') == 1
-    assert "style=" not in chart and "fill=" not in chart
-    assert f"{week} 对接数: {pledges}" in chart and f"{week} 已确认收货: 1" in chart
+    chart = chart[: chart.index("</figure>")]
+    # Three series (their names carry the unit), one value per committed week, drawn by
+    # static/js/charts.js from this JSON (the CSP forbids inline script and styles).
+    found = re.search(r'<script type="application/json">(.*?)</script>', chart, re.S)
+    assert found is not None and "style=" not in chart
+    spec = json.loads(found[1])
+    assert spec["type"] == "weeks" and spec["weeks"] == [week] and spec["axis"]
+    values = {s["name"]: s["values"] for s in spec["series"]}
+    assert values == {"对接数（条）": [pledges], "已确认收货（条）": [1], "覆盖村数（个）": [villages]}
     row = re.search(r'<tr class="week-row">(.*?)</tr>', html, re.S)
     assert row is not None
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row[1])
-    assert cells[0] == week and cells[1] == str(pledges) and cells[2] == "1"
-    assert cells[5] == str(villages)
+    assert cells[0] == week and cells[1] == f"{pledges:,}" and cells[2] == "1"
+    assert cells[5] == f"{villages:,}"
     # Every pledge but the confirmed one is overdue: not dispatched a week after the commit.
     assert f"逾期：{pledges - 1} 笔对接" in html
     assert f'href="/admin/runs/{run_id}/report"' in html  # the week's printable report

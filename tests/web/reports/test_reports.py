@@ -128,7 +128,8 @@ def test_report_compares_with_greedy_and_evaluates_each_actor(
     assert not any(name in html for name in names)
     assert not any(phone in html for phone in phones)
     assert "style=" not in html
-    assert not re.findall(r"<script(?![^>]*\bsrc=)", html), "an inline script"
+    # A chart's data is a JSON block (never run); every script that runs is a file.
+    assert not re.findall(r'<script(?![^>]*\b(?:src=|type="application/json"))', html), "inline"
 
 
 def test_township_officer_reads_only_its_own_villages(

@@ -33,7 +33,8 @@ def test_a_preview_shows_every_village_on_the_map_coloured_by_its_coverage(
     page = auth.client.get(f"/admin/runs/{run_id}").get_data(as_text=True)
     assert page.count('class="village-dot"') == 267
     assert "本次分配去向" in page
-    assert len(re.findall(r'<svg class="chart"', page)) == 2
+    assert len(re.findall(r'<figure class="chart chart-bars" data-chart', page)) == 2
+    assert page.count('<script type="application/json">') == 3  # the map and two charts
 
 
 def test_nothing_is_drawn_for_a_run_without_a_result(demo_app: Flask) -> None:
