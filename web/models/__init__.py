@@ -14,6 +14,7 @@ from web.models.aid import (
     offer_villages,
 )
 from web.models.allocation import Allocation, AllocationRun, ImportJob
+from web.models.claims import Campaign, WishClaim
 from web.models.events import (
     AuditEvent,
     HouseholdEvent,
@@ -29,6 +30,7 @@ __all__ = [
     "AllocationRun",
     "ApiToken",
     "AuditEvent",
+    "Campaign",
     "Category",
     "City",
     "County",
@@ -48,6 +50,7 @@ __all__ = [
     "Township",
     "User",
     "Village",
+    "WishClaim",
     "city_code",
     "need_accepts",
     "offer_counties",

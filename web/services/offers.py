@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.dedupe import DUPLICATE_THRESHOLD, OfferText, offer_score
-from web.models import County, Offer, Organization, User
+from web.models import County, Offer, Organization, User, Village
 from web.services.kinds import kinds_by_code
 from web.services.locking import begin_write, lock_rows, relock
 from web.services.organizations import can_post_offers
@@ -44,6 +44,8 @@ class OfferInput:
     items: tuple[str, ...] = ()
     general: bool = False
     items_inferred: bool = False
+    # Villages it is limited to (a gap's 我来帮, issue 17); empty: wherever its counties allow.
+    village_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,9 @@ def _apply(session: Session, offer: Offer, data: OfferInput) -> None:
     organization = offer.organization
     if organization.kind == "paired_unit":
         offer.villages = [] if codes else list(organization.paired_villages)
+    if data.village_codes:
+        wanted = list(data.village_codes)
+        offer.villages = list(session.scalars(select(Village).where(Village.code.in_(wanted))))
 
 
 def add_offer(session: Session, organization: Organization, data: OfferInput) -> Offer:
