@@ -130,7 +130,9 @@ def register_blueprints(app: Flask) -> None:
     from web.views.admin import admin
     from web.views.api import api
     from web.views.auth import auth
+    from web.views.campaigns import campaigns
     from web.views.catalogue import catalogue
+    from web.views.claims import claims
     from web.views.county import county
     from web.views.dashboard import dashboard_pages
     from web.views.deliveries import deliveries
@@ -173,6 +175,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(county)
     app.register_blueprint(pairing)
     app.register_blueprint(exits)
+    app.register_blueprint(claims)
+    app.register_blueprint(campaigns)
     csrf.exempt(api)
 
 

@@ -37,6 +37,35 @@ def prune_command(dry_run: bool) -> None:
             if dry_run
             else _("Pruned %(count)s %(name)s (older than %(days)s days)", **shown)
         )
+    if not dry_run:
+        _run_claims()
+
+
+def _run_claims() -> None:
+    """Expire claims on micro-wishes past their days (the wishes return to the pool) and tell
+    donors whose claims expire within a day; one unit of work."""
+    from datetime import UTC, datetime
+
+    from web.extensions import db
+    from web.services.claims import expire_and_remind
+
+    expired, reminded = expire_and_remind(db.session, datetime.now(UTC))
+    db.session.commit()
+    click.echo(
+        _(
+            "Claims: %(expired)s expired, %(reminded)s donors reminded",
+            expired=expired,
+            reminded=reminded,
+        )
+    )
+
+
+@click.command("claims")
+@with_appcontext
+def claims_command() -> None:
+    """Expire claims on micro-wishes not dispatched in time and remind donors a day before
+    (also done by `duijie prune`)."""
+    _run_claims()
 
 
 def _flush_token_uses() -> None:
@@ -81,3 +110,4 @@ def register(app: Flask) -> None:
     """Add the operations commands."""
     app.cli.add_command(prune_command)
     app.cli.add_command(escalate_command)
+    app.cli.add_command(claims_command)

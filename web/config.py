@@ -137,6 +137,10 @@ class Settings:
     today: date | None = None
     # Longest time one part of a distributed week is given, as written (checked when solving).
     part_seconds: str = ""
+    # Claims on micro-wishes (issue 17): days a claim holds a wish unsent, open claims a donor
+    # may hold at once.
+    claim_days: int = 14
+    claim_max_open: int = 3
     # Fault points a fault-injection test arms (web.services.faults); never set in production.
     fault_points: frozenset[str] = frozenset()
     fault_pauses: frozenset[str] = frozenset()
@@ -172,6 +176,8 @@ class Settings:
             village_box=_box("DUIJIE_VILLAGE_BOX"),
             today=_day("DUIJIE_TODAY"),
             part_seconds=os.environ.get("DUIJIE_PART_SECONDS", "").strip(),
+            claim_days=max(1, _whole_number("DUIJIE_CLAIM_DAYS", 14)),
+            claim_max_open=max(1, _whole_number("DUIJIE_CLAIM_MAX_OPEN", 3)),
             fault_points=_names("DUIJIE_FAULT"),
             fault_pauses=_names("DUIJIE_FAULT_PAUSE"),
             escalate_verify_days=_whole_number("DUIJIE_ESCALATE_VERIFY_DAYS", 7),
@@ -212,6 +218,8 @@ class Settings:
             "DUIJIE_PART_SECONDS": self.part_seconds,
             # Needs unverified longer are escalated to their county (web.services.escalation).
             "DUIJIE_ESCALATE_VERIFY_DAYS": self.escalate_verify_days,
+            "DUIJIE_CLAIM_DAYS": self.claim_days,
+            "DUIJIE_CLAIM_MAX_OPEN": self.claim_max_open,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
             "SESSION_COOKIE_HTTPONLY": True,

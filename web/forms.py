@@ -138,6 +138,8 @@ class OfferForm(FlaskForm):
     valid_from = DateField(_l("Valid from"), validators=[ruled(OfferFields, "valid_from")])
     valid_until = DateField(_l("Valid until"), validators=[ruled(OfferFields, "valid_until")])
     confirm_duplicate = BooleanField(_l("This is not a duplicate: save it anyway"))
+    # Villages the offer is limited to (codes, comma-separated): set by 我来帮 on the gap board.
+    gap_villages = HiddenField()
     submit = SubmitField(_l("Save offer"))
 
 
@@ -331,3 +333,18 @@ class ReceiptForm(FlaskForm):
         default="5",
     )
     submit = SubmitField(_l("Confirm receipt"))
+
+
+class CampaignForm(FlaskForm):
+    """An administrator opening a campaign (活动, issue 17)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=128)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=1000)])
+    starts_on = DateField(_l("Starts on"), validators=[DataRequired()])
+    ends_on = DateField(_l("Ends on"), validators=[DataRequired()])
+    categories = SelectMultipleField(_l("Categories it covers (none: all)"), choices=[])
+    kinds = SelectMultipleField(
+        _l("Kinds it covers (none: all)"), choices=[], validate_choice=False
+    )
+    wishes_only = BooleanField(_l("Micro-wishes only"))
+    submit = SubmitField(_l("Open the campaign"))

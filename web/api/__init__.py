@@ -5,7 +5,17 @@ Importing the resource modules registers their operations on the blueprint.
 
 from __future__ import annotations
 
-from web.api import account, allocations, docs, kinds, needs, offers, public, runs  # noqa: F401
+from web.api import (  # noqa: F401
+    account,
+    allocations,
+    claims,
+    docs,
+    kinds,
+    needs,
+    offers,
+    public,
+    runs,
+)
 from web.api.blueprint import api, ops
 
 __all__ = ["api", "ops"]

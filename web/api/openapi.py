@@ -197,6 +197,7 @@ def document(registry: Registry, base: str = "/api/v1") -> dict[str, Any]:
             {"name": "needs", "description": "Village needs and micro-wishes (微心愿)"},
             {"name": "runs", "description": "Weekly allocation runs (administrators)"},
             {"name": "allocations", "description": "Pledges and their delivery"},
+            {"name": "claims", "description": "Claims on micro-wishes (认领)"},
         ],
         "paths": paths,
         "components": {

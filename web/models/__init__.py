@@ -14,6 +14,7 @@ from web.models.aid import (
     offer_villages,
 )
 from web.models.allocation import Allocation, AllocationRun, ImportJob
+from web.models.claims import Campaign, WishClaim
 from web.models.events import (
     AuditEvent,
     HouseholdEvent,
@@ -30,6 +31,7 @@ __all__ = [
     "AllocationRun",
     "ApiToken",
     "AuditEvent",
+    "Campaign",
     "Category",
     "City",
     "County",
@@ -52,6 +54,7 @@ __all__ = [
     "Village",
     "VillagePairing",
     "VillageResponsible",
+    "WishClaim",
     "city_code",
     "need_accepts",
     "offer_counties",

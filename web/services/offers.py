@@ -46,7 +46,8 @@ class OfferInput:
     general: bool = False
     items_inferred: bool = False
     # The villages it may go to, as chosen on the form (a paired unit's own villages, prefilled);
-    # None: not chosen (the API, an import): a paired unit's villages unless it names counties.
+    # a gap's village (我来帮, issue 17); None: not chosen (the API, an import): a paired
+    # unit's villages unless it names counties.
     village_codes: tuple[str, ...] | None = None
 
 

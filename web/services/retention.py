@@ -20,6 +20,8 @@ sign_in              2        staff sign-ins (the account page's list) unused th
                               idle timeout, and past the absolute lifetime (12 hours by default)
 import_job           30       background imports of large sheets and their reports (the uploaded
                               file itself is deleted when its job ends)
+wish_claim           730      claims on micro-wishes ended (received, expired, given back) that
+                              long ago; holding claims are never pruned
 ===================  =======  =====================================================================
 
 Never pruned: the audit trail (``audit_event``: a hash chain, and China's Cybersecurity Law,
@@ -47,6 +49,7 @@ from web.models import (
     OutboxEmail,
     SignIn,
     ThrottleEvent,
+    WishClaim,
 )
 from web.models.aid import Household
 from web.models.base import utcnow
@@ -62,6 +65,7 @@ DEFAULT_DAYS: dict[str, int] = {
     "household_event": 730,
     "sign_in": 2,
     "import_job": 30,
+    "wish_claim": 730,
 }
 # Records a committee or an inspector may ask about: never kept less than six months.
 MINIMUM_DAYS: dict[str, int] = {"household_event": 180}
@@ -141,6 +145,9 @@ RULES: dict[str, Rule] = {
     "household_event": Rule(HouseholdEvent, lambda cut: HouseholdEvent.at < cut),
     "sign_in": Rule(SignIn, lambda cut: SignIn.seen_at < cut),
     "import_job": Rule(ImportJob, lambda cut: ImportJob.created_at < cut),
+    "wish_claim": Rule(
+        WishClaim, lambda cut: and_(WishClaim.ended_at.is_not(None), WishClaim.ended_at < cut)
+    ),
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from matcher.categories import CATEGORIES
 from seeds.demo import demo_data, wish_value
+from seeds.demo_campaigns import DEMO_CAMPAIGNS
 from seeds.demo_model import DemoData
 from seeds.hezhou import (
     CITY_CODE,
@@ -19,6 +20,7 @@ from seeds.hezhou import (
     village_units,
 )
 from web.models import (
+    Campaign,
     Category,
     City,
     County,
@@ -174,6 +176,27 @@ def seed_demo(session: Session, data: DemoData, report: SeedReport) -> None:
     pairings, people = seed_plan(session, data)
     report.count("pairings", pairings)
     report.count("responsible people", people)
+    _seed_campaigns(session, report)
+
+
+def _seed_campaigns(session: Session, report: SeedReport) -> None:
+    """The missing demo campaigns (by name)."""
+    existing = _existing(session, Campaign.name)
+    new = [
+        Campaign(
+            name=c.name,
+            description=c.description,
+            starts_on=c.starts_on,
+            ends_on=c.ends_on,
+            categories=list(c.categories),
+            kinds=list(c.kinds),
+            wishes_only=c.wishes_only,
+        )
+        for c in DEMO_CAMPAIGNS
+        if c.name not in existing
+    ]
+    session.add_all(new)
+    report.count("campaigns", len(new))
 
 
 def _seed_organizations(

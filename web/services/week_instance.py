@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from statistics import mean
 from typing import Any
 
@@ -18,6 +18,7 @@ from optimizer import Policy
 from optimizer.rolling.model import MAX_HORIZON
 from seeds.catalogue import hezhou_catalogue
 from web.models import Allocation, Need, Offer, Organization, Village
+from web.services.claim_hold import held_need_ids
 
 
 class WeekError(Exception):
@@ -90,10 +91,12 @@ def open_offers(session: Session, week: str) -> list[Offer]:
     return list(session.scalars(query))
 
 
-def open_needs(session: Session) -> list[Need]:
+def open_needs(session: Session, now: datetime | None = None) -> list[Need]:
     """Open, verified needs with units still wanted that name their kind (the others wait in
     the township's review list), of villages still on the exit list (one marked exited on it,
-    web.services.exit_list, leaves the weekly run)."""
+    web.services.exit_list, leaves the weekly run), less the micro-wishes a donor's claim holds
+    at `now`."""
+    now = now or datetime.now(UTC)
     query = (
         select(Need)
         .join(Village, Need.village_id == Village.id)
@@ -103,6 +106,7 @@ def open_needs(session: Session) -> list[Need]:
             Need.quantity > Need.allocated,
             Need.item_code.is_not(None),
             Village.exited_on.is_(None),
+            Need.id.not_in(held_need_ids(now)),
         )
         .options(selectinload(Need.accepts))
         .order_by(Need.id)

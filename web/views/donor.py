@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -17,6 +19,7 @@ from web.forms import DecisionForm, OfferForm, RegisterOrganizationForm
 from web.i18n import category_name
 from web.models import Offer
 from web.services import offers as service
+from web.services.gaps import HelpTarget, help_target
 from web.services.kinds import KindError, offer_kinds, request_catalogue
 from web.services.organizations import OrganizationError, can_post_offers, register_organization
 from web.services.pairing import current_villages
@@ -25,6 +28,7 @@ from web.views import confirming
 from web.views.kind_choices import kind_choices
 
 donor = Blueprint("donor", __name__)
+MAX_ID = 2_147_483_647  # the largest id a database integer holds
 donor.context_processor(confirming.template_helpers)
 
 
@@ -63,6 +67,30 @@ def _offer_form(offer: Offer | None = None) -> OfferForm:
     return form
 
 
+def prefill(form: OfferForm, target: HelpTarget) -> None:
+    """The offer form aimed at one gap: its category and kind, the units still wanted, and
+    limited to its village (so the next week's run can give it only there)."""
+    form.category.data = target.category
+    form.items.data = [target.item]
+    form.title.data = target.title
+    form.quantity.data = str(target.remaining)
+    form.min_lot.data = "1"
+    form.valid_from.data = target.valid_from
+    form.valid_until.data = target.valid_until
+    form.gap_villages.data = target.village_code
+
+
+def _chosen_villages(form: OfferForm) -> tuple[str, ...] | None:
+    """The villages the offer is limited to: a gap's village (我来帮), else the paired villages
+    ticked on the form; None when the form did not show them (a paired unit's default applies)."""
+    gap = tuple(c for c in (form.gap_villages.data or "").split(",") if c.strip())
+    if gap:
+        return gap
+    if form.villages.choices and form.villages_shown.raw_data:
+        return tuple(form.villages.data or ())
+    return None
+
+
 def _input(form: OfferForm) -> service.OfferInput | None:
     """The validated form as the service's input; None with the kind's error on the form."""
 
@@ -97,11 +125,7 @@ def _input(form: OfferForm) -> service.OfferInput | None:
         items=kinds.items,
         general=kinds.general,
         items_inferred=kinds.inferred,
-        village_codes=(
-            tuple(form.villages.data or ())
-            if form.villages.choices and form.villages_shown.raw_data
-            else None
-        ),
+        village_codes=_chosen_villages(form),
     )
 
 
@@ -184,9 +208,15 @@ def new_offer() -> Response | str:
     if not can_post_offers(current_user):
         return render_template("donor/not_approved.html", message=_refusal("not_approved"))
     form = _offer_form()
+    target = None
+    wanted = request.args.get("need", "")
+    if wanted.isdigit() and int(wanted) <= MAX_ID:
+        target = help_target(db.session, int(wanted), clock.today(), datetime.now(UTC))
+        if target is not None and not form.is_submitted():
+            prefill(form, target)
     if form.validate_on_submit() and (done := _save(form, None)) is not None:
         return done
-    return render_template("donor/offer_form.html", form=form, offer=None)
+    return render_template("donor/offer_form.html", form=form, offer=None, target=target)
 
 
 @donor.route("/donor/offers/<int:offer_id>/edit", methods=["GET", "POST"])

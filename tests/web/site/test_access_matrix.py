@@ -32,6 +32,7 @@ from web.models import (
     Allocation,
     AllocationRun,
     ApiToken,
+    Campaign,
     HelpRequest,
     Household,
     ImportJob,
@@ -39,6 +40,7 @@ from web.models import (
     Offer,
     User,
     Village,
+    WishClaim,
 )
 from web.models.base import utcnow
 from web.services.tokens import create_token
@@ -255,6 +257,23 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("county.export", "GET"): only({"county": "ok"}),
     ("county.county_bulletin", "GET"): only({"county": "ok"}),
     ("county.city_bulletin", "GET"): ADMIN,
+    # the pull side (issue 17): gap board, micro-wishes, claims, campaigns (public pages a
+    # household's session does not open: web.views.household.OPEN_TO_HOUSEHOLDS)
+    ("claims.board", "GET"): PUBLIC | {"household": "403"},
+    ("claims.help_gap", "GET"): PUBLIC | {"anon": "login", "household": "403"},
+    ("claims.wishes", "GET"): PUBLIC | {"household": "403"},
+    ("claims.claim", "POST"): only({"donor": "ok"}),
+    ("claims.donor_claims", "GET"): only({"donor": "ok"}),
+    ("claims.dispatch", "POST"): only({"donor": "ok|404"}),
+    ("claims.cancel", "POST"): only({"donor": "ok|404"}),
+    ("claims.village_claims", "GET"): only({"village": "ok"}),
+    ("claims.receive", "POST"): only({"village": "ok|404"}),
+    ("api.claim_wish", "POST"): api({"donor": "ok"}),
+    ("campaigns.index", "GET"): PUBLIC | {"household": "403"},
+    ("campaigns.show", "GET"): PUBLIC | {"household": "403"},
+    ("campaigns.progress", "GET"): PUBLIC | {"household": "403"},
+    ("campaigns.manage", "GET"): ADMIN,
+    ("campaigns.manage", "POST"): ADMIN,
 }
 # fmt: on
 # A body valid enough to reach the access check (else the API answers 422 before looking).
@@ -373,6 +392,7 @@ def build_world() -> World:
         for role, u in users.items()
     }
     other_org = other_donor.organization_id
+    claims, wish, campaign = _claim_rows(users, other_donor, village.village_id)
     pending = db.session.scalars(select(User).where(User.username == "donor-pending")).one()
     base = {
         "need_id": (own_need.id, other_need.id),
@@ -391,6 +411,9 @@ def build_world() -> World:
         "fmt": ("csv", "csv"),
         "import_job_id": (import_jobs["other"].id, import_jobs["other"].id),
         "list_name": ("queue", "queue"),
+        "claim_id": (claims[0].id, claims[1].id),
+        "wish_id": (wish, wish),
+        "campaign_id": (campaign.id, campaign.id),
     }
     ids: dict[str, dict[str, tuple[Any, Any]]] = {}
     for role in ROLES:
@@ -437,6 +460,30 @@ def _county_world(
         "allocation_id": (pledge.id, outside.id),
         "offer_id": (offer.id, unreached.id),
     }
+def _claim_rows(users: dict[str, User], other_donor: User, village_id: int) -> Any:
+    """Two claims (the donor's on a wish of the village's, another donor's elsewhere), a wish
+    still open for claiming, and a campaign."""
+    from datetime import date, timedelta
+
+    wishes = db.session.scalars(
+        select(Need).where(
+            Need.household_id.is_not(None), Need.status == "open",
+            Need.verification == "verified", Need.item_code.is_not(None), Need.allocated == 0,
+        ).order_by(Need.village_id != village_id, Need.id)
+    ).all()  # fmt: skip
+    assert wishes[0].village_id == village_id
+    later = utcnow() + timedelta(days=7)
+    claims = [
+        WishClaim(need_id=wishes[0].id, organization_id=users["donor"].organization_id,
+                  user_id=users["donor"].id, status="claimed", expires_at=later),
+        WishClaim(need_id=wishes[-1].id, organization_id=other_donor.organization_id,
+                  user_id=other_donor.id, status="claimed", expires_at=later),
+    ]  # fmt: skip
+    campaign = Campaign(name="点亮微心愿", starts_on=date(2026, 11, 1), ends_on=date(2027, 2, 1),
+                        categories=["goods"], kinds=[], wishes_only=True)  # fmt: skip
+    db.session.add_all([*claims, campaign])
+    db.session.commit()
+    return claims, wishes[1].id, campaign
 
 
 def _make_need(village_id: int) -> Need:
