@@ -104,7 +104,10 @@ DATA_FILES = {
     **{
         f"web/services/sheets/{name}.py": "the import sheets' Chinese headers and words, as "
         "people type them"
-        for name in ("accounts", "offers", "needs", "villages", "cells", "registry", "exporters")
+        for name in (
+            "accounts", "offers", "needs", "villages", "cells", "registry", "exporters",
+            "pairing", "cadres",
+        )
     },
     "web/services/sheets/kind_cells.py": "the catalogue sheet's Chinese headers",
     "web/services/sheets/catalogue.py": "the catalogue export's sheet name",
