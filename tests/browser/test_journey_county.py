@@ -43,3 +43,19 @@ def test_the_county_office_verifies_a_need_and_reads_its_bulletin(browse: Browse
         page.goto(browse.server(path))
         page.wait_for_load_state()
         no_sideways_scroll(page)
+
+
+def test_the_city_bulletin_prints_on_a4_without_the_menu(browse: Browse) -> None:
+    # A4 landscape less 10 mm margins, at 96 px per inch: 277 mm ≈ 1047 px wide.
+    page = browse.tab({"width": 1047, "height": 740})
+    browse.sign_in(page, "admin")
+    page.goto(browse.server("/admin/bulletin"))
+    page.get_by_role("heading", name="周通报").first.wait_for()
+    page.emulate_media(media="print")
+    assert page.locator("header.topbar").evaluate("e => getComputedStyle(e).display") == "none"
+    assert page.locator("form.filters").evaluate("e => getComputedStyle(e).display") == "none"
+    for table in ("#bulletin-counties", "#bulletin-townships"):
+        width = page.locator(table).evaluate("t => t.getBoundingClientRect().width")
+        assert width <= 1047, f"{table} is {width} px wide, wider than A4"
+    no_sideways_scroll(page)
+    browse.shot(page, "city-bulletin-print")

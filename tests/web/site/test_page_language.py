@@ -17,8 +17,11 @@ PAGES: dict[str, list[str]] = {
     "donor": ["/donor/offers", "/donor/offers/new", "/donor/allocations", "/account"],
     "village": ["/village/needs", "/village/needs/new", "/village/allocations"],
     "township": ["/township/needs", "/dashboard", "/ledger"],
-    "admin": ["/admin/week", "/admin/organizations", "/admin/accounts", "/dashboard"],
+    "admin": [
+        "/admin/week", "/admin/organizations", "/admin/accounts", "/dashboard", "/admin/bulletin",
+    ],
     "auditor": ["/ledger"],
+    "county": ["/county", "/county/villages", "/county/share", "/county/bulletin"],
 }
 UI_TAGS = {"h1", "h2", "h3", "th", "label", "button", "legend", "summary", "nav", "caption"}
 UI_CLASSES = {"hint", "flash"}
