@@ -106,14 +106,14 @@ class CountyExit:
 
 @dataclass(frozen=True)
 class ExitDot:
-    """A village on the map: the `village_map` macro's dot (colour, name; no coverage)."""
+    """A village on the map: the `village_map` macro's dot (colour, name with its items met;
+    no coverage: the macro then titles it by its name alone)."""
 
     village_id: int
     name: str
     x: float
     y: float
     colour: str
-    coverage: None = None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ def test_the_exit_list_page_is_public_and_holds_no_household_data(
     page = client.get("/exit-list")
     assert page.status_code == 200
     assert 'class="village-dot"' in page.text and "#1a7f37" in page.text
+    assert "12/12</title>" in page.text  # a dot is titled by its name and items met alone
     with demo_app.app_context():
         from web.models import Household
 
