@@ -40,10 +40,22 @@ class DemoResponsible:
 
 
 @dataclass(frozen=True)
+class DemoCadre:
+    """The cadre (placeholder name) who looks after a household (干部包户)."""
+
+    household_key: str
+    name: str
+    unit: str
+    post: str
+
+
+@dataclass(frozen=True)
 class DemoPlan:
     pairings: tuple[DemoPairing, ...]
     people: tuple[DemoResponsible, ...]
     unpaired: tuple[str, ...]
+    # the demo village's households' cadres, from its paired unit
+    cadres: tuple[DemoCadre, ...] = ()
 
 
 def leader_post(unit: str) -> str:
@@ -98,4 +110,9 @@ def make_plan(data: DemoData, seed: int = 16) -> DemoPlan:
         people.append(
             DemoResponsible(code, "secretary", f"{rng.choice(SURNAMES)}某某", unit, "驻村第一书记")
         )
-    return DemoPlan(tuple(pairings), tuple(people), unpaired)
+    cadres = tuple(
+        DemoCadre(h.key, f"{rng.choice(SURNAMES)}某某", unit_of[h.village_code].name, "帮扶干部")
+        for h in data.households
+        if h.village_code == demo_village and h.village_code in unit_of
+    )
+    return DemoPlan(tuple(pairings), tuple(people), unpaired, cadres)

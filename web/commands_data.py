@@ -27,15 +27,18 @@ def _actor(username: str | None) -> User | None:
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice(["accounts", "offers", "needs", "villages"]))
+@click.argument(
+    "kind",
+    type=click.Choice(["accounts", "offers", "needs", "villages", "pairing", "cadres"]),
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--as",
     "username",
     default="admin",
     show_default=True,
-    help="Who imports: an administrator (accounts, needs, villages), a vetted donor (its offers), "
-    "a village committee (its needs).",
+    help="Who imports: an administrator (accounts, needs, villages, the pairing plan, cadres), "
+    "a vetted donor (its offers), a village committee (its needs, its households' cadres).",
 )
 @click.option(
     "--lang",
@@ -93,7 +96,12 @@ def _import(kind: str, file: Path, username: str) -> None:
 
 
 @click.command("export")
-@click.argument("kind", type=click.Choice(["offers", "needs", "accounts", "ledger", "villages"]))
+@click.argument(
+    "kind",
+    type=click.Choice(
+        ["offers", "needs", "accounts", "ledger", "villages", "pairing", "cadres"]
+    ),
+)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--as",

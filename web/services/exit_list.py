@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -106,14 +107,15 @@ class CountyExit:
 
 @dataclass(frozen=True)
 class ExitDot:
-    """A village on the map: the `village_map` macro's dot (colour, name; no coverage)."""
+    """A village on the map: the `village_map` macro's dot (colour, name, and its own tooltip
+    text: the items met, instead of a coverage)."""
 
     village_id: int
     name: str
     x: float
     y: float
     colour: str
-    coverage: None = None
+    tip: str
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,9 @@ def exit_list_page(session: Session, county_code: str | None = None) -> ExitList
         if v.lat is None or v.lon is None:
             continue
         x, y = projection.point(v.lon, v.lat)
-        label = f"{v.name} {len(items_met(v))}/{len(CHECKLIST_CODES)}"
-        dots.append(ExitDot(v.id, label, x, y, colour(v)))
+        tip = _("%(met)s/%(total)s exit items met", met=len(items_met(v)),
+                total=len(CHECKLIST_CODES))  # fmt: skip
+        dots.append(ExitDot(v.id, v.name, x, y, colour(v), tip))
     legend = [(hex, floor) for floor, hex in COLOURS] + [(EXITED_COLOUR, -1)]
     return ExitListPage(counties, ExitMap(projection, outlines, dots), legend)
 

@@ -7,8 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from seeds.demo_model import DemoData
-from seeds.demo_pairing import make_plan
-from web.models import Organization, Village, VillagePairing, VillageResponsible
+from seeds.demo_pairing import DemoCadre, make_plan
+from web.models import (
+    Household,
+    HouseholdCadre,
+    Organization,
+    Village,
+    VillagePairing,
+    VillageResponsible,
+)
 
 
 def seed_plan(session: Session, data: DemoData) -> tuple[int, int]:
@@ -48,5 +55,27 @@ def seed_plan(session: Session, data: DemoData) -> tuple[int, int]:
             )
         )
         people += 1
+    _seed_cadres(session, plan.cadres)
     session.flush()
     return added, people
+
+
+def _seed_cadres(session: Session, cadres: tuple[DemoCadre, ...]) -> None:
+    """The demo village's households' cadres (干部包户), for households that have none."""
+    households = {
+        k: i for k, i in session.execute(select(Household.key, Household.id)) if k is not None
+    }
+    have = set(session.scalars(select(HouseholdCadre.household_id)))
+    for cadre in cadres:
+        household_id = households.get(cadre.household_key)
+        if household_id is None or household_id in have:
+            continue
+        session.add(
+            HouseholdCadre(
+                household_id=household_id,
+                cadre_name=cadre.name,
+                cadre_unit=cadre.unit,
+                cadre_post=cadre.post,
+            )
+        )
+        have.add(household_id)

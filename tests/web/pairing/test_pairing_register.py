@@ -249,3 +249,36 @@ def test_paired_units_page_shows_what_reached_its_villages(
     assert page.status_code == 200
     assert name in page.text
     assert f"{value:,.0f}" in page.text
+
+
+def test_an_offer_naming_no_place_goes_to_the_pairings_holding_in_its_validity(
+    demo_db: Flask,
+) -> None:
+    """The API and the offers sheet name no villages: a paired unit's offer then goes to the
+    villages of its pairings that hold while the offer is valid (an ended pairing is left out)."""
+    from datetime import date
+
+    from web.services.offers import OfferInput, add_offer
+
+    unit = _user("donor-unit").organization
+    assert unit is not None
+    pairings = db.session.scalars(
+        select(VillagePairing).where(VillagePairing.organization_id == unit.id)
+    ).all()
+    assert len(pairings) >= 2
+    ended = pairings[0]
+    ended.starts_on, ended.ends_on = date(2020, 1, 1), date(2025, 12, 31)
+    db.session.flush()
+    data = OfferInput(
+        category="goods", title="春耕化肥", description="", quantity=10, min_lot=1,
+        max_villages=None, indivisible=False, county_codes=(), dispatch_lat=None,
+        dispatch_lon=None, valid_from=date(2026, 11, 1), valid_until=date(2026, 12, 31),
+        general=True,
+    )  # fmt: skip
+    offer = add_offer(db.session, unit, data)
+    assert {v.id for v in offer.villages} == {p.village_id for p in pairings[1:]}
+    # naming counties instead: no village limit
+    by_county = OfferInput(**{**data.__dict__, "county_codes": ("451102",)})
+    offer = add_offer(db.session, unit, by_county)
+    assert offer.villages == []
+    db.session.rollback()
