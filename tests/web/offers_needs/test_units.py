@@ -14,8 +14,8 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from markupsafe import escape
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import select
 
 from matcher.kinds import offer_fits

@@ -108,7 +108,11 @@ def test_week_over_week_chart_and_overdue_count(
     spec = json.loads(found[1])
     assert spec["type"] == "weeks" and spec["weeks"] == [week] and spec["axis"]
     values = {s["name"]: s["values"] for s in spec["series"]}
-    assert values == {"对接数（条）": [pledges], "已确认收货（条）": [1], "覆盖村数（个）": [villages]}
+    assert values == {
+        "对接数（条）": [pledges],
+        "已确认收货（条）": [1],
+        "覆盖村数（个）": [villages],
+    }
     row = re.search(r'<tr class="week-row">(.*?)</tr>', html, re.S)
     assert row is not None
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row[1])
