@@ -75,11 +75,15 @@ def test_a_page_colours_villages_with_its_own_tooltips_and_legend(app: Flask) ->
 
 def test_without_a_legend_or_tips_a_dot_says_its_coverage(app: Flask) -> None:
     projection, outlines = district_map()
-    dots = [{"name": "河西村", "x": 10.0, "y": 20.0, "colour": "#bdbdbd", "coverage": 0.456}]
+    dots = [
+        {"name": "河西村", "x": 10.0, "y": 20.0, "colour": "#bdbdbd", "coverage": 0.456},
+        {"name": "东岸村", "x": 12.0, "y": 22.0, "colour": "#bdbdbd"},  # nothing to say
+    ]
     with app.test_request_context("/"):
         html = render_template_string(
             MACRO, m=ExitMap(projection, outlines, dots), title="t", highlight=None, legend=None
         )
     spec = _spec(html)
     assert spec["legend"] is False and '<ul class="legend">' not in html
-    assert spec["series"][0]["dots"][0]["tip"] == "满足率 46%"
+    assert [d["tip"] for d in spec["series"][0]["dots"]] == ["满足率 46%", "无数据"]
+    assert "<title>东岸村：无数据</title>" in html
