@@ -135,14 +135,55 @@ def _publish_demo_week(server: LiveServer) -> int:
         return run.id
 
 
-def _urls(rule: Any, values: dict[str, Any]) -> Iterator[str]:
-    """The rule's URLs with the role's ids, one per variant of a varied variable."""
+def _copy(row: Any) -> Any:
+    """A new open copy of an offer or need, nothing allocated (its own key, same kinds)."""
+    skip = {"id", "key", "allocated", "status", "created_at", "updated_at"}
+    columns = {c.key: getattr(row, c.key) for c in row.__mapper__.column_attrs if c.key not in skip}
+    copy = type(row)(**columns, allocated=0, status="open")
+    for name in ("items", "accepts", "counties", "villages"):
+        if hasattr(row, name) and hasattr(copy, name):
+            setattr(copy, name, list(getattr(row, name)))
+    return copy
+
+
+def _untouched(app: Any) -> dict[str, dict[str, Any]]:
+    """Per role, an own offer and need with nothing allocated (their edit pages open only
+    then; the demo week takes the donor's offers): a copy of one when none is left."""
+    from web.extensions import db
+    from web.models import Need, Offer, User
+
+    with app.app_context():
+        donor = db.session.scalars(select(User).where(User.username == "donor")).one()
+        village = db.session.scalars(select(User).where(User.username == "village")).one()
+        found = {}
+        for role, model, owner in (
+            ("donor", Offer, Offer.organization_id == donor.organization_id),
+            ("village", Need, Need.village_id == village.village_id),
+        ):
+            mine = db.session.scalars(select(model).where(owner).order_by(model.id)).all()
+            free = [r for r in mine if r.allocated == 0 and r.status == "open"]
+            row = free[0] if free else _copy(mine[0])
+            db.session.add(row)
+            db.session.flush()
+            found[role] = {"offer_id" if model is Offer else "need_id": row.id}
+        db.session.commit()
+        db.session.remove()
+    return found
+
+
+def _urls(rule: Any, values: dict[str, Any], untouched: dict[str, Any]) -> Iterator[str]:
+    """The rule's URLs with the role's ids, one per variant of a varied variable, and once
+    more with an untouched offer or need where the rule takes one."""
     varied = [name for name in rule.arguments if name in VARIANTS]
-    if not varied:
-        yield _url(rule, values)
-        return
-    for value in VARIANTS[varied[0]]:
-        yield _url(rule, {**values, varied[0]: value})
+    choices = [(varied[0], value) for value in VARIANTS[varied[0]]] if varied else [("", None)]
+    seen = set()
+    for name, value in choices:
+        chosen = {**values, name: value} if name else values
+        for extra in ({}, {k: v for k, v in untouched.items() if k in rule.arguments}):
+            url = _url(rule, {**chosen, **extra})
+            if url not in seen:
+                seen.add(url)
+                yield url
 
 
 def _get_as(client: Any, world: World, role: str, url: str) -> Any:
@@ -169,6 +210,7 @@ def pages_of_every_role(server: LiveServer) -> tuple[dict[str, list[str]], dict[
         world = build_world()
         db.session.remove()
     run_id = _publish_demo_week(server)
+    untouched = _untouched(app)
     client = app.test_client()
     pages: dict[str, list[str]] = defaultdict(list)
     for rule, method in routes(app):
@@ -178,7 +220,7 @@ def pages_of_every_role(server: LiveServer) -> tuple[dict[str, list[str]], dict[
             continue
         for role in ROLES:
             values = {k: v[0] for k, v in world.ids[role].items()} | {"run_id": run_id}
-            for url in _urls(rule, values):
+            for url in _urls(rule, values, untouched.get(role, {})):
                 response = _get_as(client, world, role, url)
                 attachment = "attachment" in response.headers.get("Content-Disposition", "")
                 html = response.status_code == 200 and response.mimetype == "text/html"
@@ -333,6 +375,8 @@ def test_every_page_of_every_role_reads_on_a_phone_and_a_desktop(
     assert set(pages) == set(ROLES), sorted(pages)
     assert "/dashboard" in pages["admin"] and "/donor/allocations" in pages["donor"]
     assert any(url.startswith("/admin/runs/") for url in pages["admin"])
+    assert any(url.endswith("/edit") for url in pages["donor"]), pages["donor"]
+    assert any(url.endswith("/edit") for url in pages["village"]), pages["village"]
     crawl = walk(live_server, pages, household)
     total = sum(len(urls) for urls in pages.values()) * len(SIZES)
     print(

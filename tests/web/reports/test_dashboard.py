@@ -109,7 +109,9 @@ def test_week_over_week_chart_and_overdue_count(
     assert spec["type"] == "weeks" and spec["weeks"] == [week] and spec["axis"]
     values = {s["name"]: s["values"] for s in spec["series"]}
     assert values == {
-        "对接数（条）": [pledges], "已确认收货（条）": [1], "覆盖村数（个）": [villages]
+        "对接数（条）": [pledges],
+        "已确认收货（条）": [1],
+        "覆盖村数（个）": [villages],
     }
     row = re.search(r'<tr class="week-row">(.*?)</tr>', html, re.S)
     assert row is not None

@@ -97,7 +97,10 @@
       height: null,
       option: {
         animation: false,
-        legend: spec.legend ? { bottom: 0, textStyle: { fontSize: font, color: ink }, itemWidth: 14, itemHeight: 14 } : { show: false },
+        legend: spec.legend ? {
+          bottom: 0, textStyle: { fontSize: font, color: ink }, itemWidth: 14, itemHeight: 14,
+          data: spec.series.filter(function (s) { return s.name; }).map(function (s) { return s.name; }),
+        } : { show: false },
         tooltip: tooltip(function (p) {
           if (p.componentType === "geo") { return escape(spec.districts[p.name] || p.name); }
           return escape(p.data.name) + (p.data.tip ? "<br>" + escape(p.data.tip) : "");
