@@ -24,7 +24,16 @@ from web.services import households as household_service
 from web.settings import invitation_key
 
 NEW_NAME, NEW_PHONE = "隐私甲乙丙", "13987650001"
-PUBLIC_PAGES = ("/", "/villages", "/public", "/dashboard", "/healthz")
+PUBLIC_PAGES = (
+    "/",
+    "/villages",
+    "/public",
+    "/dashboard",
+    "/healthz",
+    "/gaps",
+    "/wishes",
+    "/campaigns",
+)
 PUBLIC_EXPORTS = ("/api/v1/totals", "/api/v1/villages", "/api/v1/categories")
 
 
