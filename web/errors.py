@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, jsonify, render_template, request
+from flask import Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    NotFound,
+    ServiceUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +35,30 @@ def problem(status: int, title: str, detail: str = "", **extra: object) -> Respo
     return response
 
 
+def _matches_any_method(error: MethodNotAllowed) -> bool:
+    """False when the 405 is werkzeug's for a path no rule takes with any method: its matcher
+    checks the method before a converter refuses the value (an id past the database's integers,
+    web.routing.DatabaseIdConverter), so /needs/<20 digits> by PATCH was a 405, by GET a 404."""
+    adapter = request.url_rule is None and current_app.url_map.bind_to_environ(request.environ)
+    if not adapter:
+        return True
+    for method in error.valid_methods or ():
+        try:
+            adapter.match(request.path, method=method)
+        except NotFound:
+            continue
+        except HTTPException:
+            return True
+        return True
+    return False
+
+
 def handle_http_error(error: Exception) -> Response | tuple[str, int]:
     """Render any HTTP error without a traceback."""
     if not isinstance(error, HTTPException):
         error = InternalServerError()
+    if isinstance(error, MethodNotAllowed) and not _matches_any_method(error):
+        error = NotFound()
     status = error.code or 500
     if wants_problem_json():
         response = problem(status, error.name, error.description or "")

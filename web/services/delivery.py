@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import Session
 
 from web.models import Allocation, AllocationRun, Need, Offer, User
+from web.services.gap_closed import notify_gap_closed
 from web.services.locking import begin_write, lock_rows
 from web.services.notifications import notify, organization_members, village_committees
 from web.services.uploads import Photo, UploadError
@@ -153,6 +154,7 @@ def confirm_receipt(
         allocation.status = "confirmed"
         allocation.receipt_note = note.strip()
         allocation.rating = rating
+        notify_gap_closed(session, allocation.need)
         return allocation
 
     try:
@@ -328,6 +330,7 @@ def confirm_receipt_by_household(
 
         for user in village_committees(session, [allocation.need.village_id]):
             notify(session, user, "household_receipt", text)
+        notify_gap_closed(session, allocation.need)
         return allocation
 
     return _in_transaction(session, work)

@@ -8,7 +8,7 @@ description or household. A wish a donor's claim holds is not a gap.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -40,34 +40,51 @@ class Gap:
 
 @dataclass(frozen=True)
 class GapGroup:
-    """The gaps of one county, township and category, with their count and value."""
+    """The gaps of one county, township and category, with their count and value; `gaps`
+    holds the most urgent ones shown (all of them once the board is filtered to the group)."""
 
     county: str
     township: str
     category: str
     gaps: list[Gap]
+    count: int
+    value: float
 
     @property
-    def value(self) -> float:
-        return sum(g.value for g in self.gaps)
+    def more(self) -> int:
+        """Gaps of the group not shown on this page."""
+        return self.count - len(self.gaps)
+
+
+@dataclass(frozen=True)
+class CountyTotal:
+    """One county's gaps: how many, and their value."""
+
+    county: str
+    count: int
+    value: float
+
+
+GROUPS_PER_PAGE = 20
+GAPS_PER_GROUP = 5
 
 
 @dataclass(frozen=True)
 class GapBoard:
-    """The gap board's page model."""
+    """The gap board's page model: a page of groups, and the totals by county."""
 
     week: str | None  # the latest committed week, the gaps are what it left
     groups: list[GapGroup]
     counties: list[str]
+    by_county: list[CountyTotal]
+    count: int
+    total_value: float
+    page: int = 1
+    pages: int = 1
     campaign: Campaign | None = None
     county: str | None = None
+    township: str | None = None
     category: str | None = None
-    total_value: float = 0.0
-    by_category: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def count(self) -> int:
-        return sum(len(g.gaps) for g in self.groups)
 
 
 def checklist_names(english: bool) -> dict[str, str]:
@@ -173,25 +190,47 @@ def gap_board(
     *,
     campaign: Campaign | None = None,
     county: str | None = None,
+    township: str | None = None,
     category: str | None = None,
+    page: int = 1,
 ) -> GapBoard:
-    """The gap board: gaps grouped by county, township and category."""
+    """The gap board: gaps grouped by county, township and category, a page of groups at a
+    time with each group's most urgent gaps (every gap once filtered to one township)."""
     rows = gap_rows(session, now, campaign=campaign, county=county, category=category)
+    if township:
+        rows = [g for g in rows if g.township == township]
     grouped: dict[tuple[str, str, str], list[Gap]] = defaultdict(list)
-    by_category: dict[str, int] = defaultdict(int)
+    counties: dict[str, list[Gap]] = defaultdict(list)
     for gap in rows:
         grouped[(gap.county, gap.township, gap.category)].append(gap)
-        by_category[gap.category] += 1
-    counties = list(session.scalars(select(County.name).order_by(County.code)))
+        counties[gap.county].append(gap)
+    keys = list(grouped)
+    pages = max(1, -(-len(keys) // GROUPS_PER_PAGE))
+    page = min(max(1, page), pages)
+    shown = keys[(page - 1) * GROUPS_PER_PAGE : page * GROUPS_PER_PAGE]
+    limit = None if township else GAPS_PER_GROUP
+    groups = []
+    for key in shown:
+        members = grouped[key]
+        best = sorted(members, key=lambda g: (-g.urgency, g.need_id))[:limit]
+        value = round(sum(g.value for g in members), 2)
+        groups.append(GapGroup(*key, gaps=best, count=len(members), value=value))
     return GapBoard(
         week=latest_committed_week(session),
-        groups=[GapGroup(c, t, k, gaps) for (c, t, k), gaps in grouped.items()],
-        counties=counties,
+        groups=groups,
+        counties=list(session.scalars(select(County.name).order_by(County.code))),
+        by_county=[
+            CountyTotal(name, len(gs), round(sum(g.value for g in gs), 2))
+            for name, gs in counties.items()
+        ],
+        count=len(rows),
+        total_value=round(sum(g.value for g in rows), 2),
+        page=page,
+        pages=pages,
         campaign=campaign,
         county=county,
+        township=township,
         category=category,
-        total_value=round(sum(g.value for g in rows), 2),
-        by_category=dict(by_category),
     )
 
 

@@ -19,8 +19,10 @@ from web.models import Campaign
 from web.services import claims as service
 from web.services import gaps
 from web.unit_of_work import unit_of_work
+from web.views.pagination import BadPagination, parse_pagination
 
 claims = Blueprint("claims", __name__)
+WISHES_PER_PAGE = 30
 
 
 def now() -> datetime:
@@ -46,15 +48,25 @@ def chosen_campaign() -> Campaign | None:
     return campaign
 
 
+def _page_number() -> int:
+    try:
+        number, _per_page = parse_pagination(request.args)
+    except BadPagination as error:
+        abort(400, str(error))
+    return number
+
+
 @claims.get("/gaps")
 def board() -> str:
     """The gap board: verified needs still unmet, by county, township and category."""
     category = request.args.get("category", "").strip() or None
     if category is not None and category not in {c.code for c in CATEGORIES}:
         abort(400, _("Unknown category."))
+    number = _page_number()
     page = gaps.gap_board(
-        db.session, now(), campaign=chosen_campaign(),
-        county=request.args.get("county", "").strip() or None, category=category,
+        db.session, now(), campaign=chosen_campaign(), category=category,
+        county=request.args.get("county", "").strip() or None,
+        township=request.args.get("township", "").strip() or None, page=number,
     )  # fmt: skip
     return render_template(
         "claims/gaps.html", page=page, categories=CATEGORIES,
@@ -87,9 +99,13 @@ def wishes() -> str:
     """Micro-wishes open for claiming (category, kind, value and village only)."""
     campaign = chosen_campaign()
     rows = gaps.gap_rows(db.session, now(), campaign=campaign, wishes_only=True)
+    pages = max(1, -(-len(rows) // WISHES_PER_PAGE))
+    number = min(_page_number(), pages)
+    shown = rows[(number - 1) * WISHES_PER_PAGE : number * WISHES_PER_PAGE]
     can_claim = current_user.is_authenticated and service.may_claim(current_user)
     return render_template(
-        "claims/wishes.html", rows=rows, campaign=campaign, campaigns=gaps.campaigns(db.session),
+        "claims/wishes.html", rows=shown, count=len(rows), page=number, pages=pages,
+        campaign=campaign, campaigns=gaps.campaigns(db.session),
         can_claim=can_claim, form=DecisionForm(),
     )  # fmt: skip
 

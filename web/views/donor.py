@@ -25,6 +25,7 @@ from web.services.organizations import OrganizationError, can_post_offers, regis
 from web.services.pairing import current_villages
 from web.unit_of_work import unit_of_work
 from web.views import confirming
+from web.views.auth import safe_next
 from web.views.kind_choices import kind_choices
 
 donor = Blueprint("donor", __name__)
@@ -158,7 +159,10 @@ def register() -> Response | str:
                 _("Registered. An administrator will vet your organization; sign in to follow it."),
                 "info",
             )
-            return redirect(url_for("auth.login"))
+            # Back to what the visitor came for (a gap's 我来帮), on this site only.
+            wanted = request.args.get("next")
+            back = wanted if wanted and safe_next(wanted) == wanted else None
+            return redirect(url_for("auth.login", next=back))
     return render_template("donor/register.html", form=form)
 
 

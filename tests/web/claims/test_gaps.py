@@ -129,3 +129,23 @@ def test_help_prefills_a_targeted_offer_that_the_next_run_gives_to_that_need(
         assert (offer.id, need_id) in given, (offer_key(offer.id), need_key(need_id), given)
         donor = db.session.scalar(select(User).where(User.username == "donor"))
         assert donor is not None
+
+
+def test_a_visitor_registers_from_a_gap_and_is_sent_back_to_it(demo_app: Flask) -> None:
+    need = _village_gap(demo_app)
+    client = demo_app.test_client()
+    login = client.get(f"/login?next=/gaps/{need}/help").get_data(as_text=True)
+    assert f"/register?next=/gaps/{need}/help" in login
+    registered = client.post(
+        f"/register?next=/gaps/{need}/help",
+        data={"name": "爱心人士测试", "kind": "individual", "username": "gap-visitor",
+              "password": "a-long-enough-password-2026", "confirm": "a-long-enough-password-2026"},
+    )  # fmt: skip
+    assert registered.status_code == 302, registered.get_data(as_text=True)[:1500]
+    assert registered.location == f"/login?next=/gaps/{need}/help"
+    away = client.post(
+        "/register?next=//evil.example/x",
+        data={"name": "爱心人士测试二", "kind": "individual", "username": "gap-visitor-2",
+              "password": "a-long-enough-password-2026", "confirm": "a-long-enough-password-2026"},
+    )  # fmt: skip
+    assert away.status_code == 302 and "evil" not in away.location

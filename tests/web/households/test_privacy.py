@@ -24,7 +24,17 @@ from web.services import households as household_service
 from web.settings import invitation_key
 
 NEW_NAME, NEW_PHONE = "隐私甲乙丙", "13987650001"
-PUBLIC_PAGES = ("/", "/villages", "/public", "/dashboard", "/healthz", "/exit-list")
+PUBLIC_PAGES = (
+    "/",
+    "/villages",
+    "/public",
+    "/dashboard",
+    "/healthz",
+    "/gaps",
+    "/wishes",
+    "/campaigns",
+    "/exit-list",
+)
 PUBLIC_EXPORTS = ("/api/v1/totals", "/api/v1/villages", "/api/v1/categories")
 
 
