@@ -18,6 +18,16 @@ Reported per method (medians over seeds, and v2 / v1 ratios): value delivered (v
 each unit at the need's original quantity, no catch-up weight), needs missed after their due
 week, villages never reached, the longest run of weeks a village that some offer could reach
 got nothing, villages waiting more than two weeks running, donor-village links, solve seconds.
+
+A village is "left at zero more than two weeks running" in a week where it has got nothing for
+two weeks already (while some offer could reach it), gets nothing again, and *could have been
+served*: a minimum lot of a usable offer fits it (the optimizer's index drops the links no
+feasible allocation can use) and the villages at zero in both weeks before that were served
+that week can all still be served with it (a b-matching of villages to offers, each offer
+serving at most as many villages as its cap and its remaining lots allow). Two villages
+waiting for one offer's last lot cannot both be served: the one left over is counted apart,
+under `villages_waiting_over_2_unservable`, not as the method's miss, and every such week is
+printed with the village.
 Results go to benchmarks/results/rolling-*.json (gitignored).
 """
 
@@ -40,7 +50,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from instance_gen import CATEGORIES, KINDS, _offer, _parent, generate  # noqa: E402
 
 from optimizer import Allocation, parse_instance, solve, solve_greedy  # noqa: E402
-from optimizer.problem import reachable_villages  # noqa: E402
+from optimizer.problem import build_problem, reachable_villages  # noqa: E402
 from optimizer.rolling import parse_rolling, solve_rolling  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -119,6 +129,40 @@ def _kinds(rng: random.Random, needs: list[dict[str, Any]], offers: list[dict[st
             offer["items"] = [parent if "." in parent else leaf]
 
 
+def most_served(problem: Any, villages: set[int]) -> int:
+    """How many of `villages` (indices) one week can serve at once, at least a lot each: a
+    b-matching of villages to offers over the problem's usable links, an offer serving at most
+    as many villages as its cap and its remaining units' lots allow."""
+    offers = problem.instance.offers
+    links: dict[int, list[int]] = {v: [] for v in villages}
+    for group in problem.groups:
+        if group.village in links:
+            links[group.village].append(group.offer)
+    room = {}
+    for o, offer in enumerate(offers):
+        lots = 1 if offer.indivisible else offer.quantity // max(1, offer.min_lot)
+        cap = offer.max_villages if offer.max_villages is not None else lots
+        room[o] = min(lots, cap)
+    taken: dict[int, list[int]] = {}  # offer -> villages matched to it
+
+    def augment(v: int, seen: set[int]) -> bool:
+        for o in links[v]:
+            if o in seen:
+                continue
+            seen.add(o)
+            holders = taken.setdefault(o, [])
+            if len(holders) < room[o]:
+                holders.append(v)
+                return True
+            for i, w in enumerate(holders):
+                if augment(w, seen):
+                    holders[i] = v
+                    return True
+        return False
+
+    return sum(augment(v, set()) for v in sorted(villages))
+
+
 class Run:
     """One method's twelve weeks on its own copy of the stream."""
 
@@ -140,8 +184,13 @@ class Run:
         self.reached: set[str] = set()
         self.waits: dict[str, int] = {}
         self.longest: dict[str, int] = {}
+        self.over_2: set[str] = set()  # left at zero a third week although it could be served
+        self.over_2_unservable: set[str] = set()  # ... and no lot was left for it
+        self.left_long: list[tuple[int, str, int, bool]] = []  # week, village, run, servable
         self.seconds: list[float] = []
         self.deadline_met_now = 0
+        self.last_v2: dict[str, Any] = {}
+        self.zero_run: dict[str, int] = {}  # weeks running at zero coverage, with open needs
 
     def _usable(self, offer: OfferState, week: int) -> dict[str, Any] | None:
         """The offer as it stands in `week` (remaining units, cap left), or None if spent."""
@@ -202,7 +251,8 @@ class Run:
         instance = parse_instance(today)
         started = time.perf_counter()
         if self.method == "v2":
-            result = solve_rolling(parse_rolling(self.week_v2(week)), time_limit=self.time_limit)
+            self.last_v2 = self.week_v2(week)
+            result = solve_rolling(parse_rolling(self.last_v2), time_limit=self.time_limit)
             committed = [Allocation(a.offer, a.need, a.quantity, a.km) for a in result.committed]
         elif self.method == "v1":
             committed = list(solve(instance, time_limit=self.time_limit).allocations)
@@ -238,12 +288,34 @@ class Run:
         self.history[week] = {v: min(1.0, got.get(v, 0.0) / c) for v, c in count.items()}
         index = [v["id"] for v in self.villages]
         reachable = {index[v] for v in reachable_villages(instance)}
+        long_waiting = {v for v in reachable if self.waits.get(v, 0) >= 2}
+        # Villages at zero in both weeks before (as v2's history sees them, reachable or not)
+        # that got something now: serving v must not take their lot.
+        zero_before = {v for v in reachable if self.zero_run.get(v, 0) >= 2}
+        for v in index:
+            at_zero = v in count and got.get(v, 0.0) == 0.0
+            self.zero_run[v] = self.zero_run.get(v, 0) + 1 if at_zero else 0
         for v in index:
             if v in reachable and got.get(v, 0.0) == 0.0:
                 self.waits[v] = self.waits.get(v, 0) + 1
                 self.longest[v] = max(self.longest.get(v, 0), self.waits[v])
             else:
                 self.waits[v] = 0
+        left = {v for v in long_waiting if got.get(v, 0.0) == 0.0}
+        if left:
+            problem = build_problem(instance)
+            at = {v["id"]: i for i, v in enumerate(self.villages)}
+            served = {at[v] for v in zero_before if got.get(v, 0.0) > 0.0}
+            base = most_served(problem, served)
+            for v in sorted(left):
+                servable = most_served(problem, served | {at[v]}) > base
+                (self.over_2 if servable else self.over_2_unservable).add(v)
+                self.left_long.append((week, v, self.waits[v], servable))
+                if servable and self.method == "v2":  # kept to examine the repair
+                    RESULTS.mkdir(parents=True, exist_ok=True)
+                    (RESULTS / f"rolling-missed-{v}-week{week}.json").write_text(
+                        json.dumps(self.last_v2)
+                    )
 
     def report(self, weeks: int) -> dict[str, Any]:
         due = [n for n in self.needs.values() if n.due is not None and n.due < weeks
@@ -256,7 +328,8 @@ class Run:
             "missed_after_due": missed,
             "villages_never_reached": len(with_needs - self.reached),
             "max_weeks_waiting": max(self.longest.values(), default=0),
-            "villages_waiting_over_2": sum(1 for w in self.longest.values() if w > 2),
+            "villages_waiting_over_2": len(self.over_2),
+            "villages_waiting_over_2_unservable": len(self.over_2_unservable - self.over_2),
             "donor_village_links": len(self.links),
             "median_week_seconds": statistics.median(self.seconds),
             "max_week_seconds": max(self.seconds),
@@ -271,6 +344,11 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
         for week in range(args.weeks):
             run.step(week)
         out[method] = run.report(args.weeks)
+        for week, village, weeks, servable in run.left_long:
+            if servable and method != "v2":
+                continue  # v1 and greedy leave dozens: their count is in the table
+            print(f"seed {seed} {method:6s} week {week}: {village} at zero {weeks} weeks running"
+                  f" ({'could have been served' if servable else 'no lot left for it'})")
         print(f"seed {seed} {method:6s} " + " ".join(
             f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in out[method].items()
         ), flush=True)

@@ -255,3 +255,28 @@ def test_waiting_the_village_at_zero_longest_gets_the_last_unit() -> None:
         assert rolling_oracle.check(data, given) == (pytest.approx(found.objective), [])
         assert found.metrics["waiting_penalty_total"] == waiting  # the other one left at zero
     # V1 left at zero in `longer` counts once; V2 left at zero there would count twice.
+
+
+def test_waiting_a_capped_offer_leaves_a_served_village_for_the_one_that_waited() -> None:
+    # O1 may serve one village (cap 1). Its three units are worth most at V1 (urgency 5, 500
+    # points); V2 got nothing for the whole window and can take one unit (100 points). A unit
+    # exists for V2 this week, so V2 gets it: V1's link is closed to make room under the cap,
+    # although that loses 400 points of value (the waiting penalty is 5,000).
+    parts = (
+        [village("V1"), village("V2")],
+        [need("N1", "V1", 3, urgency=5), need("N2", "V2", 1, urgency=1)],
+        [offer("O1", 3, max_villages=1)],
+    )
+    passed = [{"village": "V2", "weeks_ago": w, "coverage": 0} for w in (1, 2)]
+    assert solved(rolling(1, *parts, history=passed, waiting_penalty=0)) == {
+        ("O1", "N1"): (3, 0)
+    }
+    data = rolling(1, *parts, history=passed)
+    found = solve_rolling(parse_rolling(data), time_limit=5)
+    assert {(a.offer, a.need): (a.quantity, a.week) for a in found.allocations} == {
+        ("O1", "N2"): (1, 0)
+    }
+    assert found.metrics["waiting_penalty_total"] == 0
+    assert found.objective == pytest.approx(rolling_oracle.optimum(data))
+    given = [(a.offer, a.need, a.quantity, a.week) for a in found.allocations]
+    assert rolling_oracle.check(data, given) == (pytest.approx(found.objective), [])
