@@ -23,6 +23,7 @@ from web.models.events import (
     ThrottleEvent,
 )
 from web.models.places import City, County, Township, Village, city_code
+from web.models.recognition import Certificate
 
 __all__ = [
     "Allocation",
@@ -30,6 +31,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Category",
+    "Certificate",
     "City",
     "County",
     "HelpRequest",

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from web.extensions import db
@@ -25,6 +35,12 @@ organization_villages = Table(
     Column("organization_id", ForeignKey("organization.id"), primary_key=True),
     Column("village_id", ForeignKey("village.id"), primary_key=True),
 )
+
+
+def shown_anonymously(kind: str, public_anonymous: bool | None) -> bool:
+    """Whether a donor appears in public as 爱心人士: an individual always (a person's name is
+    personal data), any other donor when it chose to (Organization.public_anonymous)."""
+    return kind == "individual" or bool(public_anonymous)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -49,6 +65,11 @@ class Organization(Timestamped, db.Model):
     vetting: Mapped[str] = mapped_column(String(16), default="pending")
     contact_name: Mapped[str | None] = mapped_column(String(64))
     phone_masked: Mapped[str | None] = mapped_column(String(32))
+    # The donor chose to appear in public as 爱心人士 (honour roll, certificates' check page,
+    # the public record); issue 17.
+    public_anonymous: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     paired_villages: Mapped[list[Village]] = relationship(secondary=organization_villages)
     members: Mapped[list[User]] = relationship(back_populates="organization")
