@@ -226,3 +226,25 @@ def test_recognition_list_is_the_administrators(
         auth.login(username)
     answer = client.get("/admin/recognition.xlsx?year=2026")
     assert answer.status_code in ((302, 401) if username is None else (403,))
+
+
+def test_a_micro_wish_certificate_names_no_household(
+    demo_app: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    with demo_app.app_context():
+        wish = needs_in_villages(1, wish=True)[0]
+        household = wish.household
+        assert household is not None
+        secrets = [household.display_name, wish.title]
+        allocation_id = deliver(donor("donor").organization, wish, 1).id
+        db.session.commit()
+        db.session.remove()
+    auth.login("donor")
+    code = issue(client, allocation_id)
+    pdf = PdfReader(io.BytesIO(client.get(f"/donor/certificates/{code}/pdf").data))
+    text = pdf.pages[0].extract_text()
+    auth.logout()
+    html = client.get(f"/certificates/{code}").get_data(as_text=True)
+    assert "微心愿" in html and "微心愿" in text
+    for secret in secrets:
+        assert secret not in html and secret not in text, secret
