@@ -248,3 +248,25 @@ def test_a_micro_wish_certificate_names_no_household(
     assert "微心愿" in html and "微心愿" in text
     for secret in secrets:
         assert secret not in html and secret not in text, secret
+
+
+def test_a_later_year_certificate_keeps_the_earlier_ones_figures(
+    demo_app: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    make_deliveries(demo_app)
+    auth.login("donor")
+    first = client.post("/donor/certificates/year", data={"year": "2026"}).headers["Location"]
+    with demo_app.app_context():
+        deliver(donor("donor").organization, needs_in_villages(3)[2], 30)
+        db.session.commit()
+        db.session.remove()
+    second = client.post("/donor/certificates/year", data={"year": "2026"}).headers["Location"]
+    assert first != second
+    codes = [url.rstrip("/").split("/")[-2] for url in (first, second)]
+    with demo_app.app_context():
+        found = {
+            c.code: c.facts["confirmations"]
+            for c in db.session.scalars(select(Certificate).where(Certificate.code.in_(codes)))
+        }
+        db.session.remove()
+    assert found == {codes[0]: 1, codes[1]: 2}
