@@ -139,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views.donor import donor
     from web.views.exits import exits
     from web.views.health import health
+    from web.views.honours import honours
     from web.views.household import household
     from web.views.household_admin import household_admin
     from web.views.imports import imports
@@ -168,6 +169,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(deliveries)
     app.register_blueprint(dashboard_pages)
     app.register_blueprint(transparency)
+    app.register_blueprint(honours)
     app.register_blueprint(ledger)
     app.register_blueprint(reports)
     app.register_blueprint(household)

@@ -12,6 +12,7 @@ from web.api.registry import ApiError, Call
 from web.api.schemas import Out, Page, Paging, ShortText, page_of
 from web.extensions import db
 from web.models import Allocation, AllocationRun, Need, Offer, Organization, Village
+from web.models.accounts import shown_anonymously
 from web.services.kinds import request_catalogue
 from web.services.ledger import public_summary, published_count
 from web.services.villages import VillageFilter, list_villages
@@ -134,7 +135,10 @@ def list_villages_view(call: Call) -> dict[str, object]:
 def _published_pledges(village_id: int) -> list[dict[str, object]]:
     """Pledges of published runs to the village, oldest first, without household data."""
     rows = db.session.execute(
-        select(Allocation, AllocationRun.week, Organization.name, Organization.kind, Need)
+        select(
+            Allocation, AllocationRun.week, Organization.name, Organization.kind,
+            Organization.public_anonymous, Need,
+        )
         .join(AllocationRun, AllocationRun.id == Allocation.run_id)
         .join(Offer, Offer.id == Allocation.offer_id)
         .join(Organization, Organization.id == Offer.organization_id)
@@ -147,7 +151,7 @@ def _published_pledges(village_id: int) -> list[dict[str, object]]:
         {
             "id": allocation.id,
             "week": week,
-            "donor": "" if kind == "individual" else donor,
+            "donor": "" if shown_anonymously(kind, anonymous) else donor,
             "donor_kind": kind,
             "need": None if need.is_wish else need.title,
             "is_wish": need.is_wish,
@@ -158,7 +162,7 @@ def _published_pledges(village_id: int) -> list[dict[str, object]]:
             "unit": unit(catalogue, need.item_code, need.category_code),
             "status": allocation.status,
         }
-        for allocation, week, donor, kind, need in rows
+        for allocation, week, donor, kind, anonymous, need in rows
     ]
 
 

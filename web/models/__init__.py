@@ -25,6 +25,7 @@ from web.models.events import (
 )
 from web.models.pairing import HouseholdCadre, VillagePairing, VillageResponsible
 from web.models.places import City, County, Township, Village, city_code
+from web.models.recognition import Certificate
 
 __all__ = [
     "Allocation",
@@ -33,6 +34,7 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "Category",
+    "Certificate",
     "City",
     "County",
     "HelpRequest",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from web.extensions import db
@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 ORGANIZATION_KINDS = ("enterprise", "ngo", "paired_unit", "individual", "government")
 VETTING_STATES = ("pending", "approved", "suspended", "rejected")
 ROLES = ("admin", "county", "township", "village", "donor", "auditor")
+
+def shown_anonymously(kind: str, public_anonymous: bool | None) -> bool:
+    """Whether a donor appears in public as 爱心人士: an individual always (a person's name is
+    personal data), any other donor when it chose to (Organization.public_anonymous)."""
+    return kind == "individual" or bool(public_anonymous)
+
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
     """SQL text of a CHECK that keeps a column within a fixed vocabulary."""
@@ -40,6 +46,11 @@ class Organization(Timestamped, db.Model):
     vetting: Mapped[str] = mapped_column(String(16), default="pending")
     contact_name: Mapped[str | None] = mapped_column(String(64))
     phone_masked: Mapped[str | None] = mapped_column(String(32))
+    # The donor chose to appear in public as 爱心人士 (honour roll, certificates' check page,
+    # the public record); issue 17.
+    public_anonymous: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     # A paired unit (帮扶单位) supports its villages first: every village of its pairings in the
     # register (web.models.pairing.VillagePairing, the one source; any period: the services

@@ -27,6 +27,7 @@ from web.models import (
     User,
     Village,
 )
+from web.models.accounts import shown_anonymously
 from web.security import spreadsheet_rows
 from web.services import page_cache
 from web.services.dashboard import REF_VALUE, ItemKind, RootKind
@@ -338,9 +339,9 @@ class PublicSummary:
     by_donor: dict[str, list[PublicPledge]] = field(default_factory=dict)
 
 
-def _public_donor(name: str, kind: str) -> str:
-    """An individual donor stays anonymous in public (爱心人士); organizations are named."""
-    return "" if kind == "individual" else name
+def _public_donor(name: str, kind: str, public_anonymous: bool = False) -> str:
+    """An individual donor, or one that chose to, stays anonymous in public (爱心人士)."""
+    return "" if shown_anonymously(kind, public_anonymous) else name
 
 
 def _public_query() -> Select[Any]:
@@ -350,6 +351,7 @@ def _public_query() -> Select[Any]:
             AllocationRun.week,
             Organization.name,
             Organization.kind,
+            Organization.public_anonymous,
             Village.name,
             County.name,
             City.name,
@@ -409,12 +411,12 @@ def _public_pledge(row: Any) -> tuple[PublicPledge, str | None, int, Any]:
     """A row of _public_query as a pledge the public may see (a household's need unnamed), with
     the village's city, the village's id and the kind's reference value."""
     (
-        week, donor, kind, village, county, city, title, household_id, category, qty, state,
-        vid, item, ref_value,
+        week, donor, kind, anonymous, village, county, city, title, household_id, category, qty,
+        state, vid, item, ref_value,
     ) = row  # fmt: skip
     pledge = PublicPledge(
         week=week,
-        donor=_public_donor(donor, kind),
+        donor=_public_donor(donor, kind, anonymous),
         donor_kind=kind,
         village=village,
         county=county,

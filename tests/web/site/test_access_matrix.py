@@ -33,6 +33,7 @@ from web.models import (
     AllocationRun,
     ApiToken,
     Campaign,
+    Certificate,
     HelpRequest,
     Household,
     ImportJob,
@@ -87,6 +88,16 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("public.home", "GET"): PUBLIC,
     ("public.villages", "GET"): PUBLIC,
     ("transparency.index", "GET"): PUBLIC,
+    # recognition (issue 17): the honour roll and certificates' check page are public
+    ("honours.roll", "GET"): PUBLIC,
+    ("honours.check_form", "GET"): PUBLIC,
+    ("honours.check_page", "GET"): PUBLIC,
+    ("honours.donor_certificates", "GET"): only({"donor": "ok"}),
+    ("honours.issue_delivery", "POST"): only({"donor": "ok|404"}),
+    ("honours.issue_year", "POST"): only({"donor": "ok"}),
+    ("honours.certificate_pdf", "GET"): only({"donor": "ok|404", "admin": "ok"}),
+    ("honours.anonymity", "POST"): only({"donor": "ok"}),
+    ("honours.recognition_list", "GET"): ADMIN,
     ("dashboard.index", "GET"): only({"admin": "ok", "township": "ok", "auditor": "ok"}),
     ("health.healthz", "GET"): PUBLIC,
     ("health.readyz", "GET"): PUBLIC,
@@ -295,6 +306,13 @@ def _first(query: Any) -> Any:
     return found
 
 
+CERTIFICATE_FACTS = {
+    "donor": "测试企业", "donor_kind": "enterprise", "what_zh": "棉被", "what_en": "Quilt",
+    "unit_zh": "床", "unit_en": "quilts", "quantity": 1, "value": 100.0,
+    "villages": ["八步区 测试村"], "confirmed_on": "2026-11-10",
+}  # fmt: skip
+
+
 def build_world() -> World:
     """Pick and make the rows each role tries: its own and someone else's."""
     users = {r: db.session.scalars(select(User).where(User.username == u)).one()
@@ -379,6 +397,13 @@ def build_world() -> World:
         for role, user in {**users, "other": other_donor}.items()
     }
     db.session.add_all(import_jobs.values())
+    certificates = [
+        Certificate(code=code, kind="delivery", organization_id=pledge.offer.organization_id,
+                    allocation_id=pledge.id, year=2026,
+                    facts=CERTIFICATE_FACTS)
+        for code, pledge in zip(("MATR1XC0DE0WN000", "MATR1XC0DE0THER0"), pledges, strict=True)
+    ]  # fmt: skip
+    db.session.add_all(certificates)
     db.session.commit()
     tokens = {role: create_token(db.session, user, "matrix").secret for role, user in users.items()}
     db.session.commit()  # services flush; the caller commits
@@ -414,6 +439,7 @@ def build_world() -> World:
         "claim_id": (claims[0].id, claims[1].id),
         "wish_id": (wish, wish),
         "campaign_id": (campaign.id, campaign.id),
+        "cert_code": (certificates[0].code, certificates[1].code),
     }
     ids: dict[str, dict[str, tuple[Any, Any]]] = {}
     for role in ROLES:

@@ -115,6 +115,8 @@ DATA_FILES = {
     "web/services/catalogue.py": "the catalogue export's sheet name",
     "web/i18n.py": "the yuan sign of amounts shown in Chinese",
     "web/api/openapi.py": "the API description names the Chinese menu a user opens",
+    "web/services/certificate_pdf.py": "the donation certificate (捐赠证书) is printed in Chinese, "
+    "the office's document language",
 }
 # Single literals that are data: stored on a row, not shown as a message.
 DATA_LITERALS = {
@@ -126,6 +128,8 @@ DATA_LITERALS = {
     # The prefix committees (and the demo) write into a micro-wish's title, taken off for show.
     ("web/services/titles.py", "微心愿："),
     ("web/services/titles.py", "微心愿:"),
+    # What a certificate thanks for, fixed in its stored facts (printed on the Chinese PDF).
+    ("web/services/certificates.py", "微心愿・{}"),
 }
 
 

@@ -13,8 +13,14 @@ import pytest
 from flask.testing import FlaskClient
 
 PAGES: dict[str, list[str]] = {
-    "": ["/villages", "/public", "/login", "/register", "/api/v1/docs"],
-    "donor": ["/donor/offers", "/donor/offers/new", "/donor/allocations", "/account"],
+    "": [
+        "/villages", "/public", "/login", "/register", "/api/v1/docs", "/honours",
+        "/certificates",
+    ],
+    "donor": [
+        "/donor/offers", "/donor/offers/new", "/donor/allocations", "/account",
+        "/donor/certificates",
+    ],
     "village": ["/village/needs", "/village/needs/new", "/village/allocations"],
     "township": ["/township/needs", "/dashboard", "/ledger"],
     "admin": [

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.categories import BY_CODE
 from matcher.kinds import Catalogue
 from web.models import County, Offer, Organization, User
+from web.models.accounts import shown_anonymously
 from web.services.inputs import OfferFields, decimal, whole
 from web.services.kinds import KindError, OfferKinds, load_catalogue, offer_kinds
 from web.services.offers import OfferInput, add_offer
@@ -193,8 +194,9 @@ def write(session: Session, actor: User, checked: list[OfferInput], report: Impo
 
 
 def _public_donor(organization: Organization) -> str:
-    """An individual donor stays anonymous in public (爱心人士); organizations are named."""
-    return "爱心人士" if organization.kind == "individual" else organization.name
+    """An individual donor, or one that chose to, stays anonymous in public (爱心人士)."""
+    anonymous = shown_anonymously(organization.kind, organization.public_anonymous)
+    return "爱心人士" if anonymous else organization.name
 
 
 def table(session: Session, actor: User | None) -> list[list[Any]]:
