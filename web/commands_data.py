@@ -141,7 +141,7 @@ def send_mail_command(limit: int) -> None:
             _("mail is not configured: set DUIJIE_SMTP_URL and DUIJIE_MAIL_FROM")
         )
     try:
-        report = send_pending(db.session, *settings, limit=limit)
+        report = send_pending(db.session, settings.smtp_url, settings.sender, limit=limit)
     except MailConfigError as error:
         raise click.ClickException(str(error)) from None
     left = pending_count(db.session)
