@@ -55,6 +55,7 @@ def import_command(kind: str, file: Path, username: str, lang: str) -> None:
 
 
 def _import(kind: str, file: Path, username: str) -> None:
+    from web import clock
     from web.services.audit import acting_as
     from web.services.sheets import ImportDenied, ImportFileError, SheetSettings, import_file
 
@@ -62,7 +63,7 @@ def _import(kind: str, file: Path, username: str) -> None:
     assert actor is not None
     try:
         with acting_as(actor):  # the audit trail names who imported
-            settings = SheetSettings.from_config(current_app.config)
+            settings = SheetSettings.from_config(current_app.config, clock.today())
             report = import_file(db.session, kind, file.read_bytes(), actor, settings=settings)
             if report.ok:
                 db.session.commit()  # the command commits what the import wrote
