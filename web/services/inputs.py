@@ -7,7 +7,8 @@ English). A rule judges a value as it arrives: text from a form or a cell, a num
 a date already read by the channel (reading a date or a JSON type stays the channel's).
 
 To add a field to offers: give OfferFields the field and, when it has a rule, a function in
-OFFER_RULES; the form, the API and the importer then ask `problem(name)` / `problems()`.
+OfferFields.RULES; the form, the API and the importer then ask `problem(name)` /
+`problems()` (docs/architecture.md walks through one, field by field).
 The kinds an offer gives or a need names keep their one home in web.services.kinds
 (`offer_kinds`, `need_kind`): they need the catalogue.
 """
