@@ -105,15 +105,15 @@ def test_week_over_week_chart_and_overdue_count(
     assert chart.count('class="wow-bar confirmed"') == 1
     assert chart.count('class="wow-bar villages"') == 1
     assert "style=" not in chart and "fill=" not in chart
-    assert f"{week} 对接数: {pledges}" in chart and f"{week} 已确认收货: 1" in chart
+    assert f"{week} 对接数: {pledges:,}" in chart and f"{week} 已确认收货: 1" in chart
     row = re.search(r'<tr class="week-row">(.*?)</tr>', html, re.S)
     assert row is not None
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row[1])
-    assert cells[0] == week and cells[1] == str(pledges) and cells[2] == "1"
-    assert cells[5] == str(villages)
+    assert cells[0] == week and cells[1] == f"{pledges:,}" and cells[2] == "1"
+    assert cells[5] == f"{villages:,}"
     # Every pledge but the confirmed one is overdue: not dispatched a week after the commit.
-    assert f"逾期：{pledges - 1} 笔对接" in html
+    assert f"逾期：{pledges - 1:,} 笔对接" in html
     assert f'href="/admin/runs/{run_id}/report"' in html  # the week's printable report
     auth.logout()
     auth.login("township")
-    assert f"逾期：{ours} 笔对接" in client.get("/dashboard").get_data(as_text=True)
+    assert f"逾期：{ours:,} 笔对接" in client.get("/dashboard").get_data(as_text=True)
