@@ -354,10 +354,10 @@ def overdue_total(client: FlaskClient, auth: Any) -> int:
     auth.logout()
     auth.login("admin")
     page = client.get("/ledger?overdue=1").text
-    found = re.search(r"<h1>台账 <small>(\d+) 笔对接</small>", page)
+    found = re.search(r"<h1>台账 <small>([\d,]+) 笔对接</small>", page)  # grouped: 1,712
     assert found, page[:2000]
     auth.logout()
-    return int(found[1])
+    return int(found[1].replace(",", ""))
 
 
 def test_a_problem_sent_twice_tells_the_donor_once(
