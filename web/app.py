@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_uploads(app)
     register_extensions(app)
     register_jobs(app)
+    register_mail()
     register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -108,6 +109,13 @@ def register_extensions(app: Flask) -> None:
     config, instance = app.config, app.instance_path
     with app.app_context():
         audit.remember_key_file(db.engine, lambda: audit_key_path(config, instance))
+
+
+def register_mail() -> None:
+    """Each commit mails the notices its work recorded, with the app's mail settings."""
+    from web.unit_of_work import install_mail_on_commit
+
+    install_mail_on_commit()
 
 
 def register_jobs(app: Flask) -> None:

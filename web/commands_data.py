@@ -58,6 +58,7 @@ def import_command(kind: str, file: Path, username: str, lang: str) -> None:
 
 
 def _import(kind: str, file: Path, username: str) -> None:
+    from web import clock
     from web.services.audit import acting_as
     from web.services.sheets import ImportDenied, ImportFileError, SheetSettings, import_file
 
@@ -65,7 +66,7 @@ def _import(kind: str, file: Path, username: str) -> None:
     assert actor is not None
     try:
         with acting_as(actor):  # the audit trail names who imported
-            settings = SheetSettings.from_config(current_app.config)
+            settings = SheetSettings.from_config(current_app.config, clock.today())
             report = import_file(db.session, kind, file.read_bytes(), actor, settings=settings)
             if report.ok:
                 db.session.commit()  # the command commits what the import wrote
@@ -149,7 +150,7 @@ def send_mail_command(limit: int) -> None:
             _("mail is not configured: set DUIJIE_SMTP_URL and DUIJIE_MAIL_FROM")
         )
     try:
-        report = send_pending(db.session, *settings, limit=limit)
+        report = send_pending(db.session, settings.smtp_url, settings.sender, limit=limit)
     except MailConfigError as error:
         raise click.ClickException(str(error)) from None
     left = pending_count(db.session)

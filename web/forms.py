@@ -31,6 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from web import clock
 from web.services import passwords
 from web.services.inputs import NeedFields, OfferFields
 
@@ -42,7 +43,10 @@ def title_rule(form: FlaskForm, field: Field) -> None:
 
 def ruled(model: type[OfferFields | NeedFields], name: str, **renamed: str) -> object:
     """A validator asking the field's rule in web.services.inputs (the one home of the offer
-    and need rules), with the form's values; `renamed` maps a rule's field to the form's."""
+    and need rules), with the form's values; `renamed` maps a rule's field to the form's.
+
+    The rules of time judge by today's date (web.clock); an edit form's `kept` (the stored
+    values, set by the view) lets a date left as it was pass even when it has passed."""
 
     def validate(form: FlaskForm, field: Field) -> None:
         if field.errors:
@@ -52,7 +56,8 @@ def ruled(model: type[OfferFields | NeedFields], name: str, **renamed: str) -> o
             source = getattr(form, renamed.get(key, key), None)
             if source is not None:
                 values[key] = getattr(source, "data", source)  # a field, or a constant
-        message = model(**values).problem(name)
+        kept = getattr(form, "kept", None) or {}
+        message = model(**values, today=clock.today(), kept=kept).problem(name)
         if message is not None:
             raise StopValidation(message)
 

@@ -167,8 +167,6 @@ NEED_REFUSALS = {
     "no_village": (403, "the account is not tied to a village"),
     "reason": (422, "reason: a rejection needs a reason"),
     "value_cap": (422, f"estimated_value: at most {service.WISH_VALUE_CAP} yuan"),
-    "deadline_past": (422, "deadline: more than a year ago; check the year"),
-    "deadline_far": (422, "deadline: more than two years ahead; check the year"),
 }
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from flask_babel import force_locale
 from pydantic import Field
 
+from web import clock
 from web.api.access import OFFER_READERS
 from web.api.blueprint import ops
 from web.api.kinds import KindCodes, checked, items_of, unit
@@ -377,7 +378,10 @@ def update_offer(call: Call, offer_id: int) -> dict[str, Any]:
         if values[name] is None and not nullable:
             problems.append({"field": name, "message": "may not be null"})
     refused = {p["field"] for p in problems}
-    merged = OfferFields(**{name: values[name] for name in OfferFields.names()})
+    merged = OfferFields(
+        **{name: values[name] for name in OfferFields.names()},
+        today=clock.today(), kept={"valid_until": offer.valid_until},
+    )  # fmt: skip
     across = {"min_lot", "valid_until"}  # rules that read another field, which may have changed
     with force_locale("en"):
         for name, message in merged.problems().items():

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 
+from web import clock
 from web.api import access
 from web.api.operation import ApiError, Call, Operation
 from web.api.schemas import MAX_INT
@@ -70,7 +71,8 @@ def _body(model: type[BaseModel] | None) -> Any:
     elif not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
         raise ApiError(415, "Unsupported Media Type", "send the body as application/json")
     try:
-        return model.model_validate_json(raw, strict=True)
+        # The rules of time (web.services.inputs) judge by the app's today (web.clock).
+        return model.model_validate_json(raw, strict=True, context={"today": clock.today()})
     except ValidationError as error:
         if any(e["type"] == "json_invalid" for e in error.errors()):
             raise ApiError(400, "Bad Request", "the body is not valid JSON") from None

@@ -46,8 +46,9 @@ def ruled(model: type[OfferFields | NeedFields], name: str, **fixed: Any) -> Aft
 
     def check(value: Any, info: ValidationInfo) -> Any:
         known = {k: v for k, v in info.data.items() if k in model.names()}
+        today = (info.context or {}).get("today")  # web.api.registry passes web.clock's
         with force_locale("en"):
-            message = model(**{**known, **fixed, name: value}).problem(name)
+            message = model(**{**known, **fixed, name: value}, today=today).problem(name)
             if message is not None:
                 raise PydanticCustomError("rule", str(message))
         return value

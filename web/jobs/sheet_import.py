@@ -26,6 +26,7 @@ from flask_babel import force_locale
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from web import clock
 from web.extensions import db
 from web.jobs.liveness import QUEUED_GRACE_SECONDS, stale_seconds
 from web.jobs.reasons import Failure, Reason
@@ -47,7 +48,7 @@ TICK_SECONDS = 0.5  # progress is written at most this often
 
 def run_importer(session: Session, kind: str, data: bytes, actor: User, progress: Any) -> Any:
     """The importer's public entry: the one place a background import calls it."""
-    settings = SheetSettings.from_config(current_app.config)
+    settings = SheetSettings.from_config(current_app.config, clock.today())
     return import_file(session, kind, data, actor, progress=progress, settings=settings)
 
 

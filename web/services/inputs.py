@@ -7,7 +7,8 @@ English). A rule judges a value as it arrives: text from a form or a cell, a num
 a date already read by the channel (reading a date or a JSON type stays the channel's).
 
 To add a field to offers: give OfferFields the field and, when it has a rule, a function in
-OFFER_RULES; the form, the API and the importer then ask `problem(name)` / `problems()`.
+OfferFields.RULES; the form, the API and the importer then ask `problem(name)` /
+`problems()` (docs/architecture.md walks through one, field by field).
 The kinds an offer gives or a need names keep their one home in web.services.kinds
 (`offer_kinds`, `need_kind`): they need the catalogue.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, ClassVar
 
@@ -116,15 +117,33 @@ def description_problem(raw: Any) -> Message | None:
     return None
 
 
+# What a rule is judged against besides the fields: not entered, handed in by the channel.
+CONTEXT = ("today", "kept")
+
+
 @dataclass
 class _Fields:
-    """Field values as entered; `problems()` maps each refused field to its message."""
+    """Field values as entered; `problems()` maps each refused field to its message.
+
+    `today` is the day the rules of time judge by (web.clock.today(), passed in by the
+    boundary; None: no rule of time applies). `kept` holds an edited row's stored values: a
+    date left as it was is not judged against today, so an old row can still be changed.
+    """
 
     RULES: ClassVar[Mapping[str, Callable[[Any], Message | None]]] = {}
+    today: date | None = field(default=None, kw_only=True)
+    kept: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
+        return tuple(f.name for f in fields(cls) if f.name not in CONTEXT)
+
+    def passed(self, name: str) -> bool:
+        """Whether the date in field `name` is before today, and set or changed (not kept)."""
+        day = getattr(self, name)
+        if not isinstance(day, date) or self.today is None or day >= self.today:
+            return False
+        return not (name in self.kept and self.kept[name] == day)
 
     def problem(self, name: str) -> Message | None:
         """Why the field `name` is refused, or None."""
@@ -174,6 +193,12 @@ def _valid_until(o: OfferFields) -> Message | None:
         return _l("Please enter the valid-until date.")
     if isinstance(o.valid_from, date) and o.valid_until < o.valid_from:
         return _l("Valid-until date cannot be before the valid-from date.")
+    if o.passed("valid_until"):
+        return _l(
+            "Valid until: %(day)s has already passed (today is %(today)s); an offer must still be "
+            "valid when it is posted.",
+            day=o.valid_until.isoformat(), today=o.today.isoformat() if o.today else "",
+        )  # fmt: skip
     return None
 
 
@@ -226,10 +251,10 @@ def _urgency(n: NeedFields) -> Message | None:
 
 
 def _deadline(n: NeedFields) -> Message | None:
-    if not isinstance(n.deadline, date):
-        return None  # no deadline (reading a date is the channel's)
-    code = deadline_problem(n.deadline)
-    return None if code is None else deadline_message(code)
+    if not isinstance(n.deadline, date) or n.today is None:
+        return None  # no deadline (reading a date is the channel's), or no day to judge by
+    code = deadline_problem(n.deadline, n.today, n.kept.get("deadline"))
+    return None if code is None else deadline_message(code, n.deadline, n.today)
 
 
 def _estimated_value(n: NeedFields) -> Message | None:

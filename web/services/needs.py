@@ -35,41 +35,38 @@ def check_wish_value(value: float | None) -> None:
         raise NeedError("value_cap")
 
 
-# A need's deadline (截止日期) is its due week in the rolling allocation (spec v2). One already
-# passed is taken (the need is then due at once), but not one more than a year ago or more
-# than two years ahead: such a date is a mistyped year.
-DEADLINE_PAST_DAYS = 366
+# A need's deadline (截止日期) is its due week in the rolling allocation (spec v2). A deadline
+# being set must not have passed yet (one kept as it was may have: the need is then due at
+# once), nor lie more than two years ahead: such a date is a mistyped year.
 DEADLINE_AHEAD_DAYS = 2 * 366
 DEADLINE_CODES = ("deadline_past", "deadline_far")
 
 
-def deadline_problem(deadline: date | None, today: date | None = None) -> str | None:
+def deadline_problem(deadline: date | None, today: date, kept: date | None = None) -> str | None:
     """Why a deadline being set cannot be taken ("deadline_past", "deadline_far"), or None.
 
-    The one rule for forms, API and import.
+    `today` is the boundary's (web.clock.today()); `kept` the deadline stored before an edit,
+    which stays acceptable even when it has passed. The one rule for forms, API and import
+    (through web.services.inputs.NeedFields).
     """
-    if deadline is None:
+    if deadline is None or deadline == kept:
         return None
-    today = today or date.today()
-    if deadline < today - timedelta(days=DEADLINE_PAST_DAYS):
+    if deadline < today:
         return "deadline_past"
     if deadline > today + timedelta(days=DEADLINE_AHEAD_DAYS):
         return "deadline_far"
     return None
 
 
-def deadline_message(code: str) -> str:
+def deadline_message(code: str, deadline: date, today: date) -> str:
     """The words of a deadline_problem code, in the request's language."""
     if code == "deadline_past":
-        return _("The deadline is more than a year ago: check the year.")
+        return _(
+            "Needed by: %(day)s has already passed (today is %(today)s); choose today or a "
+            "later day.",
+            day=deadline.isoformat(), today=today.isoformat(),
+        )  # fmt: skip
     return _("The deadline is more than two years ahead: check the year.")
-
-
-def check_deadline(deadline: date | None, today: date | None = None) -> None:
-    """Raise NeedError with deadline_problem's code for a deadline that cannot be taken."""
-    problem = deadline_problem(deadline, today)
-    if problem is not None:
-        raise NeedError(problem)
 
 
 @dataclass(frozen=True)
@@ -208,7 +205,6 @@ def create_need(
     if user.village_id is None:
         raise NeedError("no_village")
     check_wish_value(data.estimated_value)
-    check_deadline(data.deadline)
     household = _household(session, user, data.household_id)
     if new_household is not None:
         name, people = new_household
@@ -224,8 +220,6 @@ def update_need(session: Session, need: Need, data: NeedInput) -> Need:
     relock(session, need)
     if need.allocated != 0 or need.status != "open":
         raise NeedError("locked")
-    if data.deadline != need.deadline:  # a deadline kept as it was may have passed meanwhile
-        check_deadline(data.deadline)
     need.category_code = data.category
     need.title = data.title.strip()
     need.description = data.description.strip()

@@ -16,6 +16,8 @@ server took it is not known).
 
 Mail is configured by ``DUIJIE_SMTP_URL`` (``smtp://host:port``, ``smtps://`` for implicit
 TLS, optionally ``user:password@``) and ``DUIJIE_MAIL_FROM``; without both nothing is queued.
+This module never reads them: a boundary builds :class:`MailSettings` from the app's
+configuration (:func:`mail_settings`) and passes it in.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -47,14 +48,23 @@ class MailConfigError(ValueError):
     """DUIJIE_SMTP_URL cannot be used; the message says why."""
 
 
-def mail_settings(config: Mapping[str, Any] | None = None) -> tuple[str, str] | None:
-    """(SMTP URL, sender) when mail is configured, else None."""
-    if config is None:
-        if not has_app_context():
-            return None
-        config = current_app.config
+@dataclass(frozen=True)
+class MailSettings:
+    """Where mail goes out and from whom, and the platform's address for links in it."""
+
+    smtp_url: str
+    sender: str
+    # The configured address (DUIJIE_BASE_URL), never a request's Host header.
+    base_url: str | None = None
+
+
+def mail_settings(config: Mapping[str, Any]) -> MailSettings | None:
+    """The mail settings in an app's configuration (the boundary passes it), None when mail is
+    not configured (DUIJIE_SMTP_URL and DUIJIE_MAIL_FROM both needed)."""
     url, sender = config.get("DUIJIE_SMTP_URL"), config.get("DUIJIE_MAIL_FROM")
-    return (url, sender) if url and sender else None
+    if not (url and sender):
+        return None
+    return MailSettings(str(url), str(sender), config.get("DUIJIE_BASE_URL") or None)
 
 
 def subject_prefix() -> str:
@@ -65,13 +75,14 @@ def subject_prefix() -> str:
 
 
 def queue_email(
-    session: Session, user: User, subject: str, body: str, config: Mapping[str, Any] | None = None
+    session: Session, user: User, subject: str, body: str, mail: MailSettings | None
 ) -> OutboxEmail | None:
     """Queue a mail to the user in the caller's transaction; the caller commits.
 
-    Returns None (and queues nothing) when mail is not configured or the user has no address.
+    Returns None (and queues nothing) when mail is not configured (`mail` None) or the user has
+    no address.
     """
-    if not user.email or mail_settings(config) is None:
+    if not user.email or mail is None:
         return None
     first_line = subject.strip().splitlines()[0] if subject.strip() else ""
     if len(first_line) > 60:

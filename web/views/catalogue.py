@@ -113,7 +113,9 @@ def _parent_choices() -> list[SelectChoice]:
     return out
 
 
-def _offer_forms(offers: list[Offer]) -> dict[int, OfferKindsForm]:
+def _offer_forms(offers: list[Offer], refused: dict[int, str]) -> dict[int, OfferKindsForm]:
+    """A kinds picker per offer waiting for its kinds (with the error its choice was refused
+    with, shown at the picker)."""
     choices = kind_choices(load_catalogue(db.session), parents=True)
     forms = {}
     for offer in offers:
@@ -121,6 +123,8 @@ def _offer_forms(offers: list[Offer]) -> dict[int, OfferKindsForm]:
         form.items.choices = [
             c for c in choices if (c.render_kw or {}).get("data-category") == offer.category_code
         ]
+        if offer.id in refused:
+            form.items.errors = [refused[offer.id]]
         forms[offer.id] = form
     return forms
 
@@ -131,6 +135,7 @@ def _page(
     report: sheet.KindImportReport | None = None,
     file_error: str | None = None,
     status: int = 200,
+    refused: dict[int, str] | None = None,
 ) -> tuple[str, int]:
     if add_form is None:
         add_form = KindForm(formdata=None)
@@ -147,7 +152,7 @@ def _page(
         file_error=file_error,
         offers=offers,
         waiting=waiting,
-        offer_forms=_offer_forms(offers),
+        offer_forms=_offer_forms(offers, refused or {}),
         max_mb=MAX_IMPORT_BYTES // (1024 * 1024),
     )
     return page, status
@@ -266,8 +271,9 @@ def export(fmt: str) -> Response:
 
 @catalogue.post("/offers/<int:offer_id>/kinds")
 @roles_required("admin")
-def classify_offer(offer_id: int) -> BaseResponse:
-    """Name the kinds of an offer waiting in the review list, or mark it general."""
+def classify_offer(offer_id: int) -> BaseResponse | tuple[str, int]:
+    """Name the kinds of an offer waiting in the review list, or mark it general; a refusal is
+    shown at that offer's kinds picker, naming the offer."""
     offer = db.session.get(Offer, offer_id)
     if offer is None:
         abort(404)
@@ -279,8 +285,9 @@ def classify_offer(offer_id: int) -> BaseResponse:
         return redirect(url_for("catalogue.index"))
     items = form.items.data or []
     if not items and not form.general.data:
-        flash(_("Name the kinds the offer gives, or mark it general."), "error")
-        return redirect(url_for("catalogue.index") + f"#offer-{offer.id}")
+        message = _("Name the kinds the offer gives, or mark it general.")
+        refused = _("%(title)s: %(reason)s", title=offer.title, reason=message)
+        return _page(refused={offer.id: refused}, status=422)
     try:
         kinds = offer_kinds(
             load_catalogue(db.session), offer.category_code, items, general=bool(form.general.data)
@@ -288,7 +295,8 @@ def classify_offer(offer_id: int) -> BaseResponse:
         service.set_offer_kinds(db.session, offer, kinds)
         db.session.commit()
     except (KindError, service.CatalogueError) as error:
-        flash(f"{offer.title}：{error.message}", "error")
-        return redirect(url_for("catalogue.index") + f"#offer-{offer.id}")
+        db.session.rollback()
+        refused = _("%(title)s: %(reason)s", title=offer.title, reason=error.message)
+        return _page(refused={offer.id: refused}, status=422)
     flash(_("The offer %(title)s now names its kinds.", title=offer.title), "info")
     return redirect(url_for("catalogue.index") + "#review")

@@ -48,6 +48,7 @@ def _refusal(code: str) -> str:
 def _offer_form(offer: Offer | None = None) -> OfferForm:
     """The offer form with its choices filled in (and the offer's values on a first GET)."""
     form = OfferForm(obj=offer) if offer is not None else OfferForm()
+    form.kept = {"valid_until": offer.valid_until} if offer is not None else {}
     form.category.choices = [SelectChoice(c.code, category_name(c.code)) for c in CATEGORIES]
     form.counties.choices = [
         SelectChoice(code, name) for code, name in service.county_choices(db.session)

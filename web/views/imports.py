@@ -21,6 +21,7 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SubmitField
 
+from web import clock
 from web.auth import roles_required
 from web.extensions import db
 from web.jobs import import_message
@@ -94,7 +95,7 @@ def upload(kind: str) -> Response | BaseResponse:
                     db.session, kind, data, current_user, lines=lines, locale=str(get_locale())
                 )
                 return redirect(url_for("imports.job", import_job_id=job.id))
-            settings = SheetSettings.from_config(current_app.config)
+            settings = SheetSettings.from_config(current_app.config, clock.today())
             report = import_file(db.session, kind, data, current_user, settings=settings)
             if report.ok:
                 db.session.commit()  # the boundary commits what the import wrote

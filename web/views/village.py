@@ -31,6 +31,7 @@ village.context_processor(confirming.template_helpers)
 def _need_form(need: Need | None = None) -> NeedForm:
     """The need form with its choices (and the need's values on a first GET)."""
     form = NeedForm(obj=need) if need is not None else NeedForm()
+    form.kept = {"deadline": need.deadline} if need is not None else {}
     form.category.choices = [SelectChoice(c.code, category_name(c.code)) for c in CATEGORIES]
     choices = kind_choices(request_catalogue(db.session), parents=False)
     form.item.choices = [SelectChoice("", _("Recognise it from the title")), *choices]
@@ -113,14 +114,8 @@ def new_need() -> Response | str:
             return render_template(
                 "village/need_form.html", form=form, need=None, duplicates=duplicates
             )
-        try:
-            with unit_of_work():
-                service.create_need(db.session, current_user, data)
-        except service.NeedError as error:
-            if error.code not in service.DEADLINE_CODES:
-                raise
-            form.deadline.errors = [service.deadline_message(error.code)]
-            return render_template("village/need_form.html", form=form, need=None, duplicates=[])
+        with unit_of_work():
+            service.create_need(db.session, current_user, data)
         flash(_("Need saved; it waits for the township to verify it."), "info")
         return redirect(url_for("village.needs"))
     return render_template("village/need_form.html", form=form, need=None, duplicates=[])
@@ -143,14 +138,8 @@ def edit_need(need_id: int) -> Response | str:
             return render_template(
                 "village/need_form.html", form=form, need=need, duplicates=duplicates
             )
-        try:
-            with unit_of_work():
-                service.update_need(db.session, need, data)
-        except service.NeedError as error:
-            if error.code not in service.DEADLINE_CODES:
-                raise
-            form.deadline.errors = [service.deadline_message(error.code)]
-            return render_template("village/need_form.html", form=form, need=need, duplicates=[])
+        with unit_of_work():
+            service.update_need(db.session, need, data)
         flash(_("Need updated; it waits for the township to verify it again."), "info")
         return redirect(url_for("village.needs"))
     return render_template("village/need_form.html", form=form, need=need, duplicates=[])
@@ -224,9 +213,6 @@ def new_wish() -> Response | str:
             with unit_of_work():
                 service.create_need(db.session, current_user, data, new_household=new_household)
         except service.NeedError as error:
-            if error.code in service.DEADLINE_CODES:
-                form.deadline.errors = [service.deadline_message(error.code)]
-                return _wish_page(form, [])
             if error.code != "value_cap":
                 abort(404)
             form.value.errors = [_wish_cap_message()]
@@ -255,6 +241,14 @@ def _wish_page(form: WishForm, duplicates: list[Need]) -> str:
 @roles_required("township")
 def review() -> str:
     """The pending needs of the villages in this township, a page at a time."""
+    return _review_page()
+
+
+def _review_page(
+    refused: dict[int, str] | None = None, typed: dict[int, str] | None = None
+) -> str:
+    """The verification queue; `refused` holds a need's error, shown at its reason field (or
+    its kind picker), `typed` the reason as it was typed."""
     try:
         page, per_page = parse_pagination(request.args)
     except BadPagination as error:
@@ -263,14 +257,17 @@ def review() -> str:
     return render_template(
         "village/review.html",
         page=service.township_pending(db.session, current_user, page=page, per_page=per_page),
-        form=VerifyForm(),
+        form=VerifyForm(formdata=None),
         unclassified=unclassified,
-        kind_forms=_kind_forms(unclassified),
+        kind_forms=_kind_forms(unclassified, refused or {}),
+        refused=refused or {},
+        typed=typed or {},
     )
 
 
-def _kind_forms(needs: list[Need]) -> dict[int, NeedKindForm]:
-    """A kind picker per need waiting for its kind, offering the kinds of its category."""
+def _kind_forms(needs: list[Need], refused: dict[int, str]) -> dict[int, NeedKindForm]:
+    """A kind picker per need waiting for its kind, offering the kinds of its category (with
+    the error a need's choice was refused with)."""
     choices = kind_choices(request_catalogue(db.session), parents=False)
     forms = {}
     for need in needs:
@@ -278,14 +275,17 @@ def _kind_forms(needs: list[Need]) -> dict[int, NeedKindForm]:
         form.item.choices = [SelectChoice("", _("Pick its kind"))] + [
             c for c in choices if (c.render_kw or {}).get("data-category") == need.category_code
         ]
+        if need.id in refused:
+            form.item.errors = [refused[need.id]]
         forms[need.id] = form
     return forms
 
 
 @village.post("/township/needs/<int:need_id>/kind")
 @roles_required("township")
-def set_kind(need_id: int) -> Response:
-    """Name the kind of a need of this township that waits for one (it then may enter a week)."""
+def set_kind(need_id: int) -> Response | tuple[str, int]:
+    """Name the kind of a need of this township that waits for one (it then may enter a week);
+    a refusal is shown at that need's kind picker, naming the need."""
     try:
         need = service.get_township_need(db.session, current_user, need_id)
     except LookupError:
@@ -298,15 +298,14 @@ def set_kind(need_id: int) -> Response:
         flash(_("This need already names its kind."), "error")
         return back
     if not (form.item.data or "").strip():
-        flash(_("%(title)s: pick its kind.", title=need.title), "error")
-        return back
+        return _review_page({need.id: _("%(title)s: pick its kind.", title=need.title)}), 422
     try:
-        kind = need_kind(request_catalogue(db.session), need.category_code, form.item.data)
-        catalogue_service.set_need_kind(db.session, need, kind)
-        db.session.commit()
+        with unit_of_work():
+            kind = need_kind(request_catalogue(db.session), need.category_code, form.item.data)
+            catalogue_service.set_need_kind(db.session, need, kind)
     except (KindError, catalogue_service.CatalogueError) as error:
-        flash(f"{need.title}：{error.message}", "error")
-        return back
+        refused = _("%(title)s: %(reason)s", title=need.title, reason=error.message)
+        return _review_page({need.id: refused}), 422
     flash(_("%(title)s now names its kind.", title=need.title), "info")
     return back
 
@@ -326,7 +325,7 @@ _VERIFY_REFUSALS = {
 
 @village.post("/township/needs/<int:need_id>/verify")
 @roles_required("township")
-def verify(need_id: int) -> Response | str:
+def verify(need_id: int) -> Response | tuple[str, int]:
     """Verify or reject one need of this township; a rejection needs a reason."""
     try:
         need = service.get_township_need(db.session, current_user, need_id)
@@ -344,7 +343,12 @@ def verify(need_id: int) -> Response | str:
                     seen=form.seen.data or None,
                 )
         except service.NeedError as error:
-            flash(_VERIFY_REFUSALS.get(error.code, _VERIFY_REFUSALS["reason"])(), "error")
-        else:
-            flash(_("Verified.") if need.verification == "verified" else _("Rejected."), "info")
-    return redirect(url_for("village.review"))
+            message = _VERIFY_REFUSALS.get(error.code, _VERIFY_REFUSALS["reason"])()
+            refused = _("%(title)s: %(reason)s", title=need.title, reason=message)
+            if error.code == "locked":  # no longer in the queue: said above the queue
+                flash(refused, "error")
+                return redirect(url_for("village.review", page=request.args.get("page") or None))
+            # Shown at this need's reason field, naming the need, with the reason as typed.
+            return _review_page({need.id: refused}, {need.id: form.reason.data or ""}), 422
+        flash(_("Verified.") if need.verification == "verified" else _("Rejected."), "info")
+    return redirect(url_for("village.review", page=request.args.get("page") or None))

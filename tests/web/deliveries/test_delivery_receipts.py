@@ -346,7 +346,7 @@ def test_overdue_badges_on_the_delivery_pages_and_the_ledger(
     sent = client.get("/ledger?overdue=1&state=dispatched").text
     assert "逾期 · 未确认收货" in sent and sent.count('class="ledger-row"') == 1
     board = client.get("/dashboard").text
-    assert f"逾期：{total} 笔对接" in board and "/ledger?overdue=1" in board
+    assert f"逾期：{total:,} 笔对接" in board and "/ledger?overdue=1" in board
 
 
 def overdue_total(client: FlaskClient, auth: Any) -> int:
@@ -354,10 +354,10 @@ def overdue_total(client: FlaskClient, auth: Any) -> int:
     auth.logout()
     auth.login("admin")
     page = client.get("/ledger?overdue=1").text
-    found = re.search(r"<h1>台账 <small>(\d+) 笔对接</small>", page)
+    found = re.search(r"<h1>台账 <small>([\d,]+) 笔对接</small>", page)  # grouped: 1,712
     assert found, page[:2000]
     auth.logout()
-    return int(found[1])
+    return int(found[1].replace(",", ""))
 
 
 def test_a_problem_sent_twice_tells_the_donor_once(

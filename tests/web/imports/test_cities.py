@@ -16,6 +16,7 @@ from seeds.checklist import CHECKLIST_ITEMS
 from tests.web.conftest import Auth
 from tests.web.imports.boundary import imported
 from tests.web.week_support import committed, memo_solver, user  # noqa: F401  (a fixture)
+from web import clock
 from web.extensions import db
 from web.models import City, County, Township, Village
 from web.services.dashboard import DashboardFilter, dashboard
@@ -142,7 +143,7 @@ def test_a_bad_new_village_adds_nothing_and_names_the_problem(
 
 def test_the_box_is_configurable(demo_db: Flask) -> None:
     demo_db.config["DUIJIE_VILLAGE_BOX"] = (23.0, 24.0, 110.0, 112.0)  # no room for 桂林 25.8
-    report = _import(WUZHOU, SheetSettings.from_config(demo_db.config))
+    report = _import(WUZHOU, SheetSettings.from_config(demo_db.config, clock.today()))
     assert not report.ok
     assert [e.row for e in report.errors] == [4]
 

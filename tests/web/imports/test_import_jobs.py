@@ -21,10 +21,10 @@ from tests.web.conftest import Auth
 from tests.web.imports.test_import_limits import _sheet, _workbook
 from tests.web.imports.test_imports import OFFER_HEADER, _csv
 from tests.web.week.test_jobs import rq_queue  # noqa: F401  (a fixture)
-from web import jobs
+from web import clock, jobs
 from web.extensions import db
 from web.models import ImportJob, Offer, User
-from web.services.sheets import IMPORTERS, import_file
+from web.services.sheets import IMPORTERS, SheetSettings, import_file
 
 GOOD = ["物资", "冬季棉被", "", "200", "20", "八步区", "2026-11-23", "2026-12-31"]
 BAD_QUANTITY = ["物资", "大米", "", "两百", "", "", "2026-11-23", "2026-12-31"]
@@ -102,7 +102,8 @@ def test_the_background_report_is_the_synchronous_one(
     before = _offers(low_threshold)
     with low_threshold.test_request_context():
         donor = db.session.scalars(select(User).where(User.username == "donor")).one()
-        report = import_file(db.session, "offers", data, donor)
+        settings = SheetSettings.from_config(low_threshold.config, clock.today())
+        report = import_file(db.session, "offers", data, donor, settings=settings)
         expected = [{"row": e.row, "column": e.column, "message": e.message} for e in report.errors]
         db.session.remove()
     assert {(e["row"], e["column"]) for e in expected} == {

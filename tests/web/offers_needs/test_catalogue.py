@@ -37,6 +37,13 @@ def _count(app: Flask, model: Any) -> int:
         return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
 
 
+def _form_of(html: str, form_id: str) -> str:
+    """The form with this id on a page (where its errors are shown)."""
+    match = re.search(rf'<form [^>]*id="{form_id}"[^>]*>(.*?)</form>', html, re.S)
+    assert match, f"no form {form_id}"
+    return match.group(1)
+
+
 def _kind(app: Flask, code: str) -> Kind | None:
     with app.app_context():
         kind = db.session.get(Kind, code)
@@ -289,11 +296,14 @@ def test_the_township_names_the_kind_of_an_unclassified_need_which_then_enters_t
     assert "待定品类" in page.text and f'id="need-{need_id}"' in page.text
     assert f'id="need-{other_id}"' not in page.text
     # Nothing picked, or a kind of another category: refused with the reason.
+    # Shown on the same page at that need's kind picker, naming the need (issue 23).
     empty = client.post(f"/township/needs/{need_id}/kind", data={f"n{need_id}-item": ""})
-    assert "请选择它的品类" in client.get(empty.location).text
+    assert empty.status_code == 422
+    assert "请选择它的品类" in _form_of(empty.text, f"need-{need_id}")
     wrong = "training.crop.tea" if category != "training" else "goods.school.desks"
     refused = client.post(f"/township/needs/{need_id}/kind", data={f"n{need_id}-item": wrong})
-    assert "不属于类别" in client.get(refused.location).text
+    assert refused.status_code == 422
+    assert "不属于类别" in _form_of(refused.text, f"need-{need_id}")
     # Another township's need is not found.
     other = client.post(f"/township/needs/{other_id}/kind", data={f"n{other_id}-item": leaf})
     assert other.status_code == 404
@@ -320,17 +330,20 @@ def test_the_administrator_names_the_kinds_of_an_offer_waiting_for_them(
         offer.items = []
         offer.general = False
         db.session.commit()
-        offer_id = offer.id
+        offer_id, title = offer.id, offer.title
     auth.login("admin")
     page = client.get("/admin/kinds")
     assert f'id="offer-{offer_id}"' in page.text
+    # Shown on the same page at that offer's kinds picker, naming the offer (issue 23).
     nothing = client.post(f"/admin/offers/{offer_id}/kinds", data={})
-    assert "或标为通用" in client.get(nothing.location).text
+    assert nothing.status_code == 422
+    assert "或标为通用" in _form_of(nothing.text, f"offer-{offer_id}")
+    assert f"{title}：" in _form_of(nothing.text, f"offer-{offer_id}")
     mixed = client.post(
         f"/admin/offers/{offer_id}/kinds",
         data={f"o{offer_id}-items": ["goods.school.desks", "goods.seedling"]},
     )
-    assert "计量单位不同" in client.get(mixed.location).text
+    assert "计量单位不同" in _form_of(mixed.text, f"offer-{offer_id}")
     client.post(
         f"/admin/offers/{offer_id}/kinds", data={f"o{offer_id}-items": ["goods.school.desks"]}
     )

@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -19,10 +19,12 @@ from wtforms import SelectChoice
 
 from matcher.categories import CATEGORIES
 from tests.web.test_api_helpers import Api, api  # noqa: F401  (fixture)
+from web import clock
 from web.extensions import db
 from web.forms import NeedForm, OfferForm
 from web.models import User
 from web.services.imports import import_file
+from web.services.sheets import SheetSettings
 
 OFFER = {
     "category": "goods",
@@ -41,6 +43,8 @@ OFFER_CASES = [
     ("dispatch_lat", {"dispatch_lat": 91}),
     ("dispatch_lon", {"dispatch_lon": 99.5}),
     ("valid_until", {"valid_until": "2026-10-01"}),
+    # Validity already ended (tests' today is 2026-11-23, web.clock).
+    ("valid_until", {"valid_from": "2026-10-01", "valid_until": "2026-11-22"}),
     ("title", {"title": "棉\u200b被"}),
     ("title", {"title": "   "}),
     ("title", {"title": "被" * 201}),
@@ -49,6 +53,7 @@ NEED_CASES = [
     ("quantity", {"quantity": -3}),
     ("urgency", {"urgency": 9}),
     ("deadline", {"deadline": "2099-01-01"}),
+    ("deadline", {"deadline": "2026-11-22"}),  # passed (today is 2026-11-23)
     ("title", {"title": "gnp\u202eexe"}),
 ]
 CHOICES = [SelectChoice(c.code, c.code) for c in CATEGORIES]
@@ -72,7 +77,8 @@ def _sheet(kind: str, values: dict[str, Any], username: str, lang: str) -> dict[
     csv.writer(out).writerows([list(values), list(values.values())])
     with force_locale(lang):
         actor = db.session.scalar(select(User).where(User.username == username))
-        report = import_file(db.session, kind, out.getvalue().encode(), actor)
+        settings = SheetSettings.from_config(current_app.config, clock.today())
+        report = import_file(db.session, kind, out.getvalue().encode(), actor, settings=settings)
     db.session.rollback()
     from web.services.imports import COLUMNS
 

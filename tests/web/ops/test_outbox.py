@@ -25,7 +25,14 @@ from web.extensions import db
 from web.models import Notification, OutboxEmail, User
 from web.models.base import utcnow
 from web.services.notifications import notify
-from web.services.outbox import CLAIM_SECONDS, SendReport, _claim_marker, queue_email, send_pending
+from web.services.outbox import (
+    CLAIM_SECONDS,
+    SendReport,
+    _claim_marker,
+    mail_settings,
+    queue_email,
+    send_pending,
+)
 from web.services.week import publish_run
 
 pytestmark = pytest.mark.usefixtures("english_commands")
@@ -122,6 +129,23 @@ def test_a_notice_queues_its_mail_in_the_same_transaction(demo_db: Flask) -> Non
     db.session.commit()
     assert linked is not None
     assert "查看详情：https://duijie.example.cn/village/allocations" in _outbox()[-1].body
+
+
+def test_a_notice_whose_savepoint_rolled_back_is_not_mailed(demo_db: Flask) -> None:
+    _configure(demo_db, 2525)
+    village = _user("village", "cun@example.cn")
+    notify(db.session, village, "run_published", "留下的通知")
+    with db.session.begin_nested() as savepoint:
+        notify(db.session, village, "run_published", "撤回的通知")
+        db.session.flush()
+        savepoint.rollback()
+    db.session.commit()
+    assert [m.subject for m in _outbox()] == ["【对接】留下的通知"]
+    # Mail turned off after the app was made: the next commit queues nothing.
+    demo_db.config["DUIJIE_SMTP_URL"] = None
+    notify(db.session, village, "run_published", "关闭邮件后的通知")
+    db.session.commit()
+    assert len(_outbox()) == 1
 
 
 def test_send_mail_delivers_to_a_real_smtp_server(
@@ -239,7 +263,7 @@ def test_overlapping_send_mail_runs_send_each_message_exactly_once(
     for i in range(10):
         if i % 4 == 3:  # some the server refuses: they stay pending, each refusal counted
             village.email = f"m{i}@refused.example"
-        queue_email(db.session, village, f"消息 {i}", f"正文 {i}")
+        queue_email(db.session, village, f"消息 {i}", f"正文 {i}", mail_settings(demo_db.config))
         village.email = "cun@example.cn"
     db.session.commit()
     url = str(demo_db.config["SQLALCHEMY_DATABASE_URI"])
@@ -271,7 +295,9 @@ def test_a_message_another_run_is_sending_is_skipped_until_its_claim_is_stale(
     inbox, port = smtp_server
     _configure(demo_db, port)
     village = _user("village", "cun@example.cn")
-    queued = queue_email(db.session, village, "被另一次运行认领", "正文")
+    queued = queue_email(
+        db.session, village, "被另一次运行认领", "正文", mail_settings(demo_db.config)
+    )
     assert queued is not None
     queued.attempts, queued.last_error = 1, _claim_marker(utcnow())
     db.session.commit()

@@ -119,8 +119,8 @@ def test_week_over_week_chart_and_overdue_count(
     assert cells[0] == week and cells[1] == f"{pledges:,}" and cells[2] == "1"
     assert cells[5] == f"{villages:,}"
     # Every pledge but the confirmed one is overdue: not dispatched a week after the commit.
-    assert f"逾期：{pledges - 1} 笔对接" in html
+    assert f"逾期：{pledges - 1:,} 笔对接" in html
     assert f'href="/admin/runs/{run_id}/report"' in html  # the week's printable report
     auth.logout()
     auth.login("township")
-    assert f"逾期：{ours} 笔对接" in client.get("/dashboard").get_data(as_text=True)
+    assert f"逾期：{ours:,} 笔对接" in client.get("/dashboard").get_data(as_text=True)

@@ -114,11 +114,11 @@ def test_report_compares_with_greedy_and_evaluates_each_actor(
     for heading in ("对村", "对捐赠方（按主体类型）", "对扶贫办：避免碎片化", "按县区统计分配"):
         assert heading in html
     reached = _cells(html, "覆盖村数 / 可覆盖村数")
-    assert reached[0].startswith(f"{served} / ")
-    assert reached[1].startswith(f"{report.greedy.villages_reached} / ")
+    assert reached[0].startswith(f"{served:,} / ")
+    assert reached[1].startswith(f"{report.greedy.villages_reached:,} / ")
     assert _cells(html, "重复帮扶：一个村同一类别来自多个帮扶资源") == [
-        str(report.plan.duplicates),
-        str(report.greedy.duplicates),
+        f"{report.plan.duplicates:,}",
+        f"{report.greedy.duplicates:,}",
     ]
     for kind in ("企业", "社会组织", "帮扶单位", "爱心人士", "政府机关"):
         assert kind in html

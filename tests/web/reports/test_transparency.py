@@ -50,8 +50,8 @@ def test_public_page_shows_published_allocations_and_no_household(
         db.session.remove()
     assert live and households
     html = client.get("/public").get_data(as_text=True)
-    assert f'class="total-pledges">{len(live)}<' in html
-    assert f'class="total-villages">{len(villages)}<' in html
+    assert f'class="total-pledges">{len(live):,}<' in html
+    assert f'class="total-villages">{len(villages):,}<' in html
     assert len(live) == pledge_count
     for need in village_needs[:20]:
         assert need.title in html

@@ -20,12 +20,7 @@ WEB = ROOT / "web"
 CYCLE_ALLOWED: dict[tuple[str, str], str] = {}
 
 # Services that still read current_app / os.environ, by owner.
-SETTINGS_ALLOWED: dict[str, str] = {
-    # notify() is called from six services (12 places) and reads DUIJIE_BASE_URL and the mail
-    # settings itself; passing them in needs its callers' signatures changed (issue 18, open).
-    "notifications.py": "issue 18: mail settings still read by notify",
-    "outbox.py": "issue 18: mail settings still read by queue_email",
-}
+SETTINGS_ALLOWED: dict[str, str] = {}
 
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 60

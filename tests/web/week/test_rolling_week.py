@@ -16,6 +16,7 @@ from seeds.demo import WEEK
 from tests.web.offers_needs.test_journey_village import need_form
 from tests.web.test_api_helpers import Api, api  # noqa: F401  (fixture)
 from tests.web.week_support import FAST, user
+from web import clock
 from web.extensions import db
 from web.models import Allocation, AllocationRun, Need, Offer, Village
 from web.services import imports
@@ -177,9 +178,11 @@ def test_the_run_page_shows_deadlines_lowest_villages_and_plan(
 def test_deadline_rule_one_home_for_forms_api_and_import(
     client: FlaskClient, auth: Any, api: Api  # noqa: F811
 ) -> None:
-    today = date.today()
-    assert deadline_problem(today - timedelta(days=30), today) is None  # overdue: due at once
-    assert deadline_problem(today - timedelta(days=400), today) == "deadline_past"
+    today = date.fromisoformat(str(client.application.config["DUIJIE_TODAY"]))  # web.clock's
+    passed = today - timedelta(days=30)
+    assert deadline_problem(passed, today) == "deadline_past"
+    assert deadline_problem(passed, today, kept=passed) is None  # kept on an edit: due at once
+    assert deadline_problem(today, today) is None
     assert deadline_problem(today + timedelta(days=800), today) == "deadline_far"
     far = (today + timedelta(days=800)).isoformat()
     auth.login("village")
@@ -203,7 +206,8 @@ def test_import_refuses_a_mistyped_deadline_year(demo_db: Flask) -> None:
         [committee.village.code, "物资", "过冬棉被", 30, 3, "2062-12-20"],
     ]
     data = "\n".join(",".join(str(c) for c in row) for row in rows).encode("utf-8")
-    report = imports.import_file(db.session, "needs", data, committee)
+    settings = imports.SheetSettings.from_config(demo_db.config, clock.today())
+    report = imports.import_file(db.session, "needs", data, committee, settings=settings)
     assert not report.ok and report.created == 0
     assert [(e.row, e.column) for e in report.errors] == [(2, "截止日期")]
 

@@ -142,14 +142,16 @@ def _checklist_item(row: Row, col: dict[str, Column]) -> str | None:
     return item
 
 
-def _fields(row: Row, col: dict[str, Column], category: str, wish: bool) -> NeedFields:
+def _fields(
+    row: Row, col: dict[str, Column], category: str, wish: bool, today: date
+) -> NeedFields:
     """The row's need fields, checked by the need rules (web.services.inputs)."""
     fields = NeedFields(
         category=category or None, title=cell_text(row.raw(col["title"])),
         description=cell_text(row.raw(col["description"])),
         quantity=row.raw(col["quantity"]), urgency=row.raw(col["urgency"]),
         deadline=row.day(col["deadline"]), estimated_value=row.raw(col["estimated_value"]),
-        household_people=row.raw(col["household_people"]), wish=wish,
+        household_people=row.raw(col["household_people"]), wish=wish, today=today,
     )  # fmt: skip
     row.ruled(fields.problems(), col)
     return fields
@@ -172,7 +174,7 @@ def _input(
 
 
 def check(
-    session: Session, actor: User, rows: list[Row], report: ImportReport, _settings: SheetSettings
+    session: Session, actor: User, rows: list[Row], report: ImportReport, settings: SheetSettings
 ) -> list[_NeedRow]:
     """The rows as needs and micro-wishes; problems go to the report."""
     col = {c.key: c for c in NEED_COLUMNS}
@@ -190,7 +192,7 @@ def check(
         item = _checklist_item(row, col)
         key = row.text(col["household_key"], 64) or None
         evidence = row.text(col["evidence"], 2000)
-        fields = _fields(row, col, category, wish=key is not None)
+        fields = _fields(row, col, category, key is not None, settings.today)
         household = None
         if key is not None:
             if not evidence:

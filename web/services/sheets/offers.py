@@ -89,7 +89,7 @@ def _counties(row: Row, col: dict[str, Column], counties: dict[str, str]) -> tup
     return tuple(dict.fromkeys(codes))
 
 
-def _fields(row: Row, col: dict[str, Column], category: str) -> OfferFields:
+def _fields(row: Row, col: dict[str, Column], category: str, today: date) -> OfferFields:
     """The row's offer fields, checked by the offer rules (web.services.inputs)."""
     fields = OfferFields(
         category=category or None, title=cell_text(row.raw(col["title"])),
@@ -98,7 +98,7 @@ def _fields(row: Row, col: dict[str, Column], category: str) -> OfferFields:
         max_villages=row.raw(col["max_villages"]),
         dispatch_lat=row.raw(col["dispatch_lat"]), dispatch_lon=row.raw(col["dispatch_lon"]),
         valid_from=row.day(col["valid_from"], ruled=True),
-        valid_until=row.day(col["valid_until"], ruled=True),
+        valid_until=row.day(col["valid_until"], ruled=True), today=today,
     )  # fmt: skip
     row.ruled(fields.problems(), col)
     return fields
@@ -119,7 +119,7 @@ def _input(fields: OfferFields, counties: tuple[str, ...], indivisible: bool, ki
 
 
 def check(
-    session: Session, actor: User, rows: list[Row], report: ImportReport, _settings: SheetSettings
+    session: Session, actor: User, rows: list[Row], report: ImportReport, settings: SheetSettings
 ) -> list[OfferInput]:
     """The rows as offers of the donor's organization; problems go to the report."""
     col = {c.key: c for c in OFFER_COLUMNS}
@@ -136,7 +136,7 @@ def check(
         kinds = _offer_kinds(row, col, catalogue, category, title, description, report)
         indivisible = row.yes_no(col["indivisible"])
         codes = _counties(row, col, counties)
-        fields = _fields(row, col, category)
+        fields = _fields(row, col, category, settings.today)
         if not row.bad:
             assert kinds is not None
             checked.append(_input(fields, codes, indivisible, kinds))

@@ -173,7 +173,8 @@ def import_file(
     data: bytes,
     actor: User,
     progress: Progress | None = None,
-    settings: SheetSettings | None = None,
+    *,
+    settings: SheetSettings,
 ) -> ImportReport:
     """Check every row of the file and, only if all are valid, write them all through the
     services and flush; the caller commits. A refused file is rolled back: nothing stays.
@@ -192,7 +193,7 @@ def import_file(
         progress(len(sheet.rows) + 1, len(sheet.rows) + 1)
     rows = bind_rows(sheet, importer.columns, importer.export_only, report)
     try:
-        checked = importer.check(session, actor, rows, report, settings or SheetSettings())
+        checked = importer.check(session, actor, rows, report, settings)
         if report.ok:
             importer.write(session, actor, checked, report)
             session.flush()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -172,7 +171,7 @@ EXPORT_ONLY: tuple[str, ...] = ()
 COL = {c.key: c for c in VILLAGE_COLUMNS}
 
 
-def _status(row: Row) -> tuple[str, int | None]:
+def _status(row: Row, this_year: int) -> tuple[str, int | None]:
     """The village's status and, for one that exited poverty, its exit year."""
     status_text = cell_text(row.raw(COL["status"]))
     status = _VILLAGE_STATUS_ALIASES.get(status_text, "")
@@ -186,7 +185,6 @@ def _status(row: Row) -> tuple[str, int | None]:
                 value=status_text,
             ),
         )
-    this_year = date.today().year
     exit_year = row.integer(COL["exit_year"], minimum=FIRST_EXIT_YEAR, maximum=this_year)
     if status == "exited" and not cell_text(row.raw(COL["exit_year"])):
         row.error(COL["exit_year"], _("A village that exited poverty needs its exit year."))
@@ -268,7 +266,7 @@ def check(
     checked = []
     for row in rows:
         village, new = _village(row, villages, places, seen)
-        status, exit_year = _status(row)
+        status, exit_year = _status(row, settings.today.year)
         population, households, poor_people = _people(row)
         incidence = row.decimal(COL["incidence"], 0, 100)
         minority = row.yes_no(COL["ethnic_minority"])
