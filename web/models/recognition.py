@@ -23,7 +23,8 @@ CERTIFICATE_KINDS = ("delivery", "year")
 
 
 class Certificate(db.Model):
-    """One issued certificate: for one confirmed delivery, or for a donor's year."""
+    """One issued certificate: for one confirmed delivery (a pledge, or a claimed micro-wish
+    the village received), or for a donor's year."""
 
     __tablename__ = "certificate"
     __table_args__ = (
@@ -41,6 +42,10 @@ class Certificate(db.Model):
     # A delivery's certificate: the one confirmed pledge it thanks for (one certificate each).
     allocation_id: Mapped[int | None] = mapped_column(
         ForeignKey("allocation.id", ondelete="SET NULL"), unique=True
+    )
+    # A fulfilled micro-wish's certificate: the claim the village confirmed (one each).
+    claim_id: Mapped[int | None] = mapped_column(
+        ForeignKey("wish_claim.id", ondelete="SET NULL"), unique=True
     )
     year: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

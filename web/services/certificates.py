@@ -20,9 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.kinds import Catalogue
-from web.models import Allocation, Certificate, Need, Offer, Organization, User, Village
+from web.models import (
+    Allocation,
+    Certificate,
+    Need,
+    Offer,
+    Organization,
+    User,
+    Village,
+    WishClaim,
+)
 from web.models.accounts import shown_anonymously
-from web.services.honours import ZONE, Period, confirmed_in, ranking
+from web.services.honours import ZONE, Period, ranking, villages_reached
 from web.services.kinds import load_catalogue
 from web.services.week import NotAllowed
 
@@ -89,21 +98,36 @@ def _may_issue(actor: User, organization_id: int) -> None:
         raise NotAllowed("only the donor's members or an administrator may issue its certificates")
 
 
-def delivery_facts(session: Session, allocation: Allocation) -> dict[str, Any]:
-    """What a delivery's certificate says, from the pledge as it is now."""
-    catalogue = load_catalogue(session)
-    need, offer = allocation.need, allocation.offer
+def _facts(
+    catalogue: Catalogue, organization: Organization, need: Need, quantity: int,
+    confirmed_at: datetime | None,
+) -> dict[str, Any]:
     kind = catalogue.unit_of(need.item_code, need.category_code)
-    value = round(allocation.quantity * float(kind.ref_value if kind else 0.0), 2)
     village = need.village
     return {
-        **_donor(offer.organization),
+        **_donor(organization),
         **_what(catalogue, need),
-        "quantity": allocation.quantity,
-        "value": value,
+        "quantity": quantity,
+        "value": round(quantity * float(kind.ref_value if kind else 0.0), 2),
         "villages": [f"{village.county.name} {village.name}" if village.county else village.name],
-        "confirmed_on": local_day(allocation.confirmed_at),
-    }
+        "confirmed_on": local_day(confirmed_at),
+    }  # fmt: skip
+
+
+def delivery_facts(session: Session, allocation: Allocation) -> dict[str, Any]:
+    """What a delivery's certificate says, from the pledge as it is now."""
+    return _facts(
+        load_catalogue(session), allocation.offer.organization, allocation.need,
+        allocation.quantity, allocation.confirmed_at,
+    )  # fmt: skip
+
+
+def claim_facts(session: Session, claim: WishClaim) -> dict[str, Any]:
+    """What a fulfilled micro-wish's certificate says (the wish is given whole)."""
+    return _facts(
+        load_catalogue(session), claim.organization, claim.need, claim.need.quantity,
+        claim.received_at,
+    )  # fmt: skip
 
 
 def issue_for_delivery(session: Session, allocation_id: int, actor: User) -> Certificate:
@@ -133,17 +157,38 @@ def issue_for_delivery(session: Session, allocation_id: int, actor: User) -> Cer
     return certificate
 
 
+def issue_for_claim(session: Session, claim_id: int, actor: User) -> Certificate:
+    """The certificate of one micro-wish the donor claimed and the village received: the one
+    already issued, or a new one."""
+    claim = session.get(WishClaim, claim_id)
+    if claim is None:
+        raise NotAllowed(f"no claim {claim_id}")
+    _may_issue(actor, claim.organization_id)
+    if claim.status != "received" or claim.received_at is None:
+        raise CertificateError("not_confirmed", f"claim {claim_id} is not received")
+    found = session.scalars(select(Certificate).where(Certificate.claim_id == claim_id)).first()
+    if found is not None:
+        return found
+    facts = claim_facts(session, claim)
+    certificate = Certificate(
+        code=new_code(),
+        kind="delivery",
+        organization_id=claim.organization_id,
+        claim_id=claim.id,
+        year=int(facts["confirmed_on"][:4]),
+        facts=facts,
+    )
+    session.add(certificate)
+    session.flush()
+    return certificate
+
+
 def year_facts(session: Session, organization: Organization, year: int) -> dict[str, Any]:
-    """What a year's certificate says: the year's confirmed deliveries of the donor."""
+    """What a year's certificate says: the year's confirmed deliveries of the donor (pledges
+    and received micro-wishes)."""
     period = Period(year)
     row = next((r for r in ranking(session, period) if r.organization_id == organization.id), None)
-    village_ids = session.scalars(
-        select(Need.village_id)
-        .join(Allocation, Allocation.need_id == Need.id)
-        .join(Offer, Offer.id == Allocation.offer_id)
-        .where(Offer.organization_id == organization.id, confirmed_in(period))
-        .distinct()
-    ).all()
+    village_ids = villages_reached(session, period, organization.id).get(organization.id, set())
     names = sorted(
         f"{v.county.name} {v.name}" if v.county else v.name
         for v in session.scalars(select(Village).where(Village.id.in_(list(village_ids))))
@@ -247,12 +292,13 @@ def own_certificate(session: Session, code: str, actor: User) -> Certificate | N
 class ConfirmedDelivery:
     """A donor's confirmed delivery and the code of its certificate if one was issued."""
 
-    allocation_id: int
+    allocation_id: int | None
     what: str
     quantity: int
     village: str
     confirmed_on: str
     code: str | None
+    claim_id: int | None = None  # a claimed micro-wish the village received
 
 
 @dataclass(frozen=True)
@@ -263,6 +309,36 @@ class DonorCertificates:
     deliveries: list[ConfirmedDelivery]
     years: list[int]
     year_certificates: list[Certificate]
+
+
+def _received_claims(
+    session: Session, catalogue: Catalogue, organization_id: int
+) -> list[ConfirmedDelivery]:
+    """The donor's claimed micro-wishes its villages received, each with its certificate's code."""
+    claims = session.scalars(
+        select(WishClaim)
+        .where(WishClaim.organization_id == organization_id, WishClaim.status == "received")
+        .options(selectinload(WishClaim.need).selectinload(Need.village))
+    ).all()
+    codes = dict(
+        session.execute(
+            select(Certificate.claim_id, Certificate.code).where(
+                Certificate.organization_id == organization_id, Certificate.claim_id.is_not(None)
+            )
+        ).all()
+    )
+    return [
+        ConfirmedDelivery(
+            allocation_id=None,
+            what=_what(catalogue, c.need)["what_zh"],
+            quantity=c.need.quantity,
+            village=c.need.village.name,
+            confirmed_on=local_day(c.received_at),
+            code=codes.get(c.id),
+            claim_id=c.id,
+        )
+        for c in claims
+    ]
 
 
 def donor_certificates(session: Session, organization_id: int | None) -> DonorCertificates:
@@ -282,7 +358,8 @@ def donor_certificates(session: Session, organization_id: int | None) -> DonorCe
     codes = dict(
         session.execute(
             select(Certificate.allocation_id, Certificate.code).where(
-                Certificate.organization_id == organization.id, Certificate.kind == "delivery"
+                Certificate.organization_id == organization.id,
+                Certificate.allocation_id.is_not(None),
             )
         ).all()
     )
@@ -297,6 +374,8 @@ def donor_certificates(session: Session, organization_id: int | None) -> DonorCe
         )
         for a in allocations
     ]
+    deliveries += _received_claims(session, catalogue, organization.id)
+    deliveries.sort(key=lambda d: d.confirmed_on, reverse=True)
     years = sorted({int(d.confirmed_on[:4]) for d in deliveries if d.confirmed_on}, reverse=True)
     issued = session.scalars(
         select(Certificate)

@@ -89,6 +89,8 @@ def _issued(work: str, number: int) -> Response:
         with unit_of_work():
             if work == "delivery":
                 certificate = certificates.issue_for_delivery(db.session, number, current_user)
+            elif work == "claim":
+                certificate = certificates.issue_for_claim(db.session, number, current_user)
             else:
                 certificate = certificates.issue_for_year(
                     db.session, current_user.organization_id or 0, number, current_user
@@ -113,6 +115,13 @@ def _issued(work: str, number: int) -> Response:
 def issue_delivery(allocation_id: int) -> Response:
     """The certificate of one confirmed delivery of the donor's (issued once)."""
     return _issued("delivery", allocation_id)
+
+
+@honours.post("/donor/certificates/claim/<int:claim_id>")
+@roles_required("donor")
+def issue_claim(claim_id: int) -> Response:
+    """The certificate of one micro-wish the donor claimed and the village received."""
+    return _issued("claim", claim_id)
 
 
 @honours.post("/donor/certificates/year")

@@ -94,6 +94,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("honours.check_page", "GET"): PUBLIC,
     ("honours.donor_certificates", "GET"): only({"donor": "ok"}),
     ("honours.issue_delivery", "POST"): only({"donor": "ok|404"}),
+    ("honours.issue_claim", "POST"): only({"donor": "ok|404"}),
     ("honours.issue_year", "POST"): only({"donor": "ok"}),
     ("honours.certificate_pdf", "GET"): only({"donor": "ok|404", "admin": "ok"}),
     ("honours.anonymity", "POST"): only({"donor": "ok"}),

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("allocation_id", sa.Integer(), nullable=True),
+        sa.Column("claim_id", sa.Integer(), nullable=True),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("facts", sa.JSON(), nullable=False),
@@ -45,9 +46,16 @@ def upgrade() -> None:
             name=op.f("fk_certificate_allocation_id_allocation"),
             ondelete="SET NULL",
         ),
+        sa.ForeignKeyConstraint(
+            ["claim_id"],
+            ["wish_claim.id"],
+            name=op.f("fk_certificate_claim_id_wish_claim"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_certificate")),
         sa.UniqueConstraint("code", name=op.f("uq_certificate_code")),
         sa.UniqueConstraint("allocation_id", name=op.f("uq_certificate_allocation_id")),
+        sa.UniqueConstraint("claim_id", name=op.f("uq_certificate_claim_id")),
     )
     op.create_index(
         op.f("ix_certificate_organization_id"), "certificate", ["organization_id"]
