@@ -239,13 +239,7 @@ class WishForm(FlaskForm):
         _l("Estimated value (yuan)"),
         validators=[ruled(NeedFields, "estimated_value", estimated_value="value")],
     )
-    evidence = TextAreaField(
-        _l("Evidence note"),
-        validators=[
-            DataRequired(_l("Please write who checked this wish and how.")),
-            Length(max=2000),
-        ],
-    )
+    evidence = TextAreaField(_l("Evidence note"), validators=[ruled(NeedFields, "evidence")])
     deadline = DateField(
         _l("Needed by"), validators=[Optional(), ruled(NeedFields, "deadline")]
     )

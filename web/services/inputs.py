@@ -110,6 +110,9 @@ def title_problem(raw: Any) -> Message | None:
     return None if code is None else titles.title_message(code)
 
 
+MAX_EVIDENCE = 2000  # a micro-wish's verification note
+
+
 def description_problem(raw: Any) -> Message | None:
     """A description: at most MAX_DESCRIPTION characters."""
     if isinstance(raw, str) and len(raw) > MAX_DESCRIPTION:
@@ -238,6 +241,7 @@ class NeedFields(_Fields):
     deadline: Any = None
     estimated_value: Any = None
     household_people: Any = None
+    evidence: Any = ""
     wish: bool = False
 
 
@@ -269,6 +273,16 @@ def _estimated_value(n: NeedFields) -> Message | None:
     return None
 
 
+def _evidence(n: NeedFields) -> Message | None:
+    """A micro-wish's verification note: required, at most MAX_EVIDENCE characters."""
+    text = n.evidence.strip() if isinstance(n.evidence, str) else ""
+    if len(text) > MAX_EVIDENCE:
+        return _l("At most %(limit)s characters.", limit=MAX_EVIDENCE)
+    if n.wish and not text:
+        return _l("A micro-wish needs a verification note: who verified it, when and how.")
+    return None
+
+
 NeedFields.RULES = {
     "category": lambda n: category_problem(n.category),
     "title": lambda n: title_problem(n.title),
@@ -277,6 +291,7 @@ NeedFields.RULES = {
     "urgency": _urgency,
     "deadline": _deadline,
     "estimated_value": _estimated_value,
+    "evidence": _evidence,
     "household_people": lambda n: _count(
         n.household_people,
         _l("Number of people must be a whole number greater than 0."),

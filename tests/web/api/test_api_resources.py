@@ -177,7 +177,7 @@ def test_micro_wish_names_a_household_of_the_village_by_id_only(
     assert own and other
     wish = {
         **NEED, "title": "孩子冬天的棉鞋", "item": "goods.living.winter_clothes", "quantity": 1,
-        "household_id": own,
+        "household_id": own, "evidence": "村委会2026年11月20日入户核实",
     }  # fmt: skip
     assert api.post("village", "/needs", wish).status_code == 422, "a wish needs its value"
     too_dear = api.post("village", "/needs", {**wish, "estimated_value": 501})
@@ -186,6 +186,10 @@ def test_micro_wish_names_a_household_of_the_village_by_id_only(
     assert (
         stranger.status_code == 422 and stranger.get_json()["errors"][0]["field"] == "household_id"
     )
+    # A micro-wish carries its verification note, as on the form and in the sheet.
+    unchecked = api.post("village", "/needs", {**wish, "estimated_value": 80, "evidence": " "})
+    assert unchecked.status_code == 422
+    assert unchecked.get_json()["errors"][0]["field"] == "evidence"
     made = api.post("village", "/needs", {**wish, "estimated_value": 80})
     assert made.status_code == 201
     body = made.get_json()

@@ -98,7 +98,8 @@ def test_a_fulfilled_micro_wish_earns_the_roll_and_a_checkable_certificate(
     with demo_app.app_context():
         latest = db.session.scalars(
             select(Certificate)
-            .where(Certificate.kind == "year", Certificate.organization_id == person.organization_id)
+            .where(Certificate.kind == "year")
+            .where(Certificate.organization_id == person.organization_id)
             .order_by(Certificate.id.desc())
         ).first()
         assert latest is not None and latest.facts["confirmations"] >= 1
@@ -117,4 +118,5 @@ def test_another_donor_cannot_issue_a_certificate_for_someone_elses_claim(
     _signed_in(demo_app, "village").post(f"/village/claims/{claim_id}/receive")
     other = _signed_in(demo_app, "donor")
     assert other.post(f"/donor/certificates/claim/{claim_id}").status_code == 404
-    assert re.search(r"/donor/certificates/claim/\d+", other.get("/donor/certificates").text) is None
+    listed = other.get("/donor/certificates").text
+    assert re.search(r"/donor/certificates/claim/\d+", listed) is None

@@ -180,7 +180,7 @@ def test_demo_wishes_carry_values_within_the_cap(demo_db: Flask) -> None:
     [
         ({"value": "800"}, "不能超过微心愿上限 500 元"),
         ({"value": "abc"}, "估计价值须为整数元"),
-        ({"evidence": ""}, "请写明谁核实了这个心愿"),
+        ({"evidence": ""}, "微心愿必须填写核实说明"),
         ({"household_name": ""}, "请填写新增贫困户的脱敏姓名"),
         ({"household_people": "0"}, "人口数必须是大于0的整数"),
     ],

@@ -134,3 +134,36 @@ def test_a_need_field_is_refused_alike_on_form_api_and_sheet(
         db.session.remove()
     assert english != chinese
     assert _api(api, "village", "/needs", values) == {field: english}
+
+
+def test_a_micro_wish_without_its_note_is_refused_alike_by_form_api_and_rule(
+    demo_app: Flask, api: Api
+) -> None:
+    """The verification note of a micro-wish: one rule (NeedFields.evidence), the same message
+    on the form and through the API (the sheet's case is in tests/web/imports/test_imports.py)."""
+    from web.forms import WishForm
+    from web.models import Household
+    from web.services.inputs import NeedFields
+
+    with demo_app.test_request_context(), force_locale("en"):
+        rule = str(NeedFields(evidence="  ", wish=True).problem("evidence"))
+        assert "verification note" in rule
+        assert NeedFields(evidence="", wish=False).problem("evidence") is None
+        assert "2000" in str(NeedFields(evidence="核" * 2001, wish=True).problem("evidence"))
+        form = WishForm(
+            MultiDict({"title": "书包", "quantity": "1", "value": "80"}), meta={"csrf": False}
+        )
+        form.validate()
+        assert [str(m) for m in form.evidence.errors] == [rule]
+    with demo_app.app_context():
+        village = db.session.scalar(select(User).where(User.username == "village"))
+        assert village is not None
+        own = db.session.scalar(
+            select(Household.id).where(Household.village_id == village.village_id)
+        )
+        db.session.remove()
+    wish = {**NEED, "title": "书包", "quantity": 1, "household_id": own, "estimated_value": 80}
+    answer = api.post("village", "/needs", {**wish, "item": "goods.school.stationery"})
+    assert answer.status_code == 422
+    error = answer.get_json()["errors"][0]
+    assert error["field"] == "evidence" and error["message"] == rule

@@ -81,7 +81,7 @@ class Row:
             if key in self.refused:
                 continue
             shown = cell_text(self.raw(column))
-            if shown and key not in ("title", "description"):
+            if shown and key not in ("title", "description", "evidence"):
                 message = _("%(message)s This is “%(value)s”.", message=message, value=shown)
             self.error(column, str(message))
 

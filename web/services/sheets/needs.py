@@ -151,15 +151,15 @@ def _fields(
         description=cell_text(row.raw(col["description"])),
         quantity=row.raw(col["quantity"]), urgency=row.raw(col["urgency"]),
         deadline=row.day(col["deadline"]), estimated_value=row.raw(col["estimated_value"]),
-        household_people=row.raw(col["household_people"]), wish=wish, today=today,
+        household_people=row.raw(col["household_people"]),
+        evidence=cell_text(row.raw(col["evidence"])), wish=wish, today=today,
     )  # fmt: skip
     row.ruled(fields.problems(), col)
     return fields
 
 
 def _input(
-    fields: NeedFields, kind: NeedKind, item: str | None, household: Household | None,
-    evidence: str,
+    fields: NeedFields, kind: NeedKind, item: str | None, household: Household | None
 ) -> NeedInput:  # fmt: skip
     """The needs service's input from a valid row."""
     value = whole(fields.estimated_value) if fields.wish else None
@@ -168,7 +168,8 @@ def _input(
         quantity=whole(fields.quantity) or 0,
         urgency=whole(fields.urgency) or DEFAULT_URGENCY, deadline=fields.deadline,
         checklist_item=item, household_id=household.id if household is not None else None,
-        evidence=evidence, estimated_value=float(value) if value is not None else None,
+        evidence=(fields.evidence or "").strip(),
+        estimated_value=float(value) if value is not None else None,
         item=kind.item, accepts=kind.accepts, item_inferred=kind.inferred,
     )  # fmt: skip
 
@@ -191,19 +192,13 @@ def check(
         kind = _need_kind(row, col, catalogue, category, title, description, report)
         item = _checklist_item(row, col)
         key = row.text(col["household_key"], 64) or None
-        evidence = row.text(col["evidence"], 2000)
         fields = _fields(row, col, category, key is not None, settings.today)
         household = None
         if key is not None:
-            if not evidence:
-                row.error(
-                    col["evidence"],
-                    _("A micro-wish needs a verification note: who verified it, when and how."),
-                )
             household = _check_household(row, col, key, village, households)
         if not row.bad:
             assert village is not None and kind is not None
-            data = _input(fields, kind, item, household, evidence)
+            data = _input(fields, kind, item, household)
             checked.append(_NeedRow(village, household, data))
     return checked
 
