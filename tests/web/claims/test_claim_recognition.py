@@ -68,7 +68,9 @@ def test_a_fulfilled_micro_wish_earns_the_roll_and_a_checkable_certificate(
     assert _anonymous_rows(after) == _anonymous_rows(before) + 1
     assert donor_name not in after and household not in after
 
-    # The donor's certificates page lists the fulfilled wish; issuing it gives the PDF.
+    # The donor's claims lead to the certificate; its certificates page lists the fulfilled
+    # wish, and issuing it gives the PDF.
+    assert f"/donor/certificates#claim-{claim_id}" in donor.get("/donor/claims").text
     listed = donor.get("/donor/certificates").get_data(as_text=True)
     assert village_name in listed and f"/donor/certificates/claim/{claim_id}" in listed
     issued = donor.post(f"/donor/certificates/claim/{claim_id}")
