@@ -243,6 +243,11 @@ def _problems(found: dict[str, Any], where: str) -> list[str]:
     return problems
 
 
+def _check(page: Any, path: str, size: str) -> list[str]:
+    """The same measures on one page of a synchronous Playwright tab (other browser tests)."""
+    return _problems(page.evaluate(MEASURE), f"{size} {path}")
+
+
 async def _role(
     browser: Any, base: str, role: str, urls: list[str], household: dict[str, str], crawl: Crawl
 ) -> None:

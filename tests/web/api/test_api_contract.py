@@ -47,6 +47,8 @@ EXPECTED_ROLES: dict[str, tuple[str, ...] | None] = {
     "POST /allocations/{allocation_id}/receive": ("village",),
     "POST /allocations/{allocation_id}/confirm": ("village",),
     "POST /allocations/{allocation_id}/cancel": ("admin",),
+    # a vetted donor claims a micro-wish (issue 17)
+    "POST /wishes/{wish_id}/claims": ("donor",),
 }
 
 
