@@ -126,7 +126,7 @@ def _admin_work() -> Work:
     )
     vetting = _count(select(func.count(Organization.id)).where(Organization.vetting == "pending"))
     if "published" in statuses:
-        state, open_step = _("published"), 0
+        state, open_step = _("published to the villages and donors"), 0
     elif "committed" in statuses:
         state, open_step = _("committed, not yet published"), 1
     elif "preview" in statuses:

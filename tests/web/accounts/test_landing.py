@@ -75,3 +75,19 @@ def test_a_sign_in_asked_for_by_a_page_returns_to_it(client: FlaskClient, auth: 
         asked.location, data={"username": "auditor", "password": "demo-auditor-2026"}
     )
     assert back.location.endswith("/ledger")
+
+
+def test_the_administrator_is_told_this_weeks_published_state_in_words(
+    client: FlaskClient, auth: Any, demo_app: Flask
+) -> None:
+    from web import clock
+    from web.models import AllocationRun
+
+    with demo_app.app_context():
+        week = clock.this_week()
+        db.session.add(AllocationRun(week=week, status="published", committed_week=week))
+        db.session.commit()
+        db.session.remove()
+    page = client.get(auth.login("admin").location).text
+    # A state, not the ledger's column word 发布于 ("published at") left without its date.
+    assert f"本周（{week}）：已发布给各村和捐赠方。" in page and "发布于。" not in page
