@@ -1,14 +1,37 @@
-"""Rows the pairing and exit-list tests make: a confirmed delivery to a village."""
+"""What the pairing and exit-list tests share: a sheet as XLSX bytes, a demo user, and a
+confirmed delivery to a village."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
+from typing import Any
 
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from web.extensions import db
 from web.models import Allocation, AllocationRun, Need, Offer, User
 from web.models.base import utcnow
+
+
+def xlsx(rows: list[list[Any]]) -> bytes:
+    """The rows as the bytes of an XLSX workbook's first sheet."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def user(username: str) -> User:
+    """A demo user by username (inside an app context)."""
+    found = db.session.scalar(select(User).where(User.username == username))
+    assert found is not None
+    return found
 
 
 def confirmed_delivery(

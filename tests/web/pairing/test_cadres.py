@@ -4,38 +4,19 @@ no public page or export shows who looks after which household."""
 
 from __future__ import annotations
 
-import io
-
 from flask import Flask
 from flask.testing import FlaskClient
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from tests.web.conftest import Auth
 from tests.web.imports.boundary import imported
+from tests.web.pairing.helpers import user, xlsx
 from web.extensions import db
 from web.models import Household, HouseholdCadre, User
 from web.services.sheets import ImportDenied, export_table_of, household_key
 
 CADRE = "包户干部测甲"
 HEADER = ["户编号", "包户干部", "干部单位", "干部职务", "干部电话"]
-
-
-def _xlsx(rows: list[list[str]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _user(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username))
-    assert user is not None
-    return user
 
 
 def _households(village_user: User) -> tuple[Household, Household]:
@@ -50,10 +31,10 @@ def _households(village_user: User) -> tuple[Household, Household]:
 
 
 def test_a_committee_names_its_own_households_cadres_only(demo_db: Flask) -> None:
-    committee = _user("village")
+    committee = user("village")
     own, other = _households(committee)
     before = db.session.scalar(select(func.count(HouseholdCadre.id)))
-    bad = _xlsx([HEADER, [household_key(own), CADRE, "贺州市财政局", "科员", "0774-1234567"],
+    bad = xlsx([HEADER, [household_key(own), CADRE, "贺州市财政局", "科员", "0774-1234567"],
                  [household_key(other), CADRE, "", "", ""], ["", "", "", "", "12ab"]])  # fmt: skip
     report = imported(db.session, "cadres", bad, committee)
     found = {(e.row, e.column) for e in report.errors}
@@ -63,7 +44,7 @@ def test_a_committee_names_its_own_households_cadres_only(demo_db: Flask) -> Non
     assert not db.session.scalars(
         select(HouseholdCadre).where(HouseholdCadre.cadre_name == CADRE)
     ).all()
-    good = _xlsx([HEADER, [household_key(own), CADRE, "贺州市财政局", "科员", "0774-1234567"]])
+    good = xlsx([HEADER, [household_key(own), CADRE, "贺州市财政局", "科员", "0774-1234567"]])
     assert imported(db.session, "cadres", good, committee).ok
     cadre = db.session.scalar(select(HouseholdCadre).where(HouseholdCadre.household_id == own.id))
     assert cadre is not None and cadre.cadre_name == CADRE
@@ -71,7 +52,7 @@ def test_a_committee_names_its_own_households_cadres_only(demo_db: Flask) -> Non
     table = export_table_of(db.session, "cadres", committee)
     assert CADRE in [row[1] for row in table[1:]]
     assert {row[6] for row in table[1:]} == {committee.village.code}  # type: ignore[union-attr]
-    for actor in (None, _user("donor"), _user("township"), _user("auditor")):
+    for actor in (None, user("donor"), user("township"), user("auditor")):
         try:
             export_table_of(db.session, "cadres", actor)
         except ImportDenied:
@@ -82,12 +63,12 @@ def test_a_committee_names_its_own_households_cadres_only(demo_db: Flask) -> Non
 def test_cadre_links_stay_off_public_pages(client: FlaskClient, auth: Auth,
                                            demo_app: Flask) -> None:  # fmt: skip
     with demo_app.app_context():
-        committee = _user("village")
+        committee = user("village")
         own, _other = _households(committee)
         household_id, village = own.id, committee.village
         assert village is not None
         code = village.code
-        sheet = _xlsx([HEADER, [household_key(own), CADRE, "贺州市财政局", "", ""]])
+        sheet = xlsx([HEADER, [household_key(own), CADRE, "贺州市财政局", "", ""]])
         assert imported(db.session, "cadres", sheet, committee).ok
         db.session.remove()
     for url in ("/villages", f"/villages/{code}", "/exit-list", "/public", "/api/v1/villages"):

@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import io
 import time
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from seeds.demo_pairing import UNPAIRED
 from tests.web.conftest import Auth
 from tests.web.imports.boundary import imported
 from tests.web.offers_needs.test_journey_donor import offer_form
+from tests.web.pairing.helpers import user, xlsx
 from web.extensions import db
 from web.models import (
     Offer,
     Organization,
-    User,
     Village,
     VillagePairing,
     VillageResponsible,
@@ -31,23 +29,6 @@ from web.services.sheets import export_table_of, table_bytes
 HEADER = ["村代码", "帮扶单位", "帮扶起始日期", "帮扶结束日期", "挂点领导", "挂点领导职务",
           "挂点领导单位", "挂点领导电话", "第一书记", "第一书记职务", "第一书记派出单位",
           "第一书记电话"]  # fmt: skip
-
-
-def _xlsx(rows: list[list[Any]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _user(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username))
-    assert user is not None
-    return user
 
 
 def _register() -> list[tuple[int, int, str, str | None]]:
@@ -105,7 +86,7 @@ def test_unpaired_villages_are_flagged_on_the_register_and_the_board(
 
 
 def test_whole_plan_exports_and_imports_back_unchanged_and_measured(demo_db: Flask) -> None:
-    admin = _user("admin")
+    admin = user("admin")
     before = _register()
     table = export_table_of(db.session, "pairing", admin)
     data = table_bytes(table, ".xlsx", "定点帮扶方案")
@@ -128,7 +109,7 @@ def test_a_good_sheet_replaces_the_named_villages_plan(client: FlaskClient, auth
         assert village is not None
         code, name = village.code, village.name
         db.session.remove()
-    sheet = _xlsx([
+    sheet = xlsx([
         HEADER,
         [code, "贺州市财政局", "2026-01-01", "2027-12-31", "张某某", "市财政局副局长",
          "贺州市财政局", "0774-5555555", "李某某", "驻村第一书记", "贺州市财政局", ""],
@@ -151,11 +132,11 @@ def test_a_good_sheet_replaces_the_named_villages_plan(client: FlaskClient, auth
 
 
 def test_bad_rows_are_named_and_nothing_is_written(demo_db: Flask) -> None:
-    admin = _user("admin")
+    admin = user("admin")
     village = db.session.scalar(select(Village).order_by(Village.code).limit(1))
     assert village is not None
     before = _register()
-    sheet = _xlsx([
+    sheet = xlsx([
         HEADER,
         [village.code, "贺州市财政局", "2026-01-01", "", "王某某", "", "", "", "", "", "", ""],
         ["999999999999", "贺州市财政局", "2026-01-01", "", "", "", "", "", "", "", "", ""],
@@ -195,7 +176,7 @@ def test_paired_units_offer_form_is_prefilled_with_its_villages(
     client: FlaskClient, auth: Auth, demo_app: Flask
 ) -> None:
     with demo_app.app_context():
-        unit = _user("donor-unit").organization
+        unit = user("donor-unit").organization
         assert unit is not None
         villages = [(v.code, v.name) for v in unit.paired_villages]
         db.session.remove()
@@ -238,7 +219,7 @@ def test_paired_units_page_shows_what_reached_its_villages(
     from tests.web.pairing.helpers import confirmed_delivery
 
     with demo_app.app_context():
-        unit = _user("donor-unit").organization
+        unit = user("donor-unit").organization
         assert unit is not None
         village = unit.paired_villages[0]
         name = village.name
@@ -260,7 +241,7 @@ def test_an_offer_naming_no_place_goes_to_the_pairings_holding_in_its_validity(
 
     from web.services.offers import OfferInput, add_offer
 
-    unit = _user("donor-unit").organization
+    unit = user("donor-unit").organization
     assert unit is not None
     pairings = db.session.scalars(
         select(VillagePairing).where(VillagePairing.organization_id == unit.id)
