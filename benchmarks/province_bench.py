@@ -52,8 +52,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """Resident MB of a process and all its descendants, from /proc."""
+def _tree_rss_mb(pid: int) -> tuple[float, float]:
+    """Resident MB of a process and all its descendants, and of the largest descendant (a part
+    worker or its work horse), from /proc."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -66,12 +67,15 @@ def _tree_rss_mb(pid: int) -> float:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
         rss[int(entry)] = int(fields[21])
-    total, stack = 0, [pid]
+    total, largest, stack = 0, 0, [pid]
     while stack:
         p = stack.pop()
         total += rss.get(p, 0)
+        if p != pid:
+            largest = max(largest, rss.get(p, 0))
         stack += children.get(p, [])
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+    page = os.sysconf("SC_PAGE_SIZE") / 2**20
+    return total * page, largest * page
 
 
 class _Sampler(threading.Thread):
@@ -80,11 +84,14 @@ class _Sampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0.0
+        self.worker_peak = 0.0  # the largest single worker process
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.2):
-            self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+            total, largest = _tree_rss_mb(os.getpid())
+            self.peak = max(self.peak, total)
+            self.worker_peak = max(self.worker_peak, largest)
 
 
 def prices_of(instance: Any, allocations: Any) -> dict[str, float]:
@@ -160,7 +167,12 @@ def work_rq(path: str, workers: int, time_limit: float) -> dict[str, Any]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    out = Path(path).with_suffix(f".prices-rq{workers}.json")
+    out.write_text(json.dumps(prices_of(instance, solved.result.allocations)))
     return {
+        "prices": str(out),
+        "coordinator_mb": own,
+        "worker_mb": sampler.worker_peak,
         "objective": checked.objective,
         "bound_rq": solved.result.bound,
         "metrics": dict(solved.result.metrics),
@@ -216,7 +228,12 @@ def work(
     sampler.join()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    row.update(peak_mb=max(sampler.peak, own), maxrss_mb=own + kids)
+    row.update(
+        peak_mb=max(sampler.peak, own),
+        maxrss_mb=own + kids,
+        coordinator_mb=own,
+        worker_mb=sampler.worker_peak,
+    )
     used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     row["cpu"] = sum(u.ru_utime + u.ru_stime for u in used)
     row["load"] = os.getloadavg()[0]  # the machine is shared: other work slows every wall
@@ -254,9 +271,9 @@ def table(rows: list[dict[str, Any]], bound: float | None, greedy: float | None)
     one_rq = [r["wall"] for r in rows if r["mode"] == "rq" and r["workers"] == 1]
     base_rq = statistics.median(one_rq) if one_rq else None
     lines = [
-        "| run | workers | wall s | CPU s | load | peak MB | maxrss MB | objective | / bound | "
-        "/ greedy | speed-up vs 1 | parts lost |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| run | workers | wall s | CPU s | load | peak MB | coordinator MB | worker MB | "
+        "objective | / bound | / its own bound | / greedy | speed-up vs 1 | parts lost |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         obj = r.get("objective")
@@ -269,11 +286,12 @@ def table(rows: list[dict[str, Any]], bound: float | None, greedy: float | None)
         first = base if r["mode"] == "decomposed" else base_rq
         speed = f"{first / r['wall']:.2f}" if first and solved else "-"
         workers = "-" if r["mode"] == "greedy" else r["workers"]
+        own = f"{obj / r['bound_rq']:.4f}" if r.get("bound_rq") else "-"
         lines.append(
             f"| {r['mode']} | {workers} | {r['wall']:.1f} | {r.get('cpu', 0):.0f} | "
-            f"{r.get('load', 0):.1f} | {r['peak_mb']:.0f} | "
-            f"{r['maxrss_mb']:.0f} | {obj:,.1f} | {ratio} | {vs_greedy} | {speed} | "
-            f"{len(r['lost']) if 'lost' in r else '-'} |"
+            f"{r.get('load', 0):.1f} | {r['peak_mb']:.0f} | {r.get('coordinator_mb', 0):.0f} | "
+            f"{r.get('worker_mb', 0):.0f} | {obj:,.1f} | {ratio} | {own} | {vs_greedy} | "
+            f"{speed} | {len(r['lost']) if 'lost' in r else '-'} |"
         )
     return "\n".join(lines)
 
@@ -315,7 +333,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--provinces", type=int, default=1)
-    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2, 4])
+    parser.add_argument(
+        "--workers", nargs="*", type=int, default=[1, 2, 4], help="process pool sizes (none: skip)"
+    )
     parser.add_argument(
         "--budget",
         type=float,
@@ -397,7 +417,9 @@ def main() -> None:
             )
             rows.append(run("rq", path, workers, limit, args.seed))
             print(table(rows[-1:], bound, greedy).splitlines()[-1], flush=True)
-    solved = [r for r in rows if r["mode"] == "decomposed" and r.get("objective") is not None]
+    solved = [
+        r for r in rows if r["mode"] in ("decomposed", "rq") and r.get("objective") is not None
+    ]
     if "bound" not in args.skip:
         # Prices from the best solution's coverage: tighter than mu = penalty everywhere.
         best = max(solved, key=lambda r: r["objective"]) if solved else None

@@ -198,7 +198,8 @@ def _index(instance: Instance) -> _Index:
     return _Index({v.id: v for v in instance.villages}, count)
 
 
-def _is_wide(offer: Offer) -> bool:
+def is_wide(offer: Offer) -> bool:
+    """An offer with no village limit and no county limit (or one listing very many counties)."""
     return not offer.villages and (not offer.counties or len(offer.counties) > WIDE_COUNTIES)
 
 
@@ -215,7 +216,7 @@ def plan_parts(
     village_of = {v.id: v for v in instance.villages}
     union_by_cat: dict[str, _Union] = {}
     for offer in instance.offers:
-        if _is_wide(offer):
+        if is_wide(offer):
             continue
         union = union_by_cat.setdefault(offer.category, _Union())
         counties = [village_of[v].county for v in offer.villages] or list(offer.counties)
@@ -229,14 +230,15 @@ def plan_parts(
     region_offers: dict[tuple[str, str], list[int]] = {}
     wide: list[int] = []
     for o, offer in enumerate(instance.offers):
-        if _is_wide(offer):
+        if is_wide(offer):
             wide.append(o)
             continue
         county = village_of[offer.villages[0]].county if offer.villages else offer.counties[0]
         region = union_by_cat[offer.category].find(county)
         region_offers.setdefault((offer.category, region), []).append(o)
     shares: dict[tuple[str, str], dict[int, tuple[int, int | None]]] = {}
-    if flows is not None:
+    wide_count = len(wide)
+    if flows is not None:  # what the flows leave unused is shared by demand below
         wide = _share_by_flows(instance, wide, flows, region_offers, union_by_cat, shares)
     for key, more in _share_wide(instance, wide, region_needs, region_offers, union_by_cat).items():
         shares.setdefault(key, {}).update(more)
@@ -259,7 +261,7 @@ def plan_parts(
             )
     if min_pairs > 0:
         parts = _pack(instance, parts, min_pairs)
-    return Plan(parts=parts, wide_offers=len(wide), regions=len(region_needs))
+    return Plan(parts=parts, wide_offers=wide_count, regions=len(region_needs))
 
 
 def _pack(instance: Instance, parts: list[Part], min_pairs: int) -> list[Part]:
@@ -504,11 +506,11 @@ def _share_by_flows(
     Returns the wide offers the flows say nothing about."""
     offer_index = {o.id: i for i, o in enumerate(instance.offers)}
     village_of = {v.id: v for v in instance.villages}
-    is_wide = set(wide)
+    wide_set = set(wide)
     units: dict[int, dict[tuple[str, str], float]] = {}
     for offer_id, village_id, amount in flows:
         o = offer_index.get(offer_id)
-        if o is None or o not in is_wide or village_id not in village_of:
+        if o is None or o not in wide_set or village_id not in village_of:
             continue
         category = instance.offers[o].category
         union = union_by_cat.get(category)

@@ -35,7 +35,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optimizer import Instance, Result, evaluate
-from optimizer.decompose import bound_payloads, combine_bounds, merge, part_payloads, plan_parts
+from optimizer.decompose import (
+    bound_payloads,
+    combine_bounds,
+    fairness_prices,
+    is_wide,
+    merge,
+    part_payloads,
+    plan_parts,
+)
 from web.services.distributed_coordinator import Coordinator
 from web.services.distributed_jobs import (
     BUNDLE_SECONDS,
@@ -49,6 +57,7 @@ from web.services.distributed_jobs import (
     bound_job,
     bundles,
     here,
+    log,
     part_job,
 )
 
@@ -156,31 +165,128 @@ def solve_distributed(
             raise NoWorkers(f"no worker listens on the queue {queue_name!r}")
     if plan is None:
         plan = plan_parts(instance)
-    # Time left once planned, less a reserve for merging and evaluating the whole week.
-    parts_deadline = wall_deadline - min(30.0, max(1.0, 0.1 * time_limit))
-    payloads = _timed_payloads(instance, plan, parts_deadline, workers, seed, part_seconds)
     from rq import get_current_job
 
     job = get_current_job()  # a preview's coordinator is itself a job on a worker
     me = (job.worker_name if job is not None else None) or here()
-    coordinator = Coordinator(
-        instance, connection, queue_name, parts_deadline, steal, should_stop, on_progress, me
+
+    def coordinator(deadline: float) -> Coordinator:
+        made = Coordinator(
+            instance, connection, queue_name, deadline, steal, should_stop, on_progress, me
+        )
+        made.workers, made.planned = workers, len(plan.parts)
+        return made
+
+    # Time left once planned, less a reserve for merging and evaluating the whole week.
+    reserve = min(30.0, max(1.0, 0.1 * time_limit))
+    relaxed = _relax(instance, coordinator, time_limit, wall_deadline - reserve)
+    if relaxed.flows is not None:
+        plan = plan_parts(instance, relaxed.flows)
+    # With a relaxation, its bound is known, and a tighter one (priced from the parts'
+    # solution) is worth the time it took: kept free after the parts.
+    parts_deadline = wall_deadline - reserve - relaxed.seconds
+    payloads = _timed_payloads(instance, plan, parts_deadline, workers, seed, part_seconds)
+    solving = coordinator(parts_deadline)
+    solving.known_bound, solving.retried = relaxed.bound, relaxed.retried
+    solving.add("part", bundles(payloads, BUNDLE_SECONDS))
+    if with_bound and connection is not None and relaxed.bound is None:
+        solving.add("bound", bound_payloads(instance))
+    _run(solving)
+    if with_bound and connection is not None and relaxed.bound is not None:
+        _tighten(instance, solving, wall_deadline - reserve, relaxed.seconds)
+    settings = {
+        "time_limit": time_limit,
+        "parts": len(payloads),
+        "queue": queue_name,
+        # how the wide offers were shared among regions: by the whole week's relaxation (its
+        # units per region), or by unmet demand (a week of local donors, or no time for it)
+        "wide_offers_shared_by": "relaxation" if relaxed.flows is not None else "demand",
+    }
+    return _outcome(instance, solving, plan, began, settings, relaxed.seconds)
+
+
+RELAX_WIDE_SHARE = 0.2  # a week whose wide offers hold this share of the units is relaxed first
+RELAX_TIME_SHARE = 0.25  # of the time limit at most for the relaxation
+
+
+@dataclass(frozen=True)
+class _Relaxed:
+    """What the relaxation of the whole week gave: where it sends the wide offers' units (None:
+    not run, or not in time), its bound, its wall seconds and the jobs it retried."""
+
+    flows: list[Any] | None = None
+    bound: float | None = None
+    seconds: float = 0.0
+    retried: int = 0
+
+
+def wide_share(instance: Instance) -> float:
+    """The share of the week's offered units held by wide offers (no county or village limit)."""
+    total = sum(o.quantity for o in instance.offers)
+    wide = sum(o.quantity for o in instance.offers if is_wide(o))
+    return wide / total if total else 0.0
+
+
+def _relax(
+    instance: Instance,
+    coordinator: Callable[[float], Coordinator],
+    time_limit: float,
+    deadline: float,
+) -> _Relaxed:
+    """Round 0 for a week where wide offers matter: each category's transport relaxation
+    (bound_part, every village's fairness priced at half the penalty) as jobs on the queue; its
+    flows share the wide offers among regions (plan_parts), its sum is a valid bound. Given at
+    most RELAX_TIME_SHARE of the time limit: a relaxation not in by then is dropped, and the wide
+    offers are shared by unmet demand as without it."""
+    if wide_share(instance) < RELAX_WIDE_SHARE:
+        return _Relaxed()
+    start = time.monotonic()
+    half = {v.id: instance.policy.fairness_penalty / 2 for v in instance.villages}
+    relaxing = coordinator(min(deadline, time.time() + RELAX_TIME_SHARE * time_limit))
+    relaxing.add("relax", bound_payloads(instance, half))
+    _run(relaxing)
+    outputs = [t.output for t in relaxing.tasks]
+    seconds = time.monotonic() - start
+    if any(out is None for out in outputs):
+        log.warning("the relaxation was not in within its time: wide offers shared by demand")
+        return _Relaxed(seconds=0.0, retried=relaxing.retried)
+    done = [out for out in outputs if out is not None]
+    return _Relaxed(
+        flows=[flow for out in done for flow in out["flows"]],
+        bound=combine_bounds(instance, done),
+        seconds=seconds,
+        retried=relaxing.retried,
     )
-    coordinator.workers = workers
-    coordinator.add("part", bundles(payloads, BUNDLE_SECONDS))
-    if with_bound and connection is not None:
-        coordinator.add("bound", bound_payloads(instance))
+
+
+def _tighten(instance: Instance, solving: Coordinator, deadline: float, needs: float) -> None:
+    """The bound again, with fairness priced from the merged parts' coverage (tighter than half
+    the penalty everywhere), when workers take its jobs before the deadline and the time left
+    is at least half what the first relaxation took (`needs` seconds)."""
+    if deadline - time.time() < max(1.0, 0.5 * needs):
+        return
+    prices = fairness_prices(instance, merge(instance, solving.outputs()))
+    solving.deadline = deadline
+    solving.parts_in = None
+    solving.add("bound", bound_payloads(instance, prices))
+    _run(solving)
+
+
+def _run(coordinator: Coordinator) -> None:
     try:
         coordinator.run()
     except BaseException:
         coordinator.stop_all("stopped")
         raise
-    settings = {"time_limit": time_limit, "parts": len(payloads), "queue": queue_name}
-    return _outcome(instance, coordinator, plan, began, settings)
 
 
 def _outcome(
-    instance: Instance, coordinator: Coordinator, plan: Any, began: float, settings: dict[str, Any]
+    instance: Instance,
+    coordinator: Coordinator,
+    plan: Any,
+    began: float,
+    settings: dict[str, Any],
+    relax_seconds: float = 0.0,
 ) -> Distributed:
     """The merged week and what happened to its parts, once the coordinator is done."""
     parts = int(settings["parts"])
@@ -192,6 +298,7 @@ def _outcome(
         "parts_retried": float(coordinator.retried),
         "workers": float(len(solved_by)),
         "wide_offers": float(plan.wide_offers),
+        "relax_seconds": round(relax_seconds, 2),
     }
     result = _merged(instance, coordinator, began, figures, settings)
     return Distributed(result, parts, solved_by, lost, coordinator.retried)
@@ -222,12 +329,9 @@ def _merged(
     if checked.violations:  # a bug: parts never share an offer or a need
         problems = "; ".join(checked.violations[:5])
         raise AssertionError(f"merged parts break a constraint: {problems}")
-    bounds = [t.output for t in coordinator.tasks if t.kind == "bound"]
-    bound = None
-    if bounds and all(b is not None for b in bounds):
-        bound = combine_bounds(instance, [b for b in bounds if b is not None])
-        if bound is not None:
-            bound = max(bound, checked.objective)
+    bound = coordinator.bound()
+    if bound is not None:
+        bound = max(bound, checked.objective)
     # In the order they always had: the week's, then the parts' (update keeps "parts" first).
     metrics = {**checked.metrics, "parts": figures["parts"], "parts_solved": float(len(outputs))}
     metrics.update(figures)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optimizer import Instance
-from optimizer.decompose import combine_bounds
+from optimizer.decompose import bound_part, combine_bounds
 from web.services.distributed_jobs import (
     BEAT_KEY,
     BEAT_TTL,
@@ -35,7 +35,7 @@ from web.services.distributed_jobs import (
 @dataclass
 class Task:
     index: int
-    kind: str  # "part" or "bound"
+    kind: str  # "part", "relax" (a category's relaxation, before the parts) or "bound"
     payload: dict[str, Any]
     job_id: str = ""
     attempts: int = 0
@@ -71,6 +71,8 @@ class Coordinator:
         self.retried = 0
         self.workers = 0  # workers listening when the run began (the coordinator's own included)
         self.parts_in: float | None = None  # when the last part came in
+        self.known_bound: float | None = None  # a bound found before (the relaxation's)
+        self.planned = 0  # parts planned, shown as the total before the parts are enqueued
         self.queue: Any = None
         if connection is not None:
             from rq import Queue
@@ -88,7 +90,7 @@ class Coordinator:
             function: Any = part_job
             args: tuple[Any, ...] = (task.payload, self.deadline)
             timeout = int(float(task.payload["time_limit"]) + OVERRUN_SECONDS + 10)
-        else:
+        else:  # relax and bound: one category's transport relaxation (bound_part)
             function, args, timeout = bound_job, (task.payload,), int(left + OVERRUN_SECONDS)
         try:
             self.queue.enqueue(
@@ -116,19 +118,27 @@ class Coordinator:
     def progress(self) -> PartsProgress:
         parts = [t for t in self.tasks if t.kind == "part"]
         outputs = self.outputs()
-        bounds = [t for t in self.tasks if t.kind == "bound"]
         objective = math.fsum(float(o["objective"]) for o in outputs) if outputs else None
-        bound = None
-        if bounds and all(t.output is not None for t in bounds):
-            bound = combine_bounds(self.instance, [t.output for t in bounds if t.output])
         return PartsProgress(
             done=len(outputs),
-            total=sum(len(t.payload["parts"]) for t in parts),
+            total=sum(len(t.payload["parts"]) for t in parts) or self.planned,
             objective=objective,
-            bound=bound,
+            bound=self.bound(),
             elapsed=time.monotonic() - self.started,
             lost=len(self.lost()),
         )
+
+    def bound(self) -> float | None:
+        """The best bound known: the relaxation's, or the bound jobs' once all are in."""
+        found = [b for b in (self.known_bound, self.jobs_bound("bound")) if b is not None]
+        return min(found) if found else None
+
+    def jobs_bound(self, kind: str) -> float | None:
+        """The bound of the relaxation jobs of a kind, once every one of them is in."""
+        tasks = [t for t in self.tasks if t.kind == kind]
+        if not tasks or any(t.output is None for t in tasks):
+            return None
+        return combine_bounds(self.instance, [t.output for t in tasks if t.output])
 
     def outputs(self) -> list[dict[str, Any]]:
         """solve_part's outputs of every part solved so far."""
@@ -153,7 +163,8 @@ class Coordinator:
             self.on_progress(self.progress())
 
     def run(self) -> None:
-        """Until every part is done or lost (bounds too, unless the deadline comes first)."""
+        """Until every part (or relaxation) is done or lost (bounds too, unless the deadline
+        comes first)."""
         self._report()
         while True:
             if self.should_stop():
@@ -162,7 +173,7 @@ class Coordinator:
             if time.time() >= self.deadline:
                 self.stop_all("the run's time limit came before this part finished")
                 break
-            if not any(t.open for t in self.tasks if t.kind == "part"):
+            if not any(t.open for t in self.tasks if t.kind != "bound"):
                 if not any(t.open for t in self.tasks):
                     break
                 if self.queue is None or self._bounds_idle():
@@ -299,16 +310,20 @@ class Coordinator:
                 self._stop(task.job_id)
 
     def _solve_one_here(self) -> bool:
-        """Take the first queued part off the queue and solve it here (no worker is free)."""
+        """Take the first queued part (or relaxation) off the queue and solve it here (no worker
+        is free)."""
         for task in self.tasks:
-            if task.kind != "part" or not task.open:
+            if task.kind == "bound" or not task.open:
                 continue
             if self.queue is not None:
                 if task.started is not None or not self.queue.remove(task.job_id):
                     continue  # a worker has it
                 self._forget_id(task.job_id)
             try:
-                task.output = solve_bundle(task.payload, self.deadline, self._scale(task))
+                if task.kind == "relax":
+                    task.output = bound_part(task.payload)
+                else:
+                    task.output = solve_bundle(task.payload, self.deadline, self._scale(task))
             except Exception as error:  # a failing part: tried again, then given nothing
                 log.exception("part %s failed here", task.payload["key"])
                 reason = f"{type(error).__name__}: {error}"

@@ -243,6 +243,43 @@ def _kill_tree(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def worker_env(tmp_path: Path, queue: str, **more: str) -> dict[str, str]:
+    """The environment of `duijie worker` and `duijie solve` processes on the test Redis."""
+    return {
+        **os.environ,
+        "DUIJIE_REDIS_URL": REDIS_TEST_URL,
+        "DUIJIE_QUEUE": queue,
+        "DUIJIE_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DUIJIE_SECRET_KEY": "distributed-test",
+        **more,
+    }
+
+
+def start_workers(env: dict[str, str], tmp_path: Path, names: list[str]) -> list[Any]:
+    """Real `duijie worker` processes, each leading its own session (so its tree can be
+    killed), logging to tmp_path/<name>.log."""
+    return [
+        subprocess.Popen(
+            [str(BIN / "duijie"), "worker", "--name", name],
+            env=env,
+            cwd=tmp_path,
+            stdout=open(tmp_path / f"{name}.log", "wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for name in names
+    ]
+
+
+def wait_for_workers(connection: Any, queue: str, count: int) -> None:
+    from rq import Worker
+
+    deadline = time.monotonic() + 120
+    while len(Worker.all(connection=connection, queue=_queue(queue, connection))) < count:
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 @pytest.mark.redis
 @pytest.mark.xdist_group("redis")
@@ -254,32 +291,12 @@ def test_two_workers_solve_the_parts_and_a_killed_one_loses_nothing(tmp_path: Pa
     queue = f"duijie-test-{uuid.uuid4().hex[:8]}"
     path = tmp_path / "week.json"
     path.write_text(json.dumps(generate_province(villages=300, needs=2400, offers=600, seed=1)))
-    env = {
-        **os.environ,
-        "DUIJIE_REDIS_URL": REDIS_TEST_URL,
-        "DUIJIE_QUEUE": queue,
-        "DUIJIE_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DUIJIE_SECRET_KEY": "distributed-test",
-        "DUIJIE_PART_SECONDS": "3",
-    }
+    env = worker_env(tmp_path, queue, DUIJIE_PART_SECONDS="3")
     names = [f"{queue}-a", f"{queue}-b"]
-    workers = [
-        subprocess.Popen(
-            [str(BIN / "duijie"), "worker", "--name", name],
-            env=env,
-            cwd=tmp_path,
-            stdout=open(tmp_path / f"{name}.log", "wb"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        for name in names
-    ]
+    workers = start_workers(env, tmp_path, names)
     solver = None
     try:
-        deadline = time.monotonic() + 120
-        while len(Worker.all(connection=connection, queue=_queue(queue, connection))) < 2:
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.2)
+        wait_for_workers(connection, queue, len(names))
         started = time.monotonic()
         solver = subprocess.Popen(
             [str(BIN / "duijie"), "solve", str(path), "--distributed", "--time-limit", "150",
@@ -293,7 +310,8 @@ def test_two_workers_solve_the_parts_and_a_killed_one_loses_nothing(tmp_path: Pa
             job_id = found.get_current_job_id() if found is not None else None
             if found is not None and found.successful_job_count >= 1 and job_id:
                 job = Job.fetch(job_id, connection=connection)
-                if job.get_status() == "started" and float(job.args[0]["time_limit"]) >= 2:
+                limit = float(job.args[0].get("time_limit") or 0)  # a part, not a bound
+                if job.get_status() == "started" and limit >= 2:
                     _kill_tree(workers[0].pid)
                     killed = job_id
                     assert Job.fetch(job_id, connection=connection).get_status() == "started"
