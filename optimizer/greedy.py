@@ -3,34 +3,48 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import replace
 
-from optimizer.model import Instance, Result
-from optimizer.problem import Problem, build_problem
+from optimizer.evaluate import evaluate
+from optimizer.model import Allocation, Instance, Result
+from optimizer.problem import Problem, build_problem, reachable_villages, shared_problem
 from optimizer.result import make_result
-from optimizer.solution import coverage_sums, shortfall
+from optimizer.solution import allocations, coverage_sums, shortfall
+
+BATCH_PAIRS = 1_000_000  # eligible pairs a large week's baseline indexes at once
+FIRST_BATCH = 256  # offers in the first batch (the next ones are sized by its pairs per offer)
 
 
-def greedy_vector(problem: Problem, deadline: float | None = None) -> list[int]:
+def greedy_vector(
+    problem: Problem,
+    deadline: float | None = None,
+    state: tuple[list[int], list[float]] | None = None,
+) -> list[int]:
     """Greedy units per pair: each offer, in list order, serves villages by their most urgent
     eligible need, filling each served village's needs in urgency order, and only when the
     link improves the objective and every hard constraint still holds. At `deadline`
-    (time.perf_counter() seconds) the offers not yet reached give nothing (still feasible)."""
+    (time.perf_counter() seconds) the offers not yet reached give nothing (still feasible).
+
+    `state` (units each need still lacks, each village's coverage sum) carries the week from
+    earlier offers when the offers are indexed in batches; it is updated in place."""
     instance, policy = problem.instance, problem.instance.policy
     x = [0] * len(problem.pair_offer)
-    remaining = [n.quantity for n in instance.needs]
-    sums = coverage_sums(problem, x)
+    if state is None:
+        remaining = [n.quantity for n in instance.needs]
+        sums = coverage_sums(problem, x)
+    else:
+        remaining, sums = state
     groups_of: list[list[int]] = [[] for _ in instance.offers]
     for g, group in enumerate(problem.groups):
         groups_of[group.offer].append(g)
     for o, offer in enumerate(instance.offers):
         if deadline is not None and time.perf_counter() > deadline:
             break
-        order = sorted(
-            (j for g in groups_of[o] for j in problem.groups[g].pairs),
-            key=lambda j: (
-                -instance.needs[problem.pair_need[j]].urgency, -problem.pair_value[j], j
-            ),
-        )
+        def rank(j: int) -> tuple[int, float, int]:
+            return (-instance.needs[problem.pair_need[j]].urgency, -problem.pair_value[j], j)
+
+        order = sorted((j for g in groups_of[o] for j in problem.groups[g].pairs), key=rank)
         supply, served, done = offer.quantity, 0, set()
         for first in order:
             g = problem.pair_group[first]
@@ -39,7 +53,7 @@ def greedy_vector(problem: Problem, deadline: float | None = None) -> list[int]:
             if offer.max_villages is not None and served >= offer.max_villages:
                 break
             done.add(g)
-            plan = _fill_village(problem, g, first, order, supply, remaining, sums)
+            plan = _fill_village(problem, g, first, rank, supply, remaining, sums)
             if plan is None:
                 continue
             gain, units = plan
@@ -59,7 +73,7 @@ def _fill_village(
     problem: Problem,
     g: int,
     first: int,
-    order: list[int],
+    rank: Callable[[int], tuple[int, float, int]],
     supply: int,
     remaining: list[int],
     sums: list[float],
@@ -67,8 +81,9 @@ def _fill_village(
     """Units to give group g's needs (most urgent first), and their gain, or None."""
     instance, policy = problem.instance, problem.instance.policy
     offer = instance.offers[problem.groups[g].offer]
-    members = set(problem.groups[g].pairs)
-    pairs = [first] + [j for j in order if j in members and j != first]
+    # The group's pairs in the offer's order (not a scan of all its pairs per village: a
+    # province-wide offer reaches thousands of villages).
+    pairs = [first] + [j for j in sorted(problem.groups[g].pairs, key=rank) if j != first]
     room = sum(remaining[problem.pair_need[j]] for j in pairs)
     total = min(supply, room)
     if offer.indivisible and (supply < offer.quantity or room < offer.quantity):
@@ -90,8 +105,50 @@ def _fill_village(
 
 
 def solve_greedy(instance: Instance) -> Result:
-    """Solve by the first-come-first-served baseline (no optimisation, no bound)."""
+    """Solve by the first-come-first-served baseline (no optimisation, no bound).
+
+    A week the optimizer has indexed already (inside `sharing_problems()`) reuses its index. A
+    larger week is indexed a batch of offers at a time (about BATCH_PAIRS pairs each), in list
+    order, carrying what each need lacks and each village's coverage from batch to batch: the
+    same allocations as one index of the whole week, in a fraction of its memory (a province
+    week of 30 million pairs took 13 GB indexed at once)."""
     start = time.perf_counter()
-    problem = build_problem(instance)
+    problem = shared_problem(instance)
+    if problem is None and len(instance.offers) > FIRST_BATCH:
+        return _in_batches(instance, start)
+    problem = problem or build_problem(instance)
     x = greedy_vector(problem)
     return make_result(problem, x, None, time.perf_counter() - start, "greedy", {})
+
+
+def _in_batches(instance: Instance, start: float) -> Result:
+    reached = reachable_villages(instance)
+    reachable = tuple(v in reached for v in range(len(instance.villages)))
+    remaining = [n.quantity for n in instance.needs]
+    sums = [0.0] * len(instance.villages)
+    found: list[Allocation] = []
+    first, size = 0, FIRST_BATCH
+    while first < len(instance.offers):
+        batch = instance.offers[first : first + size]
+        # The week's reachable villages, not the batch's: a village's fairness counts for
+        # every offer that may reach it.
+        problem = replace(build_problem(replace(instance, offers=batch)), reachable=reachable)
+        x = greedy_vector(problem, state=(remaining, sums))
+        found.extend(allocations(problem, x))
+        per_offer = max(1.0, len(problem.pair_offer) / len(batch))
+        first += len(batch)
+        size = max(16, int(BATCH_PAIRS / per_offer))
+    chosen = tuple(sorted(found, key=lambda a: (a.offer, a.need)))
+    checked = evaluate(instance, chosen)
+    if checked.violations:  # a bug, never an input problem: refuse to return it
+        raise AssertionError("infeasible allocation: " + "; ".join(checked.violations[:5]))
+    return Result(
+        status="feasible",
+        objective=checked.objective,
+        bound=None,
+        seconds=time.perf_counter() - start,
+        allocations=chosen,
+        metrics=dict(checked.metrics),
+        method="greedy",
+        settings={},
+    )

@@ -254,6 +254,14 @@ def build_problem(instance: Instance) -> Problem:
 _SHARED: ContextVar[list[Problem] | None] = ContextVar("shared_problems", default=None)
 
 
+def shared_problem(instance: Instance) -> Problem | None:
+    """The index of this instance object built inside `sharing_problems()`, if any."""
+    for known in _SHARED.get() or ():
+        if known.instance is instance:
+            return known
+    return None
+
+
 @contextmanager
 def sharing_problems() -> Iterator[None]:
     """Within the block, solves of the same instance object (the optimizer, then the greedy
