@@ -157,7 +157,11 @@ def work_rq(path: str, workers: int, time_limit: float) -> dict[str, Any]:
         for process in pool:
             process.terminate()
         for process in pool:
-            process.wait(timeout=60)
+            try:  # a worker finishing a job it took as the run ended: it is not needed
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
         for key in connection.scan_iter(match=f"rq:*{queue}*"):
             connection.delete(key)
     checked = evaluate(instance, solved.result.allocations)

@@ -26,6 +26,7 @@ arrays, never one Python call per pair, so 10 million pairs take seconds and a f
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -234,9 +235,13 @@ class TransportBound:
 
 
 def transport_bound(
-    instance: Instance, prices: Mapping[str, float], counts: Mapping[str, int]
+    instance: Instance,
+    prices: Mapping[str, float],
+    counts: Mapping[str, int],
+    deadline: float | None = None,
 ) -> TransportBound:
-    """The proven bound of the transport relaxation (module docstring) and its flows."""
+    """The proven bound of the transport relaxation (module docstring) and its flows. At
+    `deadline` (time.time() seconds) pricing stops: the bound stays valid, only looser."""
     pairs = transport_pairs(instance, prices, counts)
     supply = np.array([float(o.quantity) for o in instance.offers])
     demand = np.array([float(n.quantity) for n in instance.needs])
@@ -248,6 +253,8 @@ def transport_bound(
     best = dual_bound(pairs, supply, demand, np.zeros(len(supply)), grouped)
     columns = _top_per_need(pairs.need, pairs.weight, COLUMNS_PER_NEED)
     for _ in range(PRICING_ROUNDS):
+        if deadline is not None and time.time() > deadline:
+            break
         duals = _restricted_lp(pairs, columns, supply, demand)
         if duals is None:
             break

@@ -56,6 +56,7 @@ from typing import Any
 
 from optimizer.bound import transport_bound
 from optimizer.evaluate import evaluate
+from optimizer.greedy import solve_greedy
 from optimizer.kinds import NeedsByKind, prefixes, wanted
 from optimizer.model import Allocation, Instance, Need, Offer, Result, Village
 from optimizer.parse import parse_instance
@@ -831,6 +832,26 @@ def solve_part(payload: JSONDict) -> JSONDict:
     }
 
 
+def greedy_payload(instance: Instance) -> JSONDict:
+    """The whole week for the first-come-first-served baseline as a job (`greedy_week`)."""
+    return {"key": "greedy", "instance": instance_to_json(instance)}
+
+
+def greedy_week(payload: JSONDict, deadline: float | None = None) -> JSONDict:
+    """The baseline of the whole week (a job: JSON in, JSON out), stopped at `deadline`
+    (time.time() seconds): the offers not reached by then give nothing."""
+    start = time.perf_counter()
+    instance = parse_instance(payload["instance"])
+    until = None if deadline is None else start + (deadline - time.time())
+    result = solve_greedy(instance, until)
+    return {
+        "key": payload["key"],
+        "allocations": [[a.offer, a.need, a.quantity, a.km, a.value] for a in result.allocations],
+        "objective": result.objective,
+        "seconds": time.perf_counter() - start,
+    }
+
+
 def bound_payloads(instance: Instance, prices: Mapping[str, float] | None = None) -> list[JSONDict]:
     """One bound job per category: its needs and offers, unrestricted, each village's number
     of needs in the whole week, and the fairness prices (default: the penalty everywhere;
@@ -865,12 +886,13 @@ def bound_payloads(instance: Instance, prices: Mapping[str, float] | None = None
 
 def bound_part(payload: JSONDict) -> JSONDict:
     """The transport bound of one category (a job; optimizer.bound): its proven bound and
-    its reachable villages with their prices."""
+    its reachable villages with their prices. A payload's "deadline" (time.time() seconds)
+    stops its pricing: the bound is then looser, never wrong."""
     start = time.perf_counter()
     instance = parse_instance(payload["instance"])
     prices = {v: float(p) for v, p in payload["prices"].items()}
     counts = payload.get("counts") or _index(instance).count
-    found = transport_bound(instance, prices, counts)
+    found = transport_bound(instance, prices, counts, payload.get("deadline"))
     units: dict[tuple[str, str], float] = {}
     for (o, n), u in found.flows.items():
         key = (instance.offers[o].id, instance.needs[n].village)

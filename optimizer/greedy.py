@@ -41,6 +41,7 @@ def greedy_vector(
     for o, offer in enumerate(instance.offers):
         if deadline is not None and time.perf_counter() > deadline:
             break
+
         def rank(j: int) -> tuple[int, float, int]:
             return (-instance.needs[problem.pair_need[j]].urgency, -problem.pair_value[j], j)
 
@@ -104,8 +105,9 @@ def _fill_village(
     return value + policy.fairness_penalty * relief, units
 
 
-def solve_greedy(instance: Instance) -> Result:
-    """Solve by the first-come-first-served baseline (no optimisation, no bound).
+def solve_greedy(instance: Instance, deadline: float | None = None) -> Result:
+    """Solve by the first-come-first-served baseline (no optimisation, no bound); at `deadline`
+    (time.perf_counter() seconds) the offers not yet reached give nothing.
 
     A week the optimizer has indexed already (inside `sharing_problems()`) reuses its index. A
     larger week is indexed a batch of offers at a time (about BATCH_PAIRS pairs each), in list
@@ -115,13 +117,13 @@ def solve_greedy(instance: Instance) -> Result:
     start = time.perf_counter()
     problem = shared_problem(instance)
     if problem is None and len(instance.offers) > FIRST_BATCH:
-        return _in_batches(instance, start)
+        return _in_batches(instance, start, deadline)
     problem = problem or build_problem(instance)
-    x = greedy_vector(problem)
+    x = greedy_vector(problem, deadline)
     return make_result(problem, x, None, time.perf_counter() - start, "greedy", {})
 
 
-def _in_batches(instance: Instance, start: float) -> Result:
+def _in_batches(instance: Instance, start: float, deadline: float | None) -> Result:
     reached = reachable_villages(instance)
     reachable = tuple(v in reached for v in range(len(instance.villages)))
     remaining = [n.quantity for n in instance.needs]
@@ -129,11 +131,13 @@ def _in_batches(instance: Instance, start: float) -> Result:
     found: list[Allocation] = []
     first, size = 0, FIRST_BATCH
     while first < len(instance.offers):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         batch = instance.offers[first : first + size]
         # The week's reachable villages, not the batch's: a village's fairness counts for
         # every offer that may reach it.
         problem = replace(build_problem(replace(instance, offers=batch)), reachable=reachable)
-        x = greedy_vector(problem, state=(remaining, sums))
+        x = greedy_vector(problem, deadline, state=(remaining, sums))
         found.extend(allocations(problem, x))
         per_offer = max(1.0, len(problem.pair_offer) / len(batch))
         first += len(batch)

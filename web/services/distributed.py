@@ -39,10 +39,12 @@ from optimizer.decompose import (
     bound_payloads,
     combine_bounds,
     fairness_prices,
+    greedy_payload,
     is_wide,
     merge,
     part_payloads,
     plan_parts,
+    share_payloads,
 )
 from web.services.distributed_coordinator import Coordinator
 from web.services.distributed_jobs import (
@@ -100,6 +102,7 @@ class Distributed:
     workers: list[str]
     lost: list[dict[str, Any]] = field(default_factory=list)  # parts given nothing, and why
     retried: int = 0
+    greedy: Result | None = None  # the week's baseline, when asked for and in by the deadline
 
 
 def part_seconds_setting(raw: str | None) -> float | None:
@@ -148,11 +151,14 @@ def solve_distributed(
     plan: Any | None = None,
     seed: int = 0,
     part_seconds: float | None = None,
+    with_greedy: bool = False,
 ) -> Distributed:
     """Solve the week as parts on the queue and merge them; see the module docstring.
 
     `time_limit` bounds the whole call's wall time from `started` (time.monotonic(), default
-    now), planning and merging included. Each part gets its share of the workers' time,
+    now), planning and merging included. With `with_greedy`, the week's first-come-first-served
+    baseline is a job beside the parts (`Distributed.greedy`). Each part gets its share of the
+    workers' time,
     `part_seconds` at most when given. Without `steal`, no listening worker is an error
     (NoWorkers) raised before anything is enqueued; Redis unreachable is QueueUnavailable.
     """
@@ -170,9 +176,11 @@ def solve_distributed(
     job = get_current_job()  # a preview's coordinator is itself a job on a worker
     me = (job.worker_name if job is not None else None) or here()
 
-    def coordinator(deadline: float) -> Coordinator:
+    def coordinator(
+        deadline: float, listener: Callable[[PartsProgress], None] | None = on_progress
+    ) -> Coordinator:
         made = Coordinator(
-            instance, connection, queue_name, deadline, steal, should_stop, on_progress, me
+            instance, connection, queue_name, deadline, steal, should_stop, listener, me
         )
         made.workers, made.planned = workers, len(plan.parts)
         return made
@@ -188,12 +196,17 @@ def solve_distributed(
     payloads = _timed_payloads(instance, plan, parts_deadline, workers, seed, part_seconds)
     solving = coordinator(parts_deadline)
     solving.known_bound, solving.retried = relaxed.bound, relaxed.retried
+    if with_greedy:  # first, so that a worker starts it at once
+        solving.add("greedy", [greedy_payload(instance)])
     solving.add("part", bundles(payloads, BUNDLE_SECONDS))
     if with_bound and connection is not None and relaxed.bound is None:
         solving.add("bound", bound_payloads(instance))
     _run(solving)
+    timing = _Timing(parts_deadline, time_limit, workers, seed, part_seconds)
+    improved = _improve(instance, plan, solving, coordinator, timing, on_progress)
+    outputs = improved.outputs if improved is not None else solving.outputs()
     if with_bound and connection is not None and relaxed.bound is not None:
-        _tighten(instance, solving, wall_deadline - reserve, relaxed.seconds)
+        _tighten(instance, solving, outputs, wall_deadline - reserve, relaxed.seconds)
     settings = {
         "time_limit": time_limit,
         "parts": len(payloads),
@@ -201,8 +214,9 @@ def solve_distributed(
         # how the wide offers were shared among regions: by the whole week's relaxation (its
         # units per region), or by unmet demand (a week of local donors, or no time for it)
         "wide_offers_shared_by": "relaxation" if relaxed.flows is not None else "demand",
+        "rounds": 2 if improved is not None else 1,
     }
-    return _outcome(instance, solving, plan, began, settings, relaxed.seconds)
+    return _outcome(instance, solving, plan, began, settings, relaxed.seconds, improved)
 
 
 RELAX_WIDE_SHARE = 0.2  # a week whose wide offers hold this share of the units is relaxed first
@@ -259,13 +273,90 @@ def _relax(
     )
 
 
-def _tighten(instance: Instance, solving: Coordinator, deadline: float, needs: float) -> None:
+IMPROVE_SHARE = 0.15  # a second round when at least this share of the time limit is left
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """When the parts must be in, and what their limits are made of."""
+
+    deadline: float  # time.time()
+    time_limit: float
+    workers: int
+    seed: int
+    part_seconds: float | None
+
+
+@dataclass(frozen=True)
+class _Improved:
+    """The second round: every part's best output, and the coordinator that ran it."""
+
+    outputs: list[dict[str, Any]]
+    coordinator: Coordinator
+    parts: int
+    objectives: tuple[float, float]  # the merged week's before and after
+
+
+def _improve(
+    instance: Instance,
+    plan: Any,
+    solving: Coordinator,
+    coordinator: Callable[..., Coordinator],
+    timing: _Timing,
+    on_progress: Callable[[PartsProgress], None] | None,
+) -> _Improved | None:
+    """A second round when the first left time (parts that reach their optimum end early):
+    the parts not proven optimal are solved again from their first-round allocation, with the
+    offers they share re-shared (each keeps what it used, the rest goes where needs are unmet)
+    and fixed shares of each village's fairness floor (optimizer.decompose.share_payloads).
+    A part's first-round allocation fits its new share, so any mix of the two rounds' parts is
+    a valid week; the better merged week is kept. None: no second round."""
+    left = timing.deadline - time.time()
+    first = solving.outputs()
+    again_keys = {o["key"] for o in first if o.get("status") != "optimal"}
+    if left < max(2.0, IMPROVE_SHARE * timing.time_limit) or not again_keys:
+        return None
+    payloads = [
+        p for p in share_payloads(instance, plan, first, 1.0, timing.seed) if p["key"] in again_keys
+    ]
+    capacity = left * max(1, timing.workers)
+    longest = min(0.8 * left, timing.part_seconds or math.inf)
+    _share_time(payloads, 0.6 * capacity, longest)
+    before = solving.progress()
+
+    def heard(now: PartsProgress) -> None:  # parts done stay done; the objective moves on
+        if on_progress is None:
+            return
+        newer = {o["key"]: o for o in again.outputs()}
+        best = math.fsum(float(newer.get(o["key"], o)["objective"]) for o in first)
+        on_progress(
+            PartsProgress(before.done, before.total, best, before.bound, now.elapsed, before.lost)
+        )
+
+    again = coordinator(timing.deadline, heard)
+    again.add("part", bundles(payloads, BUNDLE_SECONDS))
+    _run(again)
+    better = {o["key"]: o for o in again.outputs()}
+    mixed = [better.get(o["key"], o) for o in first]
+    scores = [evaluate(instance, merge(instance, week)).objective for week in (first, mixed)]
+    return _Improved(
+        mixed if scores[1] > scores[0] else first, again, len(payloads), (scores[0], scores[1])
+    )
+
+
+def _tighten(
+    instance: Instance,
+    solving: Coordinator,
+    outputs: list[dict[str, Any]],
+    deadline: float,
+    needs: float,
+) -> None:
     """The bound again, with fairness priced from the merged parts' coverage (tighter than half
     the penalty everywhere), when workers take its jobs before the deadline and the time left
     is at least half what the first relaxation took (`needs` seconds)."""
     if deadline - time.time() < max(1.0, 0.5 * needs):
         return
-    prices = fairness_prices(instance, merge(instance, solving.outputs()))
+    prices = fairness_prices(instance, merge(instance, outputs))
     solving.deadline = deadline
     solving.parts_in = None
     solving.add("bound", bound_payloads(instance, prices))
@@ -287,21 +378,51 @@ def _outcome(
     began: float,
     settings: dict[str, Any],
     relax_seconds: float = 0.0,
+    improved: _Improved | None = None,
 ) -> Distributed:
     """The merged week and what happened to its parts, once the coordinator is done."""
     parts = int(settings["parts"])
     lost = [_lost(payload, why) for payload, why in coordinator.lost()]
-    solved_by = _solved_by(coordinator)
+    rounds = [coordinator] + ([improved.coordinator] if improved is not None else [])
+    solved_by = sorted({w for c in rounds for w in _solved_by(c)})
+    retried = sum(c.retried for c in rounds)
     figures = {
         "parts": float(parts),
         "parts_lost": float(len(lost)),
-        "parts_retried": float(coordinator.retried),
+        "parts_retried": float(retried),
         "workers": float(len(solved_by)),
         "wide_offers": float(plan.wide_offers),
         "relax_seconds": round(relax_seconds, 2),
     }
-    result = _merged(instance, coordinator, began, figures, settings)
-    return Distributed(result, parts, solved_by, lost, coordinator.retried)
+    if improved is not None:
+        figures["round_2_parts"] = float(improved.parts)
+        figures["round_1_objective"], figures["round_2_objective"] = improved.objectives
+    outputs = improved.outputs if improved is not None else coordinator.outputs()
+    result = _merged(instance, coordinator, outputs, began, figures, settings)
+    greedy = _greedy(instance, coordinator)
+    return Distributed(result, parts, solved_by, lost, retried, greedy)
+
+
+def _greedy(instance: Instance, coordinator: Coordinator) -> Result | None:
+    """The baseline job's week, checked on the whole week (None: not asked for, or not in)."""
+    out = next((t.output for t in coordinator.tasks if t.kind == "greedy" and t.output), None)
+    if out is None:
+        return None
+    chosen = merge(instance, [out])
+    checked = evaluate(instance, chosen)
+    if checked.violations:  # a bug: the baseline keeps every rule
+        problems = "; ".join(checked.violations[:5])
+        raise AssertionError(f"the baseline breaks a constraint: {problems}")
+    return Result(
+        status="feasible",
+        objective=checked.objective,
+        bound=None,
+        seconds=float(out["seconds"]),
+        allocations=chosen,
+        metrics=dict(checked.metrics),
+        method="greedy",
+        settings={},
+    )
 
 
 def _solved_by(coordinator: Coordinator) -> list[str]:
@@ -318,12 +439,12 @@ def _solved_by(coordinator: Coordinator) -> list[str]:
 def _merged(
     instance: Instance,
     coordinator: Coordinator,
+    outputs: list[dict[str, Any]],
     began: float,
     figures: dict[str, float],
     settings: dict[str, Any],
 ) -> Result:
     """The parts' allocations merged and checked on the whole week, with the run's figures."""
-    outputs = coordinator.outputs()
     allocations = merge(instance, outputs)
     checked = evaluate(instance, allocations)
     if checked.violations:  # a bug: parts never share an offer or a need

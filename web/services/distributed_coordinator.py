@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optimizer import Instance
-from optimizer.decompose import bound_part, combine_bounds
+from optimizer.decompose import bound_part, combine_bounds, greedy_week
 from web.services.distributed_jobs import (
     BEAT_KEY,
     BEAT_TTL,
@@ -26,6 +26,7 @@ from web.services.distributed_jobs import (
     PartsProgress,
     QueueUnavailable,
     bound_job,
+    greedy_job,
     log,
     part_job,
     solve_bundle,
@@ -35,7 +36,9 @@ from web.services.distributed_jobs import (
 @dataclass
 class Task:
     index: int
-    kind: str  # "part", "relax" (a category's relaxation, before the parts) or "bound"
+    # "part", "relax" (a category's relaxation, before the parts), "greedy" (the week's
+    # baseline, beside the parts) or "bound"
+    kind: str
     payload: dict[str, Any]
     job_id: str = ""
     attempts: int = 0
@@ -70,7 +73,7 @@ class Coordinator:
         self.tasks: list[Task] = []
         self.retried = 0
         self.workers = 0  # workers listening when the run began (the coordinator's own included)
-        self.parts_in: float | None = None  # when the last part came in
+        self.parts_in: float | None = None  # since when no bound job has been running
         self.known_bound: float | None = None  # a bound found before (the relaxation's)
         self.planned = 0  # parts planned, shown as the total before the parts are enqueued
         self.queue: Any = None
@@ -90,8 +93,12 @@ class Coordinator:
             function: Any = part_job
             args: tuple[Any, ...] = (task.payload, self.deadline)
             timeout = int(float(task.payload["time_limit"]) + OVERRUN_SECONDS + 10)
+        elif task.kind == "greedy":
+            function, args = greedy_job, (task.payload, self.deadline)
+            timeout = int(left + OVERRUN_SECONDS)
         else:  # relax and bound: one category's transport relaxation (bound_part)
-            function, args, timeout = bound_job, (task.payload,), int(left + OVERRUN_SECONDS)
+            function, args = bound_job, ({**task.payload, "deadline": self.deadline},)
+            timeout = int(left + OVERRUN_SECONDS)
         try:
             self.queue.enqueue(
                 function,
@@ -190,8 +197,10 @@ class Coordinator:
         self._report()
 
     def _bounds_idle(self) -> bool:
-        """All parts are in and no worker has started a bound job for 2 s."""
+        """All parts are in and no worker has had a bound job started for 2 s in a row (one
+        worker takes them one after another: the gap between two is not idleness)."""
         if any(t.started is not None for t in self.tasks if t.kind == "bound" and t.open):
+            self.parts_in = None
             return False
         if self.parts_in is None:
             self.parts_in = time.monotonic()
@@ -321,7 +330,9 @@ class Coordinator:
                 self._forget_id(task.job_id)
             try:
                 if task.kind == "relax":
-                    task.output = bound_part(task.payload)
+                    task.output = bound_part({**task.payload, "deadline": self.deadline})
+                elif task.kind == "greedy":
+                    task.output = greedy_week(task.payload, self.deadline)
                 else:
                     task.output = solve_bundle(task.payload, self.deadline, self._scale(task))
             except Exception as error:  # a failing part: tried again, then given nothing

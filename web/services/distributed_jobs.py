@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from optimizer.decompose import bound_part, solve_part
+from optimizer.decompose import bound_part, greedy_week, solve_part
 
 # One logger for the whole distributed solve, whichever of its modules writes.
 log = logging.getLogger("web.services.distributed")
@@ -124,6 +124,11 @@ def bundles(payloads: Sequence[dict[str, Any]], seconds: float) -> list[dict[str
         keys = [p["key"] for p in bundle["parts"]]
         bundle["key"] = keys[0] + (f" (+{len(keys) - 1})" if len(keys) > 1 else "")
     return out
+
+
+def greedy_job(payload: dict[str, Any], deadline: float) -> dict[str, Any]:
+    """RQ job: the week's first-come-first-served baseline (`greedy_week`), by the deadline."""
+    return _with_heartbeat(lambda p: greedy_week(p, deadline), payload)
 
 
 def bound_job(payload: dict[str, Any]) -> dict[str, Any]:

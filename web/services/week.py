@@ -143,11 +143,12 @@ def solve_week(
             instance, time_limit=time_limit, connection=spread.connection,
             queue_name=spread.queue_name, steal=spread.steal, should_stop=should_stop,
             on_progress=spread.on_parts, started=started, plan=plan,
-            part_seconds=spread.part_seconds,
+            part_seconds=spread.part_seconds, with_greedy=True,
         )  # fmt: skip
         result, spread_info = spread_out.result, _spread_info(spread_out, pairs)
         say("greedy")
-        greedy = solve_greedy(instance)
+        # The baseline ran beside the parts, within the time limit; here only if it was lost.
+        greedy = spread_out.greedy or solve_greedy(instance)
     else:
         result, greedy = _solve_whole(
             session, week, instance, time_limit, started,
@@ -171,6 +172,7 @@ def _spread_info(spread_out: Distributed, pairs: int) -> dict[str, Any]:
         "pairs": pairs,
         "workers": spread_out.workers,
         "retried": spread_out.retried,
+        "wide_shared_by": spread_out.result.settings.get("wide_offers_shared_by"),
         "lost": spread_out.lost,
     }
 

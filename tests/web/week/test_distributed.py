@@ -68,6 +68,11 @@ def test_a_cut_week_is_previewed_part_by_part_and_the_page_says_so(
     assert state is not None and state["parts_done"] == state["parts_total"] == spread["parts"]
     page = client.get(f"/admin/runs/{run}")
     assert f"本周分成 {spread['parts']} 个部分" in page.text
+    # Most of Hezhou's offers are city-wide: they were shared by the whole week's relaxation,
+    # which gave the bound; the baseline was a job beside the parts.
+    assert spread["wide_shared_by"] == "relaxation" and "按全周松弛解" in page.text
+    assert found.bound is not None and found.objective <= found.bound
+    assert found.metrics["greedy"]["objective"] > 0
 
 
 def test_a_part_that_keeps_failing_is_given_nothing_and_named(

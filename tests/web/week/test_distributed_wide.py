@@ -121,3 +121,19 @@ def test_two_workers_relax_solve_and_tighten_the_bound_of_a_wide_week(tmp_path: 
             _kill_tree(process.pid)
             process.wait(timeout=10)
         forget_queue(connection, queue)
+
+
+def test_the_baseline_is_a_job_beside_the_parts_within_the_time_limit() -> None:
+    """A cut week's first-come-first-served baseline runs as one more job while the parts are
+    solved (a province's baseline takes minutes: after the limit it would overrun it)."""
+    from optimizer import solve_greedy
+
+    instance = parse_instance(_wide_week())
+    started = time.monotonic()
+    out = distributed.solve_distributed(
+        instance, time_limit=20, connection=None, with_greedy=True
+    )
+    assert time.monotonic() - started < 20 + 1
+    assert out.greedy is not None and out.greedy.method == "greedy"
+    assert out.greedy.allocations == solve_greedy(instance).allocations
+    assert out.result.objective > out.greedy.objective
