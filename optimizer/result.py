@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from optimizer.evaluate import evaluate
-from optimizer.model import Result
+from optimizer.model import Allocation, Instance, Result
 from optimizer.problem import Problem
 from optimizer.solution import allocations
 
@@ -40,6 +40,34 @@ def make_result(
         metrics=dict(checked.metrics),
         method=method,
         settings=dict(settings),
+    )
+
+
+def checked_result(
+    instance: Instance,
+    chosen: Sequence[Allocation],
+    *,
+    method: str,
+    seconds: float,
+    bound: float | None = None,
+    metrics: Mapping[str, float] | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> Result:
+    """A feasible Result of allocations checked on the whole instance by `evaluate` (a merged or
+    batched solve); allocations that break a rule are a bug and are refused. `metrics` come
+    after the instance's own; the bound is never below the objective."""
+    checked = evaluate(instance, chosen)
+    if checked.violations:
+        raise AssertionError("infeasible allocation: " + "; ".join(checked.violations[:5]))
+    return Result(
+        status="feasible",
+        objective=checked.objective,
+        bound=None if bound is None else max(bound, checked.objective),
+        seconds=seconds,
+        allocations=tuple(chosen),
+        metrics={**checked.metrics, **(metrics or {})},
+        method=method,
+        settings=dict(settings or {}),
     )
 
 

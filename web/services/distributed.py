@@ -46,6 +46,7 @@ from optimizer.decompose import (
     plan_parts,
     share_payloads,
 )
+from optimizer.result import checked_result
 from web.services.distributed_coordinator import Coordinator
 from web.services.distributed_jobs import (
     BUNDLE_SECONDS,
@@ -408,20 +409,8 @@ def _greedy(instance: Instance, coordinator: Coordinator) -> Result | None:
     out = next((t.output for t in coordinator.tasks if t.kind == "greedy" and t.output), None)
     if out is None:
         return None
-    chosen = merge(instance, [out])
-    checked = evaluate(instance, chosen)
-    if checked.violations:  # a bug: the baseline keeps every rule
-        problems = "; ".join(checked.violations[:5])
-        raise AssertionError(f"the baseline breaks a constraint: {problems}")
-    return Result(
-        status="feasible",
-        objective=checked.objective,
-        bound=None,
-        seconds=float(out["seconds"]),
-        allocations=chosen,
-        metrics=dict(checked.metrics),
-        method="greedy",
-        settings={},
+    return checked_result(
+        instance, merge(instance, [out]), method="greedy", seconds=float(out["seconds"])
     )
 
 
@@ -445,25 +434,15 @@ def _merged(
     settings: dict[str, Any],
 ) -> Result:
     """The parts' allocations merged and checked on the whole week, with the run's figures."""
-    allocations = merge(instance, outputs)
-    checked = evaluate(instance, allocations)
-    if checked.violations:  # a bug: parts never share an offer or a need
-        problems = "; ".join(checked.violations[:5])
-        raise AssertionError(f"merged parts break a constraint: {problems}")
-    bound = coordinator.bound()
-    if bound is not None:
-        bound = max(bound, checked.objective)
-    # In the order they always had: the week's, then the parts' (update keeps "parts" first).
-    metrics = {**checked.metrics, "parts": figures["parts"], "parts_solved": float(len(outputs))}
-    metrics.update(figures)
-    return Result(
-        status="feasible",
-        objective=checked.objective,
-        bound=bound,
-        seconds=time.monotonic() - began,
-        allocations=allocations,
-        metrics=metrics,
+    # In the order they always had: the week's, then the parts' ("parts" first).
+    metrics = {"parts": figures["parts"], "parts_solved": float(len(outputs)), **figures}
+    return checked_result(
+        instance,
+        merge(instance, outputs),
         method="distributed",
+        seconds=time.monotonic() - began,
+        bound=coordinator.bound(),
+        metrics=metrics,
         settings=settings,
     )
 
