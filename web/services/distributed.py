@@ -206,7 +206,7 @@ def solve_distributed(
     timing = _Timing(parts_deadline, time_limit, workers, seed, part_seconds)
     improved = _improve(instance, plan, solving, coordinator, timing, on_progress)
     outputs = improved.outputs if improved is not None else solving.outputs()
-    if with_bound and connection is not None and relaxed.bound is not None:
+    if with_bound and connection is not None:
         _tighten(instance, solving, outputs, wall_deadline - reserve, relaxed.seconds)
     settings = {
         "time_limit": time_limit,
@@ -352,15 +352,16 @@ def _tighten(
     deadline: float,
     needs: float,
 ) -> None:
-    """The bound again, with fairness priced from the merged parts' coverage (tighter than half
-    the penalty everywhere), when workers take its jobs before the deadline and the time left
-    is at least half what the first relaxation took (`needs` seconds)."""
+    """The bound again, with fairness priced from the merged parts' coverage (tighter than the
+    relaxation's half penalty, or a local week's first bound jobs at the full penalty), when
+    workers take its jobs before the deadline and the time left is at least half what the
+    relaxation took (`needs` seconds); the smaller bound is kept."""
     if deadline - time.time() < max(1.0, 0.5 * needs):
         return
     prices = fairness_prices(instance, merge(instance, outputs))
     solving.deadline = deadline
     solving.parts_in = None
-    solving.add("bound", bound_payloads(instance, prices))
+    solving.add("bound", bound_payloads(instance, prices), group=1)
     _run(solving)
 
 

@@ -46,6 +46,7 @@ class Task:
     output: dict[str, Any] | None = None
     lost: str | None = None  # why it was given nothing
     errors: list[str] = field(default_factory=list)
+    group: int = 0  # bound jobs: each group is one set of category bounds, priced alike
 
     @property
     def open(self) -> bool:
@@ -113,9 +114,9 @@ class Coordinator:
         except Exception as error:
             raise QueueUnavailable(str(error)) from None
 
-    def add(self, kind: str, payloads: Sequence[dict[str, Any]]) -> None:
+    def add(self, kind: str, payloads: Sequence[dict[str, Any]], group: int = 0) -> None:
         for payload in payloads:
-            task = Task(len(self.tasks), kind, payload)
+            task = Task(len(self.tasks), kind, payload, group=group)
             self.tasks.append(task)
             if self.queue is not None:
                 self._enqueue(task)
@@ -136,16 +137,21 @@ class Coordinator:
         )
 
     def bound(self) -> float | None:
-        """The best bound known: the relaxation's, or the bound jobs' once all are in."""
-        found = [b for b in (self.known_bound, self.jobs_bound("bound")) if b is not None]
+        """The best bound known: the relaxation's, or that of any group of bound jobs all in."""
+        found = [b for b in (self.known_bound, *self.jobs_bounds("bound")) if b is not None]
         return min(found) if found else None
 
-    def jobs_bound(self, kind: str) -> float | None:
-        """The bound of the relaxation jobs of a kind, once every one of them is in."""
-        tasks = [t for t in self.tasks if t.kind == kind]
-        if not tasks or any(t.output is None for t in tasks):
-            return None
-        return combine_bounds(self.instance, [t.output for t in tasks if t.output])
+    def jobs_bounds(self, kind: str) -> list[float | None]:
+        """The bound of each group of relaxation jobs of a kind whose jobs are all in."""
+        groups: dict[int, list[Task]] = {}
+        for task in self.tasks:
+            if task.kind == kind:
+                groups.setdefault(task.group, []).append(task)
+        return [
+            combine_bounds(self.instance, [t.output for t in tasks if t.output])
+            for tasks in groups.values()
+            if all(t.output is not None for t in tasks)
+        ]
 
     def outputs(self) -> list[dict[str, Any]]:
         """solve_part's outputs of every part solved so far."""
