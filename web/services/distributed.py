@@ -165,19 +165,62 @@ def solve_distributed(
     """
     began = started if started is not None else time.monotonic()
     wall_deadline = time.time() + time_limit - (time.monotonic() - began)
-    workers = 0
-    if connection is not None:
-        workers = workers_on(connection, queue_name)
-        if workers == 0 and not steal:
-            raise NoWorkers(f"no worker listens on the queue {queue_name!r}")
+    workers = _listening(connection, queue_name, steal)
     if plan is None:
         plan = plan_parts(instance)
+    coordinator = _factory(
+        instance, connection, queue_name, steal, should_stop, on_progress, workers, plan
+    )
+    # Time left once planned, less a reserve for merging and evaluating the whole week.
+    reserve = min(30.0, max(1.0, 0.1 * time_limit))
+    relaxed = _relax(instance, coordinator, time_limit, wall_deadline - reserve)
+    if relaxed.flows is not None:
+        plan = plan_parts(instance, relaxed.flows)
+    # With a relaxation, its bound is known, and a tighter one (priced from the parts'
+    # solution) is worth the time it took: kept free after the parts.
+    timing = _Timing(
+        wall_deadline - reserve - relaxed.seconds, time_limit, workers, seed, part_seconds
+    )
+    bound_now = with_bound and connection is not None and relaxed.bound is None
+    solving, parts = _first_round(
+        instance, plan, coordinator, timing, relaxed, with_greedy, bound_now
+    )
+    improved = _improve(instance, plan, solving, coordinator, timing, on_progress)
+    outputs = improved.outputs if improved is not None else solving.outputs()
+    if with_bound and connection is not None:
+        _tighten(instance, solving, outputs, wall_deadline - reserve, relaxed.seconds)
+    settings = {"time_limit": time_limit, "parts": parts, "queue": queue_name}
+    return _outcome(instance, solving, plan, began, settings, relaxed, improved)
+
+
+def _listening(connection: Any | None, queue_name: str, steal: bool) -> int:
+    """Workers listening on the queue (0 without Redis); NoWorkers when none listens and the
+    coordinator does not solve parts itself."""
+    if connection is None:
+        return 0
+    workers = workers_on(connection, queue_name)
+    if workers == 0 and not steal:
+        raise NoWorkers(f"no worker listens on the queue {queue_name!r}")
+    return workers
+
+
+def _factory(
+    instance: Instance,
+    connection: Any | None,
+    queue_name: str,
+    steal: bool,
+    should_stop: Callable[[], bool] | None,
+    on_progress: Callable[[PartsProgress], None] | None,
+    workers: int,
+    plan: Any,
+) -> Callable[..., Coordinator]:
+    """Coordinators of this run, one per round: `make(deadline, listener=on_progress)`."""
     from rq import get_current_job
 
     job = get_current_job()  # a preview's coordinator is itself a job on a worker
     me = (job.worker_name if job is not None else None) or here()
 
-    def coordinator(
+    def make(
         deadline: float, listener: Callable[[PartsProgress], None] | None = on_progress
     ) -> Coordinator:
         made = Coordinator(
@@ -186,38 +229,32 @@ def solve_distributed(
         made.workers, made.planned = workers, len(plan.parts)
         return made
 
-    # Time left once planned, less a reserve for merging and evaluating the whole week.
-    reserve = min(30.0, max(1.0, 0.1 * time_limit))
-    relaxed = _relax(instance, coordinator, time_limit, wall_deadline - reserve)
-    if relaxed.flows is not None:
-        plan = plan_parts(instance, relaxed.flows)
-    # With a relaxation, its bound is known, and a tighter one (priced from the parts'
-    # solution) is worth the time it took: kept free after the parts.
-    parts_deadline = wall_deadline - reserve - relaxed.seconds
-    payloads = _timed_payloads(instance, plan, parts_deadline, workers, seed, part_seconds)
-    solving = coordinator(parts_deadline)
+    return make
+
+
+def _first_round(
+    instance: Instance,
+    plan: Any,
+    coordinator: Callable[..., Coordinator],
+    timing: _Timing,
+    relaxed: _Relaxed,
+    with_greedy: bool,
+    with_bound: bool,
+) -> tuple[Coordinator, int]:
+    """Every part solved once (with the baseline, and bound jobs priced at the penalty, beside
+    them when asked for); the coordinator that ran them and how many parts there were."""
+    payloads = _timed_payloads(
+        instance, plan, timing.deadline, timing.workers, timing.seed, timing.part_seconds
+    )
+    solving = coordinator(timing.deadline)
     solving.known_bound, solving.retried = relaxed.bound, relaxed.retried
     if with_greedy:  # first, so that a worker starts it at once
         solving.add("greedy", [greedy_payload(instance)])
     solving.add("part", bundles(payloads, BUNDLE_SECONDS))
-    if with_bound and connection is not None and relaxed.bound is None:
+    if with_bound:
         solving.add("bound", bound_payloads(instance))
     _run(solving)
-    timing = _Timing(parts_deadline, time_limit, workers, seed, part_seconds)
-    improved = _improve(instance, plan, solving, coordinator, timing, on_progress)
-    outputs = improved.outputs if improved is not None else solving.outputs()
-    if with_bound and connection is not None:
-        _tighten(instance, solving, outputs, wall_deadline - reserve, relaxed.seconds)
-    settings = {
-        "time_limit": time_limit,
-        "parts": len(payloads),
-        "queue": queue_name,
-        # how the wide offers were shared among regions: by the whole week's relaxation (its
-        # units per region), or by unmet demand (a week of local donors, or no time for it)
-        "wide_offers_shared_by": "relaxation" if relaxed.flows is not None else "demand",
-        "rounds": 2 if improved is not None else 1,
-    }
-    return _outcome(instance, solving, plan, began, settings, relaxed.seconds, improved)
+    return solving, len(payloads)
 
 
 RELAX_WIDE_SHARE = 0.2  # a week whose wide offers hold this share of the units is relaxed first
@@ -379,10 +416,17 @@ def _outcome(
     plan: Any,
     began: float,
     settings: dict[str, Any],
-    relax_seconds: float = 0.0,
+    relaxed: _Relaxed,
     improved: _Improved | None = None,
 ) -> Distributed:
     """The merged week and what happened to its parts, once the coordinator is done."""
+    settings = {
+        **settings,
+        # how the wide offers were shared among regions: by the whole week's relaxation (its
+        # units per region), or by unmet demand (a week of local donors, or no time for it)
+        "wide_offers_shared_by": "relaxation" if relaxed.flows is not None else "demand",
+        "rounds": 2 if improved is not None else 1,
+    }
     parts = int(settings["parts"])
     lost = [_lost(payload, why) for payload, why in coordinator.lost()]
     rounds = [coordinator] + ([improved.coordinator] if improved is not None else [])
@@ -394,7 +438,7 @@ def _outcome(
         "parts_retried": float(retried),
         "workers": float(len(solved_by)),
         "wide_offers": float(plan.wide_offers),
-        "relax_seconds": round(relax_seconds, 2),
+        "relax_seconds": round(relaxed.seconds, 2),
     }
     if improved is not None:
         figures["round_2_parts"] = float(improved.parts)

@@ -240,12 +240,15 @@ def _children(pid: int) -> list[int]:
 
 
 def _kill_tree(pid: int) -> None:
-    """SIGKILL a worker and its work horse (which leads its own process group)."""
-    for child in _children(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signal.SIGKILL)
+    """SIGKILL a worker and its work horse (which leads its own process group): the worker
+    first, as a machine lost would, so that it cannot see its horse die and mark the job
+    failed (the horse's pid is read before, while it is still the worker's child)."""
+    children = _children(pid)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
 
 
 def worker_env(tmp_path: Path, queue: str, **more: str) -> dict[str, str]:
