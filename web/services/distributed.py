@@ -77,6 +77,7 @@ __all__ = [
     "part_seconds_setting",
     "plan_size",
     "solve_distributed",
+    "wide_share",
 ]
 
 

@@ -138,14 +138,14 @@ class Coordinator:
 
     def bound(self) -> float | None:
         """The best bound known: the relaxation's, or that of any group of bound jobs all in."""
-        found = [b for b in (self.known_bound, *self.jobs_bounds("bound")) if b is not None]
+        found = [b for b in (self.known_bound, *self.bound_groups()) if b is not None]
         return min(found) if found else None
 
-    def jobs_bounds(self, kind: str) -> list[float | None]:
-        """The bound of each group of relaxation jobs of a kind whose jobs are all in."""
+    def bound_groups(self) -> list[float | None]:
+        """The bound of each group of bound jobs whose jobs are all in."""
         groups: dict[int, list[Task]] = {}
         for task in self.tasks:
-            if task.kind == kind:
+            if task.kind == "bound":
                 groups.setdefault(task.group, []).append(task)
         return [
             combine_bounds(self.instance, [t.output for t in tasks if t.output])
